@@ -1,0 +1,197 @@
+"""The one module that decides what each user may see and change.
+
+Every page, endpoint and command that reads scoped data goes through the ``*_visible_to`` selectors, and
+every write is checked with a ``can_*`` predicate first. Outside one's area the answer is "not found",
+never "forbidden", so that the existence of another township's records does not leak either.
+"""
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from dudao.accounts.models import Role
+from dudao.org.models import GroupKind, Person, Post, Unit, WorkingGroup
+
+READ_ALL = {Role.COUNTY_ADMIN, Role.OFFICE, Role.LEADER}
+MANAGE_ALL = {Role.COUNTY_ADMIN, Role.OFFICE}
+FULL_PHONE = {Role.COUNTY_ADMIN, Role.OFFICE, Role.TOWN_STAFF}
+
+
+class SystemActor:
+    """The acting user of a command run from the command line: full rights, recorded as system:cli."""
+
+    is_authenticated = True
+    is_active = True
+    is_superuser = True
+    role = Role.COUNTY_ADMIN
+    username = "system:cli"
+    pk = None
+    person_id = None
+    scope_unit_id = None
+
+
+SYSTEM = SystemActor()
+
+
+def effective_role(user) -> str | None:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return None
+    if user.is_superuser:
+        return Role.COUNTY_ADMIN
+    return user.role
+
+
+def area_roots(user) -> list[Unit] | None:
+    """The units whose subtrees make up the user's area; None means the whole county, [] means nothing."""
+    role = effective_role(user)
+    if role is None:
+        return []
+    if role in READ_ALL:
+        return None
+    if role == Role.INSPECTOR:
+        if user.person_id is None:
+            return []
+        return list(
+            Unit.objects.filter(
+                inspection_groups__kind=GroupKind.INSPECTION,
+                inspection_groups__active=True,
+                inspection_groups__members__person_id=user.person_id,
+            ).distinct()
+        )
+    if user.scope_unit_id is None:
+        return []
+    unit = user.scope_unit
+    if role == Role.TOWN_STAFF and unit.level != "town":
+        return []
+    return [unit]
+
+
+def _subtree_filter(roots: list[Unit], field: str = "") -> Q:
+    q = Q(pk__in=[])
+    for root in roots:
+        q |= Q(**{f"{field}path__startswith": root.path})
+    return q
+
+
+def units_visible_to(user) -> QuerySet[Unit]:
+    roots = area_roots(user)
+    if roots is None:
+        return Unit.objects.all()
+    return Unit.objects.filter(_subtree_filter(roots))
+
+
+def unit_visible_or_404(user, code: str) -> Unit:
+    try:
+        return units_visible_to(user).get(code=code)
+    except Unit.DoesNotExist:
+        raise Http404 from None
+
+
+def posts_visible_to(user) -> QuerySet[Post]:
+    roots = area_roots(user)
+    if roots is None:
+        return Post.objects.all()
+    return Post.objects.filter(_subtree_filter(roots, "unit__"))
+
+
+def groups_visible_to(user) -> QuerySet[WorkingGroup]:
+    role = effective_role(user)
+    if role is None:
+        return WorkingGroup.objects.none()
+    if role in READ_ALL:
+        return WorkingGroup.objects.all()
+    if role == Role.INSPECTOR:
+        return WorkingGroup.objects.filter(members__person_id=user.person_id).distinct()
+    town = town_of(user.scope_unit) if user.scope_unit_id else None
+    if town is None:
+        return WorkingGroup.objects.none()
+    return WorkingGroup.objects.filter(kind=GroupKind.INSPECTION, towns=town).distinct()
+
+
+def people_visible_to(user) -> QuerySet[Person]:
+    roots = area_roots(user)
+    if roots is None:
+        return Person.objects.all()
+    q = Q(pk__in=Post.objects.filter(_subtree_filter(roots, "unit__")).values("person_id"))
+    q |= Q(pk__in=groups_visible_to(user).values("members__person_id"))
+    return Person.objects.filter(q)
+
+
+def town_of(unit: Unit | None) -> Unit | None:
+    """The township a unit lies in (itself for a township), or None for the county."""
+    if unit is None:
+        return None
+    parts = unit.path.strip("/").split("/")
+    if len(parts) < 2:
+        return None
+    if unit.level == "town":
+        return unit
+    return Unit.objects.filter(code=parts[1]).first()
+
+
+def can_read_all(user) -> bool:
+    return effective_role(user) in READ_ALL
+
+
+def can_manage_units(user) -> bool:
+    return effective_role(user) in MANAGE_ALL
+
+
+def can_manage_groups(user) -> bool:
+    return effective_role(user) in MANAGE_ALL
+
+
+def can_manage_people(user) -> bool:
+    """May add and edit people and posts at all (each post's unit is checked with can_manage_posts_at)."""
+    return effective_role(user) in MANAGE_ALL | {Role.TOWN_STAFF}
+
+
+def can_manage_posts_at(user, unit: Unit) -> bool:
+    role = effective_role(user)
+    if role in MANAGE_ALL:
+        return True
+    if role != Role.TOWN_STAFF:
+        return False
+    roots = area_roots(user) or []
+    return any(unit.path.startswith(root.path) for root in roots)
+
+
+def units_managed_for_posts(user) -> QuerySet[Unit]:
+    """The units at which the user may place and end posts."""
+    role = effective_role(user)
+    if role in MANAGE_ALL:
+        return Unit.objects.all()
+    if role == Role.TOWN_STAFF:
+        return units_visible_to(user)
+    return Unit.objects.none()
+
+
+def can_edit_person(user, person: Person) -> bool:
+    """Office staff edit anyone; township staff edit people who hold posts only inside their township."""
+    role = effective_role(user)
+    if role in MANAGE_ALL:
+        return True
+    if role != Role.TOWN_STAFF:
+        return False
+    units = Unit.objects.filter(posts__person=person).distinct()
+    return all(can_manage_posts_at(user, unit) for unit in units)
+
+
+def can_see_phone(user) -> bool:
+    return effective_role(user) in FULL_PHONE
+
+
+def masked_phone(phone: str) -> str:
+    if len(phone) < 7:
+        return "*" * len(phone)
+    return phone[:3] + "****" + phone[-4:]
+
+
+def phone_for(user, person: Person) -> str:
+    return person.phone if can_see_phone(user) else masked_phone(person.phone)
+
+
+def user_area_label(user) -> str:
+    roots = area_roots(user)
+    if roots is None:
+        return ""
+    return "、".join(root.name for root in roots)

@@ -1,0 +1,54 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    COUNTY_ADMIN = "county_admin", _("county administrator")
+    OFFICE = "office", _("campaign office staff")
+    LEADER = "leader", _("leader")
+    INSPECTOR = "inspector", _("inspector")
+    TOWN_STAFF = "town_staff", _("township staff")
+    VILLAGE_STAFF = "village_staff", _("village staff")
+
+
+class User(AbstractUser):
+    """A sign-in account. What it may see and change is decided by dudao.accounts.access alone."""
+
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.VILLAGE_STAFF)
+    # The township or village of township and village staff.
+    scope_unit = models.ForeignKey(
+        "org.Unit", verbose_name=_("area"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # The person behind the account; an inspector's townships come from this person's inspection groups.
+    person = models.ForeignKey(
+        "org.Person", verbose_name=_("person"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta(AbstractUser.Meta):
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+
+class LoginAttempt(models.Model):
+    username = models.CharField(max_length=150, db_index=True)
+    at = models.DateTimeField(db_index=True)
+    succeeded = models.BooleanField()
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at"]
+
+
+class ApiToken(models.Model):
+    """A bearer token; only its SHA-256 digest is stored, the token itself is printed once."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    digest = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=8)
+    created_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]

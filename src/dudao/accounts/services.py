@@ -1,0 +1,126 @@
+"""Accounts: sign-in with lockout, API tokens and user management, each audit-logged."""
+
+import datetime as dt
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from dudao.accounts.models import ApiToken, LoginAttempt, Role, User
+from dudao.audit.services import audit_record
+from dudao.org.models import Person, Unit
+
+TOKEN_PREFIX = "dd_"  # noqa: S105 - a marker that makes leaked tokens easy to grep for, not a secret
+
+
+class LockedOut(Exception):
+    """Too many failed sign-ins for this account in the lockout window."""
+
+
+def is_locked_out(username: str) -> bool:
+    window_start = timezone.now() - dt.timedelta(minutes=settings.LOCKOUT_MINUTES)
+    recent = LoginAttempt.objects.filter(username__iexact=username, at__gte=window_start)
+    last_success = recent.filter(succeeded=True).order_by("-at").values_list("at", flat=True).first()
+    failures = recent.filter(succeeded=False)
+    if last_success is not None:
+        failures = failures.filter(at__gt=last_success)
+    return failures.count() >= settings.LOCKOUT_ATTEMPTS
+
+
+def sign_in(*, request, username: str, password: str) -> User | None:
+    """Check a password unless the account is locked; every attempt is recorded."""
+    username = username.strip()
+    if is_locked_out(username):
+        raise LockedOut
+    user = authenticate(request, username=username, password=password)
+    with transaction.atomic():
+        LoginAttempt.objects.create(username=username, at=timezone.now(), succeeded=user is not None,
+                                    ip=request.META.get("REMOTE_ADDR") if request else None)
+        if user is not None:
+            audit_record(actor=user, action="user.sign_in", object_type="user", object_id=user.username)
+    return user
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def token_create(*, actor, user: User) -> str:
+    """Issue a bearer token for the user; the token is returned once and only its digest is kept."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with transaction.atomic():
+        record = ApiToken.objects.create(user=user, digest=token_digest(token), prefix=token[:8],
+                                         created_at=timezone.now())
+        audit_record(actor=actor, action="token.create", object_type="user", object_id=user.username,
+                     after={"token": record.prefix + "…"})
+    return token
+
+
+def token_revoke(*, actor, user: User) -> int:
+    """Revoke every live token of the user; the number revoked."""
+    with transaction.atomic():
+        live = list(ApiToken.objects.select_for_update().filter(user=user, revoked_at__isnull=True))
+        now = timezone.now()
+        for record in live:
+            record.revoked_at = now
+            record.save(update_fields=["revoked_at"])
+        if live:
+            audit_record(actor=actor, action="token.revoke", object_type="user", object_id=user.username,
+                         before={"tokens": [r.prefix + "…" for r in live]}, after={"tokens": []})
+    return len(live)
+
+
+def token_user(token: str) -> User | None:
+    record = (ApiToken.objects.select_related("user")
+              .filter(digest=token_digest(token), revoked_at__isnull=True).first())
+    if record is None or not record.user.is_active:
+        return None
+    now = timezone.now()
+    if record.last_used_at is None or now - record.last_used_at > dt.timedelta(minutes=5):
+        ApiToken.objects.filter(pk=record.pk).update(last_used_at=now)
+    return record.user
+
+
+def user_snapshot(user: User) -> dict:
+    return {
+        "username": user.username, "role": user.role, "is_active": user.is_active,
+        "scope_unit": user.scope_unit.code if user.scope_unit_id else None, "person": user.person_id,
+    }
+
+
+def user_save(*, actor, username: str, role: str, scope_unit: Unit | None = None, person: Person | None = None,
+              password: str | None = None, display_name: str = "") -> User:
+    """Create or update an account; township and village staff need a unit of their level."""
+    if role not in Role.values:
+        raise ValidationError(_("Unknown role %(role)s.") % {"role": role})
+    if role == Role.TOWN_STAFF and (scope_unit is None or scope_unit.level != "town"):
+        raise ValidationError(_("Township staff need a township as their area."))
+    if role == Role.VILLAGE_STAFF and (scope_unit is None or scope_unit.level not in ("village", "community")):
+        raise ValidationError(_("Village staff need a village or community as their area."))
+    if role == Role.INSPECTOR and person is None:
+        raise ValidationError(_("An inspector must be linked to a person in an inspection group."))
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(username=username).first()
+        old = user_snapshot(user) if user else None
+        if user is None:
+            user = User(username=username)
+        user.role, user.scope_unit, user.person = role, scope_unit, person
+        if display_name:
+            user.first_name = display_name
+        if password is not None:
+            validate_password(password, user)
+            user.set_password(password)
+        elif not user.pk:
+            user.set_unusable_password()
+        user.save()
+        new = user_snapshot(user)
+        if old != new or password is not None:
+            audit_record(actor=actor, action="user.create" if old is None else "user.update", object_type="user",
+                         object_id=user.username, before=old, after=new | {"password_changed": password is not None})
+    return user

@@ -1,0 +1,166 @@
+"""HTTP API, version 1 (CONTRACTS §4). Every endpoint reads through dudao.accounts.access."""
+
+import datetime as dt
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import Http404
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI, Schema
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import APIKeyCookie, HttpBearer
+
+from dudao import __version__
+from dudao.accounts import access
+from dudao.accounts.services import token_user
+
+
+class BearerToken(HttpBearer):
+    def authenticate(self, request, token):
+        user = token_user(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+class SessionAuth(APIKeyCookie):
+    """The web pages' session; unsafe methods also need the CSRF token."""
+
+    param_name = "sessionid"
+
+    def __init__(self) -> None:
+        super().__init__(csrf=True)
+
+    def authenticate(self, request, key):
+        user = getattr(request, "user", None)
+        return user if user is not None and user.is_authenticated else None
+
+
+api = NinjaAPI(
+    title="Dudao API", version="1", description="督导 — county campaign API", urls_namespace="api-v1",
+    auth=[BearerToken(), SessionAuth()], docs_url="/docs",
+)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request, exc):
+    return api.create_response(request, {"detail": _("Sign in or send a valid bearer token.")}, status=401)
+
+
+@api.exception_handler(PermissionDenied)
+def _forbidden(request, exc):
+    return api.create_response(request, {"detail": _("You may not see or change this.")}, status=403)
+
+
+@api.exception_handler(Http404)
+def _not_found(request, exc):
+    return api.create_response(request, {"detail": _("Not found, or outside your area.")}, status=404)
+
+
+@api.exception_handler(NinjaValidationError)
+def _invalid(request, exc):
+    return api.create_response(request, {"detail": _("The request is not valid."), "errors": exc.errors},
+                               status=422)
+
+
+@api.exception_handler(HttpError)
+def _http_error(request, exc):
+    return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
+
+
+class Me(Schema):
+    username: str
+    name: str
+    role: str | None
+    area: list[str] | None
+    version: str
+
+
+class UnitOut(Schema):
+    code: str
+    name: str
+    official_name: str
+    level: str
+    parent_code: str
+    active: bool
+    lon: float | None
+    lat: float | None
+    datum: str
+    point_synthetic: bool
+
+
+class PostOut(Schema):
+    id: int
+    person_id: int
+    person_name: str
+    phone: str
+    unit_code: str
+    role: str
+    title: str
+    start_date: dt.date
+    end_date: dt.date | None
+
+
+class GroupOut(Schema):
+    id: int
+    kind: str
+    name: str
+    towns: list[str]
+    active: bool
+
+
+def _unit_out(unit) -> UnitOut:
+    return UnitOut(
+        code=unit.code, name=unit.name, official_name=unit.official_name, level=unit.level,
+        parent_code=unit.parent.code if unit.parent_id else unit.external_parent_code, active=unit.active,
+        lon=unit.lon, lat=unit.lat, datum=unit.point_datum, point_synthetic=unit.point_synthetic,
+    )
+
+
+@api.get("/me", response=Me, summary="The signed-in user, their role and area")
+def me(request):
+    roots = access.area_roots(request.user)
+    return Me(username=request.user.username, name=request.user.get_full_name(),
+              role=access.effective_role(request.user), area=None if roots is None else [u.code for u in roots],
+              version=__version__)
+
+
+@api.get("/units", response=list[UnitOut], summary="Units in the caller's area")
+def units(request, q: str = "", level: str = "", limit: int = 500, offset: int = 0):
+    queryset = access.units_visible_to(request.user).select_related("parent").order_by("path")
+    if level:
+        queryset = queryset.filter(level=level)
+    if q:
+        lowered = q.lower()
+        queryset = queryset.filter(Q(name__contains=q) | Q(code__startswith=q) | Q(initials__startswith=lowered)
+                                   | Q(pinyin__startswith=lowered))
+    limit = max(1, min(limit, 5000))
+    return [_unit_out(u) for u in queryset[offset: offset + limit]]
+
+
+@api.get("/units/{code}", response=UnitOut, summary="One unit")
+def unit(request, code: str):
+    return _unit_out(access.unit_visible_or_404(request.user, code))
+
+
+@api.get("/units/{code}/posts", response=list[PostOut], summary="Posts at a unit, optionally on a date")
+def unit_posts(request, code: str, on: dt.date | None = None):
+    target = access.unit_visible_or_404(request.user, code)
+    posts = access.posts_visible_to(request.user).filter(unit=target).select_related("person", "unit")
+    if on is not None:
+        posts = posts.filter(start_date__lte=on).exclude(end_date__lt=on)
+    return [
+        PostOut(id=p.pk, person_id=p.person_id, person_name=p.person.name,
+                phone=access.phone_for(request.user, p.person), unit_code=p.unit.code, role=p.role, title=p.title,
+                start_date=p.start_date, end_date=p.end_date)
+        for p in posts
+    ]
+
+
+@api.get("/groups", response=list[GroupOut], summary="Working groups the caller may see")
+def groups(request):
+    return [
+        GroupOut(id=g.pk, kind=g.kind, name=g.name, towns=[t.code for t in g.towns.all()], active=g.active)
+        for g in access.groups_visible_to(request.user).prefetch_related("towns")
+    ]

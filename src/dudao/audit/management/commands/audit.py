@@ -1,0 +1,25 @@
+from django.core.management.base import CommandError
+from django.utils.translation import gettext as _
+
+from dudao.audit.services import audit_verify
+from dudao.core.cli import DudaoCommand
+
+
+class Command(DudaoCommand):
+    help = "Check the audit log's hash chain."
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True)
+        sub.add_parser("verify", help="check every entry; exit non-zero naming the first altered one")
+
+    def handle(self, *args, **options):
+        count, bad = audit_verify()
+        if bad is not None:
+            event, reason = bad
+            raise CommandError(
+                _("The audit log was altered: entry #%(seq)s (%(action)s %(object)s, %(at)s) "
+                  "fails the %(reason)s check.")
+                % {"seq": event.seq, "action": event.action, "object": f"{event.object_type}:{event.object_id}",
+                   "at": event.at.isoformat(), "reason": reason}
+            )
+        self.stdout.write(_("The audit log is intact: %(count)s entries checked.") % {"count": count})

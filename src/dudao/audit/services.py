@@ -1,0 +1,104 @@
+"""The one door for writing the audit log. Call it inside the transaction that makes the change."""
+
+import json
+from dataclasses import dataclass
+from datetime import UTC
+from typing import Any
+
+from django.db import connection
+from django.utils import timezone
+
+from dudao.audit import chain
+from dudao.audit.models import AuditEvent
+
+SYSTEM_ACTOR = "system:cli"
+_PG_LOCK_KEY = 0x6475_6461_6F  # "dudao": one advisory lock serialises appends to the chain
+
+
+@dataclass(frozen=True)
+class Change:
+    action: str
+    object_type: str
+    object_id: str
+    before: Any
+    after: Any
+
+
+def actor_label(actor: Any) -> str:
+    if actor is None or actor.pk is None:
+        return SYSTEM_ACTOR
+    return f"user:{actor.username}"
+
+
+def _lock_and_tail() -> tuple[int, str]:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_LOCK_KEY])
+    # On SQLite every write transaction is BEGIN IMMEDIATE (settings), which already serialises writers.
+    last = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
+    return last if last else (0, chain.GENESIS)
+
+
+def audit_record_many(*, actor: Any, changes: list[Change]) -> list[AuditEvent]:
+    """Append one chained event per change, all stamped with the same time."""
+    if not changes:
+        return []
+    if not connection.in_atomic_block:
+        raise RuntimeError("audit events must be written inside the transaction of the change")
+    seq, prev = _lock_and_tail()
+    at = timezone.now()
+    at_text = at.isoformat()
+    label = actor_label(actor)
+    events = []
+    for change in changes:
+        seq += 1
+        before = chain.canonical(change.before) if change.before is not None else None
+        after = chain.canonical(change.after) if change.after is not None else None
+        # Store exactly what was hashed (canonical JSON reloaded) so verification sees the same values.
+        before_value = None if before is None else _reload(before)
+        after_value = None if after is None else _reload(after)
+        digest = chain.entry_hash(
+            prev_hash=prev, seq=seq, at=at_text, actor=label, action=change.action,
+            object_type=change.object_type, object_id=change.object_id, before=before_value, after=after_value,
+        )
+        events.append(AuditEvent(
+            seq=seq, at=at, actor_id=getattr(actor, "pk", None), actor_label=label, action=change.action,
+            object_type=change.object_type, object_id=change.object_id, before=before_value,
+            after=after_value, prev_hash=prev, hash=digest,
+        ))
+        prev = digest
+    return AuditEvent.objects.bulk_create(events)
+
+
+def audit_record(*, actor: Any, action: str, object_type: str, object_id: str, before: Any = None,
+                 after: Any = None) -> AuditEvent:
+    return audit_record_many(actor=actor, changes=[Change(action, object_type, object_id, before, after)])[0]
+
+
+def _reload(text: str) -> Any:
+    return json.loads(text)
+
+
+def audit_verify() -> tuple[int, tuple[AuditEvent, str] | None]:
+    """Check the whole chain; the number of entries and the first bad one with its reason, if any."""
+    count = 0
+    by_seq: dict[int, AuditEvent] = {}
+
+    def entries():
+        nonlocal count
+        for event in AuditEvent.objects.order_by("seq").iterator(chunk_size=2000):
+            count += 1
+            by_seq[event.seq] = event
+            yield chain.Entry(
+                seq=event.seq, at=event.at.astimezone(UTC).isoformat(), actor=event.actor_label,
+                action=event.action, object_type=event.object_type, object_id=event.object_id,
+                before=event.before, after=event.after, prev_hash=event.prev_hash, hash=event.hash,
+            )
+            if len(by_seq) > 2:
+                by_seq.pop(min(by_seq))
+
+    bad = chain.first_bad(entries())
+    if bad is None:
+        return count, None
+    entry, reason = bad
+    return count, (by_seq[entry.seq], reason)

@@ -1,0 +1,17 @@
+from django.core.management import call_command
+from django.utils.translation import gettext as _
+
+from dudao.core.cli import DudaoCommand
+from dudao.demo.load import DEMO_PASSWORD, load_demo
+
+
+class Command(DudaoCommand):
+    help = "Run init, then load the Jingtai demo (real units, synthetic people, demo logins); idempotent."
+
+    def handle(self, *args, **options):
+        call_command("init", stdout=self.stderr, stderr=self.stderr)
+        logins = load_demo()
+        self.stderr.write(_("The Jingtai demo is loaded. Demo sign-ins (password for all: %(password)s):")
+                          % {"password": DEMO_PASSWORD})
+        for login in logins:
+            self.stderr.write(f"  {login.username:<16} {login.role} — {login.area}")

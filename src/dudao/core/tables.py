@@ -1,0 +1,184 @@
+"""Reading the CSV and XLSX sheets that office staff upload (pure: no Django imports).
+
+A sheet becomes a header and numbered rows of strings; row numbers are what Excel shows (the header is
+row 1). Problems are reported as ``Problem`` values with a message code and parameters so that the
+caller can translate them.
+"""
+
+import csv
+import datetime as dt
+import io
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+XLSX_MAGIC = b"PK\x03\x04"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls / .doc
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason to refuse a file: a message code, its parameters, and where (row 0 = whole file)."""
+
+    code: str
+    row: int = 0
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+class TableRefused(Exception):
+    def __init__(self, problems: list[Problem]):
+        super().__init__(problems)
+        self.problems = problems
+
+
+@dataclass
+class Table:
+    header: list[str]
+    rows: list[tuple[int, list[str]]]
+    encoding: str  # "utf-8", "gb18030" or "xlsx"
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return str(value).strip()
+
+
+def decode_text(data: bytes) -> tuple[str, str]:
+    """UTF-8 (with or without BOM) first, then GB18030; anything else is refused."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data:
+        raise TableRefused([Problem("encoding")])
+    try:
+        return data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030"), "gb18030"
+    except UnicodeDecodeError:
+        raise TableRefused([Problem("encoding")]) from None
+
+
+def _trim(rows: Iterable[list[str]]) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    header: list[str] | None = None
+    numbered: list[tuple[int, list[str]]] = []
+    for number, row in enumerate(rows, start=1):
+        cells = [cell.strip() for cell in row]
+        if header is None:
+            if not any(cells):
+                continue
+            header = cells
+            header_row = number
+            continue
+        if any(cells):
+            numbered.append((number, cells))
+    if header is None:
+        raise TableRefused([Problem("empty")])
+    if not numbered:
+        raise TableRefused([Problem("no_rows", header_row)])
+    return header, numbered
+
+
+def read_table(data: bytes, filename: str = "") -> Table:
+    """Read an uploaded sheet. Refuses files that are neither CSV nor XLSX, and empty ones."""
+    if not data.strip():
+        raise TableRefused([Problem("empty")])
+    if data.startswith(XLSX_MAGIC):
+        return _read_xlsx(data)
+    if data.startswith(OLE_MAGIC) or filename.lower().endswith((".xls", ".xlsx")):
+        raise TableRefused([Problem("not_a_sheet", params={"name": filename})])
+    text, encoding = decode_text(data)
+    if not text.strip():
+        raise TableRefused([Problem("empty")])
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+        delimiter = dialect.delimiter
+    except csv.Error:
+        delimiter = ","
+    try:
+        header, rows = _trim(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True))
+    except csv.Error as exc:
+        raise TableRefused([Problem("bad_csv", params={"detail": str(exc)})]) from None
+    return Table(header, rows, encoding)
+
+
+def _read_xlsx(data: bytes) -> Table:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
+        raise TableRefused([Problem("not_a_sheet", params={"name": ""})]) from None
+    try:
+        sheet = workbook.worksheets[0]
+        header, rows = _trim([_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True))
+    finally:
+        workbook.close()
+    return Table(header, rows, "xlsx")
+
+
+def column_index(header: list[str], aliases: dict[str, tuple[str, ...]]) -> tuple[dict[str, int], list[Problem]]:
+    """Map each field to its column by any of its names (English or Chinese, case-insensitive)."""
+    lowered = [name.strip().lower() for name in header]
+    found: dict[str, int] = {}
+    problems: list[Problem] = []
+    for key, names in aliases.items():
+        hits = [i for i, name in enumerate(lowered) if name in {n.lower() for n in names}]
+        if len(hits) > 1:
+            problems.append(Problem("duplicate_column", 1, {"column": header[hits[0]]}))
+        elif hits:
+            found[key] = hits[0]
+    return found, problems
+
+
+def cell(row: list[str], index: dict[str, int], key: str) -> str:
+    position = index.get(key)
+    if position is None or position >= len(row):
+        return ""
+    return row[position]
+
+
+def write_csv(header: list[str], rows: Iterable[list[str]], encoding: str = "utf-8") -> bytes:
+    """CSV bytes; UTF-8 gets a BOM so that Chinese Excel opens it correctly."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    text = buffer.getvalue()
+    if encoding == "gb18030":
+        return text.encode("gb18030")
+    return text.encode("utf-8-sig")
+
+
+def write_xlsx(sheets: list[tuple[str, list[str], list[list[str]]]]) -> bytes:
+    """An XLSX workbook; every cell is written as text so that codes keep their leading digits."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for title, header, rows in sheets:
+        sheet = workbook.create_sheet(title)
+        sheet.append(header)
+        for cell_ in sheet[1]:
+            cell_.font = Font(bold=True)
+        for row in rows:
+            sheet.append(row)
+        for row_cells in sheet.iter_rows(min_row=2):
+            for cell_ in row_cells:
+                cell_.number_format = "@"
+        for column, name in enumerate(header, start=1):
+            width = max([len(name.encode("gb18030"))] + [len(str(r[column - 1]).encode("gb18030")) for r in rows[:200]])
+            sheet.column_dimensions[sheet.cell(1, column).column_letter].width = min(max(width + 2, 8), 50)
+        sheet.freeze_panes = "A2"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,93 @@
+"""Typed helpers that read settings from the environment and fail loudly on bad values.
+
+Every variable the product reads is listed in ``VARIABLES`` so that the README, ``.env.example`` and
+the code cannot drift apart (a test compares them).
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+VARIABLES: dict[str, str] = {
+    "DUDAO_HOME": "data directory of the embedded mode (SQLite database, media, secret key); default ./var",
+    "DATABASE_URL": "postgres://user:pass@host:5432/name switches from SQLite to PostgreSQL",
+    "DUDAO_SECRET_KEY": "Django secret key; without it a random key is generated once in DUDAO_HOME/secret_key",
+    "DUDAO_DEBUG": "1 turns on Django debug pages (never in production); default 0",
+    "DUDAO_ALLOWED_HOSTS": "comma-separated host names the server answers to; default 127.0.0.1,localhost",
+    "DUDAO_CSRF_TRUSTED_ORIGINS": "comma-separated origins (https://dudao.example.gov.cn) behind a proxy",
+    "DUDAO_SECURE_COOKIES": "1 marks session and CSRF cookies Secure (set it when served over HTTPS); default 0",
+    "DUDAO_SESSION_MINUTES": "idle minutes before a signed-in session expires; default 30",
+    "DUDAO_LOCKOUT_ATTEMPTS": "failed sign-ins in the window that lock an account; default 5",
+    "DUDAO_LOCKOUT_MINUTES": "length of the failure window and of the lock; default 15",
+    "DUDAO_LANGUAGE": "default language, zh-hans or en; default zh-hans",
+    "DUDAO_TIME_ZONE": "time zone of the county; default Asia/Shanghai",
+}
+
+
+class ConfigError(Exception):
+    """A setting in the environment has a value we cannot use."""
+
+
+def _declared(name: str) -> str:
+    if name not in VARIABLES:
+        raise ConfigError(f"{name} is read but not documented in dudao.env.VARIABLES")
+    return name
+
+
+def env_str(name: str, default: str) -> str:
+    return os.environ.get(_declared(name), default)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(_declared(name))
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if raw.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be 0 or 1, not {raw!r}")
+
+
+def env_int(name: str, default: int, minimum: int = 1) -> int:
+    raw = os.environ.get(_declared(name))
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, not {value}")
+    return value
+
+
+def env_list(name: str, default: str) -> list[str]:
+    return [part.strip() for part in env_str(name, default).split(",") if part.strip()]
+
+
+def home_dir() -> Path:
+    home = Path(env_str("DUDAO_HOME", "var")).expanduser().resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    return home
+
+
+def secret_key(home: Path) -> str:
+    """The secret key from the environment, else this installation's own random key.
+
+    There is no built-in default: a key that ships with the code is no secret. The generated key is
+    written once with mode 0600 so that every process of one installation shares it.
+    """
+    explicit = os.environ.get(_declared("DUDAO_SECRET_KEY"))
+    if explicit:
+        if len(explicit) < 32:
+            raise ConfigError("DUDAO_SECRET_KEY must be at least 32 characters long")
+        return explicit
+    path = home / "secret_key"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text(encoding="ascii").strip()
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(secrets.token_urlsafe(48))
+    return path.read_text(encoding="ascii").strip()

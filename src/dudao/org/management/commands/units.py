@@ -1,0 +1,43 @@
+from django.core.management.base import CommandError
+from django.utils.translation import gettext as _
+
+from dudao.accounts.access import SYSTEM
+from dudao.core.cli import DudaoCommand
+from dudao.core.tables import write_csv, write_xlsx
+from dudao.org import services
+
+
+class Command(DudaoCommand):
+    help = "Import or export units (CONTRACTS §2)."
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True)
+        imp = sub.add_parser("import", help="import or update units from a CSV or XLSX file; all or nothing")
+        imp.add_argument("file")
+        exp = sub.add_parser("export", help="export units (CSV by default, XLSX by the file name)")
+        exp.add_argument("-o", "--output", help="file to write; standard output if omitted")
+        exp.add_argument("--format", choices=["csv", "xlsx"], help="overrides the file name's extension")
+        exp.add_argument("--encoding", choices=["utf-8", "gb18030"], default="utf-8", help="CSV encoding")
+        exp.add_argument("--chinese-headers", action="store_true", help="Chinese column names and levels")
+
+    def handle(self, *args, **options):
+        if options["action"] == "import":
+            path = options["file"]
+            report = services.units_import(actor=SYSTEM, data=self.read_input(path), filename=path,
+                                           progress=self.progress)
+            if not report.ok:
+                self.refuse(report.problems)
+            self.stderr.write(_("Units imported: %(created)s created, %(updated)s updated, %(unchanged)s unchanged.")
+                              % {"created": report.created, "updated": report.updated,
+                                 "unchanged": report.unchanged})
+            return
+        output = options["output"]
+        fmt = options["format"] or ("xlsx" if output and output.lower().endswith(".xlsx") else "csv")
+        if fmt == "xlsx" and options["encoding"] != "utf-8":
+            raise CommandError(_("--encoding applies to CSV only."))
+        header, rows = services.units_export_rows(actor=SYSTEM, chinese=options["chinese_headers"])
+        if fmt == "xlsx":
+            data = write_xlsx([(_("units"), header, rows)])
+        else:
+            data = write_csv(header, rows, options["encoding"])
+        self.write_output(data, output)

@@ -1,0 +1,432 @@
+"""The one door for changing organisation data: units, people, posts and working groups.
+
+Every function is atomic, checks the actor's rights through dudao.accounts.access and writes one audit
+event per changed record with the record's state before and after.
+"""
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+from pypinyin import Style, lazy_pinyin
+
+from dudao.accounts import access
+from dudao.audit.services import Change, audit_record, audit_record_many
+from dudao.core.tables import Problem, Table, TableRefused, read_table
+from dudao.org import peoplefile, unitfile
+from dudao.org.models import GroupMember, Person, Post, Unit, WorkingGroup
+from dudao.org.peoplefile import normalise_phone
+
+Progress = Callable[[int, int], None]
+
+
+def pinyin_keys(name: str) -> tuple[str, str]:
+    """Pinyin initials ("dszc" for 大水䃎村) and the full pinyin, both lower case, for search."""
+    syllables = lazy_pinyin(name, errors="ignore")
+    initials = "".join(s[0] for s in lazy_pinyin(name, style=Style.FIRST_LETTER, errors="ignore") if s)
+    return initials.lower(), "".join(syllables).lower()
+
+
+def unit_snapshot(unit: Unit) -> dict:
+    return {
+        "code": unit.code, "name": unit.name, "official_name": unit.official_name, "level": unit.level,
+        "parent_code": unit.parent.code if unit.parent_id else unit.external_parent_code,
+        "active": unit.active, "lon": unit.lon, "lat": unit.lat, "point_datum": unit.point_datum,
+        "point_synthetic": unit.point_synthetic,
+    }
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _read(data: bytes, filename: str, max_bytes: int) -> Table:
+    if len(data) > max_bytes:
+        raise TableRefused([Problem("too_large", params={"max": max_bytes // (1024 * 1024)})])
+    return read_table(data, filename)
+
+
+def units_import(*, actor, data: bytes, filename: str = "", progress: Progress | None = None,
+                 max_bytes: int = 20 * 1024 * 1024) -> ImportReport:
+    """Create or update units from a units file, all or nothing (CONTRACTS §2).
+
+    A unit keeps its row when renamed or moved, so everything that refers to it keeps its history.
+    """
+    if not access.can_manage_units(actor):
+        raise PermissionDenied
+    try:
+        table = _read(data, filename, max_bytes)
+    except TableRefused as refused:
+        return ImportReport(problems=refused.problems)
+    with transaction.atomic():
+        stored = {u.code: u for u in Unit.objects.select_related("parent")}
+        existing = {
+            code: unitfile.Existing(code, u.level, u.parent.code if u.parent_id else u.external_parent_code)
+            for code, u in stored.items()
+        }
+        rows, problems = unitfile.parse_units(table, existing)
+        if problems:
+            return ImportReport(problems=problems)
+        report = ImportReport()
+        before = {code: unit_snapshot(u) for code, u in stored.items()}
+        # Create the new units first (without parents), then set every field, so order in the file is free.
+        new_units = [Unit(code=row.code, name=row.name, level=row.level, path="") for row in rows
+                     if row.code not in stored]
+        for unit in Unit.objects.bulk_create(new_units):
+            stored[unit.code] = unit
+        total = len(rows)
+        changed: list[Unit] = []
+        for done, row in enumerate(rows, start=1):
+            unit = stored[row.code]
+            _apply_row(unit, row, stored)
+            changed.append(unit)
+            if progress and (done % 500 == 0 or done == total):
+                progress(done, total)
+        _recompute_paths(stored)
+        Unit.objects.bulk_update(
+            list(stored.values()),
+            ["name", "official_name", "level", "parent", "external_parent_code", "path", "active", "lon", "lat",
+             "point_datum", "point_synthetic", "initials", "pinyin"],
+            batch_size=500,
+        )
+        changes = []
+        for unit in changed:
+            after = unit_snapshot(unit)
+            old = before.get(unit.code)
+            if old is None:
+                report.created += 1
+                changes.append(Change("unit.create", "unit", unit.code, None, after))
+            elif old != after:
+                report.updated += 1
+                changes.append(Change("unit.update", "unit", unit.code, _diff(old, after, True),
+                                      _diff(old, after, False)))
+            else:
+                report.unchanged += 1
+        # Units moved only because an ancestor moved change their path, which is derived: no event.
+        audit_record_many(actor=actor, changes=changes)
+    return report
+
+
+def _apply_row(unit: Unit, row: unitfile.UnitRow, stored: dict[str, Unit]) -> None:
+    unit.name = row.name
+    if row.official_name is not None:
+        unit.official_name = row.official_name
+    unit.level = row.level
+    parent = stored.get(row.parent_code)
+    unit.parent = parent
+    unit.external_parent_code = "" if parent else row.parent_code
+    if row.point_given:
+        unit.lon, unit.lat, unit.point_datum = row.lon, row.lat, row.datum
+    if row.active is not None:
+        unit.active = row.active
+    if row.point_synthetic is not None:
+        unit.point_synthetic = row.point_synthetic
+    unit.initials, unit.pinyin = pinyin_keys(unit.name)
+
+
+def _recompute_paths(stored: dict[str, Unit]) -> None:
+    by_pk = {u.pk: u for u in stored.values()}
+    memo: dict[int, str] = {}
+
+    def path_of(unit: Unit) -> str:
+        if unit.pk in memo:
+            return memo[unit.pk]
+        parent = by_pk.get(unit.parent_id) if unit.parent_id else None
+        memo[unit.pk] = (path_of(parent) if parent else "") + unit.code + "/"
+        return memo[unit.pk]
+
+    for unit in stored.values():
+        unit.path = path_of(unit)
+
+
+def _diff(old: dict, new: dict, take_old: bool) -> dict:
+    source = old if take_old else new
+    return {key: source[key] for key in new if old.get(key) != new.get(key)}
+
+
+def units_export_rows(*, actor, chinese: bool = False) -> tuple[list[str], list[list[str]]]:
+    units = access.units_visible_to(actor).select_related("parent").order_by("path")
+    return unitfile.export_rows([unit_snapshot(u) for u in units], chinese=chinese)
+
+
+def unit_update(*, actor, unit: Unit, **fields) -> Unit:
+    """Change a unit's names, point or active flag from the web form."""
+    if not access.can_manage_units(actor):
+        raise PermissionDenied
+    allowed = {"name", "official_name", "active", "lon", "lat", "point_datum", "point_synthetic", "boundary",
+               "boundary_datum"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ValueError(f"cannot change {sorted(unknown)}")
+    with transaction.atomic():
+        unit = Unit.objects.select_for_update().get(pk=unit.pk)
+        old = unit_snapshot(unit) | {"boundary": unit.boundary}
+        for key, value in fields.items():
+            setattr(unit, key, value)
+        if (unit.lon is None) != (unit.lat is None) or (unit.lon is not None and not unit.point_datum):
+            raise ValidationError(_("A point needs a longitude, a latitude and a datum."))
+        unit.initials, unit.pinyin = pinyin_keys(unit.name)
+        unit.save()
+        new = unit_snapshot(unit) | {"boundary": unit.boundary}
+        if old != new:
+            audit_record(actor=actor, action="unit.update", object_type="unit", object_id=unit.code,
+                         before=_diff(old, new, True), after=_diff(old, new, False))
+    return unit
+
+
+# People and posts -------------------------------------------------------------------------------------
+
+
+def person_snapshot(person: Person) -> dict:
+    return {"name": person.name, "phone": person.phone, "synthetic": person.synthetic}
+
+
+def post_snapshot(post: Post) -> dict:
+    return {
+        "person": post.person_id, "unit": post.unit.code, "role": post.role, "title": post.title,
+        "start_date": post.start_date.isoformat(),
+        "end_date": post.end_date.isoformat() if post.end_date else None,
+    }
+
+
+def person_save(*, actor, person: Person | None, name: str, phone: str) -> Person:
+    """Create a person or change one's name and phone."""
+    if not access.can_manage_people(actor) or (person is not None and not access.can_edit_person(actor, person)):
+        raise PermissionDenied
+    name = name.strip()
+    phone = normalise_phone(phone)
+    if not name:
+        raise ValidationError(_("The name is empty."))
+    if phone is None:
+        raise ValidationError(_("The phone number is not an 11-digit mobile number."))
+    with transaction.atomic():
+        clash = Person.objects.filter(phone=phone).exclude(pk=person.pk if person else None).first()
+        if clash is not None:
+            raise ValidationError(_("Another person already has this phone number."))
+        if person is None:
+            person = Person.objects.create(name=name, phone=phone)
+            audit_record(actor=actor, action="person.create", object_type="person", object_id=str(person.pk),
+                         after=person_snapshot(person))
+            return person
+        person = Person.objects.select_for_update().get(pk=person.pk)
+        old = person_snapshot(person)
+        person.name, person.phone = name, phone
+        person.save()
+        if old != person_snapshot(person):
+            audit_record(actor=actor, action="person.update", object_type="person", object_id=str(person.pk),
+                         before=old, after=person_snapshot(person))
+    return person
+
+
+def _check_overlap(person: Person, unit: Unit, role: str, start: dt.date, end: dt.date | None,
+                   exclude: int | None = None) -> None:
+    far = dt.date.max
+    for other in Post.objects.filter(person=person, unit=unit, role=role).exclude(pk=exclude):
+        if start <= (other.end_date or far) and other.start_date <= (end or far):
+            raise ValidationError(_("%(name)s already holds this post at %(unit)s for part of that time.")
+                                  % {"name": person.name, "unit": unit.name})
+
+
+def post_create(*, actor, person: Person, unit: Unit, role: str, title: str = "", start_date: dt.date,
+                end_date: dt.date | None = None) -> Post:
+    if not access.can_manage_posts_at(actor, unit):
+        raise PermissionDenied
+    if end_date is not None and end_date < start_date:
+        raise ValidationError(_("The end date is before the start date."))
+    with transaction.atomic():
+        _check_overlap(person, unit, role, start_date, end_date)
+        post = Post.objects.create(person=person, unit=unit, role=role, title=title.strip(),
+                                   start_date=start_date, end_date=end_date)
+        audit_record(actor=actor, action="post.create", object_type="post", object_id=str(post.pk),
+                     after=post_snapshot(post))
+    return post
+
+
+def post_end(*, actor, post: Post, end_date: dt.date) -> Post:
+    """Close a post: the person stops holding it after end_date (history stays)."""
+    if not access.can_manage_posts_at(actor, post.unit):
+        raise PermissionDenied
+    with transaction.atomic():
+        post = Post.objects.select_for_update().select_related("unit").get(pk=post.pk)
+        if end_date < post.start_date:
+            raise ValidationError(_("The end date is before the start date."))
+        old = post_snapshot(post)
+        post.end_date = end_date
+        post.save(update_fields=["end_date"])
+        audit_record(actor=actor, action="post.end", object_type="post", object_id=str(post.pk),
+                     before=old, after=post_snapshot(post))
+    return post
+
+
+def post_holders(*, unit: Unit, role: str, on: dt.date, until: dt.date | None = None) -> list[Post]:
+    """The posts of a role at a unit held on a day (or at any time in [on, until]), e.g. in a ranking week."""
+    last = until or on
+    return list(
+        Post.objects.filter(unit=unit, role=role, start_date__lte=last)
+        .exclude(end_date__lt=on)
+        .select_related("person")
+        .order_by("start_date", "person__name")
+    )
+
+
+# Working groups ---------------------------------------------------------------------------------------
+
+
+def group_snapshot(group: WorkingGroup) -> dict:
+    return {
+        "name": group.name, "kind": group.kind, "duties": group.duties, "active": group.active,
+        "towns": sorted(group.towns.values_list("code", flat=True)) if group.pk else [],
+    }
+
+
+def group_save(*, actor, group: WorkingGroup | None, campaign, kind: str, name: str, duties: str = "",
+               towns: list[Unit] | None = None, active: bool = True) -> WorkingGroup:
+    if not access.can_manage_groups(actor):
+        raise PermissionDenied
+    if not name.strip():
+        raise ValidationError(_("The name is empty."))
+    if towns and any(t.level != "town" for t in towns):
+        raise ValidationError(_("Only townships can be assigned to a group."))
+    with transaction.atomic():
+        clash = WorkingGroup.objects.filter(campaign=campaign, name=name.strip())
+        if group is not None:
+            clash = clash.exclude(pk=group.pk)
+        if clash.exists():
+            raise ValidationError(_("A group with this name already exists."))
+        old = group_snapshot(group) if group else None
+        if group is None:
+            group = WorkingGroup(campaign=campaign)
+        group.kind, group.name, group.duties, group.active = kind, name.strip(), duties.strip(), active
+        group.save()
+        group.towns.set(towns or [])
+        new = group_snapshot(group)
+        if old != new:
+            audit_record(actor=actor, action="group.create" if old is None else "group.update",
+                         object_type="group", object_id=str(group.pk), before=old, after=new)
+    return group
+
+
+def group_member_set(*, actor, group: WorkingGroup, person: Person, role: str) -> GroupMember:
+    if not access.can_manage_groups(actor):
+        raise PermissionDenied
+    with transaction.atomic():
+        member = GroupMember.objects.filter(group=group, person=person).first()
+        old = {"person": person.pk, "role": member.role} if member else None
+        if member is None:
+            member = GroupMember.objects.create(group=group, person=person, role=role)
+        else:
+            member.role = role
+            member.save(update_fields=["role"])
+        new = {"person": person.pk, "role": role}
+        if old != new:
+            audit_record(actor=actor, action="group.member_set", object_type="group", object_id=str(group.pk),
+                         before=old, after=new)
+    return member
+
+
+def group_member_remove(*, actor, member: GroupMember) -> None:
+    if not access.can_manage_groups(actor):
+        raise PermissionDenied
+    with transaction.atomic():
+        audit_record(actor=actor, action="group.member_remove", object_type="group",
+                     object_id=str(member.group_id), before={"person": member.person_id, "role": member.role})
+        member.delete()
+
+
+def people_import(*, actor, data: bytes, filename: str = "", progress: Progress | None = None,
+                  max_bytes: int = 20 * 1024 * 1024, synthetic: bool = False) -> ImportReport:
+    """Create or update people and their posts from the template sheet, all or nothing.
+
+    People are matched by phone; posts by (person, unit, post, start date), whose title and end date are
+    updated. Posts may only be placed at units the actor manages.
+    """
+    if not access.can_manage_people(actor):
+        raise PermissionDenied
+    try:
+        table = _read(data, filename, max_bytes)
+    except TableRefused as refused:
+        return ImportReport(problems=refused.problems)
+    try:
+        return _people_import_rows(actor, table, progress, synthetic)
+    except TableRefused as refused:
+        return ImportReport(problems=refused.problems)
+
+
+@transaction.atomic
+def _people_import_rows(actor, table: Table, progress: Progress | None, synthetic: bool) -> ImportReport:
+    units = {u.code: u for u in access.units_managed_for_posts(actor)}
+    rows, problems = peoplefile.parse_people(table, set(units))
+    if problems:
+        raise TableRefused(problems)
+    people = {p.phone: p for p in Person.objects.filter(phone__in={r.phone for r in rows})}
+    for person in people.values():
+        if not access.can_edit_person(actor, person):
+            row = next(r for r in rows if r.phone == person.phone)
+            raise TableRefused([Problem("bad_phone_scope", row.row, {"phone": person.phone})])
+    report = ImportReport()
+    changes: list[Change] = []
+    for done, row in enumerate(rows, start=1):
+        person = people.get(row.phone)
+        if person is None:
+            person = Person.objects.create(name=row.name, phone=row.phone, synthetic=synthetic)
+            people[row.phone] = person
+            report.created += 1
+            changes.append(Change("person.create", "person", str(person.pk), None, person_snapshot(person)))
+        elif person.name != row.name:
+            old = person_snapshot(person)
+            person.name = row.name
+            person.save(update_fields=["name", "updated_at"])
+            report.updated += 1
+            changes.append(Change("person.update", "person", str(person.pk), old, person_snapshot(person)))
+        if row.unit_code and row.start_date:
+            unit = units[row.unit_code]
+            post = Post.objects.filter(person=person, unit=unit, role=row.role,
+                                       start_date=row.start_date).first()
+            if post is None:
+                try:
+                    _check_overlap(person, unit, row.role, row.start_date, row.end_date)
+                except ValidationError:
+                    raise TableRefused([Problem("post_overlap", row.row,
+                                                {"name": person.name, "unit": unit.name})]) from None
+                post = Post.objects.create(person=person, unit=unit, role=row.role, title=row.title,
+                                           start_date=row.start_date, end_date=row.end_date)
+                report.created += 1
+                changes.append(Change("post.create", "post", str(post.pk), None, post_snapshot(post)))
+            elif (post.title, post.end_date) != (row.title, row.end_date):
+                old = post_snapshot(post)
+                post.title, post.end_date = row.title, row.end_date
+                post.save(update_fields=["title", "end_date"])
+                report.updated += 1
+                changes.append(Change("post.update", "post", str(post.pk), old, post_snapshot(post)))
+            else:
+                report.unchanged += 1
+        if progress and (done % 500 == 0 or done == len(rows)):
+            progress(done, len(rows))
+    audit_record_many(actor=actor, changes=changes)
+    return report
+
+
+def people_export_rows(*, actor, chinese: bool = True) -> tuple[list[str], list[list[str]]]:
+    """Every visible post (current and past) in the template's format; phones masked where the actor may
+    not see them."""
+    header = peoplefile.HEADERS_ZH if chinese else peoplefile.HEADERS_EN
+    rows = []
+    for post in access.posts_visible_to(actor).select_related("person", "unit").order_by(
+            "unit__path", "role", "start_date", "person__name"):
+        rows.append([
+            post.person.name, access.phone_for(actor, post.person), post.unit.code, post.unit.name,
+            peoplefile.ROLE_NAMES_ZH[post.role] if chinese else post.role, post.title,
+            post.start_date.isoformat(), post.end_date.isoformat() if post.end_date else "",
+        ])
+    return header, rows

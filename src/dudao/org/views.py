@@ -1,0 +1,358 @@
+"""Pages for units, people, posts and working groups. Reads go through access.*_visible_to, writes
+through org.services; nothing here decides who may do what."""
+
+import datetime as dt
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from dudao.accounts import access
+from dudao.audit.models import AuditEvent
+from dudao.campaigns.services import campaign_get
+from dudao.core.messages import describe
+from dudao.core.tables import write_csv, write_xlsx
+from dudao.org import forms, peoplefile, services, unitfile
+from dudao.org.models import GroupMember, Person, PostRole, Unit
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _download(data: bytes, filename: str, content_type: str) -> HttpResponse:
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f"attachment; filename=\"{filename}\""
+    return response
+
+
+def _require(allowed: bool) -> None:
+    if not allowed:
+        raise PermissionDenied
+
+
+# Units ------------------------------------------------------------------------------------------------
+
+
+def search_units(user, query: str, limit: int = 50):
+    """Units in the user's area matching a name, code, full pinyin or pinyin initials."""
+    query = query.strip()
+    units = access.units_visible_to(user).select_related("parent")
+    if not query:
+        return units.none()
+    lowered = query.lower()
+    q = Q(name__contains=query) | Q(official_name__contains=query) | Q(code__startswith=query)
+    if lowered.isascii() and lowered.isalpha():
+        q |= Q(initials__startswith=lowered) | Q(pinyin__startswith=lowered) | Q(initials__contains=lowered)
+    return units.filter(q).order_by("path")[:limit]
+
+
+@login_required
+def unit_tree(request):
+    units = list(access.units_visible_to(request.user).only("code", "name", "level", "path", "active",
+                                                             "parent_id"))
+    children: dict[int | None, list[Unit]] = {}
+    ids = {u.pk for u in units}
+    for unit in units:
+        parent = unit.parent_id if unit.parent_id in ids else None
+        children.setdefault(parent, []).append(unit)
+
+    def build(parent_id):
+        return [{"unit": u, "children": build(u.pk)} for u in children.get(parent_id, [])]
+
+    query = request.GET.get("q", "")
+    return render(request, "org/unit_tree.html", {
+        "tree": build(None), "query": query, "results": search_units(request.user, query), "total": len(units),
+    })
+
+
+@login_required
+def unit_search(request):
+    query = request.GET.get("q", "")
+    return render(request, "org/_unit_results.html", {"results": search_units(request.user, query),
+                                                       "query": query})
+
+
+@login_required
+def unit_detail(request, code: str):
+    unit = access.unit_visible_or_404(request.user, code)
+    today = dt.date.today()
+    posts = list(access.posts_visible_to(request.user).filter(unit=unit).select_related("person"))
+    current = [p for p in posts if p.start_date <= today and (p.end_date is None or p.end_date >= today)]
+    past = [p for p in posts if p not in current]
+    for post in posts:
+        post.shown_phone = access.phone_for(request.user, post.person)
+    ancestors = list(Unit.objects.filter(code__in=unit.path.strip("/").split("/")[:-1]).order_by("path"))
+    history = AuditEvent.objects.filter(object_type="unit", object_id=unit.code).order_by("-seq")[:50]
+    return render(request, "org/unit_detail.html", {
+        "unit": unit, "ancestors": ancestors, "children": access.units_visible_to(request.user).filter(parent=unit),
+        "current_posts": current, "past_posts": past, "history": history,
+        "groups": unit.inspection_groups.all() if unit.level == "town" else [],
+    })
+
+
+@login_required
+def unit_edit(request, code: str):
+    unit = access.unit_visible_or_404(request.user, code)
+    _require(access.can_manage_units(request.user))
+    initial = {"name": unit.name, "official_name": unit.official_name, "active": unit.active, "lon": unit.lon,
+               "lat": unit.lat, "point_datum": unit.point_datum}
+    form = forms.UnitForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        fields = {**data}
+        if data["lon"] is not None and (data["lon"], data["lat"]) != (unit.lon, unit.lat):
+            fields["point_synthetic"] = False
+        try:
+            services.unit_update(actor=request.user, unit=unit, **fields)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("unit_detail", code=unit.code)
+    return render(request, "org/form.html", {"form": form, "title": _("Edit %(name)s") % {"name": unit.name},
+                                             "back": unit})
+
+
+def _import_page(request, *, kind: str, run, template_url: str, title: str, allowed: bool):
+    _require(allowed)
+    form = forms.UploadForm(request.POST or None, request.FILES or None)
+    problems: list[str] = []
+    rows: list[tuple[int, str]] = []
+    report = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        if upload.size > settings.UNIT_FILE_MAX_BYTES:
+            problems = [_("The file is larger than %(max)s MB.") % {"max": settings.UNIT_FILE_MAX_BYTES // 2**20}]
+        else:
+            report = run(actor=request.user, data=upload.read(), filename=upload.name)
+            if report.ok:
+                messages.success(request, _("Imported: %(created)s created, %(updated)s updated, %(unchanged)s "
+                                            "unchanged.") % {"created": report.created, "updated": report.updated,
+                                                             "unchanged": report.unchanged})
+                return redirect(request.path)
+            rows = [(p.row, describe(p)) for p in report.problems]
+    status = 400 if rows or problems else 200
+    return render(request, "org/import.html", {"form": form, "rows": rows, "problems": problems, "kind": kind,
+                                               "template_url": template_url, "title": title}, status=status)
+
+
+@login_required
+def unit_import(request):
+    return _import_page(request, kind="units", run=services.units_import, template_url="unit_template",
+                        title=_("Import units"), allowed=access.can_manage_units(request.user))
+
+
+@login_required
+def unit_template(request):
+    example = [["620423000000", "景泰县", "county", "620400000000", "景泰县", "104.063091", "37.183804", "", "", "yes",
+                "no"],
+               ["620423103000", "喜泉镇", "town", "620423000000", "喜泉镇", "", "", "", "", "yes", "no"],
+               ["620423103200", "大水䃎村", "village", "620423103000", "大水䃎村民委员会", "", "", "", "", "yes", "no"]]
+    levels = [[code, zh] for code, zh in unitfile.LEVEL_ZH.items()]
+    data = write_xlsx([(_("units"), unitfile.HEADERS_EN, example), (_("levels"), ["level", "层级"], levels)])
+    return _download(data, "units-template.xlsx", XLSX)
+
+
+@login_required
+def unit_export(request, fmt: str):
+    if fmt not in ("csv", "xlsx"):
+        raise Http404
+    chinese = request.GET.get("headers") == "zh"
+    header, rows = services.units_export_rows(actor=request.user, chinese=chinese)
+    if fmt == "xlsx":
+        return _download(write_xlsx([(_("units"), header, rows)]), "units.xlsx", XLSX)
+    encoding = "gb18030" if request.GET.get("encoding") == "gb18030" else "utf-8"
+    return _download(write_csv(header, rows, encoding), "units.csv", f"text/csv; charset={encoding}")
+
+
+# People and posts -------------------------------------------------------------------------------------
+
+
+@login_required
+def person_list(request):
+    query = request.GET.get("q", "").strip()
+    people = access.people_visible_to(request.user)
+    if query:
+        people = people.filter(Q(name__contains=query) | Q(phone__contains=query)
+                               | Q(posts__unit__name__contains=query)).distinct()
+    people = list(people.prefetch_related("posts__unit")[:200])
+    today = dt.date.today()
+    for person in people:
+        person.shown_phone = access.phone_for(request.user, person)
+        person.current_posts = [p for p in person.posts.all()
+                                if p.start_date <= today and (p.end_date is None or p.end_date >= today)]
+    return render(request, "org/person_list.html", {"people": people, "query": query})
+
+
+def _visible_person(user, pk: int) -> Person:
+    return get_object_or_404(access.people_visible_to(user), pk=pk)
+
+
+@login_required
+def person_detail(request, pk: int):
+    person = _visible_person(request.user, pk)
+    posts = list(access.posts_visible_to(request.user).filter(person=person).select_related("unit"))
+    memberships = GroupMember.objects.filter(person=person,
+                                             group__in=access.groups_visible_to(request.user)).select_related("group")
+    return render(request, "org/person_detail.html", {
+        "person": person, "phone": access.phone_for(request.user, person), "posts": posts,
+        "memberships": memberships, "can_edit": access.can_edit_person(request.user, person),
+        "today": dt.date.today(),
+    })
+
+
+@login_required
+def person_edit(request, pk: int | None = None):
+    person = _visible_person(request.user, pk) if pk else None
+    allowed = access.can_manage_people(request.user)
+    _require(allowed and (person is None or access.can_edit_person(request.user, person)))
+    initial = {"name": person.name, "phone": person.phone} if person else {}
+    form = forms.PersonForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            person = services.person_save(actor=request.user, person=person, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("person_detail", pk=person.pk)
+    title = _("Edit %(name)s") % {"name": person.name} if person else _("New person")
+    return render(request, "org/form.html", {"form": form, "title": title})
+
+
+@login_required
+def post_new(request, pk: int):
+    person = _visible_person(request.user, pk)
+    _require(access.can_manage_people(request.user))
+    form = forms.PostForm(request.POST or None, initial={"unit": request.GET.get("unit", "")})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        unit = access.units_managed_for_posts(request.user).filter(code=data["unit"]).first()
+        if unit is None:
+            message = _("The unit %(code)s does not exist or is outside your area.") % {"code": data["unit"]}
+            form.add_error("unit", message)
+        else:
+            try:
+                services.post_create(actor=request.user, person=person, unit=unit, role=data["role"],
+                                     title=data["title"], start_date=data["start_date"], end_date=data["end_date"])
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, _("Saved."))
+                return redirect("person_detail", pk=person.pk)
+    return render(request, "org/form.html", {"form": form, "title": _("New post for %(name)s") % {"name": person.name}})
+
+
+@login_required
+def post_end_view(request, pk: int):
+    post = get_object_or_404(access.posts_visible_to(request.user).select_related("unit", "person"), pk=pk)
+    _require(access.can_manage_posts_at(request.user, post.unit))
+    form = forms.PostEndForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.post_end(actor=request.user, post=post, end_date=form.cleaned_data["end_date"])
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("person_detail", pk=post.person_id)
+    return render(request, "org/form.html", {"form": form, "title": _("End the post %(post)s") % {"post": post}})
+
+
+@login_required
+def people_import_view(request):
+    return _import_page(request, kind="people", run=services.people_import, template_url="people_template",
+                        title=_("Import people and posts"), allowed=access.can_manage_people(request.user))
+
+
+@login_required
+def people_template(request):
+    example = [["张三", "13800000000", "620423103200", "大水䃎村", "村社区主要负责人", "党支部书记", "2024-01-01", ""]]
+    roles = [[code, peoplefile.ROLE_NAMES_ZH[code], str(label)] for code, label in PostRole.choices]
+    data = write_xlsx([(_("posts"), peoplefile.HEADERS_ZH, example),
+                       (_("post list"), ["role", "岗位", _("meaning")], roles)])
+    return _download(data, "people-template.xlsx", XLSX)
+
+
+@login_required
+def people_export(request):
+    header, rows = services.people_export_rows(actor=request.user, chinese=True)
+    return _download(write_xlsx([(_("posts"), header, rows)]), "people.xlsx", XLSX)
+
+
+# Working groups ---------------------------------------------------------------------------------------
+
+
+@login_required
+def group_list(request):
+    groups = access.groups_visible_to(request.user).prefetch_related("towns", "members__person")
+    return render(request, "org/group_list.html", {"groups": groups})
+
+
+@login_required
+def group_detail(request, pk: int):
+    group = get_object_or_404(access.groups_visible_to(request.user).prefetch_related("towns"), pk=pk)
+    members = list(group.members.select_related("person"))
+    for member in members:
+        member.shown_phone = access.phone_for(request.user, member.person)
+    return render(request, "org/group_detail.html", {
+        "group": group, "members": members, "member_form": forms.MemberForm(),
+        "can_manage": access.can_manage_groups(request.user),
+    })
+
+
+@login_required
+def group_edit(request, pk: int | None = None):
+    _require(access.can_manage_groups(request.user))
+    group = get_object_or_404(access.groups_visible_to(request.user), pk=pk) if pk else None
+    initial = {"kind": group.kind, "name": group.name, "duties": group.duties, "active": group.active,
+               "towns": list(group.towns.all())} if group else {"active": True}
+    form = forms.GroupForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            group = services.group_save(actor=request.user, group=group, campaign=campaign_get(),
+                                        kind=data["kind"], name=data["name"], duties=data["duties"],
+                                        towns=list(data["towns"]), active=data["active"])
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("group_detail", pk=group.pk)
+    title = _("Edit %(name)s") % {"name": group.name} if group else _("New working group")
+    return render(request, "org/form.html", {"form": form, "title": title})
+
+
+@login_required
+@require_POST
+def group_member_add(request, pk: int):
+    _require(access.can_manage_groups(request.user))
+    group = get_object_or_404(access.groups_visible_to(request.user), pk=pk)
+    form = forms.MemberForm(request.POST)
+    if form.is_valid():
+        phone = services.normalise_phone(form.cleaned_data["phone"]) or ""
+        person = access.people_visible_to(request.user).filter(phone=phone).first()
+        if person is None:
+            message = _("No person has the phone number %(phone)s.") % {"phone": form.cleaned_data["phone"]}
+            messages.error(request, message)
+        else:
+            services.group_member_set(actor=request.user, group=group, person=person, role=form.cleaned_data["role"])
+            messages.success(request, _("Saved."))
+    return redirect("group_detail", pk=group.pk)
+
+
+@login_required
+@require_POST
+def group_member_remove_view(request, pk: int):
+    _require(access.can_manage_groups(request.user))
+    member = get_object_or_404(GroupMember.objects.filter(group__in=access.groups_visible_to(request.user)), pk=pk)
+    services.group_member_remove(actor=request.user, member=member)
+    messages.success(request, _("Removed."))
+    return redirect("group_detail", pk=member.group_id)
+
+
