@@ -1,0 +1,67 @@
+"""Shared fixtures. The Jingtai demo is loaded once into the test database; every test runs in a transaction
+that is rolled back, so tests may change anything."""
+
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+from dudao.accounts.models import User
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+JINGTAI_CSV = SHARED_DATA / "jingtai-units.csv"
+DEMO_USERS = {
+    "county_admin": "demo_admin",
+    "office": "demo_office",
+    "leader": "demo_leader",
+    "inspector": "demo_inspector",
+    "town_staff": "demo_town",
+    "village_staff": "demo_village",
+}
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    from dudao.demo.load import load_demo
+
+    with django_db_blocker.unblock():
+        load_demo()
+
+
+@pytest.fixture
+def jingtai_csv() -> bytes:
+    return JINGTAI_CSV.read_bytes()
+
+
+@pytest.fixture
+def users(db) -> dict[str, User]:
+    return {role: User.objects.get(username=name) for role, name in DEMO_USERS.items()}
+
+
+@pytest.fixture
+def client_for(db):
+    def make(user: User) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def empty_org(db):
+    """Remove all organisation data inside the test's transaction, for tests that start from nothing."""
+    from dudao.accounts.models import User as UserModel
+    from dudao.audit.models import AuditEvent
+    from dudao.campaigns.models import Campaign
+    from dudao.org.models import GroupMember, Person, Post, Unit, WorkingGroup
+
+    GroupMember.objects.all().delete()
+    WorkingGroup.objects.all().delete()
+    Post.objects.all().delete()
+    UserModel.objects.all().delete()
+    Person.objects.all().delete()
+    Campaign.objects.all().delete()
+    AuditEvent.objects.all().delete()
+    for level in ("grid", "group", "village", "community", "town", "county"):
+        Unit.objects.filter(level=level).delete()

@@ -1,0 +1,5 @@
+from dudao.org.models import Unit
+
+
+def test_demo_has_all_jingtai_units(db):
+    assert Unit.objects.count() == 163
