@@ -69,7 +69,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": HOME / "dudao.sqlite3",
+            "NAME": str(HOME / "dudao.sqlite3"),
             "OPTIONS": {
                 # WAL lets readers work while one writer commits; IMMEDIATE takes the write lock at BEGIN so
                 # two writers queue on the busy timeout instead of failing with "database is locked".

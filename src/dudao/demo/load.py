@@ -97,6 +97,7 @@ def _people_rows(units: list[Unit]) -> tuple[list[list[str]], dict[str, list[tup
             post(unit, "town_deputy", "分管副" + suffix)
             pool[unit.code] = [names.person() for _ in range(6)]
         elif unit.level in ("village", "community"):
+            assert unit.parent is not None
             town_staff = pool[unit.parent.code]
             leader = "居委会主任" if unit.level == "community" else "村委会主任"
             secretary = "党支部书记"
@@ -137,7 +138,7 @@ def load_demo(*, stderr=None) -> list[DemoLogin]:
             Person.objects.filter(pk=person.pk).update(synthetic=True)
         county_people.append(person)
     towns = [u for u in units if u.level == "town"]
-    groups = [
+    groups: list[tuple[str, str, list[Unit], list[Person]]] = [
         (GroupKind.LEADING, "城乡环境专项整治领导小组", [], county_people[0:3]),
         (GroupKind.OFFICE, "领导小组办公室", [], county_people[3:6]),
         (GroupKind.SPECIAL, "农村人居环境整治专项组", [], county_people[6:8]),
@@ -156,8 +157,8 @@ def load_demo(*, stderr=None) -> list[DemoLogin]:
         group = org_services.group_save(actor=SYSTEM, group=existing, campaign=campaign, kind=kind, name=name,
                                         towns=assigned)
         for position, person in enumerate(members):
-            role = MemberRole.LEADER if position == 0 else MemberRole.MEMBER
-            org_services.group_member_set(actor=SYSTEM, group=group, person=person, role=role)
+            member_role = MemberRole.LEADER if position == 0 else MemberRole.MEMBER
+            org_services.group_member_set(actor=SYSTEM, group=group, person=person, role=member_role)
         if kind == GroupKind.INSPECTION and inspection_person is None:
             inspection_person = members[0]
     by_name = {u.name: u for u in units}

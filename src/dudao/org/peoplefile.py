@@ -123,10 +123,10 @@ def parse_people(table: Table, known_units: set[str]) -> tuple[list[PostRow], li
         if start and end and end < start:
             problems.append(Problem("dates_reversed", row_no))
         if len(problems) == before and unit_code and phone and start:
-            key = (phone, unit_code, role, start)
-            if key in post_rows:
-                problems.append(Problem("duplicate_post", row_no, {"first": post_rows[key]}))
-            post_rows.setdefault(key, row_no)
+            post_key = (phone, unit_code, role, start)
+            if post_key in post_rows:
+                problems.append(Problem("duplicate_post", row_no, {"first": post_rows[post_key]}))
+            post_rows.setdefault(post_key, row_no)
         if len(problems) == before:
             rows.append(PostRow(row_no, name, phone or "", unit_code, role, cell(raw, index, "title")[:50],
                                 start, end))

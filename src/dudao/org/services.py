@@ -30,10 +30,15 @@ def pinyin_keys(name: str) -> tuple[str, str]:
     return initials.lower(), "".join(syllables).lower()
 
 
+def parent_code(unit: Unit) -> str:
+    """The parent's code, or the code outside the campaign that the county names as its parent."""
+    return unit.parent.code if unit.parent is not None else unit.external_parent_code
+
+
 def unit_snapshot(unit: Unit) -> dict:
     return {
         "code": unit.code, "name": unit.name, "official_name": unit.official_name, "level": unit.level,
-        "parent_code": unit.parent.code if unit.parent_id else unit.external_parent_code,
+        "parent_code": parent_code(unit),
         "active": unit.active, "lon": unit.lon, "lat": unit.lat, "point_datum": unit.point_datum,
         "point_synthetic": unit.point_synthetic,
     }
@@ -72,7 +77,7 @@ def units_import(*, actor, data: bytes, filename: str = "", progress: Progress |
     with transaction.atomic():
         stored = {u.code: u for u in Unit.objects.select_related("parent")}
         existing = {
-            code: unitfile.Existing(code, u.level, u.parent.code if u.parent_id else u.external_parent_code)
+            code: unitfile.Existing(code, u.level, parent_code(u))
             for code, u in stored.items()
         }
         rows, problems = unitfile.parse_units(table, existing)
@@ -205,14 +210,17 @@ def person_save(*, actor, person: Person | None, name: str, phone: str) -> Perso
     if not access.can_manage_people(actor) or (person is not None and not access.can_edit_person(actor, person)):
         raise PermissionDenied
     name = name.strip()
-    phone = normalise_phone(phone)
+    normalised = normalise_phone(phone)
     if not name:
         raise ValidationError(_("The name is empty."))
-    if phone is None:
+    if normalised is None:
         raise ValidationError(_("The phone number is not an 11-digit mobile number."))
+    phone = normalised
     with transaction.atomic():
-        clash = Person.objects.filter(phone=phone).exclude(pk=person.pk if person else None).first()
-        if clash is not None:
+        clash = Person.objects.filter(phone=phone)
+        if person is not None:
+            clash = clash.exclude(pk=person.pk)
+        if clash.exists():
             raise ValidationError(_("Another person already has this phone number."))
         if person is None:
             person = Person.objects.create(name=name, phone=phone)
@@ -232,7 +240,10 @@ def person_save(*, actor, person: Person | None, name: str, phone: str) -> Perso
 def _check_overlap(person: Person, unit: Unit, role: str, start: dt.date, end: dt.date | None,
                    exclude: int | None = None) -> None:
     far = dt.date.max
-    for other in Post.objects.filter(person=person, unit=unit, role=role).exclude(pk=exclude):
+    others = Post.objects.filter(person=person, unit=unit, role=role)
+    if exclude is not None:
+        others = others.exclude(pk=exclude)
+    for other in others:
         if start <= (other.end_date or far) and other.start_date <= (end or far):
             raise ValidationError(_("%(name)s already holds this post at %(unit)s for part of that time.")
                                   % {"name": person.name, "unit": unit.name})
@@ -377,13 +388,15 @@ def _people_import_rows(actor, table: Table, progress: Progress | None, syntheti
     report = ImportReport()
     changes: list[Change] = []
     for done, row in enumerate(rows, start=1):
-        person = people.get(row.phone)
-        if person is None:
+        found = people.get(row.phone)
+        if found is None:
             person = Person.objects.create(name=row.name, phone=row.phone, synthetic=synthetic)
             people[row.phone] = person
             report.created += 1
             changes.append(Change("person.create", "person", str(person.pk), None, person_snapshot(person)))
-        elif person.name != row.name:
+        else:
+            person = found
+        if found is not None and person.name != row.name:
             old = person_snapshot(person)
             person.name = row.name
             person.save(update_fields=["name", "updated_at"])

@@ -30,6 +30,13 @@ def _download(data: bytes, filename: str, content_type: str) -> HttpResponse:
     return response
 
 
+def _show_phones(user, rows) -> None:
+    """Give each row (a person, or a post or membership with .person) the phone as this user may see it."""
+    for row in rows:
+        person = row if isinstance(row, Person) else row.person
+        row.shown_phone = access.phone_for(user, person)
+
+
 def _require(allowed: bool) -> None:
     if not allowed:
         raise PermissionDenied
@@ -84,8 +91,7 @@ def unit_detail(request, code: str):
     posts = list(access.posts_visible_to(request.user).filter(unit=unit).select_related("person"))
     current = [p for p in posts if p.start_date <= today and (p.end_date is None or p.end_date >= today)]
     past = [p for p in posts if p not in current]
-    for post in posts:
-        post.shown_phone = access.phone_for(request.user, post.person)
+    _show_phones(request.user, posts)
     ancestors = list(Unit.objects.filter(code__in=unit.path.strip("/").split("/")[:-1]).order_by("path"))
     history = AuditEvent.objects.filter(object_type="unit", object_id=unit.code).order_by("-seq")[:50]
     return render(request, "org/unit_detail.html", {
@@ -182,8 +188,8 @@ def person_list(request):
                                | Q(posts__unit__name__contains=query)).distinct()
     people = list(people.prefetch_related("posts__unit")[:200])
     today = dt.date.today()
+    _show_phones(request.user, people)
     for person in people:
-        person.shown_phone = access.phone_for(request.user, person)
         person.current_posts = [p for p in person.posts.all()
                                 if p.start_date <= today and (p.end_date is None or p.end_date >= today)]
     return render(request, "org/person_list.html", {"people": people, "query": query})
@@ -298,8 +304,7 @@ def group_list(request):
 def group_detail(request, pk: int):
     group = get_object_or_404(access.groups_visible_to(request.user).prefetch_related("towns"), pk=pk)
     members = list(group.members.select_related("person"))
-    for member in members:
-        member.shown_phone = access.phone_for(request.user, member.person)
+    _show_phones(request.user, members)
     return render(request, "org/group_detail.html", {
         "group": group, "members": members, "member_form": forms.MemberForm(),
         "can_manage": access.can_manage_groups(request.user),
