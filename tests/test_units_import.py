@@ -112,8 +112,11 @@ def test_level_change_that_breaks_stored_children_is_refused(db):
 
 
 def test_every_problem_is_reported_not_just_the_first(db):
-    report = run(HEADER + "1,甲,village,620423103000\n620423103902,乙,乡村,620423103000\n")
-    assert [p.row for p in report.problems] == [2, 3]
+    report = run(HEADER + "1,甲,village,620423103000\n620423103902,乙,乡村,620423103000\n"
+                          "620423103903,丙,village,620423999000\n620423103904,丁村,village,620423103000\n"
+                          "620423777000,戊镇,town,6204230000\n620423777001,己村,village,620423777000\n")
+    assert [(p.row, p.code) for p in report.problems] == [
+        (2, "bad_code"), (3, "bad_level"), (4, "unknown_parent"), (6, "bad_code")]
 
 
 @pytest.mark.parametrize(

@@ -1,9 +1,10 @@
 """Translated text for the problem codes that pure modules report."""
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from dudao.core.tables import Problem
+from dudao.org.models import Level
 
 MESSAGES = {
     "empty": gettext_lazy("The file is empty."),
@@ -62,6 +63,7 @@ COLUMN_LABELS = {
     "phone": gettext_lazy("phone"),
     "unit_code": gettext_lazy("unit code"),
     "role": gettext_lazy("post"),
+    "name_person": pgettext_lazy("person", "name"),
     "start_date": gettext_lazy("start date"),
     "end_date": gettext_lazy("end date"),
 }
@@ -72,6 +74,9 @@ def describe(problem: Problem) -> str:
     params = dict(problem.params)
     if "column" in params and params["column"] in COLUMN_LABELS:
         params["column"] = str(COLUMN_LABELS[params["column"]])
+    for key in ("level", "parent_level"):
+        if key in params and params[key] in Level.values:
+            params[key] = str(Level(params[key]).label)
     try:
         text = text % params if params else text
     except (KeyError, TypeError, ValueError):

@@ -2,6 +2,7 @@ import datetime as dt
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from dudao.org.models import Datum, GroupKind, Level, MemberRole, PostRole, Unit
 
@@ -27,7 +28,7 @@ class UnitForm(forms.Form):
 
 
 class PersonForm(forms.Form):
-    name = forms.CharField(label=_("name"), max_length=50)
+    name = forms.CharField(label=pgettext_lazy("person", "name"), max_length=50)
     phone = forms.CharField(label=_("phone"), max_length=20)
 
 

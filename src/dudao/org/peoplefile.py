@@ -93,7 +93,7 @@ def parse_people(table: Table, known_units: set[str]) -> tuple[list[PostRow], li
         unit_code = cell(raw, index, "unit_code")
         role_raw = cell(raw, index, "role")
         if not name:
-            problems.append(Problem("required", row_no, {"column": "name"}))
+            problems.append(Problem("required", row_no, {"column": "name_person"}))
         phone = normalise_phone(phone_raw)
         if phone is None:
             problems.append(Problem("bad_phone", row_no, {"value": phone_raw}))

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from pypinyin import Style, lazy_pinyin
 
 from dudao.accounts import access
@@ -212,7 +213,7 @@ def person_save(*, actor, person: Person | None, name: str, phone: str) -> Perso
     name = name.strip()
     normalised = normalise_phone(phone)
     if not name:
-        raise ValidationError(_("The name is empty."))
+        raise ValidationError(pgettext("person", "The name is empty."))
     if normalised is None:
         raise ValidationError(_("The phone number is not an 11-digit mobile number."))
     phone = normalised

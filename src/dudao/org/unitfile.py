@@ -178,13 +178,14 @@ def parse_units(table: Table, existing: dict[str, Existing]) -> tuple[list[UnitR
                 lon=point[0] if point else None, lat=point[1] if point else None, datum=datum,
                 point_given=has_gcj or has_wgs, active=flags["active"], point_synthetic=flags["point_synthetic"],
             ))
-    if problems:
-        return [], problems
-    problems.extend(_check_tree(rows, existing))
+    # Check the tree among the rows that passed, so that one upload reports every problem; codes of refused
+    # rows still count as present so that their children are not reported as orphans.
+    problems.extend(_check_tree(rows, existing, set(first_row)))
+    problems.sort(key=lambda p: p.row)
     return ([], problems) if problems else (rows, [])
 
 
-def _check_tree(rows: list[UnitRow], existing: dict[str, Existing]) -> list[Problem]:
+def _check_tree(rows: list[UnitRow], existing: dict[str, Existing], in_file: set[str]) -> list[Problem]:
     problems: list[Problem] = []
     merged: dict[str, tuple[str, str]] = {code: (e.level, e.parent_code) for code, e in existing.items()}
     for row in rows:
@@ -196,7 +197,8 @@ def _check_tree(rows: list[UnitRow], existing: dict[str, Existing]) -> list[Prob
         if allowed is None:
             continue
         if parent is None:
-            problems.append(Problem("unknown_parent", row.row, {"code": row.parent_code}))
+            if row.parent_code not in in_file:
+                problems.append(Problem("unknown_parent", row.row, {"code": row.parent_code}))
         elif parent[0] not in allowed:
             problems.append(Problem("bad_parent_level", row.row, {
                 "level": row.level, "parent": row.parent_code, "parent_level": parent[0]}))

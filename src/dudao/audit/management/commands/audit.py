@@ -1,8 +1,16 @@
 from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from dudao.audit.services import audit_verify
 from dudao.core.cli import DudaoCommand
+
+
+REASONS = {
+    "hash": gettext_lazy("content (its hash does not match)"),
+    "link": gettext_lazy("link (it does not follow the entry before it)"),
+    "gap": gettext_lazy("sequence (an entry before it is missing)"),
+}
 
 
 class Command(DudaoCommand):
@@ -20,6 +28,6 @@ class Command(DudaoCommand):
                 _("The audit log was altered: entry #%(seq)s (%(action)s %(object)s, %(at)s) "
                   "fails the %(reason)s check.")
                 % {"seq": event.seq, "action": event.action, "object": f"{event.object_type}:{event.object_id}",
-                   "at": event.at.isoformat(), "reason": reason}
+                   "at": event.at.isoformat(), "reason": REASONS[reason]}
             )
         self.stdout.write(_("The audit log is intact: %(count)s entries checked.") % {"count": count})

@@ -1,0 +1,202 @@
+"""Real-browser fixtures: the product runs end to end in a subprocess, exactly as an operator starts it.
+
+One session starts ``dudao demo`` in a fresh DUDAO_HOME, then gunicorn on a free port of 127.0.0.1, and one
+headless Chromium (Debian's /usr/bin/chromium; never a downloaded browser). Every test gets its own browser
+context, so cookies and language never leak between tests. The Django test database is not used.
+
+When the test process has DATABASE_URL (the suite also runs on PostgreSQL), the server gets a fresh database
+``dudao_e2e_<pid>`` on the same PostgreSQL server, dropped at the end; otherwise it uses SQLite in the temp home.
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import sysconfig
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+DEMO_PASSWORD = "jingtai-demo-2026"
+HEALTH_TIMEOUT = 30.0
+SCRIPTS = Path(sysconfig.get_path("scripts"))  # the bin directory of the venv running pytest
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
+
+
+class _ScratchDatabase:
+    """A PostgreSQL database of its own for the server, on the server DATABASE_URL points at."""
+
+    def __init__(self, url: str):
+        self.name = f"dudao_e2e_{os.getpid()}"
+        self.admin_url = _with_database(url, "postgres")
+        self.url = _with_database(url, self.name)
+
+    def _execute(self, sql: str) -> None:
+        import psycopg
+
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            conn.execute(sql)
+
+    def create(self) -> None:
+        self._execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+        self._execute(f'CREATE DATABASE "{self.name}"')
+
+    def drop(self) -> None:
+        self._execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+
+def _wait_healthy(base_url: str, server: subprocess.Popen, log_path: Path) -> None:
+    deadline = time.monotonic() + HEALTH_TIMEOUT
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"the server exited with {server.returncode}:\n{log_path.read_text(errors='replace')}")
+        try:
+            with urllib.request.urlopen(f"{base_url}/healthz", timeout=2) as response:  # noqa: S310 - 127.0.0.1
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"/healthz did not answer 200 within {HEALTH_TIMEOUT:.0f} s:\n"
+                       f"{log_path.read_text(errors='replace')}")
+
+
+@pytest.fixture(scope="session")
+def live_server_url() -> Iterator[str]:
+    """Base URL of the real product (demo data loaded, gunicorn with two workers)."""
+    home = Path(tempfile.mkdtemp(prefix="dudao-e2e-"))
+    env = {**os.environ, "DUDAO_HOME": str(home), "DJANGO_SETTINGS_MODULE": "dudao.settings"}
+    for name in ("DUDAO_DEBUG", "DUDAO_LANGUAGE", "DUDAO_ALLOWED_HOSTS", "DUDAO_SECURE_COOKIES"):
+        env.pop(name, None)
+    database = None
+    if os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+        database = _ScratchDatabase(os.environ["DATABASE_URL"])
+        database.create()
+        env["DATABASE_URL"] = database.url
+    else:
+        env.pop("DATABASE_URL", None)
+    server = None
+    log = None
+    try:
+        demo = subprocess.run([str(SCRIPTS / "dudao"), "demo"], env=env, capture_output=True, timeout=300)  # noqa: S603
+        if demo.returncode != 0:
+            raise RuntimeError(f"`dudao demo` failed with {demo.returncode}:\n{demo.stderr.decode(errors='replace')}")
+        port = _free_port()
+        base_url = f"http://127.0.0.1:{port}"
+        log_path = home / "server.log"
+        log = log_path.open("wb")
+        server = subprocess.Popen(  # noqa: S603 - our own venv's gunicorn
+            [str(SCRIPTS / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2", "--no-control-socket",
+             "dudao.wsgi"],
+            env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        _wait_healthy(base_url, server, log_path)
+        yield base_url
+    finally:
+        if server is not None:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+        if log is not None:
+            log.close()
+        if database is not None:
+            database.drop()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed")
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=10_000)  # the machine may be busy; htmx waits 250 ms before it asks
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def new_context(browser, live_server_url):
+    """Factory for browser contexts on the live server; all are closed after the test."""
+    contexts = []
+
+    def make(**options):
+        options.setdefault("locale", "zh-CN")
+        options.setdefault("base_url", live_server_url)
+        context = browser.new_context(**options)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_context):
+    """A page in a fresh zh-CN context."""
+    return new_context().new_page()
+
+
+def _sign_in(page, username: str, password: str = DEMO_PASSWORD) -> None:
+    """Sign in through the form, the way a user does, and wait for the home page."""
+    page.goto("/accounts/login/")
+    form = page.locator("main form[method=post]")
+    form.locator("input[name=username]").fill(username)
+    form.locator("input[name=password]").fill(password)
+    form.locator("button[type=submit]").click()
+    page.wait_for_url(lambda url: urlsplit(url).path == "/")
+
+
+@pytest.fixture(scope="session")
+def _signed_in_states() -> dict[str, dict]:
+    """Cookies of one form sign-in per demo user, reused by later tests (a password check costs ~1 s)."""
+    return {}
+
+
+@pytest.fixture
+def signed_in(new_context, _signed_in_states):
+    """signed_in(username, **context_options) -> a page on the home page of a new context, signed in.
+
+    The first call for a user signs in through the form; later calls start from the saved cookies.
+    """
+
+    def as_user(username: str, **context_options):
+        state = _signed_in_states.get(username)
+        if state is None:
+            context = new_context(**context_options)
+            page = context.new_page()
+            _sign_in(page, username)
+            _signed_in_states[username] = context.storage_state()
+            return page
+        page = new_context(storage_state=state, **context_options).new_page()
+        page.goto("/")
+        assert urlsplit(page.url).path == "/", f"the saved session of {username} no longer signs in"
+        return page
+
+    return as_user

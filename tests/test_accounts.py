@@ -1,0 +1,76 @@
+"""Sign-in, lockout, session timeout and sign-out."""
+
+from django.conf import settings
+from django.test import Client
+
+from dudao.accounts.models import LoginAttempt
+from dudao.audit.models import AuditEvent
+from dudao.demo.load import DEMO_PASSWORD
+
+
+def sign_in(client: Client, username: str, password: str):
+    return client.post("/accounts/login/", {"username": username, "password": password})
+
+
+def test_sign_in_redirects_home_and_records_the_attempt(db):
+    client = Client()
+    response = sign_in(client, "demo_office", DEMO_PASSWORD)
+    assert (response.status_code, response["Location"]) == (302, "/")
+    assert client.get("/").status_code == 200
+    assert list(LoginAttempt.objects.filter(username="demo_office").values_list("succeeded", flat=True)) == [True]
+    assert AuditEvent.objects.latest("seq").action == "user.sign_in"
+
+
+def test_wrong_password_is_refused_with_a_message(db):
+    response = sign_in(Client(HTTP_ACCEPT_LANGUAGE="en"), "demo_office", "wrong-password")
+    assert response.status_code == 401
+    assert "The username or password is wrong." in response.content.decode()
+
+
+def test_lockout_after_repeated_failures_even_with_the_right_password(db):
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    for _ in range(settings.LOCKOUT_ATTEMPTS):
+        assert sign_in(client, "demo_town", "wrong-password").status_code == 401
+    response = sign_in(client, "demo_town", DEMO_PASSWORD)
+    assert response.status_code == 401
+    assert "Too many failed sign-ins" in response.content.decode()
+    assert LoginAttempt.objects.filter(username="demo_town", succeeded=True).count() == 0
+    # Another account is not affected.
+    assert sign_in(Client(), "demo_village", DEMO_PASSWORD).status_code == 302
+
+
+def test_lock_expires_after_the_window(db):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    client = Client()
+    for _ in range(settings.LOCKOUT_ATTEMPTS):
+        sign_in(client, "demo_leader", "wrong-password")
+    LoginAttempt.objects.filter(username="demo_leader").update(
+        at=timezone.now() - dt.timedelta(minutes=settings.LOCKOUT_MINUTES + 1))
+    assert sign_in(client, "demo_leader", DEMO_PASSWORD).status_code == 302
+
+
+def test_next_parameter_cannot_redirect_off_site(db):
+    response = Client().post("/accounts/login/?next=https://evil.example/", {"username": "demo_office",
+                                                                             "password": DEMO_PASSWORD})
+    assert response["Location"] == "/"
+
+
+def test_session_is_an_idle_timeout_of_30_minutes_by_default():
+    assert (settings.SESSION_COOKIE_AGE, settings.SESSION_SAVE_EVERY_REQUEST) == (30 * 60, True)
+    assert settings.SESSION_COOKIE_HTTPONLY is True
+
+
+def test_sign_out_needs_post_and_ends_the_session(db):
+    client = Client()
+    sign_in(client, "demo_office", DEMO_PASSWORD)
+    assert client.get("/accounts/logout/").status_code == 405
+    assert client.post("/accounts/logout/").status_code == 302
+    assert client.get("/")["Location"].startswith("/accounts/login/")
+
+
+def test_demo_users_have_no_other_password(db):
+    assert sign_in(Client(), "demo_admin", "").status_code == 200  # the form itself refuses an empty password
+    assert sign_in(Client(), "demo_admin", "admin").status_code == 401

@@ -1,0 +1,65 @@
+"""Settings come only from the environment, each documented once."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dudao.env import VARIABLES, ConfigError, env_bool, env_int, secret_key
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_env_example_and_readme_document_every_variable():
+    example = {line.split("=")[0].lstrip("# ").strip() for line in (ROOT / ".env.example").read_text().splitlines()
+               if re.match(r"^#? ?[A-Z_]+=", line)}
+    assert example == set(VARIABLES)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert [name for name in VARIABLES if f"`{name}`" not in readme] == []
+
+
+def test_code_reads_no_undocumented_variable():
+    read = set()
+    for path in (ROOT / "src" / "dudao").rglob("*.py"):
+        read |= set(re.findall(r"env_(?:str|bool|int|list)\(\"([A-Z_]+)\"", path.read_text(encoding="utf-8")))
+        read |= set(re.findall(r"_declared\(\"([A-Z_]+)\"\)", path.read_text(encoding="utf-8")))
+    assert read <= set(VARIABLES)
+
+
+def test_bad_values_fail_loudly(monkeypatch):
+    monkeypatch.setenv("DUDAO_DEBUG", "maybe")
+    with pytest.raises(ConfigError):
+        env_bool("DUDAO_DEBUG", False)
+    monkeypatch.setenv("DUDAO_SESSION_MINUTES", "0")
+    with pytest.raises(ConfigError):
+        env_int("DUDAO_SESSION_MINUTES", 30)
+
+
+def test_secret_key_has_no_default_but_a_per_install_random_one(tmp_path, monkeypatch):
+    monkeypatch.delenv("DUDAO_SECRET_KEY", raising=False)
+    first = secret_key(tmp_path)
+    assert len(first) >= 60 and secret_key(tmp_path) == first
+    assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+    other = tmp_path / "other"
+    other.mkdir()
+    assert secret_key(other) != first
+    monkeypatch.setenv("DUDAO_SECRET_KEY", "short")
+    with pytest.raises(ConfigError):
+        secret_key(tmp_path)
+
+
+def test_debug_is_off_by_default():
+    from django.conf import settings
+
+    assert settings.DEBUG is False
+
+
+def test_sqlite_runs_in_wal_mode_with_immediate_transactions(tmp_path):
+    code = ("import django, os; os.environ['DJANGO_SETTINGS_MODULE']='dudao.settings'; django.setup();"
+            "from django.db import connection; c=connection.cursor(); c.execute('PRAGMA journal_mode');"
+            "print(c.fetchone()[0], connection.settings_dict['OPTIONS']['transaction_mode'])")
+    env = {"DUDAO_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["wal", "IMMEDIATE"]
