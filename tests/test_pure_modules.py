@@ -1,0 +1,23 @@
+"""The pure cores import nothing from Django (docs/decisions/0003)."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "dudao"
+PURE = ["core/tables.py", "org/unitfile.py", "org/peoplefile.py", "audit/chain.py"]
+ALLOWED_DUDAO = {"dudao.core.tables"}
+
+
+@pytest.mark.parametrize("module", PURE)
+def test_pure_module_imports_no_django(module):
+    tree = ast.parse((SRC / module).read_text(encoding="utf-8"))
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            imported.add(node.module)
+    assert not {name for name in imported if name == "django" or name.startswith("django.")}
+    assert {name for name in imported if name.startswith("dudao")} <= ALLOWED_DUDAO
