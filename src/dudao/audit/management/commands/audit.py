@@ -5,7 +5,6 @@ from django.utils.translation import gettext_lazy
 from dudao.audit.services import audit_verify
 from dudao.core.cli import DudaoCommand
 
-
 REASONS = {
     "hash": gettext_lazy("content (its hash does not match)"),
     "link": gettext_lazy("link (it does not follow the entry before it)"),
