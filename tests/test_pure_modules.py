@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "dudao"
-PURE = ["core/tables.py", "org/unitfile.py", "org/peoplefile.py", "audit/chain.py"]
-ALLOWED_DUDAO = {"dudao.core.tables"}
+PURE = ["core/tables.py", "org/unitfile.py", "org/peoplefile.py", "org/geojson.py", "audit/chain.py"]
+ALLOWED_DUDAO = {"dudao.core.tables", "dudao.org.unitfile"}
 
 
 @pytest.mark.parametrize("module", PURE)

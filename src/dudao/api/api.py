@@ -88,6 +88,8 @@ class UnitOut(Schema):
     lat: float | None
     datum: str
     point_synthetic: bool
+    boundary: dict | None
+    boundary_datum: str
 
 
 class PostOut(Schema):
@@ -115,6 +117,7 @@ def _unit_out(unit) -> UnitOut:
         code=unit.code, name=unit.name, official_name=unit.official_name, level=unit.level,
         parent_code=unit.parent.code if unit.parent_id else unit.external_parent_code, active=unit.active,
         lon=unit.lon, lat=unit.lat, datum=unit.point_datum, point_synthetic=unit.point_synthetic,
+        boundary=unit.boundary, boundary_datum=unit.boundary_datum,
     )
 
 

@@ -47,6 +47,10 @@ MESSAGES = {
     "bad_phone_scope": gettext_lazy(
         "The person with phone %(phone)s also holds posts outside your area; ask the campaign office to change them."
     ),
+    "geojson_invalid": gettext_lazy("The file is not a GeoJSON FeatureCollection."),
+    "geometry_invalid": gettext_lazy(
+        "The boundary of %(code)s is not a valid Polygon or MultiPolygon (closed rings of longitude, latitude)."
+    ),
     "no_permission": gettext_lazy("You may not import this file."),
     "too_large": gettext_lazy("The file is larger than %(max)s MB."),
 }

@@ -17,8 +17,8 @@ from pypinyin import Style, lazy_pinyin
 from dudao.accounts import access
 from dudao.audit.services import Change, audit_record, audit_record_many
 from dudao.core.tables import Problem, Table, TableRefused, read_table
-from dudao.org import peoplefile, unitfile
-from dudao.org.models import GroupMember, Person, Post, Unit, WorkingGroup
+from dudao.org import geojson, peoplefile, unitfile
+from dudao.org.models import Datum, GroupMember, Person, Post, Unit, WorkingGroup
 from dudao.org.peoplefile import normalise_phone
 
 Progress = Callable[[int, int], None]
@@ -86,26 +86,21 @@ def units_import(*, actor, data: bytes, filename: str = "", progress: Progress |
             return ImportReport(problems=problems)
         report = ImportReport()
         before = {code: unit_snapshot(u) for code, u in stored.items()}
-        # Create the new units first (without parents), then set every field, so order in the file is free.
-        new_units = [Unit(code=row.code, name=row.name, level=row.level, path="") for row in rows
-                     if row.code not in stored]
-        for unit in Unit.objects.bulk_create(new_units):
-            stored[unit.code] = unit
+        created = _create_new_units(rows, stored)
+        stored_state = {code: _stored_state(u) for code, u in stored.items()}
         total = len(rows)
         changed: list[Unit] = []
         for done, row in enumerate(rows, start=1):
             unit = stored[row.code]
-            _apply_row(unit, row, stored)
+            if row.code not in created:
+                _apply_row(unit, row, stored)
             changed.append(unit)
             if progress and (done % 500 == 0 or done == total):
                 progress(done, total)
         _recompute_paths(stored)
-        Unit.objects.bulk_update(
-            list(stored.values()),
-            ["name", "official_name", "level", "parent", "external_parent_code", "path", "active", "lon", "lat",
-             "point_datum", "point_synthetic", "initials", "pinyin"],
-            batch_size=500,
-        )
+        # Only rows whose stored fields differ are written: an unchanged re-import writes nothing.
+        dirty = [u for code, u in stored.items() if stored_state[code] != _stored_state(u)]
+        Unit.objects.bulk_update(dirty, list(UNIT_STORED_FIELDS), batch_size=500)
         changes = []
         for unit in changed:
             after = unit_snapshot(unit)
@@ -122,6 +117,37 @@ def units_import(*, actor, data: bytes, filename: str = "", progress: Progress |
         # Units moved only because an ancestor moved change their path, which is derived: no event.
         audit_record_many(actor=actor, changes=changes)
     return report
+
+
+UNIT_STORED_FIELDS = ("name", "official_name", "level", "parent", "external_parent_code", "path", "active", "lon",
+                      "lat", "point_datum", "point_synthetic", "initials", "pinyin")
+
+
+def _stored_state(unit: Unit) -> tuple:
+    return tuple(getattr(unit, "parent_id" if f == "parent" else f) for f in UNIT_STORED_FIELDS)
+
+
+def _create_new_units(rows: list[unitfile.UnitRow], stored: dict[str, Unit]) -> set[str]:
+    """Create the file's new units complete, parents before children, in as few INSERTs as the tree is deep.
+    Returns their codes."""
+    pending = [row for row in rows if row.code not in stored]
+    in_file = {row.code for row in pending}
+    while pending:
+        ready = [row for row in pending if row.parent_code in stored or row.parent_code not in in_file]
+        if not ready:
+            raise RuntimeError("parse_units let a parent cycle through")
+        units = []
+        for row in ready:
+            unit = Unit(code=row.code)
+            _apply_row(unit, row, stored)
+            parent = unit.parent
+            unit.path = (parent.path if parent is not None else "") + unit.code + "/"
+            units.append(unit)
+        for unit in Unit.objects.bulk_create(units, batch_size=500):
+            stored[unit.code] = unit
+        done = {row.code for row in ready}
+        pending = [row for row in pending if row.code not in done]
+    return in_file
 
 
 def _apply_row(unit: Unit, row: unitfile.UnitRow, stored: dict[str, Unit]) -> None:
@@ -159,6 +185,37 @@ def _recompute_paths(stored: dict[str, Unit]) -> None:
 def _diff(old: dict, new: dict, take_old: bool) -> dict:
     source = old if take_old else new
     return {key: source[key] for key in new if old.get(key) != new.get(key)}
+
+
+def unit_boundaries_import(*, actor, data: bytes, datum: str) -> ImportReport:
+    """Set the boundaries of the units named in a GeoJSON FeatureCollection, all or nothing.
+
+    The datum (wgs84 or gcj02) is recorded with each boundary: drones record WGS-84, Chinese web maps GCJ-02.
+    """
+    if not access.can_manage_units(actor):
+        raise PermissionDenied
+    if datum not in Datum.values:
+        raise ValueError(datum)
+    with transaction.atomic():
+        units = {u.code: u for u in Unit.objects.select_for_update()}
+        boundaries, problems = geojson.parse_boundaries(data, set(units))
+        if problems:
+            return ImportReport(problems=problems)
+        report = ImportReport()
+        changes = []
+        for boundary in boundaries:
+            unit = units[boundary.code]
+            if (unit.boundary, unit.boundary_datum) == (boundary.geometry, datum):
+                report.unchanged += 1
+                continue
+            before = {"boundary_datum": unit.boundary_datum, "boundary": unit.boundary}
+            unit.boundary, unit.boundary_datum = boundary.geometry, datum
+            unit.save(update_fields=["boundary", "boundary_datum", "updated_at"])
+            report.updated += 1
+            changes.append(Change("unit.boundary", "unit", unit.code, before,
+                                  {"boundary_datum": datum, "boundary": boundary.geometry}))
+        audit_record_many(actor=actor, changes=changes)
+    return report
 
 
 def units_export_rows(*, actor, chinese: bool = False) -> tuple[list[str], list[list[str]]]:

@@ -14,6 +14,10 @@ class Command(DudaoCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         imp = sub.add_parser("import", help="import or update units from a CSV or XLSX file; all or nothing")
         imp.add_argument("file")
+        bnd = sub.add_parser("boundaries", help="set unit boundaries from a GeoJSON FeatureCollection")
+        bnd.add_argument("file")
+        bnd.add_argument("--datum", choices=["wgs84", "gcj02"], default="wgs84",
+                         help="datum of the coordinates (GeoJSON's own is WGS-84)")
         exp = sub.add_parser("export", help="export units (CSV by default, XLSX by the file name)")
         exp.add_argument("-o", "--output", help="file to write; standard output if omitted")
         exp.add_argument("--format", choices=["csv", "xlsx"], help="overrides the file name's extension")
@@ -30,6 +34,14 @@ class Command(DudaoCommand):
             self.stderr.write(_("Units imported: %(created)s created, %(updated)s updated, %(unchanged)s unchanged.")
                               % {"created": report.created, "updated": report.updated,
                                  "unchanged": report.unchanged})
+            return
+        if options["action"] == "boundaries":
+            report = services.unit_boundaries_import(actor=SYSTEM, data=self.read_input(options["file"]),
+                                                     datum=options["datum"])
+            if not report.ok:
+                self.refuse(report.problems)
+            self.stderr.write(_("Boundaries set: %(updated)s changed, %(unchanged)s unchanged.")
+                              % {"updated": report.updated, "unchanged": report.unchanged})
             return
         output = options["output"]
         fmt = options["format"] or ("xlsx" if output and output.lower().endswith(".xlsx") else "csv")
