@@ -5,6 +5,7 @@ from dudao.api.api import api
 urlpatterns = [
     path("", include("dudao.core.urls")),
     path("", include("dudao.org.urls")),
+    path("", include("dudao.accounts.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

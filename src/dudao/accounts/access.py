@@ -136,6 +136,10 @@ def can_manage_units(user) -> bool:
     return effective_role(user) in MANAGE_ALL
 
 
+def can_manage_users(user) -> bool:
+    return effective_role(user) == Role.COUNTY_ADMIN
+
+
 def can_manage_groups(user) -> bool:
     return effective_role(user) in MANAGE_ALL
 

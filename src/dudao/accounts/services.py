@@ -7,11 +7,12 @@ import secrets
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from dudao.accounts import access
 from dudao.accounts.models import ApiToken, LoginAttempt, Role, User
 from dudao.audit.services import audit_record
 from dudao.org.models import Person, Unit
@@ -53,6 +54,8 @@ def token_digest(token: str) -> str:
 
 def token_create(*, actor, user: User) -> str:
     """Issue a bearer token for the user; the token is returned once and only its digest is kept."""
+    if not access.can_manage_users(actor):
+        raise PermissionDenied
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with transaction.atomic():
         record = ApiToken.objects.create(user=user, digest=token_digest(token), prefix=token[:8],
@@ -64,6 +67,8 @@ def token_create(*, actor, user: User) -> str:
 
 def token_revoke(*, actor, user: User) -> int:
     """Revoke every live token of the user; the number revoked."""
+    if not access.can_manage_users(actor):
+        raise PermissionDenied
     with transaction.atomic():
         live = list(ApiToken.objects.select_for_update().filter(user=user, revoked_at__isnull=True))
         now = timezone.now()
@@ -95,8 +100,12 @@ def user_snapshot(user: User) -> dict:
 
 
 def user_save(*, actor, username: str, role: str, scope_unit: Unit | None = None, person: Person | None = None,
-              password: str | None = None, display_name: str = "") -> User:
+              password: str | None = None, display_name: str = "", is_active: bool = True) -> User:
     """Create or update an account; township and village staff need a unit of their level."""
+    if not access.can_manage_users(actor):
+        raise PermissionDenied
+    if not username.strip():
+        raise ValidationError(_("The username is empty."))
     if role not in Role.values:
         raise ValidationError(_("Unknown role %(role)s.") % {"role": role})
     if role == Role.TOWN_STAFF and (scope_unit is None or scope_unit.level != "town"):
@@ -110,7 +119,7 @@ def user_save(*, actor, username: str, role: str, scope_unit: Unit | None = None
         old = user_snapshot(user) if user else None
         if user is None:
             user = User(username=username)
-        user.role, user.scope_unit, user.person = role, scope_unit, person
+        user.role, user.scope_unit, user.person, user.is_active = role, scope_unit, person, is_active
         if display_name:
             user.first_name = display_name
         if password is not None:

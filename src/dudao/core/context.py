@@ -7,4 +7,5 @@ def navigation(request):
         "can_manage_units": access.can_manage_units(user),
         "can_manage_people": access.can_manage_people(user),
         "can_manage_groups": access.can_manage_groups(user),
+        "can_manage_users": access.can_manage_users(user),
     }

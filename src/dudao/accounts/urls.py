@@ -1,0 +1,9 @@
+from django.urls import path
+
+from dudao.accounts import views
+
+urlpatterns = [
+    path("users/", views.user_list, name="user_list"),
+    path("users/new/", views.user_edit, name="user_new"),
+    path("users/<str:username>/edit/", views.user_edit, name="user_edit"),
+]

@@ -1,0 +1,70 @@
+"""Account management for the county administrator; writes go through accounts.services.user_save."""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from dudao.accounts import access, services
+from dudao.accounts.models import Role, User
+from dudao.org.models import Person, Unit
+from dudao.org.peoplefile import normalise_phone
+
+
+class UserForm(forms.Form):
+    username = forms.RegexField(label=gettext_lazy("Username"), max_length=150, regex=r"^[\w.@+-]+$")
+    display_name = forms.CharField(label=gettext_lazy("Display name"), max_length=150, required=False)
+    role = forms.ChoiceField(label=gettext_lazy("role"), choices=Role.choices)
+    unit = forms.CharField(label=gettext_lazy("area (code of the township or village)"), max_length=12,
+                           required=False)
+    phone = forms.CharField(label=gettext_lazy("phone of the person (inspectors)"), max_length=20, required=False)
+    password = forms.CharField(label=gettext_lazy("new password (leave empty to keep)"), required=False,
+                               widget=forms.PasswordInput(render_value=False), strip=False)
+    is_active = forms.BooleanField(label=gettext_lazy("active"), required=False, initial=True)
+
+
+@login_required
+def user_list(request):
+    if not access.can_manage_users(request.user):
+        raise PermissionDenied
+    users = User.objects.select_related("scope_unit", "person").order_by("role", "username")
+    return render(request, "accounts/user_list.html", {"users": users})
+
+
+@login_required
+def user_edit(request, username: str | None = None):
+    if not access.can_manage_users(request.user):
+        raise PermissionDenied
+    user = get_object_or_404(User, username=username) if username else None
+    initial = {"username": user.username, "display_name": user.first_name, "role": user.role,
+               "unit": user.scope_unit.code if user.scope_unit else "",
+               "phone": user.person.phone if user.person else "", "is_active": user.is_active} if user else \
+        {"is_active": True}
+    form = UserForm(request.POST or None, initial=initial)
+    if user is not None:
+        form.fields["username"].disabled = True
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        unit = Unit.objects.filter(code=data["unit"]).first() if data["unit"] else None
+        person = Person.objects.filter(phone=normalise_phone(data["phone"]) or "").first() if data["phone"] else None
+        if data["unit"] and unit is None:
+            form.add_error("unit", _("There is no unit %(code)s.") % {"code": data["unit"]})
+        elif data["phone"] and person is None:
+            form.add_error("phone", _("There is no person with phone %(phone)s.") % {"phone": data["phone"]})
+        else:
+            try:
+                saved = services.user_save(
+                    actor=request.user, username=user.username if user else data["username"], role=data["role"],
+                    scope_unit=unit, person=person, password=data["password"] or None,
+                    display_name=data["display_name"], is_active=data["is_active"],
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, _("Saved."))
+                return redirect("user_edit", username=saved.username)
+    title = _("Edit %(name)s") % {"name": user.username} if user else _("New user")
+    return render(request, "org/form.html", {"form": form, "title": title})
