@@ -197,3 +197,19 @@ def test_error_pages_are_translated(admin):
 def test_anonymous_is_sent_to_sign_in():
     response = Client().get("/units/")
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/?next=/units/")
+
+
+def test_township_staff_create_a_person_with_the_first_post_in_their_township(users, client_for):
+    clerk = client_for(users["town_staff"])
+    response = clerk.post("/people/new/", {"name": "新保洁员", "phone": "13900000097"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert "Give the person&#x27;s first post" in response.content.decode()
+    response = clerk.post("/people/new/", {"name": "新保洁员", "phone": "13900000097", "unit": "620423100200",
+                                           "role": "cleaner", "start_date": "2026-03-01"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert "The unit 620423100200 does not exist or is outside your area." in response.content.decode()
+    assert not Person.objects.filter(phone="13900000097").exists()
+    response = clerk.post("/people/new/", {"name": "新保洁员", "phone": "13900000097", "unit": "620423103200",
+                                           "role": "cleaner", "start_date": "2026-03-01"})
+    person = Person.objects.get(phone="13900000097")
+    assert response["Location"] == f"/people/{person.pk}/"
+    assert clerk.get(response["Location"]).status_code == 200
+    assert list(person.posts.values_list("unit__code", "role")) == [("620423103200", "cleaner")]

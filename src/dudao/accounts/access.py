@@ -9,7 +9,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from dudao.accounts.models import Role
-from dudao.org.models import GroupKind, Person, Post, Unit, WorkingGroup
+from dudao.org.models import GroupKind, GroupMember, Person, Post, Unit, WorkingGroup
 
 READ_ALL = {Role.COUNTY_ADMIN, Role.OFFICE, Role.LEADER}
 MANAGE_ALL = {Role.COUNTY_ADMIN, Role.OFFICE}
@@ -112,7 +112,9 @@ def people_visible_to(user) -> QuerySet[Person]:
     if roots is None:
         return Person.objects.all()
     q = Q(pk__in=Post.objects.filter(_subtree_filter(roots, "unit__")).values("person_id"))
-    q |= Q(pk__in=groups_visible_to(user).values("members__person_id"))
+    # A separate query on GroupMember: joining through groups_visible_to() would reuse its membership filter
+    # and find only the user's own person.
+    q |= Q(pk__in=GroupMember.objects.filter(group__in=groups_visible_to(user)).values("person_id"))
     return Person.objects.filter(q)
 
 
@@ -170,14 +172,31 @@ def units_managed_for_posts(user) -> QuerySet[Unit]:
 
 
 def can_edit_person(user, person: Person) -> bool:
-    """Office staff edit anyone; township staff edit people who hold posts only inside their township."""
+    """Office staff edit anyone; township staff edit people who hold at least one post, all of them inside
+    their township, and who sit in no working group (group members are the county's people)."""
     role = effective_role(user)
     if role in MANAGE_ALL:
         return True
     if role != Role.TOWN_STAFF:
         return False
-    units = Unit.objects.filter(posts__person=person).distinct()
+    units = list(Unit.objects.filter(posts__person=person).distinct())
+    if not units or GroupMember.objects.filter(person=person).exists():
+        return False
     return all(can_manage_posts_at(user, unit) for unit in units)
+
+
+def people_search(user, query: str) -> QuerySet[Person]:
+    """Visible people matching a name, a unit name of one of their visible posts, or - for roles that see
+    full phone numbers - a phone number (masked digits must not be searchable)."""
+    people = people_visible_to(user)
+    query = query.strip()
+    if not query:
+        return people
+    q = Q(name__contains=query)
+    q |= Q(pk__in=posts_visible_to(user).filter(unit__name__contains=query).values("person_id"))
+    if can_see_phone(user):
+        q |= Q(phone__contains=query)
+    return people.filter(q)
 
 
 def can_see_phone(user) -> bool:

@@ -45,7 +45,7 @@ MESSAGES = {
     "duplicate_post": gettext_lazy("The same post appears again (first in row %(first)s)."),
     "post_overlap": gettext_lazy("%(name)s already holds this post at %(unit)s for part of that time."),
     "bad_phone_scope": gettext_lazy(
-        "The person with phone %(phone)s also holds posts outside your area; ask the campaign office to change them."
+        "The person with phone %(phone)s is managed outside your area; ask the campaign office to change them."
     ),
     "geojson_invalid": gettext_lazy("The file is not a GeoJSON FeatureCollection."),
     "geometry_invalid": gettext_lazy(

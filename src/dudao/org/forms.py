@@ -32,6 +32,22 @@ class PersonForm(forms.Form):
     phone = forms.CharField(label=_("phone"), max_length=20)
 
 
+class NewPersonForm(PersonForm):
+    """A new person with their first post (required for township staff, optional for the office)."""
+
+    unit = forms.CharField(label=_("unit code of the first post"), max_length=12, required=False)
+    role = forms.ChoiceField(label=_("post"), choices=[("", "—"), *PostRole.choices], required=False)
+    title = forms.CharField(label=_("title"), max_length=50, required=False)
+    start_date = forms.DateField(label=_("start date"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        data = super().clean()
+        given = [bool(data.get("unit")), bool(data.get("role")), data.get("start_date") is not None]
+        if any(given) and not all(given):
+            raise forms.ValidationError(_("A post needs a unit code, the post and its start date."))
+        return data
+
+
 class PostForm(forms.Form):
     unit = forms.CharField(label=_("unit code"), max_length=12)
     role = forms.ChoiceField(label=_("post"), choices=PostRole.choices)

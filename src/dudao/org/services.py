@@ -263,10 +263,24 @@ def post_snapshot(post: Post) -> dict:
     }
 
 
-def person_save(*, actor, person: Person | None, name: str, phone: str) -> Person:
-    """Create a person or change one's name and phone."""
+@dataclass(frozen=True)
+class FirstPost:
+    unit: Unit
+    role: str
+    start_date: dt.date
+    title: str = ""
+
+
+def person_save(*, actor, person: Person | None, name: str, phone: str, first_post: FirstPost | None = None) -> Person:
+    """Create a person (with their first post) or change one's name and phone.
+
+    Township staff must give the first post, inside their township: a person without a post in their area
+    would be outside it the moment they were created.
+    """
     if not access.can_manage_people(actor) or (person is not None and not access.can_edit_person(actor, person)):
         raise PermissionDenied
+    if person is None and first_post is None and not access.can_read_all(actor):
+        raise ValidationError(_("Give the person's first post: a unit in your area, the post and its start date."))
     name = name.strip()
     normalised = normalise_phone(phone)
     if not name:
@@ -284,6 +298,9 @@ def person_save(*, actor, person: Person | None, name: str, phone: str) -> Perso
             person = Person.objects.create(name=name, phone=phone)
             audit_record(actor=actor, action="person.create", object_type="person", object_id=str(person.pk),
                          after=person_snapshot(person))
+            if first_post is not None:
+                post_create(actor=actor, person=person, unit=first_post.unit, role=first_post.role,
+                            title=first_post.title, start_date=first_post.start_date)
             return person
         person = Person.objects.select_for_update().get(pk=person.pk)
         old = person_snapshot(person)

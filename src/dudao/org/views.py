@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -97,7 +97,7 @@ def unit_detail(request, code: str):
     return render(request, "org/unit_detail.html", {
         "unit": unit, "ancestors": ancestors, "children": access.units_visible_to(request.user).filter(parent=unit),
         "current_posts": current, "past_posts": past, "history": history,
-        "groups": unit.inspection_groups.all() if unit.level == "town" else [],
+        "groups": access.groups_visible_to(request.user).filter(towns=unit) if unit.level == "town" else [],
     })
 
 
@@ -182,16 +182,11 @@ def unit_export(request, fmt: str):
 @login_required
 def person_list(request):
     query = request.GET.get("q", "").strip()
-    people = access.people_visible_to(request.user)
-    if query:
-        people = people.filter(Q(name__contains=query) | Q(phone__contains=query)
-                               | Q(posts__unit__name__contains=query)).distinct()
-    people = list(people.prefetch_related("posts__unit")[:200])
     today = dt.date.today()
+    current = access.posts_visible_to(request.user).filter(start_date__lte=today).exclude(end_date__lt=today)
+    people = list(access.people_search(request.user, query).prefetch_related(
+        Prefetch("posts", queryset=current.select_related("unit"), to_attr="current_posts"))[:200])
     _show_phones(request.user, people)
-    for person in people:
-        person.current_posts = [p for p in person.posts.all()
-                                if p.start_date <= today and (p.end_date is None or p.end_date >= today)]
     return render(request, "org/person_list.html", {"people": people, "query": query})
 
 
@@ -217,11 +212,25 @@ def person_edit(request, pk: int | None = None):
     person = _visible_person(request.user, pk) if pk else None
     allowed = access.can_manage_people(request.user)
     _require(allowed and (person is None or access.can_edit_person(request.user, person)))
-    initial = {"name": person.name, "phone": person.phone} if person else {}
-    form = forms.PersonForm(request.POST or None, initial=initial)
+    if person is not None:
+        form: forms.PersonForm = forms.PersonForm(request.POST or None,
+                                                  initial={"name": person.name, "phone": person.phone})
+    else:
+        form = forms.NewPersonForm(request.POST or None, initial={"unit": request.GET.get("unit", "")})
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        first_post = None
+        if data.get("unit"):
+            unit = access.units_managed_for_posts(request.user).filter(code=data["unit"]).first()
+            if unit is None:
+                form.add_error("unit", _("The unit %(code)s does not exist or is outside your area.")
+                               % {"code": data["unit"]})
+                return render(request, "org/form.html", {"form": form, "title": _("New person")})
+            first_post = services.FirstPost(unit=unit, role=data["role"], start_date=data["start_date"],
+                                            title=data["title"])
         try:
-            person = services.person_save(actor=request.user, person=person, **form.cleaned_data)
+            person = services.person_save(actor=request.user, person=person, name=data["name"],
+                                          phone=data["phone"], first_post=first_post)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
