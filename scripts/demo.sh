@@ -8,4 +8,4 @@ export DUDAO_HOME="${DUDAO_HOME:-$PWD/var}"
 .venv/bin/dudao demo
 .venv/bin/dudao collectstatic --noinput -v 0
 echo "Dudao 督导 is serving the Jingtai demo at http://127.0.0.1:${DUDAO_PORT:-8000}/  (Ctrl-C stops it)" >&2
-exec .venv/bin/gunicorn --bind "127.0.0.1:${DUDAO_PORT:-8000}" --workers 3 --access-logfile - dudao.wsgi
+exec .venv/bin/gunicorn --no-control-socket --bind "127.0.0.1:${DUDAO_PORT:-8000}" --workers 3 --access-logfile - dudao.wsgi
