@@ -55,7 +55,10 @@ def empty_org(db):
     from dudao.audit.models import AuditEvent
     from dudao.campaigns.models import Campaign
     from dudao.org.models import GroupMember, Person, Post, Unit, WorkingGroup
+    from dudao.ranking.models import Entry, Interview, RankingSettings, Result, Round, Submission
 
+    for model in (Interview, Result, Entry, Submission, Round, RankingSettings):
+        model.objects.all().delete()
     GroupMember.objects.all().delete()
     WorkingGroup.objects.all().delete()
     Post.objects.all().delete()

@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "dudao.accounts",
     "dudao.org",
     "dudao.campaigns",
+    "dudao.ranking",
     "dudao.api",
 ]
 

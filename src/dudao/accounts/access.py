@@ -199,6 +199,14 @@ def people_search(user, query: str) -> QuerySet[Person]:
     return people.filter(q)
 
 
+def can_submit_for_town(user, town: Unit) -> bool:
+    """May hand in the township's own ranking of its villages: its staff, or the office on its behalf."""
+    role = effective_role(user)
+    if role in MANAGE_ALL:
+        return True
+    return role == Role.TOWN_STAFF and user.scope_unit_id == town.pk
+
+
 def can_see_phone(user) -> bool:
     return effective_role(user) in FULL_PHONE
 

@@ -51,6 +51,16 @@ MESSAGES = {
     "geometry_invalid": gettext_lazy(
         "The boundary of %(code)s is not a valid Polygon or MultiPolygon (closed rings of longitude, latitude)."
     ),
+    "rank_or_score": gettext_lazy("The file needs exactly one of the columns rank (排名) or score (得分)."),
+    "unknown_code": gettext_lazy("The code %(code)s is not a unit of this campaign or outside your area."),
+    "not_ranked_unit": gettext_lazy("The unit %(code)s is not a village or community."),
+    "inactive_unit": gettext_lazy("The unit %(code)s is inactive."),
+    "bad_rank": gettext_lazy("The rank “%(value)s” is not a whole number of 1 or more."),
+    "bad_score": gettext_lazy("The score “%(value)s” is not a finite number."),
+    "town_incomplete": gettext_lazy(
+        "Township %(town)s must rank every one of its villages and communities; %(count)s missing: %(codes)s."
+    ),
+    "published_week": gettext_lazy("Week %(week)s is published or awaiting approval; nothing can be submitted."),
     "no_permission": gettext_lazy("You may not import this file."),
     "too_large": gettext_lazy("The file is larger than %(max)s MB."),
 }

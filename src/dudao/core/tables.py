@@ -146,8 +146,9 @@ def cell(row: list[str], index: dict[str, int], key: str) -> str:
     return row[position]
 
 
-def write_csv(header: list[str], rows: Iterable[list[str]], encoding: str = "utf-8") -> bytes:
-    """CSV bytes; UTF-8 gets a BOM so that Chinese Excel opens it correctly."""
+def write_csv(header: list[str], rows: Iterable[list[str]], encoding: str = "utf-8", bom: bool = True) -> bytes:
+    """CSV bytes. UTF-8 gets a BOM (Chinese Excel needs it to open the file correctly) unless ``bom`` is off,
+    as it is for the command line, whose output scripts read."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(header)
@@ -155,7 +156,7 @@ def write_csv(header: list[str], rows: Iterable[list[str]], encoding: str = "utf
     text = buffer.getvalue()
     if encoding == "gb18030":
         return text.encode("gb18030")
-    return text.encode("utf-8-sig")
+    return text.encode("utf-8-sig" if bom else "utf-8")
 
 
 def write_xlsx(sheets: list[tuple[str, list[str], list[list[str]]]]) -> bytes:

@@ -35,5 +35,5 @@ class Command(DudaoCommand):
         if output and output.lower().endswith(".xlsx"):
             data = write_xlsx([(_("posts"), header, rows)])
         else:
-            data = write_csv(header, rows)
+            data = write_csv(header, rows, bom=False)
         self.write_output(data, output)

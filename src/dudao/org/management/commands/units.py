@@ -51,5 +51,5 @@ class Command(DudaoCommand):
         if fmt == "xlsx":
             data = write_xlsx([(_("units"), header, rows)])
         else:
-            data = write_csv(header, rows, options["encoding"])
+            data = write_csv(header, rows, options["encoding"], bom=False)
         self.write_output(data, output)

@@ -1,0 +1,172 @@
+import datetime as dt
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class SourceName(models.TextChoices):
+    TOWN = "town", _("township ranking")
+    INSPECTION = "inspection", _("inspection ranking")
+    DRONE = "drone", _("drone ranking")
+
+
+class Tier(models.TextChoices):
+    GREEN = "green", _("green")
+    YELLOW = "yellow", _("yellow")
+    RED = "red", _("red")
+
+
+class RankingSettings(models.Model):
+    """One version of a campaign's ranking settings. Versions are never changed: a change is a new version,
+    and every round keeps the version it was computed with."""
+
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.PROTECT, related_name="ranking_settings")
+    version = models.PositiveIntegerField(_("version"))
+    created_at = models.DateTimeField(auto_now_add=True)
+    weight_town = models.FloatField(_("weight of the township ranking"), default=1.0)
+    weight_inspection = models.FloatField(_("weight of the inspection ranking"), default=1.0)
+    weight_drone = models.FloatField(_("weight of the drone ranking"), default=1.0)
+    green_count = models.PositiveIntegerField(_("green places"), default=30)
+    red_count = models.PositiveIntegerField(_("red places"), default=30)
+    green_label = models.CharField(_("label of green"), max_length=20, default="绿")
+    yellow_label = models.CharField(_("label of yellow"), max_length=20, default="黄")
+    red_label = models.CharField(_("label of red"), max_length=20, default="红")
+    green_colour = models.CharField(_("colour of green"), max_length=7, default="#1b7f3b")
+    yellow_colour = models.CharField(_("colour of yellow"), max_length=7, default="#b58900")
+    red_colour = models.CharField(_("colour of red"), max_length=7, default="#c0392b")
+    escalation_threshold = models.PositiveIntegerField(_("reds in a row that escalate"), default=2)
+    deadline_weekday = models.PositiveSmallIntegerField(_("submission deadline weekday (1 = Monday)"), default=5)
+    deadline_time = models.TimeField(_("submission deadline time"), default=dt.time(12, 0))
+    red_needs_independent = models.BooleanField(
+        _("a village cannot be red on township data alone"), default=False)
+    four_eyes = models.BooleanField(_("publishing needs a second office user's approval"), default=True)
+    agreement_weeks = models.PositiveSmallIntegerField(_("weeks pooled for the agreement check"), default=6)
+
+    class Meta:
+        ordering = ["campaign", "-version"]
+        constraints = [models.UniqueConstraint(fields=["campaign", "version"], name="ranking_settings_version")]
+
+    def __str__(self) -> str:
+        return f"{self.campaign} v{self.version}"
+
+    def weights(self) -> dict[str, float]:
+        return {"town": self.weight_town, "inspection": self.weight_inspection, "drone": self.weight_drone}
+
+
+class RoundStatus(models.TextChoices):
+    COLLECTING = "collecting", _("collecting")
+    COMPUTED = "computed", _("computed (draft)")
+    PENDING = "pending", _("awaiting approval")
+    PUBLISHED = "published", _("published")
+    SUPERSEDED = "superseded", _("superseded by a revision")
+
+
+class Round(models.Model):
+    """One week's ranking of a campaign. A published round is immutable; a correction is a new revision."""
+
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.PROTECT, related_name="rounds")
+    week = models.CharField(_("week"), max_length=8)
+    week_start = models.DateField(_("week start"))
+    revision = models.PositiveIntegerField(_("revision"), default=1)
+    status = models.CharField(_("status"), max_length=12, choices=RoundStatus.choices, default=RoundStatus.COLLECTING)
+    settings = models.ForeignKey(RankingSettings, on_delete=models.PROTECT, related_name="+")
+    revision_reason = models.TextField(_("reason for the revision"), blank=True)
+    computed_at = models.DateTimeField(null=True, blank=True)
+    requested_by = models.CharField(max_length=150, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    published_by = models.CharField(max_length=150, blank=True)
+    approved_by = models.CharField(max_length=150, blank=True)
+    result_digest = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["campaign", "week_start", "revision"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "week", "revision"], name="round_week_revision"),
+            # At most one live (not superseded) round per week: the revision people see.
+            models.UniqueConstraint(fields=["campaign", "week"], condition=~Q(status="superseded"),
+                                    name="round_one_live_per_week"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.week} r{self.revision}"
+
+
+class Entry(models.Model):
+    """One source's rank or score for one village in a round."""
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="entries")
+    source = models.CharField(max_length=12, choices=SourceName.choices)
+    unit = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="+")
+    rank = models.PositiveIntegerField(null=True, blank=True)
+    score = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["round", "source", "unit"], name="entry_unique"),
+            models.CheckConstraint(
+                condition=(Q(rank__isnull=True) & Q(score__isnull=False))
+                | (Q(rank__isnull=False) & Q(score__isnull=True)),
+                name="entry_rank_xor_score",
+            ),
+        ]
+
+
+class Submission(models.Model):
+    """Who delivered a source (for the township source: one township's part) and when."""
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="submissions")
+    source = models.CharField(max_length=12, choices=SourceName.choices)
+    town = models.ForeignKey("org.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    submitted_by = models.CharField(max_length=150)
+    submitted_at = models.DateTimeField()
+    late = models.BooleanField(default=False)
+    entries = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["round", "source", "town__code"]
+
+
+class Result(models.Model):
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="results")
+    unit = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="+")
+    town = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="+")
+    composite = models.FloatField(null=True)
+    position = models.PositiveIntegerField(null=True)
+    tier = models.CharField(max_length=6, choices=Tier.choices, blank=True)
+    red_streak = models.PositiveIntegerField(default=0)
+    escalated = models.BooleanField(default=False)
+    r_town = models.FloatField(null=True)
+    r_inspection = models.FloatField(null=True)
+    r_drone = models.FloatField(null=True)
+    p_town = models.FloatField(null=True)
+    p_inspection = models.FloatField(null=True)
+    p_drone = models.FloatField(null=True)
+    # Tier forced up from red by the "not red on township data alone" rule.
+    capped = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["round", "position", "unit__code"]
+        constraints = [models.UniqueConstraint(fields=["round", "unit"], name="result_unique")]
+
+
+class InterviewReason(models.TextChoices):
+    RED = "red", _("red this week")
+    ESCALATED = "escalated", _("red rounds in a row")
+
+
+class Interview(models.Model):
+    """A formal accountability interview (约谈) generated when a round is published."""
+
+    round = models.ForeignKey(Round, on_delete=models.PROTECT, related_name="interviews")
+    village = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="+")
+    unit = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="+")
+    role = models.CharField(max_length=20)
+    reason = models.CharField(max_length=10, choices=InterviewReason.choices)
+    post = models.ForeignKey("org.Post", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    person = models.ForeignKey("org.Person", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    vacant = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["round", "village__code", "reason", "role"]

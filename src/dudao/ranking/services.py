@@ -1,0 +1,469 @@
+"""The weekly round: collecting the three sources, computing, publishing, revising (CONTRACTS §3).
+
+Every transition is one function here, atomic and audit-logged; the arithmetic is dudao.ranking.engine.
+"""
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from dudao.accounts import access
+from dudao.audit.services import audit_record
+from dudao.core.tables import Problem, Table, TableRefused, read_table
+from dudao.org.models import Level, Post, PostRole, Unit
+from dudao.ranking import engine, sourcefile, weeks
+from dudao.ranking.models import (
+    Entry,
+    Interview,
+    InterviewReason,
+    RankingSettings,
+    Result,
+    Round,
+    RoundStatus,
+    SourceName,
+    Submission,
+    Tier,
+)
+
+SOURCES = [SourceName.TOWN, SourceName.INSPECTION, SourceName.DRONE]
+TIER_CODES = {1: Tier.GREEN, 2: Tier.YELLOW, 3: Tier.RED}
+OPEN = (RoundStatus.COLLECTING, RoundStatus.COMPUTED)
+
+
+class RoundStateError(Exception):
+    """A transition that the round's state does not allow; the message says why."""
+
+
+@dataclass
+class ImportReport:
+    entries: int = 0
+    late: bool = False
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+# Settings ---------------------------------------------------------------------------------------------
+
+
+def settings_current(campaign) -> RankingSettings:
+    current = RankingSettings.objects.filter(campaign=campaign).order_by("-version").first()
+    if current is None:
+        current, _created = RankingSettings.objects.get_or_create(campaign=campaign, version=1)
+    return current
+
+
+SETTING_FIELDS = ("weight_town", "weight_inspection", "weight_drone", "green_count", "red_count", "green_label",
+                  "yellow_label", "red_label", "green_colour", "yellow_colour", "red_colour", "escalation_threshold",
+                  "deadline_weekday", "deadline_time", "red_needs_independent", "four_eyes", "agreement_weeks")
+
+
+def settings_snapshot(settings: RankingSettings) -> dict:
+    return {name: str(getattr(settings, name)) if name == "deadline_time" else getattr(settings, name)
+            for name in SETTING_FIELDS}
+
+
+def settings_update(*, actor, campaign, **changes) -> RankingSettings:
+    """A new settings version with the changes; rounds already computed keep theirs."""
+    if not access.can_manage_groups(actor):
+        raise PermissionDenied
+    unknown = set(changes) - set(SETTING_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown settings {sorted(unknown)}")
+    with transaction.atomic():
+        current = settings_current(campaign)
+        values = {name: getattr(current, name) for name in SETTING_FIELDS} | changes
+        if any(values[w] < 0 for w in ("weight_town", "weight_inspection", "weight_drone")):
+            raise ValueError("weights must not be negative")
+        new = RankingSettings.objects.create(campaign=campaign, version=current.version + 1, **values)
+        audit_record(actor=actor, action="ranking.settings", object_type="campaign", object_id=campaign.slug,
+                     before=settings_snapshot(current) | {"version": current.version},
+                     after=settings_snapshot(new) | {"version": new.version})
+    return new
+
+
+# Rounds -----------------------------------------------------------------------------------------------
+
+
+def round_live(campaign, week: str) -> Round | None:
+    return Round.objects.filter(campaign=campaign, week=week).exclude(status=RoundStatus.SUPERSEDED).first()
+
+
+def _round_for_update(campaign, week: str, create: bool) -> Round:
+    weeks.parse_week(week)
+    live = (Round.objects.select_for_update().filter(campaign=campaign, week=week)
+            .exclude(status=RoundStatus.SUPERSEDED).first())
+    if live is None:
+        if not create:
+            raise RoundStateError(_("There is no round for week %(week)s.") % {"week": week})
+        live = Round.objects.create(campaign=campaign, week=week, week_start=weeks.week_start(week),
+                                    settings=settings_current(campaign))
+    return live
+
+
+def deadline(round_: Round) -> dt.datetime:
+    """The submission deadline of the round's week (its settings' weekday and time, local time)."""
+    settings = round_.settings
+    year, week = weeks.parse_week(round_.week)
+    day = dt.date.fromisocalendar(year, week, settings.deadline_weekday)
+    return timezone.make_aware(dt.datetime.combine(day, settings.deadline_time))
+
+
+def ranked_units(campaign) -> dict[str, sourcefile.Ranked]:
+    """The villages and communities of the campaign's county with their township."""
+    units = Unit.objects.filter(level__in=[Level.VILLAGE, Level.COMMUNITY])
+    if campaign.county_id:
+        units = units.filter(path__startswith=campaign.county.path)
+    return {code: sourcefile.Ranked(code, path.strip("/").split("/")[-2], active)
+            for code, path, active in units.values_list("code", "path", "active")}
+
+
+def _refuse_if_closed(round_: Round) -> None:
+    if round_.status not in OPEN:
+        raise TableRefused([Problem("published_week", 0, {"week": round_.week})])
+
+
+def ranking_import(*, actor, campaign, week: str, source: str, data: bytes, filename: str = "",
+                   town: Unit | None = None) -> ImportReport:
+    """Replace one source's entries for a week with a file's, all or nothing.
+
+    From the command line and the office the whole source is replaced; a township's own submission (``town``)
+    replaces only that township's part of the `town` source.
+    """
+    if source not in SourceName.values:
+        raise ValueError(source)
+    _check_may_submit(actor, source, town)
+    try:
+        table = read_table(data, filename)
+        return _import_table(actor, campaign, week, source, table, town)
+    except TableRefused as refused:
+        return ImportReport(problems=refused.problems)
+
+
+def ranking_submit_order(*, actor, campaign, week: str, town: Unit, codes: list[str]) -> ImportReport:
+    """A township's ranking given as its villages in order, best first (the drag-and-drop page)."""
+    _check_may_submit(actor, SourceName.TOWN, town)
+    table = Table(["code", "rank"], [(n + 2, [code, str(n + 1)]) for n, code in enumerate(codes)], "form")
+    if not codes:
+        return ImportReport(problems=[Problem("empty")])
+    try:
+        return _import_table(actor, campaign, week, SourceName.TOWN, table, town)
+    except TableRefused as refused:
+        return ImportReport(problems=refused.problems)
+
+
+def _check_may_submit(actor, source: str, town: Unit | None) -> None:
+    if town is not None:
+        if source != SourceName.TOWN or not access.can_submit_for_town(actor, town):
+            raise PermissionDenied
+    elif not access.can_manage_groups(actor):
+        raise PermissionDenied
+
+
+@transaction.atomic
+def _import_table(actor, campaign, week: str, source: str, table: Table, town: Unit | None) -> ImportReport:
+    round_ = _round_for_update(campaign, week, create=True)
+    _refuse_if_closed(round_)
+    ranked = ranked_units(campaign)
+    all_codes = set(Unit.objects.values_list("code", flat=True))
+    rows, kind, problems = sourcefile.parse_source(table, ranked, all_codes, source,
+                                                   towns={town.code} if town else None)
+    if problems:
+        raise TableRefused(problems)
+    units = dict(Unit.objects.filter(code__in=[r.code for r in rows]).values_list("code", "pk"))
+    old = Entry.objects.filter(round=round_, source=source)
+    if town is not None:
+        old = old.filter(unit__path__startswith=town.path)
+    old.delete()
+    Entry.objects.bulk_create([Entry(round=round_, source=source, unit_id=units[r.code], rank=r.rank, score=r.score)
+                               for r in rows], batch_size=1000)
+    now = timezone.now()
+    late = now > deadline(round_)
+    towns_in_file = sorted({ranked[r.code].town for r in rows}) if source == SourceName.TOWN else [None]
+    town_units = {u.code: u for u in Unit.objects.filter(code__in=[t for t in towns_in_file if t])}
+    for town_code in towns_in_file:
+        Submission.objects.filter(round=round_, source=source, town=town_units.get(town_code or "")).delete()
+        count = sum(1 for r in rows if town_code is None or ranked[r.code].town == town_code)
+        Submission.objects.create(round=round_, source=source, town=town_units.get(town_code or ""),
+                                  submitted_by=actor.username, submitted_at=now, late=late, entries=count)
+    if source != SourceName.TOWN or town is None:
+        # The whole source was replaced: drop submissions of townships the file no longer contains.
+        Submission.objects.filter(round=round_, source=source).exclude(submitted_at=now).delete()
+    if round_.status == RoundStatus.COMPUTED:
+        round_.status = RoundStatus.COLLECTING
+    round_.save()
+    digest = hashlib.sha256(json.dumps([[r.code, r.rank, r.score] for r in rows]).encode()).hexdigest()
+    audit_record(actor=actor, action="ranking.import", object_type="round", object_id=f"{campaign.slug}/{week}",
+                 after={"source": source, "kind": kind, "entries": len(rows), "town": town.code if town else None,
+                        "late": late, "sha256": digest, "revision": round_.revision})
+    return ImportReport(entries=len(rows), late=late)
+
+
+# Computing --------------------------------------------------------------------------------------------
+
+
+def _previous_published(round_: Round) -> Round | None:
+    return (Round.objects.filter(campaign=round_.campaign, status=RoundStatus.PUBLISHED,
+                                 week_start__lt=round_.week_start).order_by("-week_start").first())
+
+
+def engine_sources(round_: Round, index: dict[int, int], town_of: dict[int, int], settings: RankingSettings):
+    weights = settings.weights()
+    sources = []
+    for name in SOURCES:
+        entries = list(Entry.objects.filter(round=round_, source=name).values_list("unit_id", "rank", "score"))
+        entries = [e for e in entries if e[0] in index]
+        if not entries:
+            continue
+        village = np.fromiter((index[e[0]] for e in entries), dtype=np.int64, count=len(entries))
+        if name == SourceName.TOWN:
+            scope = np.fromiter((town_of[e[0]] for e in entries), dtype=np.int64, count=len(entries))
+            value = _town_values(entries, scope)
+            sources.append(engine.Source(name, village, value, "rank", scope=scope, weight=weights[name]))
+        else:
+            kind = "rank" if entries[0][1] is not None else "score"
+            value = np.array([e[1] if kind == "rank" else e[2] for e in entries], dtype=np.float64)
+            sources.append(engine.Source(name, village, value, kind, weight=weights[name]))
+    return sources
+
+
+def _town_values(entries, scope: np.ndarray) -> np.ndarray:
+    """Township parts may come as ranks or as scores: scores become competition ranks within their township
+    (ties stay tied), which orders them exactly as the scores do."""
+    values = np.empty(len(entries), dtype=np.float64)
+    for position, (_unit, rank, _score) in enumerate(entries):
+        values[position] = rank if rank is not None else np.nan
+    scored = np.isnan(values)
+    if scored.any():
+        scores = np.array([e[2] if e[1] is None else np.nan for e in entries], dtype=np.float64)
+        for town in np.unique(scope[scored]):
+            members = np.flatnonzero(scored & (scope == town))
+            s = scores[members]
+            values[members] = 1 + (s[None, :] > s[:, None]).sum(axis=1)
+    return values
+
+
+@transaction.atomic
+def ranking_compute(*, actor, campaign, week: str) -> Round:
+    """Compute (or recompute) the draft result of a week from its entries, with the current settings."""
+    if not access.can_manage_groups(actor):
+        raise PermissionDenied
+    round_ = _round_for_update(campaign, week, create=False)
+    if round_.status not in OPEN:
+        raise RoundStateError(_("Week %(week)s is %(status)s and cannot be recomputed.")
+                              % {"week": week, "status": round_.get_status_display()})
+    settings = settings_current(campaign)
+    round_.settings = settings
+    ranked = ranked_units(campaign)
+    units = list(Unit.objects.filter(code__in=ranked).order_by("code").values_list("pk", "code", "path"))
+    index = {pk: n for n, (pk, _code, _path) in enumerate(units)}
+    town_codes = sorted({ranked[code].town for _pk, code, _path in units})
+    town_pk = dict(Unit.objects.filter(code__in=town_codes).values_list("code", "pk"))
+    town_index = {code: n for n, code in enumerate(town_codes)}
+    town_of = {pk: town_index[ranked[code].town] for pk, code, _path in units}
+    # Villages with no entry at all are listed as not ranked only when active.
+    covered = set(Entry.objects.filter(round=round_).values_list("unit_id", flat=True))
+    sources = engine_sources(round_, index, town_of, settings)
+    result = engine.compute(len(units), sources, green=settings.green_count, red=settings.red_count)
+    only_town = np.zeros(len(units), dtype=bool)
+    if settings.red_needs_independent:
+        independent = np.zeros(len(units), dtype=bool)
+        for name in ("inspection", "drone"):
+            if name in result.percentile:
+                independent |= ~np.isnan(result.percentile[name])
+        only_town = ~independent
+    previous = _previous_published(round_)
+    streak_before = dict(Result.objects.filter(round=previous).values_list("unit_id", "red_streak")) \
+        if previous else {}
+    rows = []
+    is_ranked = result.ranked()
+    for n, (pk, code, _path) in enumerate(units):
+        if not is_ranked[n] and (pk not in covered and not ranked[code].active):
+            continue
+        tier = TIER_CODES.get(int(result.tier[n]), "")
+        capped = tier == Tier.RED and bool(only_town[n])
+        if capped:
+            tier = Tier.YELLOW
+        streak = streak_before.get(pk, 0) + 1 if tier == Tier.RED else 0
+        rows.append(Result(
+            round=round_, unit_id=pk, town_id=town_pk[ranked[code].town],
+            composite=_num(result.composite[n]), position=int(result.position[n]) or None, tier=tier,
+            red_streak=streak, escalated=streak >= settings.escalation_threshold, capped=capped,
+            **{f"r_{s}": _num(result.frac_rank[s][n]) if s in result.frac_rank else None for s in SourceName.values},
+            **{f"p_{s}": _num(result.percentile[s][n]) if s in result.percentile else None
+               for s in SourceName.values},
+        ))
+    Result.objects.filter(round=round_).delete()
+    Result.objects.bulk_create(rows, batch_size=2000)
+    round_.status = RoundStatus.COMPUTED
+    round_.computed_at = timezone.now()
+    round_.result_digest = _digest(export_rows(round_))
+    round_.save()
+    tiers = {t: sum(1 for r in rows if r.tier == t) for t in Tier.values}
+    audit_record(actor=actor, action="ranking.compute", object_type="round", object_id=f"{campaign.slug}/{week}",
+                 after={"revision": round_.revision, "settings_version": settings.version, "ranked": sum(
+                     1 for r in rows if r.position), "tiers": tiers, "sha256": round_.result_digest})
+    return round_
+
+
+def _num(value) -> float | None:
+    value = float(value)
+    return None if np.isnan(value) else value
+
+
+def _digest(rows: list[dict]) -> str:
+    return hashlib.sha256(json.dumps(rows, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+# Publishing -------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def ranking_publish(*, actor, campaign, week: str) -> Round:
+    """Publish directly (command line, or the web when four-eyes is off)."""
+    if not access.can_manage_groups(actor):
+        raise PermissionDenied
+    round_ = _round_for_update(campaign, week, create=False)
+    if round_.status != RoundStatus.COMPUTED:
+        raise RoundStateError(_("Week %(week)s must be computed before it is published (it is %(status)s).")
+                              % {"week": week, "status": round_.get_status_display()})
+    if actor.pk is not None and round_.settings.four_eyes:
+        raise RoundStateError(_("Publishing needs a second office user's approval: request it instead."))
+    return _publish(actor, round_, approver="")
+
+
+@transaction.atomic
+def ranking_request_publication(*, actor, campaign, week: str) -> Round:
+    if not access.can_manage_groups(actor):
+        raise PermissionDenied
+    round_ = _round_for_update(campaign, week, create=False)
+    if round_.status != RoundStatus.COMPUTED:
+        raise RoundStateError(_("Week %(week)s must be computed before it is published (it is %(status)s).")
+                              % {"week": week, "status": round_.get_status_display()})
+    round_.status = RoundStatus.PENDING
+    round_.requested_by = actor.username
+    round_.save(update_fields=["status", "requested_by"])
+    audit_record(actor=actor, action="ranking.request_publication", object_type="round",
+                 object_id=f"{campaign.slug}/{week}", after={"revision": round_.revision,
+                                                            "sha256": round_.result_digest})
+    return round_
+
+
+@transaction.atomic
+def ranking_approve(*, actor, campaign, week: str) -> Round:
+    """The second office user's approval publishes the round."""
+    if not access.can_manage_groups(actor):
+        raise PermissionDenied
+    round_ = _round_for_update(campaign, week, create=False)
+    if round_.status != RoundStatus.PENDING:
+        raise RoundStateError(_("Week %(week)s is not awaiting approval.") % {"week": week})
+    if round_.requested_by == actor.username:
+        raise RoundStateError(_("The approval must come from another office user than the one who requested it."))
+    return _publish(actor, round_, approver=actor.username)
+
+
+@transaction.atomic
+def ranking_withdraw(*, actor, campaign, week: str) -> Round:
+    if not access.can_manage_groups(actor):
+        raise PermissionDenied
+    round_ = _round_for_update(campaign, week, create=False)
+    if round_.status != RoundStatus.PENDING:
+        raise RoundStateError(_("Week %(week)s is not awaiting approval.") % {"week": week})
+    round_.status = RoundStatus.COMPUTED
+    round_.save(update_fields=["status"])
+    audit_record(actor=actor, action="ranking.withdraw", object_type="round", object_id=f"{campaign.slug}/{week}",
+                 after={"revision": round_.revision})
+    return round_
+
+
+def _publish(actor, round_: Round, approver: str) -> Round:
+    interviews = _interviews(round_)
+    Interview.objects.bulk_create(interviews)
+    round_.status = RoundStatus.PUBLISHED
+    round_.published_at = timezone.now()
+    round_.published_by = round_.requested_by or actor.username
+    round_.approved_by = approver
+    round_.save()
+    audit_record(actor=actor, action="ranking.publish", object_type="round",
+                 object_id=f"{round_.campaign.slug}/{round_.week}",
+                 after={"revision": round_.revision, "sha256": round_.result_digest, "approved_by": approver,
+                        "interviews": len(interviews), "vacant": sum(1 for i in interviews if i.vacant)})
+    return round_
+
+
+def _interviews(round_: Round) -> list[Interview]:
+    start, end = round_.week_start, round_.week_start + dt.timedelta(days=6)
+    reds = list(Result.objects.filter(round=round_, tier=Tier.RED).select_related("unit", "town"))
+    posts: dict[tuple[int, str], list[Post]] = {}
+    for post in Post.objects.filter(
+            unit_id__in={r.unit_id for r in reds} | {r.town_id for r in reds if r.escalated},
+            role__in=[PostRole.VILLAGE_LIAISON, PostRole.VILLAGE_HEAD, PostRole.TOWN_DEPUTY, PostRole.TOWN_HEAD],
+            start_date__lte=end).exclude(end_date__lt=start).order_by("start_date", "pk"):
+        posts.setdefault((post.unit_id, post.role), []).append(post)
+    interviews = []
+    for result in reds:
+        wanted = [(result.unit_id, PostRole.VILLAGE_LIAISON, InterviewReason.RED),
+                  (result.unit_id, PostRole.VILLAGE_HEAD, InterviewReason.RED)]
+        if result.escalated:
+            wanted += [(result.town_id, PostRole.TOWN_DEPUTY, InterviewReason.ESCALATED),
+                       (result.town_id, PostRole.TOWN_HEAD, InterviewReason.ESCALATED)]
+        for unit_id, role, reason in wanted:
+            holders = posts.get((unit_id, role), [])
+            if not holders:
+                interviews.append(Interview(round=round_, village_id=result.unit_id, unit_id=unit_id, role=role,
+                                            reason=reason, vacant=True))
+            for post in holders:
+                interviews.append(Interview(round=round_, village_id=result.unit_id, unit_id=unit_id, role=role,
+                                            reason=reason, post=post, person_id=post.person_id))
+    return interviews
+
+
+@transaction.atomic
+def ranking_revise(*, actor, campaign, week: str, reason: str) -> Round:
+    """Open a new revision of a published week, with the same entries; the published one stays visible."""
+    if not access.can_manage_groups(actor):
+        raise PermissionDenied
+    if not reason.strip():
+        raise RoundStateError(_("A revision needs a stated reason."))
+    old = _round_for_update(campaign, week, create=False)
+    if old.status != RoundStatus.PUBLISHED:
+        raise RoundStateError(_("Only a published week is revised; week %(week)s can still be changed directly.")
+                              % {"week": week})
+    old.status = RoundStatus.SUPERSEDED
+    old.save(update_fields=["status"])
+    new = Round.objects.create(campaign=campaign, week=week, week_start=old.week_start, revision=old.revision + 1,
+                               settings=settings_current(campaign), revision_reason=reason.strip())
+    Entry.objects.bulk_create([Entry(round=new, source=e.source, unit_id=e.unit_id, rank=e.rank, score=e.score)
+                               for e in old.entries.all()])
+    Submission.objects.bulk_create([
+        Submission(round=new, source=s.source, town_id=s.town_id, submitted_by=s.submitted_by,
+                   submitted_at=s.submitted_at, late=s.late, entries=s.entries) for s in old.submissions.all()])
+    audit_record(actor=actor, action="ranking.revise", object_type="round", object_id=f"{campaign.slug}/{week}",
+                 before={"revision": old.revision, "sha256": old.result_digest},
+                 after={"revision": new.revision, "reason": new.revision_reason})
+    return new
+
+
+# Reading results --------------------------------------------------------------------------------------
+
+
+def export_rows(round_: Round) -> list[dict]:
+    """CONTRACTS §3 "Result export": one row per ranked village, in position order."""
+    rows = []
+    for r in (Result.objects.filter(round=round_, position__isnull=False).select_related("unit", "town")
+              .order_by("position", "unit__code")):
+        rows.append({
+            "code": r.unit.code, "name": r.unit.name, "town_code": r.town.code, "composite": r.composite,
+            "position": r.position, "tier": r.tier, "red_streak": r.red_streak, "escalated": r.escalated,
+            "p_town": r.p_town, "p_inspection": r.p_inspection, "p_drone": r.p_drone,
+        })
+    return rows

@@ -1,0 +1,120 @@
+"""Source files for the weekly round (CONTRACTS §3 "Source files"): every refusal, row-numbered, nothing written."""
+
+import pytest
+from django.utils import translation
+
+from dudao.accounts.access import SYSTEM
+from dudao.campaigns.services import campaign_get
+from dudao.core.messages import describe_with_row
+from dudao.org.models import Unit
+from dudao.ranking import services
+from dudao.ranking.models import Entry, Round, Submission
+
+WEEK = "2026-W10"
+
+
+def town_rows(town_code: str) -> list[str]:
+    return list(Unit.objects.filter(parent__code=town_code, level__in=["village", "community"])
+                .order_by("code").values_list("code", flat=True))
+
+
+def week_entries(week: str = WEEK):
+    return Entry.objects.filter(round__week=week)
+
+
+def run(text: str, source: str = "inspection", week: str = WEEK, actor=SYSTEM, town=None):
+    return services.ranking_import(actor=actor, campaign=campaign_get(), week=week, source=source,
+                                   data=text.encode("utf-8"), filename="s.csv", town=town)
+
+
+def messages(report) -> list[str]:
+    with translation.override("en"):
+        return [describe_with_row(p) for p in report.problems]
+
+
+def test_import_scores_and_replace(db):
+    report = run("code,score\n620423103200,88.5\n620423100200,70\n")
+    assert (report.ok, report.entries) == (True, 2)
+    round_ = Round.objects.get(week=WEEK)
+    assert sorted(Entry.objects.filter(round=round_).values_list("unit__code", "score")) == [
+        ("620423100200", 70.0), ("620423103200", 88.5)]
+    run("代码,得分\n620423101200,60\n")
+    assert list(Entry.objects.filter(round=round_).values_list("unit__code", flat=True)) == ["620423101200"]
+    assert Submission.objects.filter(round=round_, source="inspection").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("code,score\n620423999999,1\n", ["Row 2: The code 620423999999 is not a unit of this campaign or outside "
+                                         "your area."]),
+        ("code,score\n620423103000,1\n", ["Row 2: The unit 620423103000 is not a village or community."]),
+        ("code,score\n620423103200,1\n620423103200,2\n", ["Row 3: The code 620423103200 appears again (first in "
+                                                         "row 2)."]),
+        ("code,rank\n620423103200,0\n", ["Row 2: The rank “0” is not a whole number of 1 or more."]),
+        ("code,rank\n620423103200,1.5\n", ["Row 2: The rank “1.5” is not a whole number of 1 or more."]),
+        ("code,rank\n620423103200,一\n", ["Row 2: The rank “一” is not a whole number of 1 or more."]),
+        ("code,score\n620423103200,nan\n", ["Row 2: The score “nan” is not a finite number."]),
+        ("code,score\n620423103200,inf\n", ["Row 2: The score “inf” is not a finite number."]),
+        ("code,score\n620423103200,\n", ["Row 2: The score “” is not a finite number."]),
+        ("code,rank,score\n620423103200,1,2\n", ["Row 1: The file needs exactly one of the columns rank (排名) or "
+                                                 "score (得分)."]),
+        ("code,points\n620423103200,1\n", ["Row 1: The file needs exactly one of the columns rank (排名) or score "
+                                          "(得分)."]),
+        ("", ["The file is empty."]),
+        ("code,score\n", ["Row 1: The file has a header but no data rows."]),
+    ],
+    ids=["unknown", "not-village", "duplicate", "rank-zero", "rank-fraction", "rank-text", "nan", "inf", "blank",
+         "both", "neither", "empty", "header-only"],
+)
+def test_refusals(db, text, expected):
+    report = run(text)
+    assert messages(report) == expected
+    assert not week_entries().exists()
+
+
+def test_town_file_must_rank_every_village_of_each_township_it_contains(db):
+    codes = town_rows("620423103000")  # 喜泉镇
+    text = "code,rank\n" + "".join(f"{c},{n}\n" for n, c in enumerate(codes[:-1], start=1))
+    report = run(text, source="town")
+    assert messages(report) == [f"Township 620423103000 must rank every one of its villages and communities; 1 "
+                                f"missing: {codes[-1]}."]
+    full = "code,rank\n" + "".join(f"{c},{n}\n" for n, c in enumerate(codes, start=1))
+    assert run(full, source="town").ok
+    assert week_entries().filter(source="town").count() == len(codes) == 18
+
+
+def test_township_user_submits_only_their_own_township(users):
+    xiquan = Unit.objects.get(code="620423103000")
+    yitiaoshan = Unit.objects.get(code="620423100000")
+    codes = town_rows("620423103000")
+    ok = services.ranking_submit_order(actor=users["town_staff"], campaign=campaign_get(), week=WEEK, town=xiquan,
+                                       codes=codes)
+    assert (ok.ok, ok.entries) == (True, 18)
+    from django.core.exceptions import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        services.ranking_submit_order(actor=users["town_staff"], campaign=campaign_get(), week=WEEK,
+                                      town=yitiaoshan, codes=town_rows("620423100000"))
+    other = services.ranking_submit_order(actor=users["town_staff"], campaign=campaign_get(), week=WEEK, town=xiquan,
+                                          codes=codes[:-1] + town_rows("620423100000")[:1])
+    assert [p.code for p in other.problems] == ["unknown_code"]
+    # A second township's part does not replace the first's.
+    services.ranking_submit_order(actor=SYSTEM, campaign=campaign_get(), week=WEEK, town=yitiaoshan,
+                                  codes=town_rows("620423100000"))
+    assert week_entries().filter(source="town").count() == 18 + len(town_rows("620423100000"))
+
+
+def test_late_submissions_are_marked(db):
+    report = run("code,score\n620423103200,1\n", week="2020-W01")
+    assert report.late is True
+    assert Submission.objects.get(round__week="2020-W01").late is True
+
+
+def test_published_week_refuses_imports(db):
+    codes = town_rows("620423103000")
+    run("code,rank\n" + "".join(f"{c},{n}\n" for n, c in enumerate(codes, start=1)), source="town")
+    services.ranking_compute(actor=SYSTEM, campaign=campaign_get(), week=WEEK)
+    services.ranking_publish(actor=SYSTEM, campaign=campaign_get(), week=WEEK)
+    report = run("code,score\n620423103200,1\n")
+    assert messages(report) == ["Week 2026-W10 is published or awaiting approval; nothing can be submitted."]
