@@ -357,7 +357,7 @@ def test_whole_area_pages_show_exactly_the_area(role, users, client_for):
 def test_person_list_shows_exactly_the_visible_people(role, users, client_for):
     view = role_view(role, users, client_for)
     people = visible_person_pks(role, users)
-    assert len(view.person_list_pks) == len(set(view.person_list_pks)) == min(len(people), 200)
+    assert len(view.person_list_pks) == len(set(view.person_list_pks)) == min(len(people), 100)  # one page of 100
     assert set(view.person_list_pks) <= people
     if role not in READ_ALL:
         assert set(view.person_list_pks) == people

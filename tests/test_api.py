@@ -226,3 +226,18 @@ def test_token_create_and_revoke_are_audited(users):
     mark = last_seq()
     assert token_revoke(actor=SYSTEM, user=town) == 0
     assert last_seq() == mark
+
+
+def test_unknown_api_paths_and_bad_offsets_answer_in_json(users, client_for):
+    client = client_for(users["county_admin"])
+    missing = client.get("/api/v1/nope", HTTP_ACCEPT_LANGUAGE="en")
+    assert (missing.status_code, missing.json()) == (404, {"detail": "Not found, or outside your area."})
+    bad = client.get("/api/v1/units", {"offset": -5}, HTTP_ACCEPT_LANGUAGE="en")
+    assert bad.status_code == 422
+    assert bad.json()["detail"] == "The request is not valid."
+
+
+def test_api_search_is_the_pages_search(users, client_for):
+    client = client_for(users["county_admin"])
+    codes = [u["code"] for u in client.get("/api/v1/units", {"q": "sz"}).json()]
+    assert "620423103200" in codes

@@ -135,3 +135,12 @@ def test_users_set_validates_area(db):
     call_command("users", "set", "clerk", "--role", "town_staff", "--unit", "620423103000", stderr=io.StringIO())
     clerk = User.objects.get(username="clerk")
     assert (clerk.role, clerk.scope_unit.code, clerk.has_usable_password()) == ("town_staff", "620423103000", False)
+
+
+def test_demo_refuses_an_installation_with_real_data(tmp_path):
+    home = tmp_path / "real"
+    assert dudao(home, "init").returncode == 0
+    assert dudao(home, "users", "set", "clerk", "--role", "leader").returncode == 0
+    result = dudao(home, "demo")
+    assert result.returncode == 1
+    assert b"holds real people or accounts" in result.stderr

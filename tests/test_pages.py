@@ -213,3 +213,16 @@ def test_township_staff_create_a_person_with_the_first_post_in_their_township(us
     assert response["Location"] == f"/people/{person.pk}/"
     assert clerk.get(response["Location"]).status_code == 200
     assert list(person.posts.values_list("unit__code", "role")) == [("620423103200", "cleaner")]
+
+
+def test_breadcrumb_links_only_to_units_in_the_area(users, client_for):
+    body = client_for(users["town_staff"]).get("/units/620423103200/").content.decode()
+    assert 'href="/units/620423103000/">喜泉镇</a>' in body
+    assert 'href="/units/620423000000/"' not in body
+
+
+def test_people_list_is_paged(admin):
+    first = admin.get("/people/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    total = Person.objects.count()
+    assert f"page 1 of {(total + 99) // 100} ({total} people)" in first
+    assert first.count('<tr><td><a href="/people/') == 100

@@ -162,3 +162,20 @@ def test_template_download_has_the_post_list(users, client_for):
     codes = [row[0].value for row in workbook.worksheets[1].iter_rows(min_row=2)]
     assert codes == ["county_leader", "town_head", "town_deputy", "village_liaison", "village_head",
                      "group_leader", "grid_leader", "grid_worker", "cleaner", "other"]
+
+
+def test_people_names_and_titles_are_checked_like_unit_names(db):
+    report = run(HEADER + "=cmd,13900000020,620423103200,,cleaner,,2026-01-01,\n"
+                          "某某,13900000021,620423103200,,cleaner," + "职" * 51 + ",2026-01-01,\n"
+                          + "名" * 51 + ",13900000022,620423103200,,cleaner,,2026-01-01,\n")
+    assert messages(report) == [
+        "Row 2: name must not begin with =, +, - or @ (Excel would read it as a formula).",
+        "Row 3: title is longer than 50 characters.",
+        "Row 4: name is longer than 50 characters.",
+    ]
+
+
+def test_township_staff_rows_need_a_post(users):
+    report = run(HEADER + "无岗位,13900000023,,,,,,\n", actor=users["town_staff"])
+    assert messages(report) == ["Row 2: Each row needs the person's post in your area (unit code, post, start date)."]
+    assert not Person.objects.filter(phone="13900000023").exists()

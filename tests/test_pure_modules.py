@@ -6,7 +6,10 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "dudao"
-PURE = ["core/tables.py", "org/unitfile.py", "org/peoplefile.py", "org/geojson.py", "audit/chain.py"]
+PURE = [
+    "core/tables.py", "org/unitfile.py", "org/peoplefile.py", "org/geojson.py", "audit/chain.py", "ranking/engine.py",
+    "ranking/sourcefile.py", "ranking/weeks.py",
+]
 ALLOWED_DUDAO = {"dudao.core.tables", "dudao.org.unitfile"}
 
 

@@ -209,3 +209,34 @@ def test_export_import_round_trip_csv_xlsx_gb18030(db, jingtai_csv, empty_org):
         report = run(data, name)
         assert (report.ok, report.created) == (True, 163), name
         assert units_export_rows(actor=SYSTEM) == (header, rows), name
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("=HYPERLINK(\"http://x\",\"a\")", "Row 2: name must not begin with =, +, - or @ (Excel would read it as a formula)."),
+        ("a\x01b", "Row 2: name contains a control character."),
+        ("村" * 101, "Row 2: name is longer than 100 characters."),
+    ],
+    ids=["formula", "control", "long"],
+)
+def test_names_that_would_break_or_arm_an_excel_export_are_refused(db, name, expected):
+    from dudao.core.tables import write_csv
+
+    report = run(write_csv(["code", "name", "level", "parent_code"], [["620423103200", name, "village", "620423103000"]]))
+    assert messages(report) == [expected]
+
+
+def test_excel_exports_never_hold_live_formulas():
+    from openpyxl import load_workbook
+
+    data = write_xlsx([("s", ["name"], [["=1+1"], ["+86"], ["@x"]])])
+    sheet = load_workbook(io.BytesIO(data)).active
+    assert [(c.value, c.data_type) for (c,) in sheet.iter_rows(min_row=2)] == [
+        ("=1+1", "s"), ("+86", "s"), ("@x", "s")]
+
+
+def test_a_county_cannot_hang_under_a_campaign_unit(db):
+    report = run(HEADER + "620499000000,怪县,county,620423100000\n")
+    assert messages(report) == ["Row 2: A county's parent lies outside the campaign; 620423100000 is a unit of this "
+                                "campaign."]

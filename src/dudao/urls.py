@@ -1,12 +1,14 @@
-from django.urls import include, path
+from django.urls import include, path, re_path
 
-from dudao.api.api import api
+from dudao.api.api import api, api_not_found
 
 urlpatterns = [
     path("", include("dudao.core.urls")),
     path("", include("dudao.org.urls")),
     path("", include("dudao.accounts.urls")),
+    path("", include("dudao.ranking.urls")),
     path("api/v1/", api.urls),
+    re_path(r"^api/", api_not_found),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
 

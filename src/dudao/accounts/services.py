@@ -94,7 +94,7 @@ def token_user(token: str) -> User | None:
 
 def user_snapshot(user: User) -> dict:
     return {
-        "username": user.username, "role": user.role, "is_active": user.is_active,
+        "username": user.username, "display_name": user.first_name, "role": user.role, "is_active": user.is_active,
         "scope_unit": user.scope_unit.code if user.scope_unit is not None else None, "person": user.person_id,
     }
 

@@ -3,10 +3,9 @@
 import datetime as dt
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI, Schema
+from ninja import NinjaAPI, Query, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import APIKeyCookie, HttpBearer
@@ -14,6 +13,7 @@ from ninja.security import APIKeyCookie, HttpBearer
 from dudao import __version__
 from dudao.accounts import access
 from dudao.accounts.services import token_user
+from dudao.org.selectors import search_units
 
 
 class BearerToken(HttpBearer):
@@ -41,6 +41,11 @@ api = NinjaAPI(
     title="Dudao API", version="1", description="督导 — county campaign API", urls_namespace="api-v1",
     auth=[BearerToken(), SessionAuth()], docs_url="/docs",
 )
+
+
+def api_not_found(request, *args, **kwargs):
+    """Unknown paths under /api/ answer in JSON like the API itself."""
+    return JsonResponse({"detail": _("Not found, or outside your area.")}, status=404)
 
 
 @api.exception_handler(AuthenticationError)
@@ -130,15 +135,12 @@ def me(request):
 
 
 @api.get("/units", response=list[UnitOut], summary="Units in the caller's area")
-def units(request, q: str = "", level: str = "", limit: int = 500, offset: int = 0):
-    queryset = access.units_visible_to(request.user).select_related("parent").order_by("path")
+def units(request, q: str = "", level: str = "", limit: int = Query(500, ge=1, le=5000),
+          offset: int = Query(0, ge=0)):
+    queryset = search_units(request.user, q) if q else \
+        access.units_visible_to(request.user).select_related("parent").order_by("path")
     if level:
         queryset = queryset.filter(level=level)
-    if q:
-        lowered = q.lower()
-        queryset = queryset.filter(Q(name__contains=q) | Q(code__startswith=q) | Q(initials__startswith=lowered)
-                                   | Q(pinyin__startswith=lowered))
-    limit = max(1, min(limit, 5000))
     return [_unit_out(u) for u in queryset[offset: offset + limit]]
 
 

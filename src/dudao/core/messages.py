@@ -61,7 +61,12 @@ MESSAGES = {
         "Township %(town)s must rank every one of its villages and communities; %(count)s missing: %(codes)s."
     ),
     "published_week": gettext_lazy("Week %(week)s is published or awaiting approval; nothing can be submitted."),
-    "no_permission": gettext_lazy("You may not import this file."),
+    "control_character": gettext_lazy("%(column)s contains a control character."),
+    "formula_start": gettext_lazy("%(column)s must not begin with =, +, - or @ (Excel would read it as a formula)."),
+    "county_parent_inside": gettext_lazy(
+        "A county's parent lies outside the campaign; %(code)s is a unit of this campaign."
+    ),
+    "post_required": gettext_lazy("Each row needs the person's post in your area (unit code, post, start date)."),
     "too_large": gettext_lazy("The file is larger than %(max)s MB."),
 }
 
@@ -76,6 +81,7 @@ COLUMN_LABELS = {
     "point_synthetic": gettext_lazy("synthetic point"),
     "phone": gettext_lazy("phone"),
     "unit_code": gettext_lazy("unit code"),
+    "title": gettext_lazy("title"),
     "role": gettext_lazy("post"),
     "name_person": pgettext_lazy("person", "name"),
     "start_date": gettext_lazy("start date"),

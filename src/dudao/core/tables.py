@@ -125,6 +125,21 @@ def _read_xlsx(data: bytes) -> Table:
     return Table(header, rows, "xlsx")
 
 
+FORMULA_START = ("=", "+", "-", "@")
+
+
+def text_problem(value: str, column: str, row: int, max_length: int) -> Problem | None:
+    """Why a free-text cell (a name, a title) cannot be stored, or None: control characters break Excel files,
+    and a leading = + - @ would turn into a live formula when the text is exported to Excel."""
+    if len(value) > max_length:
+        return Problem("too_long", row, {"column": column, "max": max_length})
+    if any(ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 for ch in value):
+        return Problem("control_character", row, {"column": column})
+    if value.startswith(FORMULA_START):
+        return Problem("formula_start", row, {"column": column})
+    return None
+
+
 def column_index(header: list[str], aliases: dict[str, tuple[str, ...]]) -> tuple[dict[str, int], list[Problem]]:
     """Map each field to its column by any of its names (English or Chinese, case-insensitive)."""
     lowered = [name.strip().lower() for name in header]
@@ -176,6 +191,9 @@ def write_xlsx(sheets: list[tuple[str, list[str], list[list[str]]]]) -> bytes:
         for row_cells in sheet.iter_rows(min_row=2):
             for cell_ in row_cells:
                 cell_.number_format = "@"
+                if cell_.data_type == "f":
+                    # Text that merely looks like a formula stays text: never a live formula in an export.
+                    cell_.data_type = "s"
         for column, name in enumerate(header, start=1):
             width = max([len(name.encode("gb18030"))] + [len(str(r[column - 1]).encode("gb18030")) for r in rows[:200]])
             sheet.column_dimensions[sheet.cell(1, column).column_letter].width = min(max(width + 2, 8), 50)

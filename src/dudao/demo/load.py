@@ -115,6 +115,12 @@ def _people_rows(units: list[Unit]) -> tuple[list[list[str]], dict[str, list[tup
     return rows, pool
 
 
+def real_data_present() -> bool:
+    """Whether the installation holds people or accounts that the demo did not make."""
+    return Person.objects.filter(synthetic=False).exists() or \
+        User.objects.exclude(username__startswith="demo_").exists()
+
+
 def load_demo(*, stderr=None) -> list[DemoLogin]:
     """Load (or refresh) the demo; idempotent. Returns the demo logins."""
     report = org_services.units_import(actor=SYSTEM, data=synthetic_units_csv(), filename="jingtai.csv")
@@ -135,8 +141,7 @@ def load_demo(*, stderr=None) -> list[DemoLogin]:
     for name, phone in pool["county"]:
         person = Person.objects.filter(phone=phone).first()
         if person is None:
-            person = org_services.person_save(actor=SYSTEM, person=None, name=name, phone=phone)
-            Person.objects.filter(pk=person.pk).update(synthetic=True)
+            person = org_services.person_save(actor=SYSTEM, person=None, name=name, phone=phone, synthetic=True)
         county_people.append(person)
     towns = [u for u in units if u.level == "town"]
     groups: list[tuple[str, str, list[Unit], list[Person]]] = [

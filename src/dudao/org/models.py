@@ -31,7 +31,7 @@ class Unit(models.Model):
     # The county's parent (the prefecture) lies outside the campaign: kept as a code only.
     external_parent_code = models.CharField(max_length=12, blank=True)
     # Codes from the root down to this unit, "620423000000/620423100000/": subtree = path prefix.
-    path = models.CharField(max_length=200, db_index=True)
+    path = models.CharField(max_length=600, db_index=True)
     active = models.BooleanField(_("active"), default=True)
     lon = models.FloatField(_("longitude"), null=True, blank=True)
     lat = models.FloatField(_("latitude"), null=True, blank=True)

@@ -9,7 +9,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from dudao.core.tables import Problem, Table, cell, column_index
+from dudao.core.tables import Problem, Table, cell, column_index, text_problem
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "name": ("name", "姓名"),
@@ -92,8 +92,13 @@ def parse_people(table: Table, known_units: set[str]) -> tuple[list[PostRow], li
         phone_raw = cell(raw, index, "phone")
         unit_code = cell(raw, index, "unit_code")
         role_raw = cell(raw, index, "role")
+        title = cell(raw, index, "title")
         if not name:
             problems.append(Problem("required", row_no, {"column": "name_person"}))
+        elif (bad_text := text_problem(name, "name_person", row_no, 50)) is not None:
+            problems.append(bad_text)
+        if title and (bad_title := text_problem(title, "title", row_no, 50)) is not None:
+            problems.append(bad_title)
         phone = normalise_phone(phone_raw)
         if phone is None:
             problems.append(Problem("bad_phone", row_no, {"value": phone_raw}))
@@ -128,6 +133,5 @@ def parse_people(table: Table, known_units: set[str]) -> tuple[list[PostRow], li
                 problems.append(Problem("duplicate_post", row_no, {"first": post_rows[post_key]}))
             post_rows.setdefault(post_key, row_no)
         if len(problems) == before:
-            rows.append(PostRow(row_no, name, phone or "", unit_code, role, cell(raw, index, "title")[:50],
-                                start, end))
+            rows.append(PostRow(row_no, name, phone or "", unit_code, role, title, start, end))
     return ([], problems) if problems else (rows, [])

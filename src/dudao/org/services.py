@@ -16,7 +16,8 @@ from pypinyin import Style, lazy_pinyin
 
 from dudao.accounts import access
 from dudao.audit.services import Change, audit_record, audit_record_many
-from dudao.core.tables import Problem, Table, TableRefused, read_table
+from dudao.core.messages import describe
+from dudao.core.tables import Problem, Table, TableRefused, read_table, text_problem
 from dudao.org import geojson, peoplefile, unitfile
 from dudao.org.models import Datum, GroupMember, Person, Post, Unit, WorkingGroup
 from dudao.org.peoplefile import normalise_phone
@@ -55,6 +56,15 @@ class ImportReport:
     @property
     def ok(self) -> bool:
         return not self.problems
+
+
+def check_text(value: str, column: str, max_length: int) -> str:
+    """A free-text field from a form: stripped, or ValidationError saying what is wrong with it."""
+    value = value.strip()
+    problem = text_problem(value, column, 0, max_length)
+    if problem is not None:
+        raise ValidationError(describe(problem))
+    return value
 
 
 def _read(data: bytes, filename: str, max_bytes: int) -> Table:
@@ -235,6 +245,10 @@ def unit_update(*, actor, unit: Unit, **fields) -> Unit:
     with transaction.atomic():
         unit = Unit.objects.select_for_update().get(pk=unit.pk)
         old = unit_snapshot(unit) | {"boundary": unit.boundary}
+        if "name" in fields:
+            fields["name"] = check_text(fields["name"], "name", 100)
+        if "official_name" in fields:
+            fields["official_name"] = check_text(fields["official_name"], "official_name", 200)
         for key, value in fields.items():
             setattr(unit, key, value)
         if (unit.lon is None) != (unit.lat is None) or (unit.lon is not None and not unit.point_datum):
@@ -271,7 +285,8 @@ class FirstPost:
     title: str = ""
 
 
-def person_save(*, actor, person: Person | None, name: str, phone: str, first_post: FirstPost | None = None) -> Person:
+def person_save(*, actor, person: Person | None, name: str, phone: str, first_post: FirstPost | None = None,
+                synthetic: bool = False) -> Person:
     """Create a person (with their first post) or change one's name and phone.
 
     Township staff must give the first post, inside their township: a person without a post in their area
@@ -281,7 +296,7 @@ def person_save(*, actor, person: Person | None, name: str, phone: str, first_po
         raise PermissionDenied
     if person is None and first_post is None and not access.can_read_all(actor):
         raise ValidationError(_("Give the person's first post: a unit in your area, the post and its start date."))
-    name = name.strip()
+    name = check_text(name, "name_person", 50)
     normalised = normalise_phone(phone)
     if not name:
         raise ValidationError(pgettext("person", "The name is empty."))
@@ -295,7 +310,7 @@ def person_save(*, actor, person: Person | None, name: str, phone: str, first_po
         if clash.exists():
             raise ValidationError(_("Another person already has this phone number."))
         if person is None:
-            person = Person.objects.create(name=name, phone=phone)
+            person = Person.objects.create(name=name, phone=phone, synthetic=synthetic)
             audit_record(actor=actor, action="person.create", object_type="person", object_id=str(person.pk),
                          after=person_snapshot(person))
             if first_post is not None:
@@ -330,9 +345,10 @@ def post_create(*, actor, person: Person, unit: Unit, role: str, title: str = ""
         raise PermissionDenied
     if end_date is not None and end_date < start_date:
         raise ValidationError(_("The end date is before the start date."))
+    title = check_text(title, "title", 50)
     with transaction.atomic():
         _check_overlap(person, unit, role, start_date, end_date)
-        post = Post.objects.create(person=person, unit=unit, role=role, title=title.strip(),
+        post = Post.objects.create(person=person, unit=unit, role=role, title=title,
                                    start_date=start_date, end_date=end_date)
         audit_record(actor=actor, action="post.create", object_type="post", object_id=str(post.pk),
                      after=post_snapshot(post))
@@ -380,7 +396,8 @@ def group_save(*, actor, group: WorkingGroup | None, campaign, kind: str, name: 
                towns: list[Unit] | None = None, active: bool = True) -> WorkingGroup:
     if not access.can_manage_groups(actor):
         raise PermissionDenied
-    if not name.strip():
+    name = check_text(name, "name", 100)
+    if not name:
         raise ValidationError(_("The name is empty."))
     if towns and any(t.level != "town" for t in towns):
         raise ValidationError(_("Only townships can be assigned to a group."))
@@ -453,8 +470,11 @@ def people_import(*, actor, data: bytes, filename: str = "", progress: Progress 
 def _people_import_rows(actor, table: Table, progress: Progress | None, synthetic: bool) -> ImportReport:
     units = {u.code: u for u in access.units_managed_for_posts(actor)}
     rows, problems = peoplefile.parse_people(table, set(units))
+    if not access.can_read_all(actor):
+        # Township staff manage people through their posts: a row without one would leave its area at once.
+        problems += [Problem("post_required", r.row) for r in rows if not r.unit_code]
     if problems:
-        raise TableRefused(problems)
+        raise TableRefused(sorted(problems, key=lambda p: p.row))
     people = {p.phone: p for p in Person.objects.filter(phone__in={r.phone for r in rows})}
     for person in people.values():
         if not access.can_edit_person(actor, person):

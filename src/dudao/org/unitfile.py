@@ -8,7 +8,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from dudao.core.tables import Problem, Table, cell, column_index
+from dudao.core.tables import Problem, Table, cell, column_index, text_problem
 
 CODE_RE = re.compile(r"^\d{12}$")
 
@@ -140,8 +140,8 @@ def parse_units(table: Table, existing: dict[str, Existing]) -> tuple[list[UnitR
             first_row[code] = row_no
         if not name:
             problems.append(Problem("required", row_no, {"column": "name"}))
-        elif len(name) > 100:
-            problems.append(Problem("too_long", row_no, {"column": "name", "max": 100}))
+        elif (bad_text := text_problem(name, "name", row_no, 100)) is not None:
+            problems.append(bad_text)
         level = LEVEL_ALIASES.get(level_raw.strip().lower(), "")
         if not level:
             problems.append(Problem("bad_level", row_no, {"value": level_raw}))
@@ -170,8 +170,8 @@ def parse_units(table: Table, existing: dict[str, Existing]) -> tuple[list[UnitR
             except ValueError:
                 problems.append(Problem("bad_flag", row_no, {"column": key, "value": raw_flag}))
         official = cell(raw, index, "official_name") if "official_name" in index else None
-        if official and len(official) > 200:
-            problems.append(Problem("too_long", row_no, {"column": "official_name", "max": 200}))
+        if official and (bad_text := text_problem(official, "official_name", row_no, 200)) is not None:
+            problems.append(bad_text)
         if len(problems) == count_before:
             rows.append(UnitRow(
                 row=row_no, code=code, name=name, level=level, parent_code=parent_code, official_name=official,
@@ -195,6 +195,8 @@ def _check_tree(rows: list[UnitRow], existing: dict[str, Existing], in_file: set
         allowed = ALLOWED_PARENTS[row.level]
         parent = merged.get(row.parent_code)
         if allowed is None:
+            if parent is not None or row.parent_code in in_file:
+                problems.append(Problem("county_parent_inside", row.row, {"code": row.parent_code}))
             continue
         if parent is None:
             if row.parent_code not in in_file:

@@ -1,15 +1,16 @@
 """Pages for units, people, posts and working groups. Reads go through access.*_visible_to, writes
 through org.services; nothing here decides who may do what."""
 
-import datetime as dt
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Prefetch, Q
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -20,6 +21,7 @@ from dudao.core.messages import describe
 from dudao.core.tables import write_csv, write_xlsx
 from dudao.org import forms, peoplefile, services, unitfile
 from dudao.org.models import GroupMember, Person, PostRole, Unit
+from dudao.org.selectors import search_units
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -45,19 +47,6 @@ def _require(allowed: bool) -> None:
 # Units ------------------------------------------------------------------------------------------------
 
 
-def search_units(user, query: str, limit: int = 50):
-    """Units in the user's area matching a name, code, full pinyin or pinyin initials."""
-    query = query.strip()
-    units = access.units_visible_to(user).select_related("parent")
-    if not query:
-        return units.none()
-    lowered = query.lower()
-    q = Q(name__contains=query) | Q(official_name__contains=query) | Q(code__startswith=query)
-    if lowered.isascii() and lowered.isalpha():
-        q |= Q(initials__startswith=lowered) | Q(pinyin__startswith=lowered) | Q(initials__contains=lowered)
-    return units.filter(q).order_by("path")[:limit]
-
-
 @login_required
 def unit_tree(request):
     units = list(access.units_visible_to(request.user).only("code", "name", "level", "path", "active",
@@ -73,26 +62,27 @@ def unit_tree(request):
 
     query = request.GET.get("q", "")
     return render(request, "org/unit_tree.html", {
-        "tree": build(None), "query": query, "results": search_units(request.user, query), "total": len(units),
+        "tree": build(None), "query": query, "results": search_units(request.user, query)[:50], "total": len(units),
     })
 
 
 @login_required
 def unit_search(request):
     query = request.GET.get("q", "")
-    return render(request, "org/_unit_results.html", {"results": search_units(request.user, query),
+    return render(request, "org/_unit_results.html", {"results": search_units(request.user, query)[:50],
                                                        "query": query})
 
 
 @login_required
 def unit_detail(request, code: str):
     unit = access.unit_visible_or_404(request.user, code)
-    today = dt.date.today()
+    today = timezone.localdate()
     posts = list(access.posts_visible_to(request.user).filter(unit=unit).select_related("person"))
     current = [p for p in posts if p.start_date <= today and (p.end_date is None or p.end_date >= today)]
     past = [p for p in posts if p not in current]
     _show_phones(request.user, posts)
-    ancestors = list(Unit.objects.filter(code__in=unit.path.strip("/").split("/")[:-1]).order_by("path"))
+    ancestors = list(access.units_visible_to(request.user).filter(code__in=unit.path.strip("/").split("/")[:-1])
+                     .order_by("path"))
     history = AuditEvent.objects.filter(object_type="unit", object_id=unit.code).order_by("-seq")[:50]
     return render(request, "org/unit_detail.html", {
         "unit": unit, "ancestors": ancestors, "children": access.units_visible_to(request.user).filter(parent=unit),
@@ -182,12 +172,13 @@ def unit_export(request, fmt: str):
 @login_required
 def person_list(request):
     query = request.GET.get("q", "").strip()
-    today = dt.date.today()
+    today = timezone.localdate()
     current = access.posts_visible_to(request.user).filter(start_date__lte=today).exclude(end_date__lt=today)
-    people = list(access.people_search(request.user, query).prefetch_related(
-        Prefetch("posts", queryset=current.select_related("unit"), to_attr="current_posts"))[:200])
-    _show_phones(request.user, people)
-    return render(request, "org/person_list.html", {"people": people, "query": query})
+    page = Paginator(access.people_search(request.user, query).prefetch_related(
+        Prefetch("posts", queryset=current.select_related("unit"), to_attr="current_posts")), 100
+    ).get_page(request.GET.get("page"))
+    _show_phones(request.user, page.object_list)
+    return render(request, "org/person_list.html", {"people": page.object_list, "page": page, "query": query})
 
 
 def _visible_person(user, pk: int) -> Person:
@@ -203,7 +194,7 @@ def person_detail(request, pk: int):
     return render(request, "org/person_detail.html", {
         "person": person, "phone": access.phone_for(request.user, person), "posts": posts,
         "memberships": memberships, "can_edit": access.can_edit_person(request.user, person),
-        "today": dt.date.today(),
+        "today": timezone.localdate(),
     })
 
 

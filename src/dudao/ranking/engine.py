@@ -5,8 +5,8 @@ indices ``0..n-1`` and township ids, calls :func:`compute` and stores the :class
 
 Everything is vectorised: a source is ranked by sorting its entries by (scope, value) once and reading tie runs
 off the sorted order; tiers come from one sort of the composites. There is no Python loop over villages, scopes
-or entries (only over the few sources, sensitivity factors, weeks, and the ~log2(scope size) merge levels of
-:func:`agreement`).
+or entries; the only loops run over the few sources, sensitivity factors and weeks, and in :func:`agreement`
+over the distinct group sizes (and memory-bounded chunks) or the ~log2(group size) merge levels.
 
 Ties are exact float equality: two entries of a source tie when their values are equal as float64; two villages
 tie when their composites, rounded to 6 decimals, are equal.
@@ -42,7 +42,7 @@ class Source:
     value: np.ndarray
     kind: str
     scope: np.ndarray | None = None
-    weight: float = 1.0
+    weight: float = 1.0  # >= 0; a source of weight 0 is ranked and reported but adds nothing to the composite
 
 
 @dataclass(frozen=True)
@@ -110,13 +110,13 @@ def _check_count(value: int, what: str) -> int:
     return int(value)
 
 
-def _check_weight(weight: float, what: str) -> float:
+def _check_weight(weight: float, what: str, *, zero: bool) -> float:
     try:
         weight = float(weight)
     except (TypeError, ValueError):
         raise ValueError(f"{what} must be a number, got {weight!r}") from None
-    if not math.isfinite(weight) or weight <= 0:
-        raise ValueError(f"{what} must be a finite number > 0, got {weight!r}")
+    if not math.isfinite(weight) or weight < 0 or (weight == 0 and not zero):
+        raise ValueError(f"{what} must be a finite number {'>=' if zero else '>'} 0, got {weight!r}")
     return weight
 
 
@@ -157,7 +157,7 @@ def _check_source(n: int, source: Source) -> _Checked:
         key = value
     else:
         key = -value
-    weight = _check_weight(source.weight, f"source {name!r}: weight")
+    weight = _check_weight(source.weight, f"source {name!r}: weight", zero=True)
     return _Checked(name, village, key, scope, weight)
 
 
@@ -257,11 +257,15 @@ def _frac_rank(key: np.ndarray, scope: np.ndarray | None) -> tuple[np.ndarray, n
     first = np.flatnonzero(scope_start)
     sizes = np.diff(np.append(first, size))
     position = np.arange(1, size + 1, dtype=np.float64) - np.repeat(first, sizes)
+    del scope_start
     tie_first = np.flatnonzero(tie_start)
+    del tie_start
     tie_last = np.append(tie_first[1:], size) - 1
     mean_position = (position[tie_first] + position[tie_last]) / 2.0
+    del position, tie_last
     rank = np.empty(size)
     rank[order] = np.repeat(mean_position, np.diff(np.append(tie_first, size)))
+    del mean_position, tie_first
     scope_size = np.empty(size)
     scope_size[order] = np.repeat(sizes.astype(np.float64), sizes)
     return rank, scope_size
@@ -289,6 +293,7 @@ def _combine(
     ranked = np.flatnonzero(denominator > 0)
     composite = np.full(n, np.nan)
     composite[ranked] = np.round(100.0 * numerator[ranked] / denominator[ranked], DECIMALS)
+    del numerator, denominator
     position = np.zeros(n, dtype=np.int64)
     tier = np.zeros(n, dtype=np.int8)
     m = len(ranked)
@@ -298,13 +303,19 @@ def _combine(
         keys -= keys.min()
         order = _argsort_ints(keys, int(keys.max()))
         starts = _run_starts(keys[order])
+        del keys
         first = np.flatnonzero(starts)
         lengths = np.diff(np.append(first, m))
         at_or_below = np.repeat(first + lengths, lengths)  # villages with C <= this one's (lower + tied)
-        higher = m - at_or_below
-        village = ranked[order]
-        position[village] = higher + 1
-        tier[village] = np.where(higher < green, GREEN, np.where(at_or_below <= red, RED, YELLOW))
+        ranked = ranked[order]
+        del order
+        sorted_tier = np.full(m, YELLOW, dtype=np.int8)
+        sorted_tier[at_or_below <= red] = RED
+        higher = np.subtract(m, at_or_below, out=at_or_below)
+        sorted_tier[higher < green] = GREEN
+        tier[ranked] = sorted_tier
+        higher += 1
+        position[ranked] = higher
     return composite, position, tier
 
 
@@ -349,7 +360,7 @@ def sensitivity(
     green = _check_count(green, "green")
     red = _check_count(red, "red")
     checked = _check_sources(n, sources)
-    factors = [_check_weight(f, "factor") for f in factors]
+    factors = [_check_weight(f, "factor", zero=False) for f in factors]
     percentiles = [_source_percentiles(n, source)[1] for source in checked]
     weights = [source.weight for source in checked]
     base_tier = _combine(n, percentiles, weights, green, red)[2]

@@ -1,8 +1,9 @@
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 
 from dudao.core.cli import DudaoCommand
-from dudao.demo.load import DEMO_PASSWORD, load_demo
+from dudao.demo.load import DEMO_PASSWORD, load_demo, real_data_present
 
 
 class Command(DudaoCommand):
@@ -10,6 +11,9 @@ class Command(DudaoCommand):
 
     def handle(self, *args, **options):
         call_command("init", stdout=self.stderr, stderr=self.stderr)
+        if real_data_present():
+            raise CommandError(_("This installation holds real people or accounts; the demo (with its published "
+                                 "passwords) is loaded only into an empty or demo installation."))
         logins = load_demo()
         self.stderr.write(_("The Jingtai demo is loaded. Demo sign-ins (password for all: %(password)s):")
                           % {"password": DEMO_PASSWORD})
