@@ -7,3 +7,4 @@ dest=src/dudao/static/vendor
 mkdir -p "$dest"
 cp node_modules/htmx.org/dist/htmx.min.js "$dest/htmx.min.js"
 cp node_modules/@picocss/pico/css/pico.min.css "$dest/pico.min.css"
+cp node_modules/sortablejs/Sortable.min.js "$dest/Sortable.min.js"

@@ -14,6 +14,13 @@ from dudao.org.models import Post, Unit
 from dudao.ranking.models import Interview, Round
 
 
+@pytest.fixture(autouse=True)
+def english_cli(monkeypatch):
+    for name in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
+
+
 def reference(sources: dict[str, dict[str, float]], kinds: dict[str, str], scope: dict[str, str],
               green: int = 30, red: int = 30) -> dict[str, dict]:
     """CONTRACTS §3 steps 1-6, one village at a time."""
@@ -70,8 +77,7 @@ def week_sources(week_no: int, villages: list[Unit], bad: set[str]):
     return town, inspection, drone
 
 
-def test_cli_flow_over_weeks_matches_the_reference(db, tmp_path, monkeypatch):
-    monkeypatch.setenv("LANG", "en_US.UTF-8")
+def test_cli_flow_over_weeks_matches_the_reference(db, tmp_path):
     villages = list(Unit.objects.filter(level__in=["village", "community"]).select_related("parent").order_by("code"))
     scope = {v.code: v.parent.code for v in villages}
     bad = {villages[i].code for i in range(0, 150, 15)}  # 10 villages bad every week

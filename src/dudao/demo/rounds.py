@@ -8,6 +8,8 @@ check has something to show. All of it goes through the ranking services, like r
 import datetime as dt
 import random
 
+from django.utils import timezone
+
 from dudao.accounts.access import SYSTEM
 from dudao.core.tables import write_csv
 from dudao.org.models import Unit
@@ -25,7 +27,7 @@ def demo_weeks(today: dt.date) -> list[str]:
 
 def load_rounds(campaign, today: dt.date | None = None) -> list[str]:
     """Create the demo rounds that do not exist yet; returns the demo weeks."""
-    today = today or dt.date.today()
+    today = today or timezone.localdate()
     villages = list(Unit.objects.filter(level__in=["village", "community"], active=True)
                     .select_related("parent").order_by("code"))
     rng = random.Random(48)

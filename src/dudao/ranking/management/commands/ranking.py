@@ -1,29 +1,11 @@
-import csv
-import io
-import json
-
 from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 
 from dudao.accounts.access import SYSTEM
 from dudao.campaigns.models import Campaign
 from dudao.core.cli import DudaoCommand
-from dudao.core.tables import write_xlsx
-from dudao.ranking import services, weeks
+from dudao.ranking import exports, services, weeks
 from dudao.ranking.models import SourceName
-
-EXPORT_COLUMNS = ["code", "name", "town_code", "composite", "position", "tier", "red_streak", "escalated", "p_town",
-                  "p_inspection", "p_drone"]
-
-
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return repr(value)
-    return str(value)
 
 
 class Command(DudaoCommand):
@@ -85,16 +67,7 @@ class Command(DudaoCommand):
         rows = services.export_rows(round_)
         output = options["output"]
         fmt = options["format"] or (output.rsplit(".", 1)[-1].lower() if output and "." in output else "csv")
-        if fmt == "json":
-            data = json.dumps(rows, ensure_ascii=False, indent=1).encode("utf-8")
-        elif fmt == "xlsx":
-            data = write_xlsx([(week, EXPORT_COLUMNS, [[_text(r[c]) for c in EXPORT_COLUMNS] for r in rows])])
-        elif fmt == "csv":
-            buffer = io.StringIO(newline="")
-            writer = csv.writer(buffer, lineterminator="\r\n")
-            writer.writerow(EXPORT_COLUMNS)
-            writer.writerows([[_text(r[c]) for c in EXPORT_COLUMNS] for r in rows])
-            data = buffer.getvalue().encode("utf-8")
-        else:
+        if fmt not in exports.FORMATS:
             raise CommandError(_("Unknown format %(format)s.") % {"format": fmt})
+        data = exports.export(rows, fmt, sheet=week)
         self.write_output(data, output)

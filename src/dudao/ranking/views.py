@@ -1,0 +1,650 @@
+"""Pages of the weekly round: a township's submission, the office's round page, the result table with its checks,
+a village's history and explanation, and the week's interviews.
+
+Reads go through dudao.accounts.access, every change through dudao.ranking.services; nothing here decides who may
+do what or how a round is computed. The views only pick the round to show, and put the stored numbers in words.
+"""
+
+import re
+from dataclasses import dataclass
+
+from django.conf import settings as django_settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import F, QuerySet
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from dudao.accounts import access
+from dudao.campaigns.services import campaign_get
+from dudao.core.messages import describe, describe_with_row
+from dudao.core.tables import Problem, write_csv
+from dudao.org.models import Level, PostRole, Unit
+from dudao.ranking import checks, exports, services, weeks
+from dudao.ranking.forms import SourceUploadForm, UploadForm
+from dudao.ranking.models import (
+    Entry,
+    Interview,
+    InterviewReason,
+    RankingSettings,
+    Result,
+    Round,
+    RoundStatus,
+    SourceName,
+    Submission,
+    Tier,
+)
+
+SOURCES = [SourceName.TOWN, SourceName.INSPECTION, SourceName.DRONE]
+# Rounds whose results are current for their state (a collecting round's results, if any, are stale).
+WITH_RESULTS: list[str] = [RoundStatus.COMPUTED, RoundStatus.PENDING, RoundStatus.PUBLISHED, RoundStatus.SUPERSEDED]
+PUBLISHED_ONCE: list[str] = [RoundStatus.PUBLISHED, RoundStatus.SUPERSEDED]
+HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+FALLBACK_COLOURS = {Tier.GREEN: "#1b7f3b", Tier.YELLOW: "#b58900", Tier.RED: "#c0392b"}
+RANKED_LEVELS = (Level.VILLAGE, Level.COMMUNITY)
+ROLE_ORDER: dict[str, int] = {PostRole.VILLAGE_HEAD: 0, PostRole.VILLAGE_LIAISON: 1, PostRole.TOWN_HEAD: 2,
+                              PostRole.TOWN_DEPUTY: 3}
+
+
+def _require(allowed: bool) -> None:
+    if not allowed:
+        raise PermissionDenied
+
+
+def _week_or_404(week: str) -> str:
+    try:
+        weeks.parse_week(week)
+    except ValueError:
+        raise Http404 from None
+    return week
+
+
+def _this_week() -> str:
+    return weeks.week_of(timezone.localdate())
+
+
+def _statuses_shown(user) -> list[str]:
+    """Drafts are for the office and the leaders; everyone else sees what was published."""
+    return WITH_RESULTS if access.can_read_all(user) else PUBLISHED_ONCE
+
+
+def _visible_results(user, results: QuerySet[Result]) -> QuerySet[Result]:
+    if access.area_roots(user) is None:
+        return results
+    return results.filter(unit__in=access.units_visible_to(user))
+
+
+def _download(data: bytes, filename: str, content_type: str) -> HttpResponse:
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f"attachment; filename=\"{filename}\""
+    return response
+
+
+# Tiers as the round's settings show them ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TierStyle:
+    code: str
+    label: str
+    colour: str
+    ink: str  # black or white, whichever reads better on the colour
+
+
+def _luminance(colour: str) -> float:
+    def channel(hex_pair: str) -> float:
+        c = int(hex_pair, 16) / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(colour[i:i + 2]) for i in (1, 3, 5))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def tier_styles(settings: RankingSettings) -> dict[str, TierStyle]:
+    styles = {}
+    for tier in Tier.values:
+        colour = getattr(settings, f"{tier}_colour")
+        if not HEX_COLOUR.match(colour or ""):
+            colour = FALLBACK_COLOURS[Tier(tier)]
+        light = _luminance(colour)
+        ink = "#000000" if (light + 0.05) / 0.05 > 1.05 / (light + 0.05) else "#ffffff"
+        styles[tier] = TierStyle(tier, getattr(settings, f"{tier}_label") or str(Tier(tier).label), colour, ink)
+    return styles
+
+
+def _decorate(results: list[Result], styles: dict[str, TierStyle]) -> None:
+    for row in results:
+        row.style = styles.get(row.tier)  # type: ignore[attr-defined]
+        row.sources = [(getattr(row, f"r_{s}"), getattr(row, f"p_{s}")) for s in SOURCES]  # type: ignore[attr-defined]
+        row.coverage = sum(1 for s in SOURCES if getattr(row, f"p_{s}") is not None)  # type: ignore[attr-defined]
+
+
+# 1. A township's submission ------------------------------------------------------------------------------
+
+
+def _submission_town(request) -> Unit | None:
+    """The township the page submits for; None when an office user has not picked one yet."""
+    user = request.user
+    code = request.GET.get("town", "").strip()
+    if code:
+        town = access.unit_visible_or_404(user, code)
+        if town.level != Level.TOWN:
+            raise Http404
+        _require(access.can_submit_for_town(user, town))
+        return town
+    if access.can_manage_groups(user):
+        return None
+    roots = access.area_roots(user) or []
+    if len(roots) == 1 and roots[0].level == Level.TOWN and access.can_submit_for_town(user, roots[0]):
+        return roots[0]
+    raise PermissionDenied
+
+
+def _town_villages(campaign, town: Unit) -> list[Unit]:
+    ranked = services.ranked_units(campaign)
+    codes = [code for code, unit in ranked.items() if unit.town == town.code and unit.active]
+    return list(Unit.objects.filter(code__in=codes).order_by("code"))
+
+
+def _last_entries(campaign, villages: list[Unit]) -> list[Entry]:
+    """The township's entries of the latest week in which it has any."""
+    last = (Entry.objects.filter(round__campaign=campaign, source=SourceName.TOWN, unit__in=villages)
+            .exclude(round__status=RoundStatus.SUPERSEDED).order_by("-round__week_start")
+            .values_list("round_id", flat=True).first())
+    if last is None:
+        return []
+    return list(Entry.objects.filter(round_id=last, source=SourceName.TOWN, unit__in=villages))
+
+
+def _initial_order(villages: list[Unit], entries: list[Entry]) -> list[Unit]:
+    """The last submitted order (rank ascending, score descending), villages not in it after, by code."""
+    key = {e.unit_id: (e.rank if e.rank is not None else -(e.score or 0.0)) for e in entries}
+    placed = sorted((v for v in villages if v.pk in key), key=lambda v: (key[v.pk], v.code))
+    return placed + [v for v in villages if v.pk not in key]
+
+
+def _town_rows(campaign, round_: Round | None) -> list[tuple[Unit, Submission | None]]:
+    towns = Unit.objects.filter(level=Level.TOWN, active=True)
+    if campaign.county_id:
+        towns = towns.filter(path__startswith=campaign.county.path)
+    submitted = ({s.town_id: s for s in Submission.objects.filter(round=round_, source=SourceName.TOWN)}
+                 if round_ else {})
+    return [(town, submitted.get(town.pk)) for town in towns.order_by("code")]
+
+
+def _problem_lines(problems: list[Problem], names: dict[int, str] | None = None) -> list[str]:
+    """Problems with their row numbers; for the forms, whose rows are villages, with the village's name."""
+    lines = []
+    for problem in problems:
+        if names and problem.row in names:
+            lines.append(_("%(village)s: %(message)s") % {"village": names[problem.row], "message": describe(problem)})
+        else:
+            lines.append(describe_with_row(problem))
+    return lines
+
+
+@login_required
+def submit(request):
+    user = request.user
+    campaign = campaign_get()
+    week = _this_week()
+    town = _submission_town(request)
+    round_ = services.round_live(campaign, week)
+    if town is None:
+        return render(request, "ranking/submit_pick.html", {
+            "week": week, "round": round_, "town_rows": _town_rows(campaign, round_)})
+    villages = _town_villages(campaign, town)
+    closed = round_ is not None and round_.status not in services.OPEN
+    problems: list[str] = []
+    upload_form = UploadForm()
+    posted_order: list[str] = []
+    posted_scores: dict[int, str] = {}
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        names: dict[int, str] = {}
+        report = None
+        if action == "order":
+            codes = [code.strip() for code in request.POST.getlist("code")]
+            by_code = {v.code: v.name for v in villages}
+            names = {n + 2: by_code.get(code, code) for n, code in enumerate(codes)}
+            report = services.ranking_submit_order(actor=user, campaign=campaign, week=week, town=town, codes=codes)
+            posted_order = codes
+        elif action == "scores":
+            rows = [[v.code, request.POST.get(f"score_{v.code}", "").strip()] for v in villages]
+            names = {n + 2: v.name for n, v in enumerate(villages)}
+            posted_scores = {v.pk: value for v, (_code, value) in zip(villages, rows, strict=True)}
+            report = services.ranking_import(actor=user, campaign=campaign, week=week, source=SourceName.TOWN,
+                                             data=write_csv(["code", "score"], rows, bom=False),
+                                             filename="scores.csv", town=town)
+        elif action == "upload":
+            upload_form = UploadForm(request.POST, request.FILES)
+            if upload_form.is_valid():
+                upload = upload_form.cleaned_data["file"]
+                if upload.size > django_settings.UNIT_FILE_MAX_BYTES:
+                    report = services.ImportReport(problems=[
+                        Problem("too_large", 0, {"max": django_settings.UNIT_FILE_MAX_BYTES // 2**20})])
+                else:
+                    report = services.ranking_import(actor=user, campaign=campaign, week=week,
+                                                     source=SourceName.TOWN, data=upload.read(),
+                                                     filename=upload.name, town=town)
+        else:
+            return HttpResponse(status=400)
+        if report is not None and report.ok:
+            messages.success(request, _("Submitted the ranking of %(count)s villages of %(town)s for week %(week)s.")
+                             % {"count": report.entries, "town": town.name, "week": week})
+            if report.late:
+                messages.warning(request, _("The submission came after the deadline and is marked late; the "
+                                            "campaign office decides whether it counts."))
+            return redirect(f"{reverse('ranking_submit')}?{urlencode({'town': town.code})}")
+        if report is not None:
+            problems = _problem_lines(report.problems, names)
+        round_ = services.round_live(campaign, week)
+    entries = _last_entries(campaign, villages)
+    ordered = _initial_order(villages, entries)
+    if posted_order:  # a refused order is shown as it was sent, to be corrected
+        by_code = {v.code: v for v in villages}
+        ordered = [by_code[c] for c in dict.fromkeys(posted_order) if c in by_code]
+        ordered += [v for v in villages if v.code not in set(posted_order)]
+    scores = {e.unit_id: f"{e.score:.15g}" for e in entries if e.score is not None} | posted_scores
+    for village in villages:
+        village.last_score = scores.get(village.pk, "")  # type: ignore[attr-defined]
+    submission = (Submission.objects.filter(round=round_, source=SourceName.TOWN, town=town).first()
+                  if round_ else None)
+    deadline = services.deadline(round_ or Round(campaign=campaign, week=week,
+                                                 settings=services.settings_current(campaign)))
+    return render(request, "ranking/submit.html", {
+        "town": town, "week": week, "week_start": weeks.week_start(week), "week_end": weeks.week_end(week),
+        "round": round_, "closed": closed, "deadline": deadline, "deadline_passed": timezone.now() > deadline,
+        "submission": submission, "ordered": ordered, "villages": villages, "upload_form": upload_form,
+        "problems": problems, "office": access.can_manage_groups(user),
+    }, status=400 if problems else 200)
+
+
+# 2. The office's round page -------------------------------------------------------------------------------
+
+
+def _coverage(round_: Round) -> list[tuple[str, int]]:
+    counts = checks.coverage(round_)
+    return [(str(SourceName(s).label), counts.get(s, 0)) for s in SOURCES]
+
+
+def _round_context(request, campaign, week: str) -> dict:
+    round_ = services.round_live(campaign, week)
+    revisions = list(Round.objects.filter(campaign=campaign, week=week).order_by("revision"))
+    independent = (list(Submission.objects.filter(round=round_, source__in=[SourceName.INSPECTION,
+                                                                             SourceName.DRONE]))
+                   if round_ else [])
+    status = round_.status if round_ else None
+    four_eyes = round_.settings.four_eyes if round_ else True
+    user = request.user
+    town_rows = _town_rows(campaign, round_)
+    return {
+        "week": week, "week_start": weeks.week_start(week), "week_end": weeks.week_end(week),
+        "this_week": _this_week(), "previous_week": weeks.add_weeks(week, -1), "next_week": weeks.add_weeks(week, 1),
+        "round": round_, "revisions": revisions,
+        "rounds": Round.objects.filter(campaign=campaign).order_by("-week_start", "-revision")[:60],
+        "town_rows": town_rows, "missing": sum(1 for _town, s in town_rows if s is None),
+        "independent": independent,
+        "coverage": _coverage(round_) if round_ else [],
+        "deadline": services.deadline(round_) if round_ else None,
+        "upload_form": SourceUploadForm(),
+        "can_compute": status in services.OPEN,
+        "can_request": status == RoundStatus.COMPUTED and four_eyes,
+        "can_publish": status == RoundStatus.COMPUTED and not four_eyes,
+        "can_approve": status == RoundStatus.PENDING and round_ is not None and round_.requested_by != user.username,
+        "can_withdraw": status == RoundStatus.PENDING,
+        "can_revise": status == RoundStatus.PUBLISHED,
+        "has_results": status in WITH_RESULTS,
+        "is_open": status is None or status in services.OPEN,
+        "stale": status == RoundStatus.COLLECTING and round_ is not None and round_.computed_at is not None,
+    }
+
+
+@login_required
+def round_page(request):
+    user = request.user
+    campaign = campaign_get()
+    if not access.can_manage_groups(user):
+        roots = access.area_roots(user) or []
+        return render(request, "ranking/weeks.html", {
+            "rounds": Round.objects.filter(campaign=campaign, status__in=_statuses_shown(user))
+            .order_by("-week_start", "-revision")[:60],
+            "can_submit": len(roots) == 1 and roots[0].level == Level.TOWN
+            and access.can_submit_for_town(user, roots[0]),
+            "villages": [r for r in roots if r.level in RANKED_LEVELS],
+        })
+    week = _week_or_404(request.GET.get("week", "").strip() or _this_week())
+    return render(request, "ranking/round.html", _round_context(request, campaign, week))
+
+
+ACTIONS = {
+    "compute": services.ranking_compute,
+    "request": services.ranking_request_publication,
+    "approve": services.ranking_approve,
+    "withdraw": services.ranking_withdraw,
+    "publish": services.ranking_publish,
+}
+
+
+def _action_message(action: str, round_: Round) -> str:
+    values = {"week": round_.week, "revision": round_.revision}
+    if action == "compute":
+        values["count"] = round_.results.filter(position__isnull=False).count()
+        return _("Week %(week)s computed: %(count)s villages ranked. Check the result before publishing.") % values
+    if action == "request":
+        return _("Publication of week %(week)s requested; another office user must approve it.") % values
+    if action in ("approve", "publish"):
+        values["count"] = round_.interviews.count()
+        return _("Week %(week)s is published (revision %(revision)s): %(count)s interviews.") % values
+    if action == "withdraw":
+        return _("The request to publish week %(week)s was withdrawn; it is a draft again.") % values
+    return _("Revision %(revision)s of week %(week)s is open: change the sources if needed, compute and publish "
+             "it.") % values
+
+
+@login_required
+@require_POST
+def round_action(request, week: str):
+    user = request.user
+    _require(access.can_manage_groups(user))
+    _week_or_404(week)
+    campaign = campaign_get()
+    action = request.POST.get("action", "")
+    if action not in ACTIONS and action != "revise":
+        return HttpResponse(status=400)
+    try:
+        if action == "revise":
+            round_ = services.ranking_revise(actor=user, campaign=campaign, week=week,
+                                             reason=request.POST.get("reason", ""))
+        else:
+            round_ = ACTIONS[action](actor=user, campaign=campaign, week=week)
+    except services.RoundStateError as exc:
+        messages.error(request, str(exc))
+    except PermissionDenied:
+        messages.error(request, _("You may not do this."))
+    else:
+        messages.success(request, _action_message(action, round_))
+    return redirect(f"{reverse('ranking_round')}?{urlencode({'week': week})}")
+
+
+@login_required
+@require_POST
+def round_upload(request, week: str):
+    user = request.user
+    _require(access.can_manage_groups(user))
+    _week_or_404(week)
+    campaign = campaign_get()
+    form = SourceUploadForm(request.POST, request.FILES)
+    problems: list[str] = []
+    if form.is_valid():
+        upload = form.cleaned_data["file"]
+        source = form.cleaned_data["source"]
+        if upload.size > django_settings.UNIT_FILE_MAX_BYTES:
+            problems = _problem_lines([Problem("too_large", 0,
+                                               {"max": django_settings.UNIT_FILE_MAX_BYTES // 2**20})])
+        else:
+            report = services.ranking_import(actor=user, campaign=campaign, week=week, source=source,
+                                             data=upload.read(), filename=upload.name)
+            if report.ok:
+                messages.success(request, _("Imported %(count)s entries of the %(source)s for week %(week)s.")
+                                 % {"count": report.entries, "source": SourceName(source).label, "week": week})
+                if report.late:
+                    messages.warning(request, _("The import came after the deadline and is marked late."))
+                return redirect(f"{reverse('ranking_round')}?{urlencode({'week': week})}")
+            problems = _problem_lines(report.problems)
+    context = _round_context(request, campaign, week)
+    context.update({"upload_form": form, "problems": problems})
+    return render(request, "ranking/round.html", context, status=400)
+
+
+# 3. The result table -------------------------------------------------------------------------------------
+
+
+def _round_shown(user, campaign, week: str, revision: str) -> tuple[Round, list[Round]]:
+    """The revision of the week to show (?revision=N, else the live one, else the latest the user may see)."""
+    revisions = list(Round.objects.filter(campaign=campaign, week=week, status__in=_statuses_shown(user))
+                     .select_related("settings").order_by("revision"))
+    if not revisions:
+        raise Http404
+    if revision:
+        chosen = [r for r in revisions if str(r.revision) == revision.strip()]
+        if not chosen:
+            raise Http404
+        return chosen[0], revisions
+    live = [r for r in revisions if r.status != RoundStatus.SUPERSEDED]
+    return (live[0] if live else revisions[-1]), revisions
+
+
+def _result_rows(user, round_: Round, town: str) -> QuerySet[Result]:
+    rows = _visible_results(user, Result.objects.filter(round=round_))
+    if town:
+        rows = rows.filter(town__code=town)
+    return rows.select_related("unit", "town").order_by(F("position").asc(nulls_last=True), "unit__code")
+
+
+def _neighbours(user, campaign, round_: Round) -> dict[str, str | None]:
+    """The weeks before and after with a result the user may see."""
+    shown = Round.objects.filter(campaign=campaign, status__in=_statuses_shown(user))
+    before = shown.filter(week_start__lt=round_.week_start).order_by("-week_start").values_list("week", flat=True)
+    after = shown.filter(week_start__gt=round_.week_start).order_by("week_start").values_list("week", flat=True)
+    return {"previous_week": before.first(), "next_week": after.first()}
+
+
+@login_required
+def results(request, week: str):
+    user = request.user
+    campaign = campaign_get()
+    _week_or_404(week)
+    round_, revisions = _round_shown(user, campaign, week, request.GET.get("revision", ""))
+    town = request.GET.get("town", "").strip()
+    styles = tier_styles(round_.settings)
+    rows = list(_result_rows(user, round_, town))
+    _decorate(rows, styles)
+    towns = (Unit.objects.filter(pk__in=_visible_results(user, Result.objects.filter(round=round_))
+                                 .values("town_id")).order_by("code"))
+    context: dict = {
+        "round": round_, "week": week, "revisions": revisions, "rows": rows, "towns": towns, "town": town,
+        "styles": styles, "sources": [SourceName(s) for s in SOURCES],
+        "query": urlencode({k: v for k, v in (("revision", request.GET.get("revision", "")), ("town", town)) if v}),
+        "tier_counts": {t: sum(1 for r in rows if r.tier == t) for t in Tier.values},
+        "show_checks": access.can_read_all(user),
+        **_neighbours(user, campaign, round_),
+    }
+    if context["show_checks"]:
+        tiers = {r.unit_id: r for r in Result.objects.filter(round=round_)}
+        flips = []
+        for flip in checks.sensitivity(round_):
+            villages = [(unit, tiers.get(unit.pk)) for unit in flip.units]
+            for _unit, result in villages:
+                if result is not None:
+                    result.style = styles.get(result.tier)  # type: ignore[attr-defined]
+            flips.append({"source": SourceName(flip.source).label, "factor": flip.factor, "villages": villages})
+        context.update({
+            "coverage": _coverage(round_),
+            "ranked": round_.results.filter(position__isnull=False).count(),
+            "unranked": round_.results.filter(position__isnull=True).count(),
+            "agreement": checks.agreement(round_), "flips": flips,
+            "agreement_weeks": round_.settings.agreement_weeks,
+        })
+    return render(request, "ranking/results.html", context)
+
+
+@login_required
+def results_export(request, week: str, fmt: str):
+    if fmt not in exports.FORMATS:
+        raise Http404
+    user = request.user
+    campaign = campaign_get()
+    _week_or_404(week)
+    round_, _revisions = _round_shown(user, campaign, week, request.GET.get("revision", ""))
+    visible = set(_result_rows(user, round_, request.GET.get("town", "").strip()).values_list("unit__code",
+                                                                                               flat=True))
+    rows = [row for row in services.export_rows(round_) if row["code"] in visible]
+    data = exports.export(rows, fmt, sheet=week, bom=True)
+    return _download(data, f"ranking-{week}-r{round_.revision}.{fmt}", exports.CONTENT_TYPES[fmt])
+
+
+# 4. A village's history and the explanation of its composite -----------------------------------------------
+
+
+@dataclass
+class SourcePart:
+    source: str
+    label: str
+    scope: str
+    r: float | None = None
+    n: int = 0
+    p: float | None = None
+    w: float = 0.0
+
+    @property
+    def covered(self) -> bool:
+        return self.p is not None
+
+    @property
+    def wp(self) -> float:
+        return self.w * (self.p or 0.0)
+
+    @property
+    def w_text(self) -> str:
+        return f"{self.w:g}"
+
+    @property
+    def r_text(self) -> str:
+        return f"{self.r:g}" if self.r is not None else ""
+
+
+@dataclass
+class Explanation:
+    parts: list[SourcePart]
+    sum_w: float
+    sum_wp: float
+    composite: float | None
+    higher: int
+    lower: int
+    tied: int
+    green: int
+    red: int
+    threshold: int
+
+    @property
+    def covered(self) -> list[SourcePart]:
+        return [part for part in self.parts if part.covered]
+
+    @property
+    def at_or_below(self) -> int:
+        return self.lower + self.tied
+
+    @property
+    def sum_w_text(self) -> str:
+        return f"{self.sum_w:g}"
+
+
+def explain(result: Result) -> Explanation:
+    """The stored numbers behind a village's composite and tier, with each source's scope size from the entries."""
+    round_ = result.round
+    settings = round_.settings
+    weights = settings.weights()
+    parts = []
+    for source in SOURCES:
+        town_scope = source == SourceName.TOWN
+        part = SourcePart(source, str(SourceName(source).label), result.town.name if town_scope else _("the county"),
+                          w=weights[source])
+        p = getattr(result, f"p_{source}")
+        if p is not None:
+            scope = Entry.objects.filter(round=round_, source=source)
+            if town_scope:
+                scope = scope.filter(unit__path__startswith=result.town.path)
+            part.r, part.p, part.n = getattr(result, f"r_{source}"), p, scope.count()
+        parts.append(part)
+    covered = [p for p in parts if p.covered]
+    sum_wp = 0.0
+    for part in covered:
+        sum_wp += part.wp
+    same_round = Result.objects.filter(round=round_, composite__isnull=False)
+    c = result.composite
+    return Explanation(
+        parts=parts, sum_w=sum(p.w for p in covered), sum_wp=sum_wp, composite=c,
+        higher=same_round.filter(composite__gt=c).count() if c is not None else 0,
+        lower=same_round.filter(composite__lt=c).count() if c is not None else 0,
+        tied=same_round.filter(composite=c).count() if c is not None else 0,
+        green=settings.green_count, red=settings.red_count, threshold=settings.escalation_threshold,
+    )
+
+
+@login_required
+def village(request, code: str):
+    user = request.user
+    unit = access.unit_visible_or_404(user, code)
+    if unit.level not in RANKED_LEVELS:
+        raise Http404
+    campaign = campaign_get()
+    statuses = _statuses_shown(user)
+    history = []
+    weeks_seen = set()
+    # One row per week: its latest revision the user may see (a superseded one while its correction is a draft).
+    for row in (Result.objects.filter(unit=unit, round__campaign=campaign, round__status__in=statuses)
+                .select_related("round", "round__settings", "town").order_by("-round__week_start", "-round__revision")):
+        if row.round.week not in weeks_seen:
+            weeks_seen.add(row.round.week)
+            history.append(row)
+    for row in history:
+        row.style = tier_styles(row.round.settings).get(row.tier)  # type: ignore[attr-defined]
+    week, revision = request.GET.get("week", "").strip(), request.GET.get("revision", "").strip()
+    selected = None
+    if week:
+        chosen = (Result.objects.filter(unit=unit, round__campaign=campaign, round__status__in=statuses,
+                                        round__week=week)
+                  .select_related("round", "round__settings", "town").order_by("-round__revision"))
+        if revision:
+            chosen = chosen.filter(round__revision=revision if revision.isdigit() else -1)
+        selected = chosen.first()
+        if selected is None:
+            raise Http404
+    elif history:
+        selected = history[0]
+    context: dict = {"unit": unit, "history": history, "selected": selected,
+                     "town": access.town_of(unit)}
+    if selected is not None:
+        selected.style = tier_styles(selected.round.settings).get(selected.tier)  # type: ignore[attr-defined]
+        context["explanation"] = explain(selected)
+        context["styles"] = tier_styles(selected.round.settings)
+    return render(request, "ranking/village.html", context)
+
+
+# 5. The week's interviews -----------------------------------------------------------------------------------
+
+
+@login_required
+def interviews(request, week: str):
+    user = request.user
+    _require(access.can_read_all(user))
+    _week_or_404(week)
+    campaign = campaign_get()
+    published = list(Round.objects.filter(campaign=campaign, week=week, status__in=PUBLISHED_ONCE)
+                     .order_by("revision"))
+    revision = request.GET.get("revision", "").strip()
+    round_ = None
+    if revision:
+        round_ = next((r for r in published if str(r.revision) == revision), None)
+        if round_ is None:
+            raise Http404
+    elif published:
+        live = [r for r in published if r.status == RoundStatus.PUBLISHED]
+        round_ = live[0] if live else published[-1]
+    rows = list(Interview.objects.filter(round=round_).select_related("village", "unit", "person")) if round_ else []
+    # Per village: its own posts first, then its township's.
+    rows.sort(key=lambda i: (i.village.code, i.reason != InterviewReason.RED, ROLE_ORDER.get(i.role, 99), i.pk))
+    for row in rows:
+        row.role_label = PostRole(row.role).label if row.role in PostRole.values else row.role  # type: ignore
+    return render(request, "ranking/interviews.html", {
+        "week": week, "round": round_, "revisions": published, "rows": rows,
+        "vacant": sum(1 for r in rows if r.vacant), "villages": len({r.village_id for r in rows}),
+    })
+
