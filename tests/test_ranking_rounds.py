@@ -1,0 +1,154 @@
+"""The round's life beyond the happy path: revisions, settings versions, the township-only rule, four eyes and
+concurrent publishing."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from dudao.accounts.access import SYSTEM
+from dudao.audit.models import AuditEvent
+from dudao.campaigns.services import campaign_get
+from dudao.core.tables import write_csv
+from dudao.org.models import Unit
+from dudao.ranking import services
+from dudao.ranking.models import Interview, Result, Round
+
+WEEK = "2026-W12"
+
+
+def expected_reds(round_, red: int, green: int, eligible=None) -> set[str]:
+    """CONTRACTS §3 step 6 from the stored composites."""
+    rows = list(round_.results.filter(position__isnull=False).values_list("unit__code", "composite"))
+    out = set()
+    for code, c in rows:
+        higher = sum(1 for _o, x in rows if x > c)
+        lower_tied = sum(1 for _o, x in rows if x <= c)
+        if higher >= green and lower_tied <= red and (eligible is None or code in eligible):
+            out.add(code)
+    return out
+
+
+def town_file(week: str = WEEK) -> None:
+    rows = []
+    for town in Unit.objects.filter(level="town"):
+        codes = list(Unit.objects.filter(parent=town).order_by("code").values_list("code", flat=True))
+        rows += [[c, str(n)] for n, c in enumerate(codes, start=1)]
+    report = services.ranking_import(actor=SYSTEM, campaign=campaign_get(), week=week, source="town",
+                                     data=write_csv(["code", "rank"], rows))
+    assert report.ok
+
+
+def test_revision_keeps_the_published_round_and_needs_a_reason(db):
+    campaign = campaign_get()
+    town_file()
+    services.ranking_compute(actor=SYSTEM, campaign=campaign, week=WEEK)
+    first = services.ranking_publish(actor=SYSTEM, campaign=campaign, week=WEEK)
+    with pytest.raises(services.RoundStateError):
+        services.ranking_revise(actor=SYSTEM, campaign=campaign, week=WEEK, reason="  ")
+    second = services.ranking_revise(actor=SYSTEM, campaign=campaign, week=WEEK, reason="喜泉镇报送有误")
+    first.refresh_from_db()
+    assert (first.status, first.revision, second.status, second.revision) == ("superseded", 1, "collecting", 2)
+    assert first.results.count() == 151 and first.interviews.count() > 0
+    assert second.entries.count() == first.entries.count() == 151
+    assert services.round_live(campaign, WEEK) == second
+    event = AuditEvent.objects.filter(action="ranking.revise").latest("seq")
+    assert event.after == {"revision": 2, "reason": "喜泉镇报送有误"}
+
+
+def test_each_round_keeps_the_settings_it_was_computed_with(db):
+    campaign = campaign_get()
+    town_file()
+    computed = services.ranking_compute(actor=SYSTEM, campaign=campaign, week=WEEK)
+    old_version = computed.settings.version
+    services.ranking_publish(actor=SYSTEM, campaign=campaign, week=WEEK)
+    new = services.settings_update(actor=SYSTEM, campaign=campaign, green_count=10, red_count=5)
+    assert new.version == old_version + 1
+    assert Round.objects.get(week=WEEK).settings.version == old_version
+    town_file("2026-W13")
+    later = services.ranking_compute(actor=SYSTEM, campaign=campaign, week="2026-W13")
+    assert later.settings.version == new.version
+    reds = set(later.results.filter(tier="red").values_list("unit__code", flat=True))
+    assert 0 < len(reds) <= 5
+    assert reds == expected_reds(later, red=5, green=10)
+    with pytest.raises(ValueError):
+        services.settings_update(actor=SYSTEM, campaign=campaign, red_colour="red")
+
+
+def test_a_village_is_not_red_on_township_data_alone_when_the_rule_is_on(db):
+    campaign = campaign_get()
+    services.settings_update(actor=SYSTEM, campaign=campaign, red_needs_independent=True)
+    town_file()
+    xiquan = list(Unit.objects.filter(parent__code="620423103000").order_by("code").values_list("code", flat=True))
+    # Inspected villages of 喜泉镇 are scored in the same order as the township ranked them (by code).
+    services.ranking_import(actor=SYSTEM, campaign=campaign, week=WEEK, source="inspection",
+                            data=write_csv(["code", "score"], [[c, str(100 - n)] for n, c in enumerate(xiquan)]))
+    round_ = services.ranking_compute(actor=SYSTEM, campaign=campaign, week=WEEK)
+    reds = set(round_.results.filter(tier="red").values_list("unit__code", flat=True))
+    assert reds and reds == expected_reds(round_, red=30, green=30, eligible=set(xiquan))
+    capped = set(round_.results.filter(capped=True).values_list("unit__code", flat=True))
+    assert capped == expected_reds(round_, red=30, green=30) - reds
+    assert set(round_.results.filter(capped=True).values_list("tier", flat=True)) == {"yellow"}
+
+
+def test_four_eyes_needs_a_second_office_user(users):
+    campaign = campaign_get()
+    town_file()
+    office, admin = users["office"], users["county_admin"]
+    services.ranking_compute(actor=office, campaign=campaign, week=WEEK)
+    with pytest.raises(services.RoundStateError):
+        services.ranking_publish(actor=office, campaign=campaign, week=WEEK)
+    services.ranking_request_publication(actor=office, campaign=campaign, week=WEEK)
+    with pytest.raises(services.RoundStateError) as refused:
+        services.ranking_approve(actor=office, campaign=campaign, week=WEEK)
+    assert services.round_live(campaign, WEEK).status == "pending" and str(refused.value)
+    with pytest.raises(services.RoundStateError):
+        services.ranking_compute(actor=admin, campaign=campaign, week=WEEK)
+    published = services.ranking_approve(actor=admin, campaign=campaign, week=WEEK)
+    assert (published.status, published.published_by, published.approved_by) == (
+        "published", "demo_office", "demo_admin")
+
+
+def test_entries_after_a_computation_make_the_draft_stale(db):
+    campaign = campaign_get()
+    town_file()
+    services.ranking_compute(actor=SYSTEM, campaign=campaign, week=WEEK)
+    services.ranking_import(actor=SYSTEM, campaign=campaign, week=WEEK, source="drone",
+                            data=write_csv(["code", "score"], [["620423103200", "3"]]))
+    round_ = services.round_live(campaign, WEEK)
+    assert (round_.status, round_.computed_at, Result.objects.filter(round=round_).count()) == ("collecting", None, 0)
+    with pytest.raises(services.RoundStateError):
+        services.ranking_publish(actor=SYSTEM, campaign=campaign, week=WEEK)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_approvals_at_once_publish_once(users):
+    if connection.vendor == "sqlite" and connection.settings_dict["NAME"].startswith("file:memorydb"):
+        pytest.skip("in-memory SQLite test databases cannot be shared across threads for writes")
+    campaign = campaign_get()
+    town_file()
+    services.ranking_compute(actor=SYSTEM, campaign=campaign, week=WEEK)
+    services.ranking_request_publication(actor=users["office"], campaign=campaign, week=WEEK)
+    outcomes: list[str] = []
+    barrier = threading.Barrier(2)
+
+    def approve():
+        barrier.wait()
+        try:
+            services.ranking_approve(actor=users["county_admin"], campaign=campaign, week=WEEK)
+            outcomes.append("published")
+        except services.RoundStateError:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=approve) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["published", "refused"]
+    round_ = services.round_live(campaign, WEEK)
+    assert AuditEvent.objects.filter(action="ranking.publish", object_id=f"{campaign.slug}/{WEEK}").count() == 1
+    assert Interview.objects.filter(round=round_).count() == len(set(
+        Interview.objects.filter(round=round_).values_list("village_id", "role", "post_id")))
