@@ -4,6 +4,7 @@ concurrent publishing."""
 import threading
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 
 from dudao.accounts.access import SYSTEM
@@ -152,3 +153,33 @@ def test_two_approvals_at_once_publish_once(users):
     assert AuditEvent.objects.filter(action="ranking.publish", object_id=f"{campaign.slug}/{WEEK}").count() == 1
     assert Interview.objects.filter(round=round_).count() == len(set(
         Interview.objects.filter(round=round_).values_list("village_id", "role", "post_id")))
+
+
+def test_office_reminds_the_townships_that_have_not_submitted(users, client_for):
+    campaign = campaign_get()
+    xiquan = Unit.objects.get(code="620423103000")
+    codes = list(Unit.objects.filter(parent=xiquan).order_by("code").values_list("code", flat=True))
+    services.ranking_submit_order(actor=users["town_staff"], campaign=campaign, week=WEEK, town=xiquan, codes=codes)
+    office = client_for(users["office"])
+    response = office.post(f"/ranking/{WEEK}/action/", {"action": "remind"}, HTTP_ACCEPT_LANGUAGE="en", follow=True)
+    assert "Reminded 10 township(s)" in response.content.decode()
+    from dudao.ranking.models import Reminder
+
+    assert sorted(Reminder.objects.filter(round__week=WEEK).values_list("town__code", flat=True)) == sorted(
+        Unit.objects.filter(level="town").exclude(code="620423103000").values_list("code", flat=True))
+    assert AuditEvent.objects.latest("seq").action == "ranking.remind"
+    with pytest.raises(PermissionDenied):
+        services.ranking_remind(actor=users["town_staff"], campaign=campaign, week=WEEK)
+
+
+def test_the_reminded_township_sees_the_reminder(users, client_for):
+    from django.utils import timezone
+
+    from dudao.ranking import weeks
+
+    this_week = weeks.week_of(timezone.localdate())
+    reminded = services.ranking_remind(actor=users["office"], campaign=campaign_get(), week=this_week)
+    assert "620423105000" in {t.code for t in reminded}  # 红水镇 has not submitted in the demo
+    page = client_for(users["office"]).get("/ranking/submit/", {"town": "620423105000"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert 'id="reminder"' in page.content.decode()
+    assert "The campaign office reminded this township at" in page.content.decode()

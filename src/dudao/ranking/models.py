@@ -170,3 +170,15 @@ class Interview(models.Model):
 
     class Meta:
         ordering = ["round", "village__code", "reason", "role"]
+
+
+class Reminder(models.Model):
+    """The office's reminder to a township that has not submitted its ranking for the week."""
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="reminders")
+    town = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="+")
+    sent_by = models.CharField(max_length=150)
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["round", "town__code", "-sent_at"]

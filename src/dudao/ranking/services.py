@@ -25,6 +25,7 @@ from dudao.ranking.models import (
     Interview,
     InterviewReason,
     RankingSettings,
+    Reminder,
     Result,
     Round,
     RoundStatus,
@@ -219,6 +220,27 @@ def _import_table(actor, campaign, week: str, source: str, table: Table, town: U
                  after={"source": source, "kind": kind, "entries": len(rows), "town": town.code if town else None,
                         "late": late, "sha256": digest, "revision": round_.revision})
     return ImportReport(entries=len(rows), late=late)
+
+
+@transaction.atomic
+def ranking_remind(*, actor, campaign, week: str) -> list[Unit]:
+    """Remind every active township that has not submitted its ranking for the week; the townships reminded.
+    The reminder shows on the township's submission page (other channels come with notifications)."""
+    if not access.can_manage_groups(actor):
+        raise PermissionDenied
+    round_ = _round_for_update(campaign, week, create=True)
+    if round_.status not in OPEN:
+        raise RoundStateError(_("Week %(week)s is %(status)s: there is nothing to remind.")
+                              % {"week": week, "status": round_.get_status_display()})
+    submitted = Submission.objects.filter(round=round_, source=SourceName.TOWN).values_list("town_id", flat=True)
+    towns = list(_campaign_units(campaign, [Level.TOWN]).filter(active=True).exclude(pk__in=submitted)
+                 .order_by("code"))
+    now = timezone.now()
+    Reminder.objects.bulk_create([Reminder(round=round_, town=t, sent_by=actor.username, sent_at=now) for t in towns])
+    if towns:
+        audit_record(actor=actor, action="ranking.remind", object_type="round", object_id=f"{campaign.slug}/{week}",
+                     after={"towns": [t.code for t in towns]})
+    return towns
 
 
 # Computing --------------------------------------------------------------------------------------------

@@ -27,12 +27,14 @@ from dudao.core.messages import describe, describe_with_row
 from dudao.core.tables import Problem, write_csv
 from dudao.org.models import Level, PostRole, Unit
 from dudao.ranking import checks, exports, services, weeks
+from dudao.ranking.explain import explain
 from dudao.ranking.forms import SourceUploadForm, UploadForm
 from dudao.ranking.models import (
     Entry,
     Interview,
     InterviewReason,
     RankingSettings,
+    Reminder,
     Result,
     Round,
     RoundStatus,
@@ -256,12 +258,14 @@ def submit(request):
         village.last_score = scores.get(village.pk, "")  # type: ignore[attr-defined]
     submission = (Submission.objects.filter(round=round_, source=SourceName.TOWN, town=town).first()
                   if round_ else None)
+    reminder = Reminder.objects.filter(round=round_, town=town).first() if round_ else None
     deadline = services.deadline(round_ or Round(campaign=campaign, week=week,
                                                  settings=services.settings_current(campaign)))
     return render(request, "ranking/submit.html", {
         "town": town, "week": week, "week_start": weeks.week_start(week), "week_end": weeks.week_end(week),
         "round": round_, "closed": closed, "deadline": deadline, "deadline_passed": timezone.now() > deadline,
-        "submission": submission, "ordered": ordered, "villages": villages, "upload_form": upload_form,
+        "submission": submission, "ordered": ordered,
+        "reminder": reminder, "villages": villages, "upload_form": upload_form,
         "problems": problems, "office": access.can_manage_groups(user),
     }, status=400 if problems else 200)
 
@@ -356,9 +360,14 @@ def round_action(request, week: str):
     _week_or_404(week)
     campaign = campaign_get()
     action = request.POST.get("action", "")
-    if action not in ACTIONS and action != "revise":
+    if action not in ACTIONS and action not in ("revise", "remind"):
         return HttpResponse(status=400)
     try:
+        if action == "remind":
+            towns = services.ranking_remind(actor=user, campaign=campaign, week=week)
+            messages.success(request, _("Reminded %(count)s township(s): %(names)s.")
+                             % {"count": len(towns), "names": "、".join(t.name for t in towns) or "—"})
+            return redirect(f"{reverse('ranking_round')}?{urlencode({'week': week})}")
         if action == "revise":
             round_ = services.ranking_revise(actor=user, campaign=campaign, week=week,
                                              reason=request.POST.get("reason", ""))
@@ -491,91 +500,6 @@ def results_export(request, week: str, fmt: str):
 
 
 # 4. A village's history and the explanation of its composite -----------------------------------------------
-
-
-@dataclass
-class SourcePart:
-    source: str
-    label: str
-    scope: str
-    r: float | None = None
-    n: int = 0
-    p: float | None = None
-    w: float = 0.0
-
-    @property
-    def covered(self) -> bool:
-        return self.p is not None
-
-    @property
-    def wp(self) -> float:
-        return self.w * (self.p or 0.0)
-
-    @property
-    def w_text(self) -> str:
-        return f"{self.w:g}"
-
-    @property
-    def r_text(self) -> str:
-        return f"{self.r:g}" if self.r is not None else ""
-
-
-@dataclass
-class Explanation:
-    parts: list[SourcePart]
-    sum_w: float
-    sum_wp: float
-    composite: float | None
-    higher: int
-    lower: int
-    tied: int
-    green: int
-    red: int
-    threshold: int
-
-    @property
-    def covered(self) -> list[SourcePart]:
-        return [part for part in self.parts if part.covered]
-
-    @property
-    def at_or_below(self) -> int:
-        return self.lower + self.tied
-
-    @property
-    def sum_w_text(self) -> str:
-        return f"{self.sum_w:g}"
-
-
-def explain(result: Result) -> Explanation:
-    """The stored numbers behind a village's composite and tier, with each source's scope size from the entries."""
-    round_ = result.round
-    settings = round_.settings
-    weights = settings.weights()
-    parts = []
-    for source in SOURCES:
-        town_scope = source == SourceName.TOWN
-        part = SourcePart(source, str(SourceName(source).label), result.town.name if town_scope else _("the county"),
-                          w=weights[source])
-        p = getattr(result, f"p_{source}")
-        if p is not None:
-            scope = Entry.objects.filter(round=round_, source=source)
-            if town_scope:
-                scope = scope.filter(unit__path__startswith=result.town.path)
-            part.r, part.p, part.n = getattr(result, f"r_{source}"), p, scope.count()
-        parts.append(part)
-    covered = [p for p in parts if p.covered]
-    sum_wp = 0.0
-    for part in covered:
-        sum_wp += part.wp
-    same_round = Result.objects.filter(round=round_, composite__isnull=False)
-    c = result.composite
-    return Explanation(
-        parts=parts, sum_w=sum(p.w for p in covered), sum_wp=sum_wp, composite=c,
-        higher=same_round.filter(composite__gt=c).count() if c is not None else 0,
-        lower=same_round.filter(composite__lt=c).count() if c is not None else 0,
-        tied=same_round.filter(composite=c).count() if c is not None else 0,
-        green=settings.green_count, red=settings.red_count, threshold=settings.escalation_threshold,
-    )
 
 
 @login_required
