@@ -183,3 +183,23 @@ def test_the_reminded_township_sees_the_reminder(users, client_for):
     page = client_for(users["office"]).get("/ranking/submit/", {"town": "620423105000"}, HTTP_ACCEPT_LANGUAGE="en")
     assert 'id="reminder"' in page.content.decode()
     assert "The campaign office reminded this township at" in page.content.decode()
+
+
+def test_settings_page_saves_a_new_version(users, client_for):
+    from dudao.ranking.models import RankingSettings
+
+    office = client_for(users["office"])
+    current = services.settings_current(campaign_get())
+    page = office.get("/ranking/settings/")
+    assert page.status_code == 200
+    data = {name: getattr(current, name) for name in services.SETTING_FIELDS}
+    data.update({"red_count": 20, "deadline_time": "12:00", "red_needs_independent": "", "four_eyes": "on"})
+    data = {k: v for k, v in data.items() if v is not False}
+    response = office.post("/ranking/settings/", data)
+    assert response.status_code == 302
+    new = RankingSettings.objects.filter(campaign=campaign_get()).latest("version")
+    assert (new.version, new.red_count, new.green_count) == (current.version + 1, 20, current.green_count)
+    bad = office.post("/ranking/settings/", {**data, "red_colour": "red", "weight_town": "-1"})
+    assert bad.status_code == 200
+    assert RankingSettings.objects.filter(campaign=campaign_get()).latest("version").version == new.version
+    assert client_for(users["town_staff"]).get("/ranking/settings/").status_code == 403

@@ -28,7 +28,7 @@ from dudao.core.tables import Problem, write_csv
 from dudao.org.models import Level, PostRole, Unit
 from dudao.ranking import checks, exports, services, weeks
 from dudao.ranking.explain import explain
-from dudao.ranking.forms import SourceUploadForm, UploadForm
+from dudao.ranking.forms import SettingsForm, SourceUploadForm, UploadForm
 from dudao.ranking.models import (
     Entry,
     Interview,
@@ -572,3 +572,26 @@ def interviews(request, week: str):
         "vacant": sum(1 for r in rows if r.vacant), "villages": len({r.village_id for r in rows}),
     })
 
+
+
+# 6. The campaign's ranking settings ---------------------------------------------------------------------
+
+
+@login_required
+def settings_page(request):
+    """Office staff change the ranking settings: each save is a new version; rounds keep the one they used."""
+    _require(access.can_manage_groups(request.user))
+    campaign = campaign_get()
+    current = services.settings_current(campaign)
+    form = SettingsForm(request.POST or None, instance=RankingSettings(
+        **{name: getattr(current, name) for name in services.SETTING_FIELDS}))
+    if request.method == "POST" and form.is_valid():
+        changes = {name: form.cleaned_data[name] for name in services.SETTING_FIELDS
+                   if form.cleaned_data[name] != getattr(current, name)}
+        if changes:
+            new = services.settings_update(actor=request.user, campaign=campaign, **changes)
+            messages.success(request, _("Saved as version %(version)s; rounds computed before keep their version.")
+                             % {"version": new.version})
+        return redirect("ranking_settings")
+    versions = RankingSettings.objects.filter(campaign=campaign).order_by("-version")[:20]
+    return render(request, "ranking/settings.html", {"form": form, "current": current, "versions": versions})
