@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from dudao.accounts import access
 from dudao.audit.services import audit_record
@@ -41,6 +42,32 @@ OPEN = (RoundStatus.COLLECTING, RoundStatus.COMPUTED)
 
 class RoundStateError(Exception):
     """A transition that the round's state does not allow; the message says why."""
+
+
+# The round's state machine: the states each transition may start from, and why it is refused otherwise.
+TRANSITIONS = {
+    "compute": ((RoundStatus.COLLECTING, RoundStatus.COMPUTED),
+                gettext_lazy("Week %(week)s is %(status)s and cannot be recomputed.")),
+    "publish": ((RoundStatus.COMPUTED,),
+                gettext_lazy("Week %(week)s must be computed before it is published (it is %(status)s).")),
+    "request": ((RoundStatus.COMPUTED,),
+                gettext_lazy("Week %(week)s must be computed before it is published (it is %(status)s).")),
+    "approve": ((RoundStatus.PENDING,), gettext_lazy("Week %(week)s is not awaiting approval.")),
+    "withdraw": ((RoundStatus.PENDING,), gettext_lazy("Week %(week)s is not awaiting approval.")),
+    "revise": ((RoundStatus.PUBLISHED,),
+               gettext_lazy("Only a published week is revised; week %(week)s can still be changed directly.")),
+}
+
+
+def _begin(actor, campaign, week: str, transition: str) -> Round:
+    """The office's permission, the week's live round locked for update, and the transition table's check."""
+    if not access.can_manage_groups(actor):
+        raise PermissionDenied
+    round_ = _round_for_update(campaign, week, create=False)
+    allowed, refusal = TRANSITIONS[transition]
+    if round_.status not in allowed:
+        raise RoundStateError(str(refusal) % {"week": week, "status": round_.get_status_display()})
+    return round_
 
 
 @dataclass
@@ -290,12 +317,7 @@ def _town_values(entries, scope: np.ndarray) -> np.ndarray:
 @transaction.atomic
 def ranking_compute(*, actor, campaign, week: str) -> Round:
     """Compute (or recompute) the draft result of a week from its entries, with the current settings."""
-    if not access.can_manage_groups(actor):
-        raise PermissionDenied
-    round_ = _round_for_update(campaign, week, create=False)
-    if round_.status not in OPEN:
-        raise RoundStateError(_("Week %(week)s is %(status)s and cannot be recomputed.")
-                              % {"week": week, "status": round_.get_status_display()})
+    round_ = _begin(actor, campaign, week, "compute")
     settings = settings_current(campaign)
     round_.settings = settings
     units = list(_campaign_units(campaign, [Level.VILLAGE, Level.COMMUNITY]).order_by("code")
@@ -399,12 +421,7 @@ def _digest(rows: list[dict]) -> str:
 @transaction.atomic
 def ranking_publish(*, actor, campaign, week: str) -> Round:
     """Publish directly (command line, or the web when four-eyes is off)."""
-    if not access.can_manage_groups(actor):
-        raise PermissionDenied
-    round_ = _round_for_update(campaign, week, create=False)
-    if round_.status != RoundStatus.COMPUTED:
-        raise RoundStateError(_("Week %(week)s must be computed before it is published (it is %(status)s).")
-                              % {"week": week, "status": round_.get_status_display()})
+    round_ = _begin(actor, campaign, week, "publish")
     if actor.pk is not None and round_.settings.four_eyes:
         raise RoundStateError(_("Publishing needs a second office user's approval: request it instead."))
     return _publish(actor, round_, approver="")
@@ -412,12 +429,7 @@ def ranking_publish(*, actor, campaign, week: str) -> Round:
 
 @transaction.atomic
 def ranking_request_publication(*, actor, campaign, week: str) -> Round:
-    if not access.can_manage_groups(actor):
-        raise PermissionDenied
-    round_ = _round_for_update(campaign, week, create=False)
-    if round_.status != RoundStatus.COMPUTED:
-        raise RoundStateError(_("Week %(week)s must be computed before it is published (it is %(status)s).")
-                              % {"week": week, "status": round_.get_status_display()})
+    round_ = _begin(actor, campaign, week, "request")
     round_.status = RoundStatus.PENDING
     round_.requested_by = actor.username
     round_.save(update_fields=["status", "requested_by"])
@@ -430,11 +442,7 @@ def ranking_request_publication(*, actor, campaign, week: str) -> Round:
 @transaction.atomic
 def ranking_approve(*, actor, campaign, week: str) -> Round:
     """The second office user's approval publishes the round."""
-    if not access.can_manage_groups(actor):
-        raise PermissionDenied
-    round_ = _round_for_update(campaign, week, create=False)
-    if round_.status != RoundStatus.PENDING:
-        raise RoundStateError(_("Week %(week)s is not awaiting approval.") % {"week": week})
+    round_ = _begin(actor, campaign, week, "approve")
     if round_.requested_by == actor.username:
         raise RoundStateError(_("The approval must come from another office user than the one who requested it."))
     return _publish(actor, round_, approver=actor.username)
@@ -442,11 +450,7 @@ def ranking_approve(*, actor, campaign, week: str) -> Round:
 
 @transaction.atomic
 def ranking_withdraw(*, actor, campaign, week: str) -> Round:
-    if not access.can_manage_groups(actor):
-        raise PermissionDenied
-    round_ = _round_for_update(campaign, week, create=False)
-    if round_.status != RoundStatus.PENDING:
-        raise RoundStateError(_("Week %(week)s is not awaiting approval.") % {"week": week})
+    round_ = _begin(actor, campaign, week, "withdraw")
     round_.status = RoundStatus.COMPUTED
     round_.save(update_fields=["status"])
     audit_record(actor=actor, action="ranking.withdraw", object_type="round", object_id=f"{campaign.slug}/{week}",
@@ -503,10 +507,7 @@ def ranking_revise(*, actor, campaign, week: str, reason: str) -> Round:
         raise PermissionDenied
     if not reason.strip():
         raise RoundStateError(_("A revision needs a stated reason."))
-    old = _round_for_update(campaign, week, create=False)
-    if old.status != RoundStatus.PUBLISHED:
-        raise RoundStateError(_("Only a published week is revised; week %(week)s can still be changed directly.")
-                              % {"week": week})
+    old = _begin(actor, campaign, week, "revise")
     old.status = RoundStatus.SUPERSEDED
     old.save(update_fields=["status"])
     new = Round.objects.create(campaign=campaign, week=week, week_start=old.week_start, revision=old.revision + 1,
