@@ -203,3 +203,34 @@ def test_settings_page_saves_a_new_version(users, client_for):
     assert bad.status_code == 200
     assert RankingSettings.objects.filter(campaign=campaign_get()).latest("version").version == new.version
     assert client_for(users["town_staff"]).get("/ranking/settings/").status_code == 403
+
+
+def test_inspectors_submit_the_inspection_part_of_their_townships(users, client_for):
+    from django.utils import timezone
+
+    from dudao.ranking import weeks
+    from dudao.ranking.models import Entry
+
+    this_week = weeks.week_of(timezone.localdate())
+    campaign = campaign_get()
+    # The office's whole-source import first: one village in 一条山镇 (the inspector's) and one in 喜泉镇.
+    services.ranking_import(actor=SYSTEM, campaign=campaign, week=this_week, source="inspection",
+                            data=write_csv(["code", "score"], [["620423100200", "50"], ["620423103200", "60"]]))
+    inspector = client_for(users["inspector"])
+    page = inspector.get("/ranking/inspection/")
+    assert page.status_code == 200 and 'name="score_620423100200" value="50"' in page.content.decode()
+    assert 'name="score_620423103200"' not in page.content.decode()
+    response = inspector.post("/ranking/inspection/", {"action": "scores", "score_620423100201": "88",
+                                                       "score_620423100200": "71.5"})
+    assert response.status_code == 302
+    entries = dict(Entry.objects.filter(round__week=this_week, source="inspection")
+                   .values_list("unit__code", "score"))
+    # Their townships' part is replaced; 喜泉镇's entry from the office stays.
+    assert entries == {"620423100201": 88.0, "620423100200": 71.5, "620423103200": 60.0}
+    outside = services.ranking_import(actor=users["inspector"], campaign=campaign, week=this_week,
+                                      source="inspection", data=write_csv(["code", "score"], [["620423103201", "9"]]))
+    assert [p.code for p in outside.problems] == ["unknown_code"]
+    with pytest.raises(PermissionDenied):
+        services.ranking_import(actor=users["inspector"], campaign=campaign, week=this_week, source="drone",
+                                data=write_csv(["code", "score"], [["620423100200", "3"]]))
+    assert client_for(users["town_staff"]).get("/ranking/inspection/").status_code == 403

@@ -207,6 +207,11 @@ def can_submit_for_town(user, town: Unit) -> bool:
     return role == Role.TOWN_STAFF and user.scope_unit_id == town.pk
 
 
+def can_submit_inspection(user) -> bool:
+    """Inspectors hand in the inspection ranking of the townships of their inspection groups."""
+    return effective_role(user) == Role.INSPECTOR
+
+
 def can_see_phone(user) -> bool:
     return effective_role(user) in FULL_PHONE
 

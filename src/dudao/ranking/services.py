@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -174,65 +175,80 @@ def ranking_import(*, actor, campaign, week: str, source: str, data: bytes, file
     """Replace one source's entries for a week with a file's, all or nothing.
 
     From the command line and the office the whole source is replaced; a township's own submission (``town``)
-    replaces only that township's part of the `town` source.
+    replaces only that township's part of the `town` source, and an inspector's submission only the part of the
+    `inspection` source in the townships of their inspection groups.
     """
     if source not in SourceName.values:
         raise ValueError(source)
-    _check_may_submit(actor, source, town)
+    scope = _submission_scope(actor, source, town)
     try:
         table = read_table(data, filename)
-        return _import_table(actor, campaign, week, source, table, town)
+        return _import_table(actor, campaign, week, source, table, scope)
     except TableRefused as refused:
         return ImportReport(problems=refused.problems)
 
 
 def ranking_submit_order(*, actor, campaign, week: str, town: Unit, codes: list[str]) -> ImportReport:
     """A township's ranking given as its villages in order, best first (the drag-and-drop page)."""
-    _check_may_submit(actor, SourceName.TOWN, town)
+    scope = _submission_scope(actor, SourceName.TOWN, town)
     table = Table(["code", "rank"], [(n + 2, [code, str(n + 1)]) for n, code in enumerate(codes)], "form")
     if not codes:
         return ImportReport(problems=[Problem("empty")])
     try:
-        return _import_table(actor, campaign, week, SourceName.TOWN, table, town)
+        return _import_table(actor, campaign, week, SourceName.TOWN, table, scope)
     except TableRefused as refused:
         return ImportReport(problems=refused.problems)
 
 
-def _check_may_submit(actor, source: str, town: Unit | None) -> None:
+def _submission_scope(actor, source: str, town: Unit | None) -> list[Unit] | None:
+    """The townships whose part of the source a submission replaces (None: the whole source), or
+    PermissionDenied."""
     if town is not None:
         if source != SourceName.TOWN or not access.can_submit_for_town(actor, town):
             raise PermissionDenied
-    elif not access.can_manage_groups(actor):
-        raise PermissionDenied
+        return [town]
+    if access.can_manage_groups(actor):
+        return None
+    if source == SourceName.INSPECTION and access.can_submit_inspection(actor):
+        return access.area_roots(actor) or []
+    raise PermissionDenied
 
 
 @transaction.atomic
-def _import_table(actor, campaign, week: str, source: str, table: Table, town: Unit | None) -> ImportReport:
+def _import_table(actor, campaign, week: str, source: str, table: Table, scope: list[Unit] | None) -> ImportReport:
     round_ = _round_for_update(campaign, week, create=True)
     _refuse_if_closed(round_)
     ranked = ranked_units(campaign)
     all_codes = set(Unit.objects.values_list("code", flat=True))
     rows, kind, problems = sourcefile.parse_source(table, ranked, all_codes, source,
-                                                   towns={town.code} if town else None)
+                                                   towns=None if scope is None else {t.code for t in scope})
     if problems:
         raise TableRefused(problems)
     units = dict(Unit.objects.filter(code__in=[r.code for r in rows]).values_list("code", "pk"))
     old = Entry.objects.filter(round=round_, source=source)
-    if town is not None:
-        old = old.filter(unit__path__startswith=town.path)
+    if scope is not None:
+        in_scope = Q(pk__in=[])
+        for scope_town in scope:
+            in_scope |= Q(unit__path__startswith=scope_town.path)
+        old = old.filter(in_scope)
     old.delete()
     Entry.objects.bulk_create([Entry(round=round_, source=source, unit_id=units[r.code], rank=r.rank, score=r.score)
                                for r in rows], batch_size=1000)
     now = timezone.now()
     late = now > deadline(round_)
-    towns_in_file = sorted({ranked[r.code].town for r in rows}) if source == SourceName.TOWN else [None]
+    if source == SourceName.TOWN:
+        towns_in_file: list[str | None] = [*sorted({ranked[r.code].town for r in rows})]
+    elif scope is not None:
+        towns_in_file = [t.code for t in sorted(scope, key=lambda t: t.code)]
+    else:
+        towns_in_file = [None]
     town_units = {u.code: u for u in Unit.objects.filter(code__in=[t for t in towns_in_file if t])}
     for town_code in towns_in_file:
         Submission.objects.filter(round=round_, source=source, town=town_units.get(town_code or "")).delete()
         count = sum(1 for r in rows if town_code is None or ranked[r.code].town == town_code)
         Submission.objects.create(round=round_, source=source, town=town_units.get(town_code or ""),
                                   submitted_by=actor.username, submitted_at=now, late=late, entries=count)
-    if source != SourceName.TOWN or town is None:
+    if scope is None:
         # The whole source was replaced: drop submissions of townships the file no longer contains.
         Submission.objects.filter(round=round_, source=source).exclude(submitted_at=now).delete()
     if round_.status == RoundStatus.COMPUTED:
@@ -244,7 +260,8 @@ def _import_table(actor, campaign, week: str, source: str, table: Table, town: U
     round_.save()
     digest = hashlib.sha256(json.dumps([[r.code, r.rank, r.score] for r in rows]).encode()).hexdigest()
     audit_record(actor=actor, action="ranking.import", object_type="round", object_id=f"{campaign.slug}/{week}",
-                 after={"source": source, "kind": kind, "entries": len(rows), "town": town.code if town else None,
+                 after={"source": source, "kind": kind, "entries": len(rows),
+                        "scope": None if scope is None else [t.code for t in scope],
                         "late": late, "sha256": digest, "revision": round_.revision})
     return ImportReport(entries=len(rows), late=late)
 

@@ -8,6 +8,7 @@ urlpatterns = [
     path("ranking/", views.round_page, name="ranking_round"),
     path("ranking/submit/", views.submit, name="ranking_submit"),
     path("ranking/settings/", views.settings_page, name="ranking_settings"),
+    path("ranking/inspection/", views.inspection, name="ranking_inspection"),
     path("ranking/village/<str:code>/", views.village, name="ranking_village"),
     re_path(rf"^ranking/{WEEK}/$", views.results, name="ranking_results"),
     re_path(rf"^ranking/{WEEK}/export\.(?P<fmt>csv|xlsx|json)$", views.results_export, name="ranking_export"),

@@ -595,3 +595,55 @@ def settings_page(request):
         return redirect("ranking_settings")
     versions = RankingSettings.objects.filter(campaign=campaign).order_by("-version")[:20]
     return render(request, "ranking/settings.html", {"form": form, "current": current, "versions": versions})
+
+
+# 7. The inspection groups' part of the inspection source ----------------------------------------------
+
+
+@login_required
+def inspection(request):
+    """Inspectors enter or upload this week's inspection scores for the villages of their townships; each
+    submission replaces their townships' part of the inspection source."""
+    user = request.user
+    _require(access.can_submit_inspection(user))
+    campaign = campaign_get()
+    week = _this_week()
+    round_ = services.round_live(campaign, week)
+    villages = list(access.units_visible_to(user).filter(level__in=[Level.VILLAGE, Level.COMMUNITY], active=True)
+                    .select_related("parent").order_by("path"))
+    problems: list[str] = []
+    upload_form = UploadForm()
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        names: dict[int, str] = {}
+        if action == "scores":
+            rows = [[v.code, request.POST.get(f"score_{v.code}", "").strip()] for v in villages]
+            rows = [row for row in rows if row[1]]  # villages not inspected this week stay out of the source
+            names = {n + 2: v.name for n, v in enumerate(v for v in villages if request.POST.get(f"score_{v.code}"))}
+            data, filename = write_csv(["code", "score"], rows, bom=False), "scores.csv"
+        elif action == "upload":
+            upload_form = UploadForm(request.POST, request.FILES)
+            if not upload_form.is_valid():
+                return HttpResponse(status=400)
+            upload = upload_form.cleaned_data["file"]
+            data, filename = upload.read(), upload.name
+        else:
+            return HttpResponse(status=400)
+        report = services.ranking_import(actor=user, campaign=campaign, week=week, source=SourceName.INSPECTION,
+                                         data=data, filename=filename)
+        if report.ok:
+            messages.success(request, _("Submitted %(count)s inspection scores for week %(week)s.")
+                             % {"count": report.entries, "week": week})
+            return redirect("ranking_inspection")
+        problems = _problem_lines(report.problems, names)
+        round_ = services.round_live(campaign, week)
+    scores = dict(Entry.objects.filter(round=round_, source=SourceName.INSPECTION, unit__in=villages)
+                  .values_list("unit_id", "score")) if round_ else {}
+    for village in villages:
+        value = scores.get(village.pk)
+        village.last_score = "" if value is None else f"{value:.15g}"  # type: ignore[attr-defined]
+    return render(request, "ranking/inspection.html", {
+        "week": week, "round": round_, "villages": villages, "problems": problems, "upload_form": upload_form,
+        "closed": round_ is not None and round_.status not in services.OPEN,
+        "towns": access.area_roots(user) or [],
+    }, status=400 if problems else 200)
