@@ -118,3 +118,12 @@ def test_published_week_refuses_imports(db):
     services.ranking_publish(actor=SYSTEM, campaign=campaign_get(), week=WEEK)
     report = run("code,score\n620423103200,1\n")
     assert messages(report) == ["Week 2026-W10 is published or awaiting approval; nothing can be submitted."]
+
+
+def test_oversized_files_are_refused_by_the_service_too(db):
+    from dudao.core.tables import MAX_BYTES
+
+    report = services.ranking_import(actor=SYSTEM, campaign=campaign_get(), week=WEEK, source="inspection",
+                                     data=b"code,score\n" + b"0" * MAX_BYTES, filename="big.csv")
+    assert messages(report) == ["The file is larger than 20 MB."]
+    assert not week_entries().exists()

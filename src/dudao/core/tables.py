@@ -87,8 +87,14 @@ def _trim(rows: Iterable[list[str]]) -> tuple[list[str], list[tuple[int, list[st
     return header, numbered
 
 
-def read_table(data: bytes, filename: str = "") -> Table:
-    """Read an uploaded sheet. Refuses files that are neither CSV nor XLSX, and empty ones."""
+MAX_BYTES = 20 * 1024 * 1024
+
+
+def read_table(data: bytes, filename: str = "", max_bytes: int = MAX_BYTES) -> Table:
+    """Read an uploaded sheet. Refuses files larger than ``max_bytes``, files that are neither CSV nor XLSX,
+    and empty ones."""
+    if len(data) > max_bytes:
+        raise TableRefused([Problem("too_large", params={"max": max_bytes // (1024 * 1024)})])
     if not data.strip():
         raise TableRefused([Problem("empty")])
     if data.startswith(XLSX_MAGIC):

@@ -17,7 +17,7 @@ from pypinyin import Style, lazy_pinyin
 from dudao.accounts import access
 from dudao.audit.services import Change, audit_record, audit_record_many
 from dudao.core.messages import describe
-from dudao.core.tables import Problem, Table, TableRefused, read_table, text_problem
+from dudao.core.tables import MAX_BYTES, Problem, Table, TableRefused, read_table, text_problem
 from dudao.org import geojson, peoplefile, unitfile
 from dudao.org.models import Datum, GroupMember, Person, Post, Unit, WorkingGroup
 from dudao.org.peoplefile import normalise_phone
@@ -67,14 +67,8 @@ def check_text(value: str, column: str, max_length: int) -> str:
     return value
 
 
-def _read(data: bytes, filename: str, max_bytes: int) -> Table:
-    if len(data) > max_bytes:
-        raise TableRefused([Problem("too_large", params={"max": max_bytes // (1024 * 1024)})])
-    return read_table(data, filename)
-
-
 def units_import(*, actor, data: bytes, filename: str = "", progress: Progress | None = None,
-                 max_bytes: int = 20 * 1024 * 1024) -> ImportReport:
+                 max_bytes: int = MAX_BYTES) -> ImportReport:
     """Create or update units from a units file, all or nothing (CONTRACTS §2).
 
     A unit keeps its row when renamed or moved, so everything that refers to it keeps its history.
@@ -82,7 +76,7 @@ def units_import(*, actor, data: bytes, filename: str = "", progress: Progress |
     if not access.can_manage_units(actor):
         raise PermissionDenied
     try:
-        table = _read(data, filename, max_bytes)
+        table = read_table(data, filename, max_bytes)
     except TableRefused as refused:
         return ImportReport(problems=refused.problems)
     with transaction.atomic():
@@ -448,7 +442,7 @@ def group_member_remove(*, actor, member: GroupMember) -> None:
 
 
 def people_import(*, actor, data: bytes, filename: str = "", progress: Progress | None = None,
-                  max_bytes: int = 20 * 1024 * 1024, synthetic: bool = False) -> ImportReport:
+                  max_bytes: int = MAX_BYTES, synthetic: bool = False) -> ImportReport:
     """Create or update people and their posts from the template sheet, all or nothing.
 
     People are matched by phone; posts by (person, unit, post, start date), whose title and end date are
@@ -457,7 +451,7 @@ def people_import(*, actor, data: bytes, filename: str = "", progress: Progress 
     if not access.can_manage_people(actor):
         raise PermissionDenied
     try:
-        table = _read(data, filename, max_bytes)
+        table = read_table(data, filename, max_bytes)
     except TableRefused as refused:
         return ImportReport(problems=refused.problems)
     try:
