@@ -1,0 +1,106 @@
+"""Scoped reads of problems: lists with filters and counts, "my tasks", and the statistics the bulletin and
+dashboard use. Everything starts from access.problems_visible_to."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from dudao.accounts import access
+from dudao.accounts.models import Role
+from dudao.problems import lifecycle
+from dudao.problems.models import Problem, Status
+
+
+def overdue_q(now: dt.datetime | None = None) -> Q:
+    return Q(status__in=lifecycle.AWAITING_VILLAGE, deadline__lt=now or timezone.now())
+
+
+def tasks_q(user) -> Q:
+    """What waits for this user's hand, by role."""
+    role = access.effective_role(user)
+    if role in (Role.COUNTY_ADMIN, Role.OFFICE):
+        return Q(status__in=[Status.REPORTED, Status.REGISTERED, Status.VERIFIED, Status.RECTIFIED])
+    if role == Role.TOWN_STAFF:
+        return Q(status__in=[Status.REPORTED, Status.REGISTERED, Status.RECTIFIED, Status.VERIFIED])
+    if role == Role.INSPECTOR:
+        return Q(status=Status.RECTIFIED) & ~Q(rectified_by_id=user.pk)
+    if role == Role.VILLAGE_STAFF:
+        return Q(status__in=[Status.DISPATCHED, Status.RETURNED])
+    return Q(pk__in=[])
+
+
+@dataclass(frozen=True)
+class Filters:
+    status: str = ""
+    town: str = ""
+    village: str = ""
+    category: str = ""
+    overdue: bool = False
+    mine: bool = False
+    q: str = ""
+
+
+def problems_filtered(user, filters: Filters) -> QuerySet[Problem]:
+    rows = access.problems_visible_to(user).select_related("category", "village", "town")
+    if filters.status:
+        rows = rows.filter(status=filters.status)
+    if filters.town:
+        rows = rows.filter(town__code=filters.town)
+    if filters.village:
+        rows = rows.filter(village__code=filters.village)
+    if filters.category:
+        rows = rows.filter(category__code=filters.category)
+    if filters.overdue:
+        rows = rows.filter(overdue_q())
+    if filters.mine:
+        rows = rows.filter(tasks_q(user))
+    if filters.q:
+        rows = rows.filter(Q(description__contains=filters.q) | Q(village__name__contains=filters.q))
+    return rows
+
+
+def counts(rows: QuerySet[Problem]) -> dict[str, dict[str, int]]:
+    """Counts by status, category, township and overdue, for the list's side panel."""
+    return {
+        "status": dict(rows.order_by().values_list("status").annotate(n=Count("pk"))),
+        "category": dict(rows.order_by().values_list("category__code").annotate(n=Count("pk"))),
+        "town": dict(rows.order_by().values_list("town__code").annotate(n=Count("pk"))),
+        "overdue": {"overdue": rows.filter(overdue_q()).count()},
+    }
+
+
+@dataclass
+class Stats:
+    found: int = 0
+    rectified_on_time: int = 0
+    overdue: int = 0
+    rework: int = 0
+    open: int = 0
+
+
+def problem_stats(campaign, start: dt.datetime, end: dt.datetime, now: dt.datetime | None = None,
+                  by: str = "village") -> dict[int, Stats]:
+    """Per village (or township) for problems reported in [start, end): found (not cancelled), rectified on time
+    (first rectification by the deadline and since verified or closed), overdue (past the deadline unrectified
+    now, or rectified after it), rework (times returned), open (not yet closed)."""
+    now = now or timezone.now()
+    key = "village_id" if by == "village" else "town_id"
+    stats: dict[int, Stats] = {}
+    rows = (Problem.objects.filter(campaign=campaign, reported_at__gte=start, reported_at__lt=end)
+            .exclude(status=Status.CANCELLED)
+            .values_list(key, "status", "deadline", "first_rectified_at", "rework_count"))
+    for unit, status, due, rectified, rework in rows:
+        s = stats.setdefault(unit, Stats())
+        s.found += 1
+        s.rework += rework
+        if status not in lifecycle.FINISHED:
+            s.open += 1
+        late_fix = rectified is not None and due is not None and rectified > due
+        if lifecycle.is_overdue(status, due, now) or late_fix:
+            s.overdue += 1
+        if status in (Status.VERIFIED, Status.CLOSED) and rectified is not None and due is not None \
+                and rectified <= due:
+            s.rectified_on_time += 1
+    return stats

@@ -1,0 +1,303 @@
+"""The problem's closed loop: one function per transition, each atomic, audit-logged and on the timeline.
+The order of the loop is dudao.problems.lifecycle's; who may move it is dudao.accounts.access's."""
+
+import datetime as dt
+from collections.abc import Callable
+
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from dudao.accounts import access
+from dudao.accounts.models import Role
+from dudao.audit.services import audit_record
+from dudao.core import geo
+from dudao.core.errors import Refused
+from dudao.notifications.services import notify, unit_staff
+from dudao.org.models import Unit
+from dudao.photos.services import check_position, photos_for
+from dudao.problems import lifecycle
+from dudao.problems.models import CalendarDay, Category, PhotoKind, Problem, ProblemEvent, ProblemPhoto, Source
+
+# Reports from these roles are registered and dispatched at once (即刻反馈): they are the campaign's own eyes.
+DISPATCH_AT_ONCE = {Role.COUNTY_ADMIN, Role.OFFICE, Role.INSPECTOR}
+DEFAULT_CATEGORIES = [
+    # code, name (zh-hans: the campaign's own words), working days to rectify
+    ("garbage", "垃圾治理", 0),
+    ("sewage", "污水治理", 0),
+    ("toilet", "厕所革命", 1),
+    ("stacking", "乱堆乱放", 0),
+    ("building", "乱搭乱建", 3),
+    ("posting", "乱贴乱画", 0),
+    ("upkeep", "长效管护", 1),
+    ("other", "其他", 0),
+]
+
+
+def categories_ensure(campaign) -> list[Category]:
+    """The default problem categories, created once per campaign (by `dudao init`)."""
+    with transaction.atomic():
+        existing = set(Category.objects.filter(campaign=campaign).values_list("code", flat=True))
+        missing = [(position, code, name, days) for position, (code, name, days) in enumerate(DEFAULT_CATEGORIES)
+                   if code not in existing]
+        if missing and not existing:
+            Category.objects.bulk_create([Category(campaign=campaign, code=code, name=name, working_days=days,
+                                                   position=position) for position, code, name, days in missing])
+            audit_record(actor=access.SYSTEM, action="problem.categories", object_type="campaign",
+                         object_id=campaign.slug, after={"created": [[c, n, d] for _p, c, n, d in missing]})
+    return list(Category.objects.filter(campaign=campaign, active=True))
+
+
+def is_working_day_factory(start: dt.date, days: int = 90):
+    exceptions = dict(CalendarDay.objects.filter(date__gte=start, date__lte=start + dt.timedelta(days=days))
+                      .values_list("date", "working"))
+
+    def is_working(day: dt.date) -> bool:
+        if day in exceptions:
+            return exceptions[day]
+        return lifecycle.default_is_working(day)
+    return is_working
+
+
+def deadline_for(category: Category, start: dt.datetime) -> dt.datetime:
+    local = timezone.localtime(start)
+    return lifecycle.deadline(local, category.working_days, is_working_day_factory(local.date()))
+
+
+def _snapshot(problem: Problem) -> dict:
+    return {"status": problem.status, "village": problem.village.code, "category": problem.category.code,
+            "deadline": problem.deadline.isoformat() if problem.deadline else None,
+            "rework": problem.rework_count}
+
+
+def _event(problem: Problem, actor, transition: str, before: str, note: str, at: dt.datetime) -> ProblemEvent:
+    label = getattr(actor, "username", "system:cli")
+    return ProblemEvent.objects.create(problem=problem, transition=transition, from_status=before,
+                                       to_status=problem.status, actor_id=getattr(actor, "pk", None),
+                                       actor_label=label, at=at, note=note)
+
+
+def _link(problem: Problem) -> str:
+    return reverse("problem_detail", args=[problem.pk])
+
+
+def _params(problem: Problem) -> dict:
+    deadline = timezone.localtime(problem.deadline) if problem.deadline else None
+    return {"number": problem.number, "category": problem.category.name, "village": problem.village.name,
+            "description": problem.description[:200],
+            "deadline": date_format(deadline, "Y-m-d H:i") if deadline else ""}
+
+
+def find_duplicate(category: Category, village: Unit, lat: float | None, lon: float | None,
+                   at: dt.datetime) -> Problem | None:
+    """An earlier open problem of the same category within the category's radius and time window."""
+    since = at - dt.timedelta(hours=category.duplicate_hours)
+    candidates = (Problem.objects.filter(category=category, reported_at__gte=since, reported_at__lte=at)
+                  .exclude(status__in=lifecycle.FINISHED).order_by("reported_at"))
+    for other in candidates:
+        if lat is None or lon is None or other.lat is None or other.lon is None:
+            if other.village_id == village.pk and (lat is None or other.lat is None):
+                return other
+            continue
+        if geo.distance_m(lon, lat, other.lon, other.lat) <= category.duplicate_radius_m:
+            return other
+    return None
+
+
+def problem_report(*, actor, campaign, village: Unit, category: Category, description: str,
+                   source: str = Source.OFFICE, lat: float | None = None, lon: float | None = None,
+                   accuracy_m: float | None = None, photo_ids: list[int] | tuple = (), inspection=None, item=None,
+                   client_key: str | None = None) -> Problem:
+    """Report a problem. The office's and inspectors' reports are registered and dispatched at once, unless
+    they look like a duplicate: those, and reports from villages and townships, wait to be registered."""
+    if not access.can_report_at(actor, village):
+        raise PermissionDenied
+    client_key = (client_key or "").strip() or None
+    if client_key is not None:
+        existing = Problem.objects.filter(reported_by_id=actor.pk, client_key=client_key).first()
+        if existing is not None:
+            return existing
+    description = description.strip()
+    if not description:
+        raise Refused("description_required", _("Describe the problem."))
+    if category.campaign_id != campaign.pk or not category.active:
+        raise Refused("bad_category", _("The category is not in use in this campaign."))
+    if source not in Source.values:
+        raise Refused("bad_source", _("The source “%(source)s” is unknown.") % {"source": source})
+    photos = photos_for(actor=actor, ids=list(photo_ids))
+    if (lat is None or lon is None) and photos:
+        lat, lon = photos[0].lat, photos[0].lon
+    check_position(campaign, lat, lon)
+    town = access.town_of(village)
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            duplicate = find_duplicate(category, village, lat, lon, now)
+            problem = Problem.objects.create(
+                campaign=campaign, category=category, village=village, town=town or village, source=source,
+                description=description, lat=lat, lon=lon, accuracy_m=accuracy_m, inspection=inspection,
+                item=item, reported_by_id=actor.pk, reported_at=now, possible_duplicate_of=duplicate,
+                client_key=client_key)
+            first = _event(problem, actor, "report", "", "", now)
+            ProblemPhoto.objects.bulk_create([ProblemPhoto(problem=problem, photo=photo, kind=PhotoKind.BEFORE,
+                                                           event=first) for photo in photos])
+            audit_record(actor=actor, action="problem.report", object_type="problem", object_id=str(problem.pk),
+                         after=_snapshot(problem) | {"source": source, "photos": [p.pk for p in photos],
+                                                     "duplicate_of": duplicate.pk if duplicate else None})
+            if access.effective_role(actor) in DISPATCH_AT_ONCE and duplicate is None:
+                # Part of the report itself (the reporter's right to report was checked above).
+                _move(actor, problem, "register", "", as_part_of_report=True)
+                _move(actor, problem, "dispatch", "", as_part_of_report=True)
+    except IntegrityError:
+        existing = Problem.objects.filter(reported_by_id=actor.pk, client_key=client_key).first()
+        if client_key is None or existing is None:
+            raise
+        return existing
+    return problem
+
+
+def _refusal(transition: str, problem: Problem) -> Refused:
+    return Refused("transition_refused",
+                   _("Problem %(number)s is %(status)s: it cannot be %(transition)s.")
+                   % {"number": problem.number, "status": problem.get_status_display(),
+                      "transition": TRANSITION_LABELS[transition]})
+
+
+TRANSITION_LABELS = {
+    "register": gettext_lazy("registered"), "dispatch": gettext_lazy("dispatched"),
+    "rectify": gettext_lazy("rectified"), "verify": gettext_lazy("verified"),
+    "return": gettext_lazy("returned for rework"), "close": gettext_lazy("closed"),
+    "cancel": gettext_lazy("cancelled"),
+}
+
+
+def _move(actor, problem: Problem, transition: str, note: str, photo_ids: list[int] | tuple = (),
+          as_part_of_report: bool = False) -> Problem:
+    """Check and apply one transition to a locked problem (inside a transaction)."""
+    try:
+        new_status = lifecycle.next_status(problem.status, transition)
+    except lifecycle.TransitionRefused:
+        raise _refusal(transition, problem) from None
+    if transition in ("verify", "return") and problem.rectified_by_id is not None \
+            and problem.rectified_by_id == getattr(actor, "pk", None):
+        raise Refused("rectifier_verifies", _("You rectified this problem: someone else must verify it."))
+    if not as_part_of_report and not access.can_transition(actor, problem, transition):
+        raise PermissionDenied
+    note = note.strip()
+    if transition in ("return", "cancel") and not note:
+        raise Refused("reason_required", _("Give the reason."))
+    photos = photos_for(actor=actor, ids=list(photo_ids)) if photo_ids else []
+    if transition == "rectify" and not photos:
+        raise Refused("after_photo_required", _("Rectification needs at least one photo of the result."))
+    before = _snapshot(problem)
+    old_status = problem.status
+    now = timezone.now()
+    problem.status = new_status
+    if transition == "dispatch":
+        problem.dispatched_at = now
+        problem.deadline = deadline_for(problem.category, now)
+    elif transition == "rectify":
+        problem.rectified_at = now
+        problem.rectified_by_id = actor.pk
+        problem.first_rectified_at = problem.first_rectified_at or now
+    elif transition == "verify":
+        problem.verified_at = now
+    elif transition == "return":
+        problem.rework_count += 1
+    elif transition in ("close", "cancel"):
+        problem.closed_at = now
+    problem.save()
+    event = _event(problem, actor, transition, old_status, note, now)
+    if photos:
+        ProblemPhoto.objects.bulk_create([ProblemPhoto(problem=problem, photo=photo, kind=PhotoKind.AFTER,
+                                                       event=event) for photo in photos])
+    audit_record(actor=actor, action=f"problem.{transition}", object_type="problem", object_id=str(problem.pk),
+                 before=before, after=_snapshot(problem) | {"note": note, "photos": [p.pk for p in photos]})
+    if transition == "dispatch":
+        notify(recipients=unit_staff(problem.village, problem.town), kind="problem_dispatched",
+               params=_params(problem), link=_link(problem))
+    elif transition == "return":
+        notify(recipients=unit_staff(problem.village), kind="problem_returned",
+               params=_params(problem) | {"note": note}, link=_link(problem))
+    elif transition == "rectify":
+        notify(recipients=unit_staff(problem.town), kind="problem_rectified", params=_params(problem),
+               link=_link(problem))
+    return problem
+
+
+def _transition(actor, problem: Problem, transition: str, note: str = "", photo_ids=()) -> Problem:
+    with transaction.atomic():
+        locked = (Problem.objects.select_for_update().select_related("category", "village", "town")
+                  .get(pk=problem.pk))
+        return _move(actor, locked, transition, note, photo_ids)
+
+
+def problem_register(*, actor, problem: Problem, note: str = "") -> Problem:
+    """立案: the township or the office accepts the report as a case."""
+    return _transition(actor, problem, "register", note)
+
+
+def problem_dispatch(*, actor, problem: Problem, note: str = "") -> Problem:
+    """派遣: sent to the village with a deadline; the village's and township's staff are told at once."""
+    return _transition(actor, problem, "dispatch", note)
+
+
+def problem_rectify(*, actor, problem: Problem, photo_ids: list[int], note: str = "") -> Problem:
+    """处置: the village reports the problem fixed, with at least one after-photo."""
+    return _transition(actor, problem, "rectify", note, photo_ids)
+
+
+def problem_verify(*, actor, problem: Problem, note: str = "") -> Problem:
+    """核查: someone other than the rectifier confirms the fix on the spot or from the photos."""
+    return _transition(actor, problem, "verify", note)
+
+
+def problem_return(*, actor, problem: Problem, note: str) -> Problem:
+    """Not fixed: back to the village for rework (counted); the deadline stands."""
+    return _transition(actor, problem, "return", note)
+
+
+def problem_close(*, actor, problem: Problem, note: str = "") -> Problem:
+    """结案."""
+    return _transition(actor, problem, "close", note)
+
+
+def problem_cancel(*, actor, problem: Problem, note: str) -> Problem:
+    """Not a problem, or a duplicate: closed without rectification, with the reason."""
+    return _transition(actor, problem, "cancel", note)
+
+
+def allowed_for(user, problem: Problem) -> list[str]:
+    """The transitions this user may take on the problem now (the buttons to show)."""
+    rectifier = problem.rectified_by_id is not None and problem.rectified_by_id == getattr(user, "pk", None)
+    return [t for t in lifecycle.allowed(problem.status)
+            if access.can_transition(user, problem, t) and not (rectifier and t in ("verify", "return"))]
+
+
+TRANSITION_FUNCTIONS: dict[str, Callable[..., Problem]] = {
+    "register": problem_register, "dispatch": problem_dispatch, "rectify": problem_rectify,
+    "verify": problem_verify, "return": problem_return, "close": problem_close, "cancel": problem_cancel,
+}
+
+
+def problems_overdue_notify(*, now: dt.datetime | None = None) -> list[Problem]:
+    """Tell the village and township once about each problem that has passed its deadline unrectified."""
+    now = now or timezone.now()
+    told = []
+    with transaction.atomic():
+        due = (Problem.objects.select_for_update().select_related("category", "village", "town")
+               .filter(status__in=lifecycle.AWAITING_VILLAGE, deadline__lt=now, overdue_notified_at__isnull=True))
+        for problem in due:
+            problem.overdue_notified_at = now
+            problem.save(update_fields=["overdue_notified_at"])
+            notify(recipients=unit_staff(problem.village, problem.town), kind="problem_overdue",
+                   params=_params(problem), link=_link(problem))
+            told.append(problem)
+        if told:
+            audit_record(actor=access.SYSTEM, action="problem.overdue", object_type="problems", object_id="",
+                         after={"problems": [p.pk for p in told]})
+    return told

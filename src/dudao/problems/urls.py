@@ -1,0 +1,11 @@
+from django.urls import path
+
+from dudao.problems import views
+
+urlpatterns = [
+    path("problems/", views.problem_list, name="problem_list"),
+    path("problems/new/", views.problem_new, name="problem_new"),
+    path("problems/export.<str:fmt>", views.problem_export, name="problem_export"),
+    path("problems/<int:pk>/", views.problem_detail, name="problem_detail"),
+    path("problems/<int:pk>/<str:transition>/", views.problem_transition, name="problem_transition"),
+]
