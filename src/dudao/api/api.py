@@ -13,6 +13,7 @@ from ninja.security import APIKeyCookie, HttpBearer
 from dudao import __version__
 from dudao.accounts import access
 from dudao.accounts.services import token_user
+from dudao.core.errors import Refused
 from dudao.org.selectors import search_units
 
 
@@ -67,6 +68,11 @@ def _not_found(request, exc):
 def _invalid(request, exc):
     return api.create_response(request, {"detail": _("The request is not valid."), "errors": exc.errors},
                                status=422)
+
+
+@api.exception_handler(Refused)
+def _refused(request, exc):
+    return api.create_response(request, {"detail": exc.message, "code": exc.code}, status=422)
 
 
 @api.exception_handler(HttpError)
@@ -169,3 +175,8 @@ def groups(request):
         GroupOut(id=g.pk, kind=g.kind, name=g.name, towns=[t.code for t in g.towns.all()], active=g.active)
         for g in access.groups_visible_to(request.user).prefetch_related("towns")
     ]
+
+
+from dudao.api.field import router as field_router  # noqa: E402  (the router needs the api's error handlers)
+
+api.add_router("", field_router)

@@ -78,6 +78,8 @@ class Round(models.Model):
     published_by = models.CharField(max_length=150, blank=True)
     approved_by = models.CharField(max_length=150, blank=True)
     result_digest = models.CharField(max_length=64, blank=True)
+    # The inspection source comes from field inspections (dudao.inspections) and is not uploaded by hand.
+    inspection_from_field = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["campaign", "week_start", "revision"]

@@ -7,11 +7,12 @@ import datetime as dt
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 from django.core.exceptions import PermissionDenied
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -138,8 +139,14 @@ def _round_for_update(campaign, week: str, create: bool) -> Round:
     if live is None:
         if not create:
             raise RoundStateError(_("There is no round for week %(week)s.") % {"week": week})
-        live = Round.objects.create(campaign=campaign, week=week, week_start=weeks.week_start(week),
-                                    settings=settings_current(campaign))
+        try:
+            with transaction.atomic():
+                live = Round.objects.create(campaign=campaign, week=week, week_start=weeks.week_start(week),
+                                            settings=settings_current(campaign))
+        except IntegrityError:
+            # Another transaction created the week's round at the same moment: lock that one once it commits.
+            live = (Round.objects.select_for_update().filter(campaign=campaign, week=week)
+                    .exclude(status=RoundStatus.SUPERSEDED).get())
     return live
 
 
@@ -218,6 +225,8 @@ def _submission_scope(actor, source: str, town: Unit | None) -> list[Unit] | Non
 def _import_table(actor, campaign, week: str, source: str, table: Table, scope: list[Unit] | None) -> ImportReport:
     round_ = _round_for_update(campaign, week, create=True)
     _refuse_if_closed(round_)
+    if source == SourceName.INSPECTION and round_.inspection_from_field:
+        raise TableRefused([Problem("field_inspections", 0, {"week": week})])
     ranked = ranked_units(campaign)
     all_codes = set(Unit.objects.values_list("code", flat=True))
     rows, kind, problems = sourcefile.parse_source(table, ranked, all_codes, source,
@@ -264,6 +273,39 @@ def _import_table(actor, campaign, week: str, source: str, table: Table, scope: 
                         "scope": None if scope is None else [t.code for t in scope],
                         "late": late, "sha256": digest, "revision": round_.revision})
     return ImportReport(entries=len(rows), late=late)
+
+
+FIELD_SUBMITTER = "field:inspections"
+
+
+@transaction.atomic
+def inspection_feed(*, actor, campaign, week: str, scores: Callable[[], dict[int, float]]) -> bool:
+    """Make the week's inspection source the field inspections' scores (unit id → mean score), replacing what
+    it held. False, and nothing changed, when the week is published or awaiting approval. Called by
+    dudao.inspections with every inspection, so the scores are never typed twice. ``scores`` is called once the
+    round is locked: read before, it would miss an inspection committed meanwhile, and overwrite its mean."""
+    round_ = _round_for_update(campaign, week, create=True)
+    if round_.status not in OPEN:
+        return False
+    by_unit = scores()
+    Entry.objects.filter(round=round_, source=SourceName.INSPECTION).delete()
+    Entry.objects.bulk_create([Entry(round=round_, source=SourceName.INSPECTION, unit_id=unit, score=score)
+                               for unit, score in sorted(by_unit.items())], batch_size=1000)
+    Submission.objects.filter(round=round_, source=SourceName.INSPECTION).delete()
+    now = timezone.now()
+    Submission.objects.create(round=round_, source=SourceName.INSPECTION, town=None, submitted_by=FIELD_SUBMITTER,
+                              submitted_at=now, late=now > deadline(round_), entries=len(by_unit))
+    if round_.status == RoundStatus.COMPUTED:
+        round_.status = RoundStatus.COLLECTING
+    Result.objects.filter(round=round_).delete()
+    round_.computed_at = None
+    round_.result_digest = ""
+    round_.inspection_from_field = True
+    round_.save()
+    # The inspection itself is audit-logged by its caller with its score; this records the source's new state.
+    audit_record(actor=actor, action="ranking.inspection_feed", object_type="round",
+                 object_id=f"{campaign.slug}/{week}", after={"villages": len(by_unit), "revision": round_.revision})
+    return True
 
 
 @transaction.atomic

@@ -645,5 +645,6 @@ def inspection(request):
     return render(request, "ranking/inspection.html", {
         "week": week, "round": round_, "villages": villages, "problems": problems, "upload_form": upload_form,
         "closed": round_ is not None and round_.status not in services.OPEN,
+        "from_field": round_ is not None and round_.inspection_from_field,
         "towns": access.area_roots(user) or [],
     }, status=400 if problems else 200)
