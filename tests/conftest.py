@@ -20,8 +20,16 @@ DEMO_USERS = {
 }
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _media_in_a_temporary_folder(tmp_path_factory):
+    """Photos the demo and the tests store go to a folder of the session, not to DUDAO_HOME."""
+    from django.conf import settings
+
+    settings.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))
+
+
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
+def django_db_setup(django_db_setup, django_db_blocker, _media_in_a_temporary_folder):
     from dudao.demo.load import load_demo
 
     with django_db_blocker.unblock():
@@ -54,11 +62,17 @@ def empty_org(db):
     from dudao.accounts.models import User as UserModel
     from dudao.audit.models import AuditEvent
     from dudao.campaigns.models import Campaign
+    from dudao.inspections.models import Checklist, Inspection
+    from dudao.notifications.models import Notification
     from dudao.org.models import GroupMember, Person, Post, Unit, WorkingGroup
+    from dudao.photos.models import Photo
+    from dudao.problems.models import Category, Problem
     from dudao.ranking.models import Entry, Interview, RankingSettings, Result, Round, Submission
 
-    for model in (Interview, Result, Entry, Submission, Round, RankingSettings):
+    for model in (Problem, Inspection, Checklist, Category, Photo, Notification, Interview, Result, Entry, Submission,
+                  Round, RankingSettings):
         model.objects.all().delete()
+    AuditEvent.objects.all().delete()
     GroupMember.objects.all().delete()
     WorkingGroup.objects.all().delete()
     Post.objects.all().delete()

@@ -8,7 +8,8 @@ import pytest
 SRC = Path(__file__).resolve().parents[1] / "src" / "dudao"
 PURE = [
     "core/tables.py", "org/unitfile.py", "org/peoplefile.py", "org/geojson.py", "audit/chain.py", "ranking/engine.py",
-    "ranking/sourcefile.py", "ranking/weeks.py",
+    "ranking/sourcefile.py", "ranking/weeks.py", "core/geo.py", "problems/lifecycle.py", "inspections/scoring.py",
+    "photos/imaging.py",
 ]
 ALLOWED_DUDAO = {"dudao.core.tables", "dudao.org.unitfile"}
 

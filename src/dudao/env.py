@@ -21,6 +21,14 @@ VARIABLES: dict[str, str] = {
     "DUDAO_LOCKOUT_MINUTES": "length of the failure window and of the lock; default 15",
     "DUDAO_LANGUAGE": "default language, zh-hans or en; default zh-hans",
     "DUDAO_TIME_ZONE": "time zone of the county; default Asia/Shanghai",
+    "DUDAO_FIELD_FAR_METRES": "an inspection farther than this from the village point is flagged; default 2000",
+    "DUDAO_SMTP_HOST": "SMTP server for e-mail notifications; empty (the default) sends no e-mail",
+    "DUDAO_SMTP_PORT": "SMTP port; default 25",
+    "DUDAO_SMTP_USER": "SMTP user name, if the server wants one",
+    "DUDAO_SMTP_PASSWORD": "SMTP password, if the server wants one",
+    "DUDAO_SMTP_TLS": "1 uses STARTTLS; default 0",
+    "DUDAO_MAIL_FROM": "sender address of e-mail notifications; default dudao@localhost",
+    "DUDAO_SITE_URL": "the address people open Dudao at (https://dudao.example.gov.cn), for links in e-mail",
 }
 
 

@@ -28,6 +28,10 @@ INSTALLED_APPS = [
     "dudao.org",
     "dudao.campaigns",
     "dudao.ranking",
+    "dudao.photos",
+    "dudao.notifications",
+    "dudao.problems",
+    "dudao.inspections",
     "dudao.api",
 ]
 
@@ -130,6 +134,16 @@ WHITENOISE_AUTOREFRESH = DEBUG
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 UNIT_FILE_MAX_BYTES = 20 * 1024 * 1024
+
+# E-mail notifications: none unless an SMTP server is configured.
+EMAIL_HOST = env_str("DUDAO_SMTP_HOST", "")
+EMAIL_PORT = env_int("DUDAO_SMTP_PORT", 25)
+EMAIL_HOST_USER = env_str("DUDAO_SMTP_USER", "")
+EMAIL_HOST_PASSWORD = env_str("DUDAO_SMTP_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("DUDAO_SMTP_TLS", False)
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = env_str("DUDAO_MAIL_FROM", "dudao@localhost")
+SITE_URL = env_str("DUDAO_SITE_URL", "").rstrip("/")
 
 LOGGING = {
     "version": 1,

@@ -231,3 +231,104 @@ def user_area_label(user) -> str:
     if roots is None:
         return ""
     return "、".join(root.name for root in roots)
+
+
+# Field work: photos, inspections, problems -------------------------------------------------------------
+
+FIELD_ROLES = {Role.COUNTY_ADMIN, Role.OFFICE, Role.INSPECTOR, Role.TOWN_STAFF, Role.VILLAGE_STAFF}
+INSPECTING_ROLES = {Role.COUNTY_ADMIN, Role.OFFICE, Role.INSPECTOR, Role.TOWN_STAFF}
+
+
+def in_area(user, unit: Unit) -> bool:
+    roots = area_roots(user)
+    if roots is None:
+        return effective_role(user) is not None
+    return any(unit.path.startswith(root.path) for root in roots)
+
+
+def can_report_at(user, village: Unit) -> bool:
+    """May report a problem or upload a photo for the village (leaders read only)."""
+    return effective_role(user) in FIELD_ROLES and village.is_ranked and in_area(user, village)
+
+
+def can_inspect_at(user, village: Unit) -> bool:
+    return effective_role(user) in INSPECTING_ROLES and village.is_ranked and in_area(user, village)
+
+
+def can_manage_checklist(user, town: Unit | None) -> bool:
+    """The office edits the county's checklists; a township's staff edit their township's own."""
+    role = effective_role(user)
+    if role in MANAGE_ALL:
+        return True
+    return town is not None and role == Role.TOWN_STAFF and user.scope_unit_id == town.pk
+
+
+def can_see_checklists(user) -> bool:
+    return effective_role(user) in READ_ALL | INSPECTING_ROLES
+
+
+def checklists_visible_to(user):
+    """The county's checklists for everyone who inspects or reads everything; a township's own checklist for
+    those whose area holds the township (its staff, its inspection groups) and for the county."""
+    from dudao.inspections.models import Checklist
+
+    if not can_see_checklists(user):
+        return Checklist.objects.none()
+    if area_roots(user) is None:
+        return Checklist.objects.all()
+    return Checklist.objects.filter(Q(town__isnull=True) | Q(town__in=units_visible_to(user)))
+
+
+def _area_q(user, field: str) -> Q | None:
+    roots = area_roots(user)
+    return None if roots is None else _subtree_filter(roots, field)
+
+
+def photos_visible_to(user):
+    from dudao.photos.models import Photo
+
+    if effective_role(user) is None:
+        return Photo.objects.none()
+    q = _area_q(user, "village__")
+    return Photo.objects.all() if q is None else Photo.objects.filter(q | Q(uploaded_by_id=user.pk))
+
+
+def inspections_visible_to(user):
+    from dudao.inspections.models import Inspection
+
+    if effective_role(user) is None:
+        return Inspection.objects.none()
+    q = _area_q(user, "village__")
+    return Inspection.objects.all() if q is None else Inspection.objects.filter(q)
+
+
+def problems_visible_to(user):
+    from dudao.problems.models import Problem
+
+    if effective_role(user) is None:
+        return Problem.objects.none()
+    q = _area_q(user, "village__")
+    return Problem.objects.all() if q is None else Problem.objects.filter(q)
+
+
+# Who moves a problem along its loop (the loop's order is dudao.problems.lifecycle's):
+#   register, dispatch, cancel, close: the office or the problem's township;
+#   rectify: the problem's village (or, on its behalf, the township or the office);
+#   verify, return: an inspector of the township, the township or the office - never the rectifier.
+def can_transition(user, problem, transition: str) -> bool:
+    role = effective_role(user)
+    if role is None or not in_area(user, problem.village):
+        return False
+    if role in MANAGE_ALL:
+        allowed = True
+    elif transition in ("register", "dispatch", "cancel", "close"):
+        allowed = role == Role.TOWN_STAFF
+    elif transition == "rectify":
+        allowed = role in (Role.TOWN_STAFF, Role.VILLAGE_STAFF)
+    elif transition in ("verify", "return"):
+        allowed = role in (Role.TOWN_STAFF, Role.INSPECTOR)
+    else:
+        allowed = False
+    if allowed and transition in ("verify", "return") and problem.rectified_by_id is not None:
+        allowed = problem.rectified_by_id != user.pk
+    return allowed

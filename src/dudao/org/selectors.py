@@ -3,6 +3,7 @@
 from django.db.models import Q, QuerySet
 
 from dudao.accounts import access
+from dudao.core import geo
 from dudao.org.models import Unit
 
 
@@ -17,3 +18,36 @@ def search_units(user, query: str) -> QuerySet[Unit]:
     if lowered.isascii() and lowered.isalpha():
         q |= Q(initials__startswith=lowered) | Q(pinyin__startswith=lowered) | Q(initials__contains=lowered)
     return units.filter(q).order_by("path")
+
+
+def campaign_area_box(campaign, margin_m: float = 5000) -> tuple[float, float, float, float] | None:
+    """The WGS-84 box that a position in the campaign's county must fall in: the county boundary if it was
+    imported, otherwise the county's unit points, widened by a margin; None when the county has no geometry."""
+    units = Unit.objects.all()
+    if campaign.county_id:
+        units = units.filter(path__startswith=campaign.county.path)
+    points: list[tuple[float, float]] = []
+    county = campaign.county if campaign.county_id else None
+    if county is not None and county.boundary:
+        for lon, lat in _boundary_points(county.boundary):
+            points.append(geo.to_wgs84(lon, lat, county.boundary_datum or "wgs84"))
+    else:
+        for lon, lat, datum in units.filter(lon__isnull=False).values_list("lon", "lat", "point_datum"):
+            if lon is not None and lat is not None:
+                points.append(geo.to_wgs84(lon, lat, datum))
+    return geo.box_around(points, margin_m)
+
+
+def _boundary_points(geometry: dict):
+    coordinates = geometry.get("coordinates") or []
+    polygons = coordinates if geometry.get("type") == "MultiPolygon" else [coordinates]
+    for polygon in polygons:
+        for ring in polygon:
+            for lon, lat, *_rest in ring:
+                yield lon, lat
+
+
+def unit_point_wgs84(unit: Unit) -> tuple[float, float] | None:
+    if unit.lon is None or unit.lat is None:
+        return None
+    return geo.to_wgs84(unit.lon, unit.lat, unit.point_datum)

@@ -4,6 +4,7 @@ from django.utils.translation import gettext as _
 from dudao.accounts.access import SYSTEM
 from dudao.campaigns.services import campaign_ensure_default
 from dudao.core.cli import DudaoCommand
+from dudao.inspections.services import checklist_default
 
 
 class Command(DudaoCommand):
@@ -14,4 +15,6 @@ class Command(DudaoCommand):
         campaign, created = campaign_ensure_default(actor=SYSTEM)
         if created:
             self.stderr.write(_("Created the default campaign “%(name)s”.") % {"name": campaign.name})
+        # The default problem categories and the county's default checklist, once (the office edits them later).
+        checklist_default(campaign)
         self.stderr.write(_("The database is ready."))
