@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from dudao.accounts import access
 from dudao.accounts.services import LockedOut, sign_in
+from dudao.problems.selectors import overdue_q, tasks_q
 
 
 class SignInForm(forms.Form):
@@ -52,6 +53,7 @@ def home(request):
     user = request.user
     units = access.units_visible_to(user)
     counts = dict(units.values_list("level").annotate(n=Count("id")).order_by())
+    problems_visible = access.problems_visible_to(user)
     context = {
         "role": access.effective_role(user),
         "area": access.user_area_label(user),
@@ -59,6 +61,8 @@ def home(request):
         "people_count": access.people_visible_to(user).count(),
         "groups": access.groups_visible_to(user).prefetch_related("towns")[:20],
         "roots": access.area_roots(user),
+        "tasks": problems_visible.filter(tasks_q(user)).count(),
+        "overdue": problems_visible.filter(overdue_q()).count(),
     }
     return render(request, "core/home.html", context)
 

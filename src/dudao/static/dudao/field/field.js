@@ -1,0 +1,956 @@
+/* The inspectors' field app: pick a village (nearest first), score its checklist, take photos, record time and
+ * position, keep drafts, and queue finished inspections on the phone until they are sent.
+ *
+ * Everything the inspector makes lives in IndexedDB first ("drafts", then "outbox"; the photos' bytes once each in
+ * "photos", keyed by their idempotency key, so that saving a draft never copies them); the sender reads the outbox,
+ * uploads each photo (XMLHttpRequest, for upload progress) and then posts the inspection with the photo ids. Every
+ * request carries an idempotency key (the inspection's client_key, and `${key}-p${n}` per photo), so a retry
+ * after a lost answer returns what the server already stored instead of storing it twice.
+ *
+ * No build step and no libraries; the sentences shown come translated from the page (#field-config).
+ */
+(function () {
+  'use strict';
+
+  const config = JSON.parse(document.getElementById('field-config').textContent);
+  const T = config.texts;
+  const RETRY_MS = 30000;
+  const STALL_MS = 60000; // abort a request when nothing moved for this long (slow links are fine, dead ones not)
+  const BOOTSTRAP_TIMEOUT_MS = 15000;
+  const RESORT_METRES = 50; // re-sort the village list only when the phone moved this far
+  const SENT_KEPT = 10;
+
+  const $ = (id) => document.getElementById(id);
+  const state = {
+    boot: null, // the bootstrap answer (checklists, villages, categories)
+    clockOffset: 0, // server time − phone time, ms
+    position: null, // {lat, lon, accuracy, at}
+    sortedAt: null, // the position the village list was sorted by
+    draft: null, // the inspection being made
+    screen: 'loading',
+    sending: false,
+    offline: !navigator.onLine,
+    authProblem: false,
+    progress: null,
+    lastResultKey: null,
+    saveTimer: null,
+    again: false, // something was queued while a send round was running
+  };
+
+  // --- small helpers -------------------------------------------------------------------------------------------
+
+  function fmt(text, params) {
+    return text.replace(/%\((\w+)\)s/g, (match, name) => (name in params ? String(params[name]) : match));
+  }
+
+  function el(tag, props, children, data) {
+    const node = document.createElement(tag);
+    Object.assign(node, props || {});
+    Object.assign(node.dataset, data || {});
+    for (const child of children || []) node.append(child);
+    return node;
+  }
+
+  function number(value) {
+    return String(Math.round(value * 100) / 100);
+  }
+
+  function distanceText(metres) {
+    if (metres < 1000) return fmt(T.metres, {n: Math.round(metres)});
+    return fmt(T.kilometres, {n: (metres / 1000).toFixed(metres < 10000 ? 1 : 0)});
+  }
+
+  function distanceM(lat1, lon1, lat2, lon2) { // haversine, as dudao.core.geo.distance_m
+    const rad = Math.PI / 180;
+    const dLat = (lat2 - lat1) * rad;
+    const dLon = (lon2 - lon1) * rad;
+    const h = Math.sin(dLat / 2) ** 2 + Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(dLon / 2) ** 2;
+    return 2 * 6371008.8 * Math.asin(Math.min(1, Math.sqrt(h)));
+  }
+
+  function now() { // the server's idea of now: the phone's clock corrected by the offset seen at bootstrap
+    return new Date(Date.now() + state.clockOffset);
+  }
+
+  function timeText(iso) {
+    const date = new Date(iso);
+    const pad = (n) => String(n).padStart(2, '0');
+    return `${date.getMonth() + 1}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}`;
+  }
+
+  function newKey() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    // crypto.randomUUID needs a secure context; a county intranet may serve plain HTTP.
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  }
+
+  function csrfToken() {
+    const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    if (match) return decodeURIComponent(match[1]);
+    const input = document.querySelector('input[name=csrfmiddlewaretoken]');
+    return input ? input.value : '';
+  }
+
+  function message(text, kind) {
+    const box = $('field-message');
+    box.textContent = text || '';
+    box.className = `flash ${kind || ''}`;
+    box.hidden = !text;
+  }
+
+  // --- IndexedDB ------------------------------------------------------------------------------------------------
+
+  let dbPromise = null;
+
+  function db() {
+    if (!dbPromise) {
+      dbPromise = new Promise((resolve, reject) => {
+        const request = indexedDB.open('dudao-field', 1);
+        request.onupgradeneeded = () => {
+          const database = request.result;
+          database.createObjectStore('meta');
+          database.createObjectStore('drafts', {keyPath: 'key'});
+          database.createObjectStore('outbox', {keyPath: 'key'});
+          database.createObjectStore('photos'); // Blobs, keyed `${inspection key}-p${n}`
+        };
+        request.onsuccess = () => resolve(request.result);
+        request.onerror = () => reject(request.error);
+      });
+    }
+    return dbPromise;
+  }
+
+  async function store(name, mode, action) {
+    const database = await db();
+    return new Promise((resolve, reject) => {
+      const tx = database.transaction(name, mode);
+      const request = action(tx.objectStore(name));
+      tx.oncomplete = () => resolve(request ? request.result : undefined);
+      tx.onerror = () => reject(tx.error);
+      tx.onabort = () => reject(tx.error);
+    });
+  }
+
+  const idb = {
+    get: (name, key) => store(name, 'readonly', (s) => s.get(key)),
+    all: (name) => store(name, 'readonly', (s) => s.getAll()),
+    put: (name, value, key) => store(name, 'readwrite', (s) => (key === undefined ? s.put(value) : s.put(value, key))),
+    del: (name, key) => store(name, 'readwrite', (s) => s.delete(key)),
+  };
+
+  const photoKey = (key, n) => `${key}-p${n}`;
+
+  async function deletePhotos(key, photos) {
+    await Promise.all(photos.map((photo) => idb.del('photos', photoKey(key, photo.n))));
+  }
+
+  // --- bootstrap: cached on the phone, refreshed whenever the server answers ------------------------------------
+
+  async function loadBootstrap() {
+    const cached = await idb.get('meta', 'bootstrap');
+    if (cached && cached.data.username === config.username) useBootstrap(cached.data, cached.clockOffset);
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), BOOTSTRAP_TIMEOUT_MS);
+    try {
+      const started = Date.now();
+      const response = await fetch(config.bootstrap, {
+        credentials: 'same-origin', headers: {Accept: 'application/json'}, signal: controller.signal,
+      });
+      if (response.status === 401) {
+        state.authProblem = true;
+      } else if (response.ok) {
+        const data = await response.json();
+        const offset = Date.parse(data.server_time) - (started + Date.now()) / 2;
+        await idb.put('meta', {data, clockOffset: offset}, 'bootstrap');
+        state.offline = false;
+        useBootstrap(data, offset);
+      }
+    } catch (error) {
+      state.offline = true;
+    } finally {
+      clearTimeout(timer);
+    }
+    if (!state.boot) {
+      message(state.authProblem ? T.sign_in_again : T.offline, 'error');
+      $('field-loading').hidden = true;
+    }
+    renderStatus();
+  }
+
+  function useBootstrap(data, offset) {
+    const first = !state.boot;
+    state.boot = data;
+    state.clockOffset = offset || 0;
+    if (first) {
+      $('field-loading').hidden = true;
+      route();
+    } else if (state.screen === 'home') {
+      renderVillages();
+    }
+  }
+
+  // --- position -------------------------------------------------------------------------------------------------
+
+  let watchId = null;
+
+  function watchPosition() {
+    if (!navigator.geolocation || watchId !== null) return;
+    watchId = navigator.geolocation.watchPosition((fix) => {
+      state.position = {
+        lat: fix.coords.latitude, lon: fix.coords.longitude, accuracy: fix.coords.accuracy, at: now().toISOString(),
+      };
+      if (state.draft) {
+        state.draft.position = state.position;
+        scheduleSave();
+        renderPosition();
+      }
+      if (state.screen === 'home' && (!state.sortedAt || distanceM(state.sortedAt.lat, state.sortedAt.lon,
+        state.position.lat, state.position.lon) > RESORT_METRES)) renderVillages();
+    }, () => renderPosition(), {enableHighAccuracy: true, maximumAge: 10000, timeout: 60000});
+  }
+
+  function stopWatching() {
+    if (watchId !== null) navigator.geolocation.clearWatch(watchId);
+    watchId = null;
+  }
+
+  // --- the village list -----------------------------------------------------------------------------------------
+
+  function renderVillages() {
+    if (!state.boot) return;
+    const query = $('village-search').value.trim().toLowerCase();
+    const here = state.position;
+    let villages = state.boot.villages.map((v) => ({
+      village: v,
+      distance: here && v.lat !== null ? distanceM(here.lat, here.lon, v.lat, v.lon) : null,
+    }));
+    if (query) {
+      villages = villages.filter(({village}) => village.name.toLowerCase().includes(query)
+        || village.pinyin_initials.startsWith(query) || village.town_name.includes(query));
+    }
+    if (here) {
+      state.sortedAt = here;
+      villages.sort((a, b) => (a.distance === null) - (b.distance === null) || a.distance - b.distance);
+    } else {
+      villages.sort((a, b) => a.village.pinyin_initials.localeCompare(b.village.pinyin_initials));
+    }
+    $('village-position').textContent = here ? fmt(T.position_no_village, {accuracy: Math.round(here.accuracy)})
+      : T.no_position;
+    const list = $('village-list');
+    list.replaceChildren(...villages.slice(0, 60).map(({village, distance}) => el('li', {}, [
+      el('button', {type: 'button', className: 'row secondary outline', onclick: () => openVillage(village.code)}, [
+        el('span', {}, [village.name, ' ', el('small', {textContent: village.town_name})]),
+        el('small', {className: 'distance', textContent: distance === null ? '' : distanceText(distance)}),
+      ]),
+    ], {code: village.code})));
+    if (!villages.length) list.replaceChildren(el('li', {className: 'muted', textContent: T.no_villages}));
+  }
+
+  async function renderDrafts() {
+    const drafts = (await idb.all('drafts')).filter((d) => d.username === config.username);
+    drafts.sort((a, b) => (a.updated_at < b.updated_at ? 1 : -1));
+    $('drafts').hidden = !drafts.length;
+    $('draft-list').replaceChildren(...drafts.map((d) => el('li', {}, [
+      el('button', {type: 'button', className: 'row secondary', onclick: () => openVillage(d.village)}, [
+        el('span', {textContent: d.village_name}),
+        el('small', {textContent: timeText(d.updated_at)}),
+      ]),
+    ], {key: d.key, code: d.village})));
+  }
+
+  async function renderSent() {
+    const sent = (await idb.get('meta', 'sent')) || [];
+    const mine = sent.filter((s) => s.username === config.username);
+    $('sent').hidden = !mine.length;
+    $('sent-list').replaceChildren(...mine.map((s) => el('li', {className: 'entry small'}, [
+      el('strong', {textContent: s.village_name}), ' ', fmt(T.sent, {score: number(s.score), week: s.week}),
+      ' ', el('small', {className: 'muted', textContent: timeText(s.inspected_at)}),
+    ])));
+  }
+
+  // --- the inspection form ------------------------------------------------------------------------------------
+
+  function checklistsFor(village) {
+    const found = state.boot.checklists.filter((c) => c.town === null || c.town === village.town);
+    return found.sort((a, b) => (a.town !== null) - (b.town !== null)); // the county's first
+  }
+
+  async function openVillage(code) {
+    const village = state.boot.villages.find((v) => v.code === code);
+    if (!village) return;
+    const drafts = await idb.all('drafts');
+    let draft = drafts.find((d) => d.village === code && d.username === config.username);
+    if (!draft) {
+      const checklist = checklistsFor(village)[0] || null;
+      draft = {
+        key: newKey(), username: config.username, village: code, village_name: village.name,
+        village_point: village.lat === null ? null : {lat: village.lat, lon: village.lon}, checklist,
+        started_at: now().toISOString(), updated_at: now().toISOString(), marks: {}, problems: {}, note: '',
+        photos: [], position: state.position,
+      };
+    }
+    state.draft = draft;
+    history.pushState({screen: 'form', village: code}, '', `#${code}`);
+    show('form');
+    renderForm();
+  }
+
+  function pointSteps(max) {
+    if (Number.isInteger(max) && max <= 6) return Array.from({length: max + 1}, (_, i) => i);
+    const nice = [0.5, 1, 2, 2.5, 5, 10, 20, 25, 50, 100];
+    const step = nice.find((s) => s >= max / 5) || max / 5;
+    const values = [];
+    for (let v = 0; v < max - 1e-9; v += step) values.push(Math.round(v * 100) / 100);
+    values.push(max);
+    return values;
+  }
+
+  function renderForm() {
+    const draft = state.draft;
+    $('form-village').textContent = draft.village_name;
+    $('form-started').textContent = fmt(T.started, {time: timeText(draft.started_at)});
+    const village = state.boot.villages.find((v) => v.code === draft.village);
+    const choices = village ? checklistsFor(village) : [];
+    if (draft.checklist && !choices.some((c) => c.id === draft.checklist.id)) choices.unshift(draft.checklist);
+    const select = $('checklist-select');
+    select.replaceChildren(...choices.map((c) => el('option', {value: c.id, textContent: `${c.name} (v${c.version})`})));
+    if (draft.checklist) select.value = String(draft.checklist.id);
+    $('checklist-choice').hidden = choices.length < 2;
+    $('form-no-checklist').hidden = Boolean(draft.checklist);
+    $('form-no-checklist').textContent = T.no_checklist;
+    $('form-note').value = draft.note;
+    renderItems();
+    renderPhotos();
+    renderPosition();
+    renderScore();
+  }
+
+  function renderItems() {
+    const draft = state.draft;
+    const container = $('items');
+    container.replaceChildren();
+    if (!draft.checklist) return;
+    const template = $('tpl-item');
+    let section = null;
+    for (const item of draft.checklist.items) {
+      const node = template.content.firstElementChild.cloneNode(true);
+      node.dataset.item = item.id;
+      node.querySelector('.section').textContent = item.section !== section ? item.section : '';
+      node.querySelector('.section').hidden = item.section === section;
+      section = item.section;
+      node.querySelector('.text').textContent = item.text;
+      node.querySelector('.max').textContent = ` ${number(item.max_points)} ${T.points}`;
+      node.querySelector('.critical').hidden = !item.critical;
+      const buttons = node.querySelector('.points');
+      for (const value of pointSteps(item.max_points)) {
+        buttons.append(el('button', {
+          type: 'button', className: 'secondary outline', textContent: number(value),
+          onclick: () => setMark(item, {points: value, na: false}),
+        }, [], {points: number(value)}));
+      }
+      const input = node.querySelector('.points-input');
+      input.max = item.max_points;
+      input.addEventListener('input', () => {
+        const value = input.value === '' ? null : Number(input.value);
+        setMark(item, {points: value !== null && value >= 0 && value <= item.max_points ? value : null, na: false},
+          true);
+      });
+      const na = node.querySelector('.na');
+      na.hidden = !item.allow_na;
+      na.addEventListener('click', () => setMark(item, {points: null, na: !(draft.marks[item.id] || {}).na}));
+      const categories = node.querySelector('.problem-category');
+      categories.replaceChildren(...state.boot.categories.map((c) => el('option', {value: c.code, textContent: c.name})));
+      node.querySelector('.problem-toggle').addEventListener('click', () => {
+        const problem = draft.problems[item.id] || {on: false, category: item.category || 'other', description: ''};
+        problem.on = !problem.on;
+        draft.problems[item.id] = problem;
+        changed();
+        renderItem(item);
+      });
+      categories.addEventListener('change', () => { draft.problems[item.id].category = categories.value; changed(); });
+      const description = node.querySelector('.problem-description');
+      description.addEventListener('input', () => { draft.problems[item.id].description = description.value; changed(); });
+      container.append(node);
+      renderItem(item);
+    }
+  }
+
+  function renderItem(item) {
+    const draft = state.draft;
+    const node = $('items').querySelector(`[data-item="${item.id}"]`);
+    const mark = draft.marks[item.id] || {points: null, na: false};
+    node.querySelectorAll('.points button').forEach((button) => {
+      button.setAttribute('aria-pressed', String(!mark.na && mark.points !== null
+        && Number(button.dataset.points) === mark.points));
+    });
+    const input = node.querySelector('.points-input');
+    if (document.activeElement !== input) input.value = mark.na || mark.points === null ? '' : number(mark.points);
+    node.querySelector('.na').setAttribute('aria-pressed', String(Boolean(mark.na)));
+    const lost = !mark.na && mark.points !== null && mark.points < item.max_points;
+    const problem = draft.problems[item.id];
+    const toggle = node.querySelector('.problem-toggle');
+    toggle.hidden = !lost && !(problem && problem.on);
+    toggle.setAttribute('aria-pressed', String(Boolean(problem && problem.on)));
+    node.querySelector('.problem').hidden = !(problem && problem.on);
+    if (problem) {
+      node.querySelector('.problem-category').value = problem.category;
+      node.querySelector('.problem-description').value = problem.description;
+    }
+    if (mark.na || mark.points !== null) node.classList.remove('unscored-alert');
+  }
+
+  function setMark(item, mark, typing) {
+    state.draft.marks[item.id] = mark;
+    if (!typing) {
+      const input = $('items').querySelector(`[data-item="${item.id}"] .points-input`);
+      if (document.activeElement === input) input.blur();
+    }
+    renderItem(item);
+    renderScore();
+    changed();
+  }
+
+  function scoreOf(checklist, marks) { // as dudao.inspections.scoring.score; the server's answer is the record
+    let total = 0;
+    let weights = 0;
+    let failed = false;
+    let unscored = 0;
+    for (const item of checklist.items) {
+      const mark = marks[item.id];
+      if (!mark || (!mark.na && mark.points === null)) {
+        unscored += 1;
+        continue;
+      }
+      if (mark.na) continue;
+      // The same rule as dudao.inspections.scoring: the weighted share of the points available.
+      total += item.weight * mark.points;
+      weights += item.weight * item.max_points;
+      if (item.critical && mark.points < item.max_points / 2) failed = true;
+    }
+    let value = weights ? 100 * total / weights : 0;
+    const capped = failed && value > checklist.critical_cap;
+    if (capped) value = checklist.critical_cap;
+    return {value: Math.round(value * 100) / 100, unscored, capped};
+  }
+
+  function renderScore() {
+    const draft = state.draft;
+    if (!draft || !draft.checklist) {
+      $('running-score').textContent = '';
+      $('running-unscored').textContent = '';
+      return;
+    }
+    const scored = scoreOf(draft.checklist, draft.marks);
+    const nothing = scored.unscored === draft.checklist.items.length;
+    $('running-score').textContent = fmt(T.score, {score: nothing ? '–' : number(scored.value)});
+    $('running-score').dataset.score = number(scored.value);
+    $('running-unscored').textContent = scored.unscored ? fmt(T.unscored, {n: scored.unscored}) : '';
+    $('running-unscored').title = scored.capped ? fmt(T.critical, {cap: number(draft.checklist.critical_cap)}) : '';
+  }
+
+  function positionWarnings(position, point) {
+    const warnings = [];
+    if (!position) return [T.no_position];
+    if (position.accuracy > config.poor_accuracy_m) warnings.push(fmt(T.poor_accuracy, {m: config.poor_accuracy_m}));
+    if (point && distanceM(position.lat, position.lon, point.lat, point.lon) > config.far_from_village_m) {
+      warnings.push(fmt(T.far_from_village, {m: distanceText(config.far_from_village_m)}));
+    }
+    return warnings;
+  }
+
+  function renderPosition() {
+    const draft = state.draft;
+    if (!draft || state.screen !== 'form') return;
+    const position = draft.position;
+    const point = draft.village_point;
+    let text = '';
+    if (position) {
+      const accuracy = Math.round(position.accuracy);
+      text = point ? fmt(T.position, {accuracy, distance: distanceText(distanceM(position.lat, position.lon,
+        point.lat, point.lon))}) : fmt(T.position_no_village, {accuracy});
+    }
+    $('form-gps').textContent = text;
+    const warnings = positionWarnings(position, point);
+    if (Math.abs(state.clockOffset) > 120000) {
+      warnings.push(fmt(T.clock_off, {minutes: Math.round(state.clockOffset / 60000)}));
+    }
+    $('form-warnings').replaceChildren(...warnings.map((w) => el('li', {textContent: w})));
+  }
+
+  const thumbUrls = new Map();
+
+  async function renderPhotos() {
+    const draft = state.draft;
+    const blobs = await Promise.all(draft.photos.map((photo) => idb.get('photos', photoKey(draft.key, photo.n))));
+    if (state.draft !== draft) return;
+    for (const url of thumbUrls.values()) URL.revokeObjectURL(url);
+    thumbUrls.clear();
+    $('photo-list').replaceChildren(...draft.photos.map((photo, index) => {
+      const url = blobs[index] ? URL.createObjectURL(blobs[index]) : '';
+      thumbUrls.set(photo.n, url);
+      const remove = el('button', {type: 'button', className: 'secondary', textContent: '×', title: T.delete_photo,
+        onclick: () => removePhoto(photo.n)});
+      remove.setAttribute('aria-label', T.delete_photo);
+      return el('li', {}, [el('img', {src: url, alt: photo.name || ''}), remove], {n: photo.n});
+    }));
+    $('photo-none').textContent = draft.photos.length ? '' : T.photos_none;
+  }
+
+  async function addPhotos(files) {
+    const draft = state.draft;
+    for (const file of files) {
+      const n = draft.photos.reduce((max, p) => Math.max(max, p.n), 0) + 1;
+      const position = state.position || draft.position;
+      await idb.put('photos', file, photoKey(draft.key, n));
+      draft.photos.push({
+        n, size: file.size, name: file.name, type: file.type,
+        taken_at: new Date((file.lastModified || Date.now()) + state.clockOffset).toISOString(),
+        lat: position ? position.lat : null, lon: position ? position.lon : null,
+        accuracy_m: position ? position.accuracy : null,
+      });
+    }
+    renderPhotos();
+    changed();
+  }
+
+  async function removePhoto(n) {
+    await idb.del('photos', photoKey(state.draft.key, n));
+    state.draft.photos = state.draft.photos.filter((p) => p.n !== n);
+    renderPhotos();
+    changed();
+  }
+
+  function changed() {
+    state.draft.dirty = true;
+    scheduleSave();
+  }
+
+  function scheduleSave() { // the camera app may push the browser out of memory: keep every change
+    if (!state.draft || !state.draft.dirty) return;
+    clearTimeout(state.saveTimer);
+    state.saveTimer = setTimeout(() => saveDraft(), 400);
+  }
+
+  async function saveDraft() {
+    clearTimeout(state.saveTimer);
+    const draft = state.draft;
+    if (!draft) return;
+    draft.updated_at = now().toISOString();
+    const copy = Object.assign({}, draft);
+    delete copy.dirty;
+    await idb.put('drafts', copy);
+  }
+
+  // --- submitting: into the outbox, then send ---------------------------------------------------------------------
+
+  async function submit() {
+    const draft = state.draft;
+    if (!draft || !draft.checklist) return;
+    const scored = scoreOf(draft.checklist, draft.marks);
+    if (scored.unscored) {
+      const first = draft.checklist.items.find((item) => {
+        const mark = draft.marks[item.id];
+        return !mark || (!mark.na && mark.points === null);
+      });
+      for (const node of $('items').children) {
+        const mark = draft.marks[node.dataset.item];
+        node.classList.toggle('unscored-alert', !mark || (!mark.na && mark.points === null));
+      }
+      const node = $('items').querySelector(`[data-item="${first.id}"]`);
+      node.scrollIntoView({block: 'center', behavior: 'smooth'});
+      message(fmt(T.unscored, {n: scored.unscored}), 'error');
+      return;
+    }
+    const position = draft.position || state.position;
+    const problems = draft.checklist.items.filter((item) => draft.problems[item.id] && draft.problems[item.id].on)
+      .map((item) => ({
+        item: item.id, category: draft.problems[item.id].category,
+        description: draft.problems[item.id].description.trim(), photos: [], client_key: `${draft.key}-q${item.id}`,
+      }));
+    const record = {
+      key: draft.key, username: draft.username, village_name: draft.village_name, state: 'waiting', detail: '',
+      queued_at: now().toISOString(), draft: Object.assign({}, draft, {photos: []}),
+      inspection: {
+        client_key: draft.key, village: draft.village, checklist: draft.checklist.id,
+        marks: draft.checklist.items.map((item) => {
+          const mark = draft.marks[item.id];
+          return {item: item.id, points: mark.na ? null : mark.points, not_applicable: Boolean(mark.na), note: ''};
+        }),
+        inspected_at: draft.started_at, lat: position ? position.lat : null, lon: position ? position.lon : null,
+        accuracy_m: position ? position.accuracy : null, note: draft.note.trim(), photos: [], problems,
+      },
+      photos: draft.photos.map((photo) => ({
+        n: photo.n, client_key: photoKey(draft.key, photo.n), size: photo.size, name: photo.name || `photo-${photo.n}.jpg`,
+        taken_at: photo.taken_at, lat: photo.lat !== null ? photo.lat : (position ? position.lat : null),
+        lon: photo.lon !== null ? photo.lon : (position ? position.lon : null),
+        accuracy_m: photo.accuracy_m !== null ? photo.accuracy_m : (position ? position.accuracy : null), id: null,
+      })),
+    };
+    delete record.draft.dirty;
+    clearTimeout(state.saveTimer);
+    await idb.put('outbox', record);
+    await idb.del('drafts', draft.key);
+    state.draft = null;
+    state.lastResultKey = record.key;
+    message('');
+    history.replaceState({screen: 'result'}, '', '#sent');
+    show('result');
+    $('result-village').textContent = record.village_name;
+    $('result').className = 'result queued';
+    $('result-text').textContent = T.queued;
+    $('result-warnings').replaceChildren();
+    await renderStatus();
+    sendAll();
+  }
+
+  function request(method, url, body, onProgress) {
+    return new Promise((resolve) => {
+      const xhr = new XMLHttpRequest();
+      let timer = null;
+      const arm = () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => xhr.abort(), STALL_MS);
+      };
+      xhr.open(method, url);
+      xhr.setRequestHeader('Accept', 'application/json');
+      xhr.setRequestHeader('X-CSRFToken', csrfToken());
+      if (typeof body === 'string') xhr.setRequestHeader('Content-Type', 'application/json');
+      xhr.upload.onprogress = (event) => {
+        arm();
+        if (onProgress && event.lengthComputable) onProgress(event.loaded, event.total);
+      };
+      xhr.onload = () => {
+        clearTimeout(timer);
+        let data = null;
+        try {
+          data = JSON.parse(xhr.responseText);
+        } catch (error) {
+          data = null;
+        }
+        resolve({status: xhr.status, data});
+      };
+      xhr.onerror = xhr.onabort = xhr.ontimeout = () => {
+        clearTimeout(timer);
+        resolve({status: 0, data: null});
+      };
+      arm();
+      xhr.send(body);
+    });
+  }
+
+  function detailOf(answer) {
+    if (answer.data && typeof answer.data.detail === 'string') return answer.data.detail;
+    return `HTTP ${answer.status}`;
+  }
+
+  // What to do with an answer that is not a success: 'retry' later, 'auth' (signed out), or 'failed' for good.
+  function verdict(answer) {
+    if (answer.status === 0) return 'retry';
+    if (answer.status === 401) return 'auth';
+    if (answer.status >= 500 || answer.status === 429 || answer.status === 408) return 'retry';
+    return 'failed';
+  }
+
+  async function sendOne(record) {
+    const total = record.photos.reduce((sum, p) => sum + (p.id === null ? p.size : 0), 0) || 1;
+    let done = 0;
+    for (const [index, photo] of record.photos.entries()) {
+      if (photo.id !== null) continue;
+      const blob = await idb.get('photos', photo.client_key);
+      if (!blob) return {status: -1, data: {detail: T.photo_missing}}; // refused here: nothing to send
+      const form = new FormData();
+      form.append('file', blob, photo.name);
+      form.append('village', record.inspection.village);
+      form.append('client_key', photo.client_key);
+      for (const field of ['lat', 'lon', 'accuracy_m', 'taken_at']) {
+        if (photo[field] !== null && photo[field] !== undefined) form.append(field, photo[field]);
+      }
+      const label = fmt(T.upload_photo, {n: index + 1, total: record.photos.length});
+      setProgress(record.key, photo.n, 0, done / total, label);
+      const answer = await request('POST', config.photos, form, (loaded, size) => {
+        setProgress(record.key, photo.n, loaded / size, (done + photo.size * loaded / size) / total, label);
+      });
+      if (answer.status !== 200 && answer.status !== 201) return answer;
+      done += photo.size;
+      photo.id = answer.data.id;
+      setProgress(record.key, photo.n, 1, done / total, label);
+      await idb.put('outbox', record); // a retry need not send this photo again
+    }
+    setProgress(record.key, null, null, 1, T.upload_report);
+    const payload = Object.assign({}, record.inspection, {photos: record.photos.map((p) => p.id)});
+    return request('POST', config.inspections, JSON.stringify(payload));
+  }
+
+  async function sendAll() {
+    if (state.sending) {
+      state.again = true; // queued while a round was running: the running round takes it too
+      return;
+    }
+    if (navigator.locks) { // two open tabs must not send the same outbox at once
+      await navigator.locks.request('dudao-field-outbox', {ifAvailable: true}, (lock) => (lock ? drain() : null));
+    } else {
+      await drain();
+    }
+  }
+
+  async function drain() {
+    state.sending = true;
+    renderStatus();
+    try {
+      do {
+        state.again = false;
+        if (!await drainOnce()) break;
+      } while (state.again);
+    } finally {
+      state.sending = false;
+      state.progress = null;
+      await renderStatus();
+    }
+  }
+
+  // One pass over the outbox; false when the connection or the session failed (the rest waits for a retry).
+  async function drainOnce() {
+    const records = (await idb.all('outbox')).filter((r) => r.state !== 'failed' && r.username === config.username);
+    records.sort((a, b) => (a.queued_at < b.queued_at ? -1 : 1));
+    for (const record of records) {
+      const answer = await sendOne(record);
+      if (answer.status === 200 || answer.status === 201) {
+        state.offline = false;
+        state.authProblem = false;
+        await delivered(record, answer);
+        continue;
+      }
+      const outcome = verdict(answer);
+      if (outcome === 'failed') {
+        record.state = 'failed';
+        record.detail = detailOf(answer);
+        await idb.put('outbox', record);
+        continue;
+      }
+      record.detail = answer.status === 0 ? T.network_error : answer.status === 401 ? T.sign_in_again
+        : fmt(T.server_error, {status: answer.status});
+      await idb.put('outbox', record);
+      state.offline = answer.status === 0;
+      state.authProblem = outcome === 'auth';
+      return false;
+    }
+    return true;
+  }
+
+  async function delivered(record, answer) {
+    const data = answer.data;
+    const sent = ((await idb.get('meta', 'sent')) || []).filter((s) => s.key !== record.key);
+    sent.unshift({
+      key: record.key, username: record.username, village_name: record.village_name, score: data.score,
+      week: data.week, inspected_at: data.inspected_at, warning_texts: data.warning_texts, created: data.created,
+    });
+    await idb.put('meta', sent.slice(0, SENT_KEPT), 'sent');
+    await idb.del('outbox', record.key);
+    await deletePhotos(record.key, record.photos);
+    if (state.lastResultKey === record.key && state.screen === 'result') {
+      $('result').className = 'result';
+      $('result-text').textContent = fmt(T.sent, {score: number(data.score), week: data.week})
+        + (data.created ? '' : ` ${T.duplicate}`);
+      $('result-text').dataset.score = number(data.score);
+      $('result-warnings').replaceChildren(...data.warning_texts.map((w) => el('li', {textContent: w})));
+    }
+  }
+
+  function setProgress(key, photo, fraction, overall, label) {
+    state.progress = {key, photo, fraction, overall, label};
+    $('progress').hidden = false;
+    $('progress-overall').value = overall;
+    $('progress-label').textContent = label;
+    if (photo !== null) {
+      const bar = document.querySelector(`#outbox-list [data-key="${key}"] progress[data-n="${photo}"]`);
+      if (bar) bar.value = fraction;
+    }
+  }
+
+  // --- the outbox list and the status line ---------------------------------------------------------------------
+
+  async function renderStatus() {
+    const records = (await idb.all('outbox')).filter((r) => r.username === config.username);
+    const waiting = records.filter((r) => r.state !== 'failed').length;
+    const failed = records.length - waiting;
+    const status = $('field-status');
+    status.dataset.waiting = waiting;
+    status.dataset.failed = failed;
+    status.dataset.sending = String(state.sending);
+    const parts = [];
+    if (state.sending && waiting) parts.push(T.sending);
+    else if (waiting) parts.push(fmt(T.waiting, {n: waiting}));
+    if (failed) parts.push(fmt(T.failed, {n: failed}));
+    if (!waiting && !failed) parts.push(T.all_sent);
+    if (waiting && state.offline) parts.push(T.offline);
+    status.textContent = parts.join(' · ');
+    status.className = failed ? 'status-failed' : waiting ? 'status-waiting' : 'status-sent';
+    $('sign-in-again').hidden = !state.authProblem;
+    $('progress').hidden = !state.progress;
+    if (state.screen === 'home') {
+      renderOutbox(records);
+      renderSent();
+    }
+  }
+
+  function renderOutbox(records) {
+    records.sort((a, b) => (a.queued_at < b.queued_at ? -1 : 1));
+    $('outbox').hidden = !records.length;
+    const template = $('tpl-outbox');
+    $('outbox-list').replaceChildren(...records.map((record) => {
+      const node = template.content.firstElementChild.cloneNode(true);
+      node.dataset.key = record.key;
+      node.dataset.state = record.state;
+      node.querySelector('.village').textContent = record.village_name;
+      node.querySelector('.when').textContent = timeText(record.inspection.inspected_at);
+      const stateText = record.detail || T.queued;
+      node.querySelector('.state').textContent = stateText;
+      node.querySelector('.state').classList.add(record.state === 'failed' ? 'status-failed' : 'status-waiting');
+      node.querySelector('.photos').replaceChildren(...record.photos.map((photo) => el('progress', {
+        max: 1, value: photo.id === null ? 0 : 1,
+      }, [], {n: photo.n})));
+      node.querySelector('.actions').hidden = record.state !== 'failed';
+      node.querySelector('.delete').addEventListener('click', async () => {
+        if (!window.confirm(T.delete_confirm)) return;
+        await idb.del('outbox', record.key);
+        await deletePhotos(record.key, record.photos);
+        renderStatus();
+      });
+      node.querySelector('.edit').addEventListener('click', async () => { // back to a draft, same key
+        const photos = record.photos.map((p) => ({n: p.n, size: p.size, name: p.name, taken_at: p.taken_at,
+          lat: p.lat, lon: p.lon, accuracy_m: p.accuracy_m}));
+        await idb.put('drafts', Object.assign({}, record.draft, {photos, updated_at: now().toISOString()}));
+        await idb.del('outbox', record.key);
+        await renderStatus();
+        openVillage(record.inspection.village);
+      });
+      return node;
+    }));
+  }
+
+  // --- screens ------------------------------------------------------------------------------------------------
+
+  function show(screen) {
+    state.screen = screen;
+    $('field').dataset.screen = screen;
+    $('screen-home').hidden = screen !== 'home';
+    $('screen-form').hidden = screen !== 'form';
+    $('screen-result').hidden = screen !== 'result';
+    $('form-actions').hidden = screen !== 'form';
+    window.scrollTo(0, 0);
+    if (screen === 'home') {
+      renderVillages();
+      renderDrafts();
+      renderStatus();
+    }
+  }
+
+  async function leaveForm() {
+    message('');
+    if (state.draft && state.draft.dirty) {
+      await saveDraft();
+      message(T.draft_saved, 'success');
+    }
+    state.draft = null;
+    show('home');
+  }
+
+  function route() {
+    const code = location.hash.slice(1);
+    if (state.boot && /^\d{12}$/.test(code)) {
+      history.replaceState({screen: 'home'}, '', location.pathname);
+      openVillage(code);
+    } else {
+      history.replaceState({screen: 'home'}, '', location.pathname);
+      show('home');
+    }
+  }
+
+  function bind() {
+    $('village-search').addEventListener('input', renderVillages);
+    $('photo-input').addEventListener('change', async (event) => {
+      const files = Array.from(event.target.files);
+      event.target.value = '';
+      await addPhotos(files);
+    });
+    $('form-note').addEventListener('input', (event) => {
+      state.draft.note = event.target.value;
+      changed();
+    });
+    $('checklist-select').addEventListener('change', (event) => {
+      const chosen = state.boot.checklists.find((c) => String(c.id) === event.target.value);
+      if (!chosen) return;
+      state.draft.checklist = chosen;
+      state.draft.marks = {};
+      state.draft.problems = {};
+      changed();
+      renderForm();
+    });
+    $('save-draft').addEventListener('click', () => {
+      state.draft.dirty = true;
+      history.back();
+    });
+    $('form-back').addEventListener('click', () => history.back());
+    $('submit').addEventListener('click', submit);
+    $('discard-draft').addEventListener('click', async () => {
+      if (!window.confirm(T.discard_confirm)) return;
+      clearTimeout(state.saveTimer);
+      await idb.del('drafts', state.draft.key);
+      await deletePhotos(state.draft.key, state.draft.photos);
+      state.draft = null;
+      history.back();
+    });
+    $('result-home').addEventListener('click', () => {
+      history.replaceState({screen: 'home'}, '', location.pathname);
+      message('');
+      show('home');
+    });
+    window.addEventListener('popstate', () => {
+      if (state.screen === 'form') leaveForm();
+      else route();
+    });
+    window.addEventListener('online', () => {
+      state.offline = false;
+      sendAll();
+    });
+    window.addEventListener('offline', () => {
+      state.offline = true;
+      renderStatus();
+    });
+    document.addEventListener('visibilitychange', () => {
+      if (document.visibilityState === 'hidden') {
+        if (state.draft && state.draft.dirty) saveDraft();
+        stopWatching();
+      } else {
+        watchPosition();
+        sendAll();
+      }
+    });
+    setInterval(sendAll, RETRY_MS);
+  }
+
+  function install() {
+    if (navigator.storage && navigator.storage.persist) {
+      navigator.storage.persist().catch(() => {}); // ask the browser not to evict unsent inspections
+    }
+    if ('serviceWorker' in navigator) {
+      navigator.serviceWorker.register(config.sw, {scope: config.scope}).catch(() => {
+        // Without a service worker (plain HTTP on an intranet) the app still queues; it only cannot open offline.
+      });
+    }
+  }
+
+  async function start() {
+    install();
+    bind();
+    watchPosition();
+    await loadBootstrap();
+    sendAll();
+  }
+
+  start();
+}());

@@ -1,0 +1,299 @@
+"""The inspectors' field app in a real browser on a 360-px phone: pick the nearest village, score its checklist,
+attach a camera photo and submit; the same with the network cut (the app opens from the service worker's cache,
+the inspection waits on the phone, and arrives once the network returns); and answers lost on the way back, so
+that the phone retries what the server already stored and the idempotency keys keep it to one of each.
+
+Every test inspects a village of its own and counts only the inspections that were not there before it, so the
+demo's own inspections (and a week published by another test) do not matter.
+"""
+
+import io
+
+import pytest
+from PIL import Image, ImageDraw
+from playwright.sync_api import expect
+
+from dudao.inspections.scoring import Item, Mark, score
+
+pytestmark = pytest.mark.browser
+
+INSPECTOR = "demo_inspector"  # of 一条山镇's inspection group
+TOWN = "620423100000"  # 一条山镇
+PHONE = {"width": 360, "height": 800}
+NEAR = 0.0001  # degrees of latitude: about 11 m north of the village point
+
+
+def _jpeg() -> bytes:
+    image = Image.new("RGB", (800, 600), (118, 150, 96))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((120, 260, 520, 420), fill=(150, 120, 90))
+    draw.ellipse((560, 80, 700, 220), fill=(240, 230, 160))
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=85)
+    return out.getvalue()
+
+
+PHOTO = {"name": "site.jpg", "mimeType": "image/jpeg", "buffer": _jpeg()}
+
+
+def _phone(signed_in, index: int):
+    """A signed-in phone standing at the index-th village (by code) of the inspector's township, its app and
+    the bootstrap answer (the village and the county's checklist)."""
+    page = signed_in(INSPECTOR, viewport=PHONE, locale="en-US", permissions=["geolocation"],
+                     geolocation={"latitude": 37.2, "longitude": 104.06, "accuracy": 20})
+    answer = page.request.get("/api/v1/field/bootstrap")
+    assert answer.ok, answer.text()
+    boot = answer.json()
+    villages = sorted((v for v in boot["villages"] if v["town"] == TOWN and v["lat"] is not None),
+                      key=lambda v: v["code"])
+    assert len(villages) > 12
+    village = villages[index]
+    page.context.set_geolocation({"latitude": village["lat"] + NEAR, "longitude": village["lon"], "accuracy": 12})
+    checklist = next(c for c in boot["checklists"] if c["town"] is None)
+    return page, village, checklist
+
+
+def _inspections(page, village: str) -> dict[int, dict]:
+    answer = page.request.get(f"/api/v1/inspections?village={village}&limit=1000")
+    assert answer.ok, answer.text()
+    return {row["id"]: row for row in answer.json()}
+
+
+def _wait_for(page, condition, timeout_ms: int = 10_000) -> None:
+    """Let the browser (and the route handlers, which run only inside Playwright calls) work until condition()."""
+    for _ in range(timeout_ms // 50):
+        if condition():
+            return
+        page.wait_for_timeout(50)
+    raise AssertionError("timed out")
+
+
+def _no_horizontal_scroll(page) -> None:
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+def _open_nearest(page, village: dict) -> None:
+    """The app lists the nearest village first (the phone stands 11 m from it); tap it."""
+    first = page.locator("#village-list > li").first
+    expect(first).to_have_attribute("data-code", village["code"])
+    expect(first.locator(".distance")).to_have_text("11 m")
+    first.locator("button").click()
+    expect(page.locator("#items fieldset.item")).not_to_have_count(0)
+    expect(page.locator("#form-gps")).to_contain_text("±12")
+    expect(page.locator("#form-warnings li")).to_have_count(0)  # accurate, and at the village
+
+
+def _score(page, checklist: dict) -> tuple[float, int]:
+    """Full points everywhere but: the first item loses points, a 5-point item gets 3.5 typed in, the first item
+    that allows it is not applicable. Returns the expected score (by the server's own scoring) and the item that
+    lost points."""
+    items = checklist["items"]
+    marks = {item["id"]: item["max_points"] for item in items}
+    for item in items:
+        page.locator(f'[data-item="{item["id"]}"] .points button[data-points="{item["max_points"]:g}"]').click()
+    lost = items[0]
+    assert not lost["critical"]
+    buttons = page.locator(f'[data-item="{lost["id"]}"] .points button')
+    lower = buttons.nth(buttons.count() - 2)
+    marks[lost["id"]] = float(lower.get_attribute("data-points"))
+    lower.click()
+    typed = next(i for i in items if i["max_points"] == 5 and not i["allow_na"] and not i["critical"])
+    page.locator(f'[data-item="{typed["id"]}"] .points-input').fill("3.5")
+    marks[typed["id"]] = 3.5
+    na = next(i for i in items if i["allow_na"])
+    page.locator(f'[data-item="{na["id"]}"] button.na').click()
+    marks[na["id"]] = None
+    expected = score([Item(i["id"], i["max_points"], i["weight"], i["critical"], i["allow_na"]) for i in items],
+                     [Mark(item_id, points) for item_id, points in marks.items()], checklist["critical_cap"]).score
+    expect(page.locator("#running-score")).to_have_attribute("data-score", f"{expected:g}")
+    return expected, lost["id"]
+
+
+def _attach_photo(page) -> None:
+    page.locator("#photo-input").set_input_files(files=[PHOTO])
+    expect(page.locator("#photo-list li img")).to_have_count(1)
+
+
+def test_inspector_scores_a_village_with_a_photo_and_a_problem(signed_in):
+    page, village, checklist = _phone(signed_in, 1)
+    before = _inspections(page, village["code"])
+    page.goto("/field/")
+    _no_horizontal_scroll(page)
+    _open_nearest(page, village)
+    expected, lost_item = _score(page, checklist)
+    # The item that lost points raises a problem.
+    item = page.locator(f'[data-item="{lost_item}"]')
+    item.locator(".problem-toggle").click()
+    item.locator(".problem-description").fill("垃圾堆未清运")
+    _attach_photo(page)
+    _no_horizontal_scroll(page)
+    submit = page.locator("#submit")
+    box = submit.bounding_box()
+    assert box is not None and box["height"] >= 44 and box["y"] + box["height"] <= PHONE["height"]  # thumb reach
+
+    submit.click()
+    expect(page.locator("#result-text")).to_have_attribute("data-score", f"{expected:g}")
+    expect(page.locator("#field-status")).to_have_attribute("data-waiting", "0")
+
+    new = [row for key, row in _inspections(page, village["code"]).items() if key not in before]
+    assert len(new) == 1
+    arrived = new[0]
+    assert arrived["score"] == expected
+    assert arrived["checklist"] == checklist["id"]
+    assert not {"poor_accuracy", "far_from_village", "no_position"} & set(arrived["warnings"])
+    assert len(arrived["photos"]) == 1
+    photo = page.request.get(f"/api/v1/photos/{arrived['photos'][0]}").json()
+    assert photo["location_source"] == "device"
+    assert photo["lat"] == pytest.approx(village["lat"] + NEAR, abs=1e-6)
+    assert len(arrived["problems"]) == 1
+    problem = page.request.get(f"/api/v1/problems/{arrived['problems'][0]}").json()
+    assert problem["description"] == "垃圾堆未清运"
+    assert problem["village"] == village["code"]
+    assert problem["category"] == checklist["items"][0]["category"]
+
+
+def test_offline_inspection_waits_on_the_phone_and_arrives_once(signed_in):
+    page, village, checklist = _phone(signed_in, 4)
+    context = page.context
+    before = _inspections(page, village["code"])
+    page.goto("/field/")
+    expect(page.locator("#village-list > li")).not_to_have_count(0)
+    assert page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+
+    context.set_offline(True)
+    response = page.reload()  # the shell comes from the service worker's cache, the data from IndexedDB
+    assert response is not None and response.ok and response.from_service_worker
+    _no_horizontal_scroll(page)
+    _open_nearest(page, village)
+    expected, _lost = _score(page, checklist)
+    _attach_photo(page)
+    page.locator("#submit").click()
+    status = page.locator("#field-status")
+    expect(status).to_have_attribute("data-waiting", "1")
+    expect(page.locator("#result.queued")).to_be_visible()
+
+    # Still on the phone after the app is closed and opened again without a signal.
+    response = page.reload()
+    assert response is not None and response.from_service_worker
+    expect(status).to_have_attribute("data-waiting", "1")
+    expect(page.locator("#outbox-list > li")).to_have_count(1)
+    expect(page.locator("#outbox-list > li")).to_have_attribute("data-state", "waiting")
+    online = signed_in(INSPECTOR)  # another device that has a signal sees nothing yet
+    assert _inspections(online, village["code"]).keys() == before.keys()
+
+    context.set_offline(False)  # the browser fires "online": the outbox drains
+    expect(status).to_have_attribute("data-waiting", "0", timeout=20_000)
+    expect(page.locator("#outbox-list > li")).to_have_count(0)
+    new = [row for key, row in _inspections(online, village["code"]).items() if key not in before]
+    assert len(new) == 1
+    assert new[0]["score"] == expected
+    assert len(new[0]["photos"]) == 1
+
+    # Another retry round finds nothing to send and stores nothing.
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(status).to_have_attribute("data-sending", "false")
+    assert len(_inspections(online, village["code"])) == len(before) + 1
+
+
+def test_lost_answers_are_retried_without_duplicates(signed_in):
+    """The server stores the photo, then the inspection, but each answer is lost on the way back: the phone sends
+    both again with the same keys and gets the stored ones back."""
+    page, village, checklist = _phone(signed_in, 7)
+    before = _inspections(page, village["code"])
+    page.goto("/field/")
+    stored: list[tuple[str, int, dict]] = []
+
+    def lose_the_answer(route):
+        response = route.fetch()  # the server does the work...
+        stored.append((route.request.url.rsplit("/", 1)[-1], response.status, response.json()))
+        route.abort("connectionreset")  # ...and the phone never hears of it
+
+    page.route("**/api/v1/photos", lose_the_answer, times=1)
+    page.route("**/api/v1/inspections", lose_the_answer, times=1)
+    answers: list[tuple[str, int]] = []
+    page.on("response", lambda r: answers.append((r.url.rsplit("/", 1)[-1], r.status))
+            if r.request.method == "POST" else None)
+    status = page.locator("#field-status")
+
+    _open_nearest(page, village)
+    expected, _lost = _score(page, checklist)
+    _attach_photo(page)
+    page.locator("#submit").click()
+    _wait_for(page, lambda: len(stored) == 1)
+    expect(status).to_have_attribute("data-sending", "false")
+    expect(status).to_have_attribute("data-waiting", "1")
+    assert [(name, code) for name, code, _ in stored] == [("photos", 201)]
+
+    page.evaluate("window.dispatchEvent(new Event('online'))")  # retry: the photo again, then the inspection
+    _wait_for(page, lambda: len(stored) == 2)
+    expect(status).to_have_attribute("data-sending", "false")
+    expect(status).to_have_attribute("data-waiting", "1")
+    assert [(name, code) for name, code, _ in stored] == [("photos", 201), ("inspections", 201)]
+
+    page.evaluate("window.dispatchEvent(new Event('online'))")  # retry: the inspection again
+    expect(status).to_have_attribute("data-waiting", "0")
+    assert answers == [("photos", 200), ("inspections", 200)]  # 200: already stored, not created again
+    photo_id = stored[0][2]["id"]
+    new = [row for key, row in _inspections(page, village["code"]).items() if key not in before]
+    assert len(new) == 1
+    assert new[0]["id"] == stored[1][2]["id"]
+    assert new[0]["score"] == expected
+    assert new[0]["photos"] == [photo_id]
+
+
+def test_draft_is_kept_on_the_phone_and_restored(signed_in):
+    page, village, checklist = _phone(signed_in, 10)
+    before = _inspections(page, village["code"])
+    page.goto("/field/")
+    _open_nearest(page, village)
+    first, second = checklist["items"][0], checklist["items"][1]
+    page.locator(f'[data-item="{first["id"]}"] .points button').nth(1).click()
+    page.locator(f'[data-item="{second["id"]}"] .points button[data-points="{second["max_points"]:g}"]').click()
+    _attach_photo(page)
+    page.locator("#form-note").fill("东侧巷道待复查")
+    running = page.locator("#running-score").get_attribute("data-score")
+    page.locator("#save-draft").click()
+    expect(page.locator("#field")).to_have_attribute("data-screen", "home")
+    expect(page.locator(f'#draft-list > li[data-code="{village["code"]}"]')).to_have_count(1)
+
+    page.reload()  # the app closed and opened again
+    page.locator(f'#draft-list > li[data-code="{village["code"]}"] button').click()
+    expect(page.locator(f'[data-item="{first["id"]}"] .points button').nth(1)).to_have_attribute("aria-pressed", "true")
+    expect(page.locator(f'[data-item="{second["id"]}"] .points button').last).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("#photo-list li img")).to_have_count(1)
+    expect(page.locator("#form-note")).to_have_value("东侧巷道待复查")
+    expect(page.locator("#running-score")).to_have_attribute("data-score", running or "")
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("#discard-draft").click()
+    expect(page.locator("#field")).to_have_attribute("data-screen", "home")
+    expect(page.locator("#draft-list > li")).to_have_count(0)
+    assert _inspections(page, village["code"]).keys() == before.keys()
+
+
+def test_refused_inspection_shows_the_reason_and_can_be_deleted(signed_in):
+    """A "photo" that is not one: the server refuses it (422), the phone stops retrying, shows why, and lets the
+    inspector delete the inspection."""
+    page, village, checklist = _phone(signed_in, 12)
+    before = _inspections(page, village["code"])
+    page.goto("/field/")
+    _open_nearest(page, village)
+    for item in checklist["items"]:
+        page.locator(f'[data-item="{item["id"]}"] .points button[data-points="{item["max_points"]:g}"]').click()
+    page.locator("#photo-input").set_input_files(
+        files=[{"name": "scan.jpg", "mimeType": "image/jpeg", "buffer": b"%PDF-1.4 not a photo at all"}])
+    page.locator("#submit").click()
+    status = page.locator("#field-status")
+    expect(status).to_have_attribute("data-failed", "1")
+    expect(status).to_have_attribute("data-waiting", "0")
+
+    page.locator("#result-home").click()
+    entry = page.locator("#outbox-list > li")
+    expect(entry).to_have_attribute("data-state", "failed")
+    expect(entry.locator(".state")).to_contain_text("not a photo")
+    page.once("dialog", lambda dialog: dialog.accept())
+    entry.locator("button.delete").click()
+    expect(entry).to_have_count(0)
+    expect(status).to_have_attribute("data-failed", "0")
+    assert _inspections(page, village["code"]).keys() == before.keys()
