@@ -1,5 +1,5 @@
 """The weekly round in a real browser, end to end: a township orders its villages by dragging (and with the ↑/↓
-buttons) on a phone-sized screen and submits; the office imports an inspection ranking, computes and requests
+buttons) on a phone-sized screen and submits; the office imports a drone ranking, computes and requests
 publication; a second office user approves; the result table shows the tier colours and the village page explains
 the composite.
 
@@ -84,7 +84,8 @@ def test_township_drags_office_computes_second_office_user_approves(signed_in):
     town.reload()
     assert _order(town) == expected  # the page starts from the order just submitted
 
-    # 2. The office: an inspection ranking of every village, compute, request publication.
+    # 2. The office: a drone ranking of every village (this week's inspection ranking comes from the field
+    # inspections), compute, request publication.
     office = signed_in("demo_office", locale="en-US")
     office.goto("/ranking/")
     week = office.locator(".week-nav input[name=week]").input_value()
@@ -97,12 +98,12 @@ def test_township_drags_office_computes_second_office_user_approves(signed_in):
     assert len(codes) > 100
     sheet = "code,score\n" + "".join(f"{code},{(n * 37) % 100}\n" for n, code in enumerate(codes))
     upload = office.locator("#source-upload")
-    upload.locator("select[name=source]").select_option("inspection")
+    upload.locator("select[name=source]").select_option("drone")
     upload.locator("input[type=file]").set_input_files(
-        files=[{"name": "inspection.csv", "mimeType": "text/csv", "buffer": sheet.encode()}])
+        files=[{"name": "drone.csv", "mimeType": "text/csv", "buffer": sheet.encode()}])
     with office.expect_navigation():
         upload.locator("button[type=submit]").click()
-    expect(office.locator(".flash.success")).to_contain_text(f"Imported {len(codes)} entries of the inspection")
+    expect(office.locator(".flash.success")).to_contain_text(f"Imported {len(codes)} entries of the drone")
 
     with office.expect_navigation():
         office.locator("button[name=action][value=compute]").click()
@@ -143,7 +144,7 @@ def test_township_drags_office_computes_second_office_user_approves(signed_in):
     expect(town_part).to_have_attribute("data-r", "1.0")
     expect(town_part).to_contain_text(f"rank r = 1 of {count}")
     expect(town_part).to_contain_text(f"p = ({count} − 1 + 0.5) / {count}")
-    expect(explanation.locator("li[data-source=inspection]")).to_contain_text("scope the county")
+    expect(explanation.locator("li[data-source=drone]")).to_contain_text("scope the county")
     expect(explanation.locator("#composite-value")).to_have_text(re.compile(r"^\d+\.\d{6}$"))
     expect(explanation.locator("#tier-explanation .tier")).to_be_visible()
 

@@ -1,8 +1,9 @@
 """Eight weeks of synthetic weekly rounds for the demo: seven published, the current week collecting.
 
-Every village has a hidden "condition" that drifts a little from week to week; the township, inspection and
-drone rankings are noisy views of it. One township (红水镇) ranks its villages carelessly, so that the agreement
-check has something to show. All of it goes through the ranking services, like real submissions.
+Every village has a hidden "condition" that drifts a little from week to week; the township and drone rankings
+and the field inspections (dudao.demo.field, which fill the inspection ranking) are noisy views of it. One
+township (红水镇) ranks its villages carelessly, so that the agreement check has something to show. All of it
+goes through the services, like real submissions.
 """
 
 import datetime as dt
@@ -12,6 +13,7 @@ from django.utils import timezone
 
 from dudao.accounts.access import SYSTEM
 from dudao.core.tables import write_csv
+from dudao.demo import field
 from dudao.org.models import Unit
 from dudao.ranking import services, weeks
 from dudao.ranking.models import Round
@@ -52,15 +54,12 @@ def load_rounds(campaign, today: dt.date | None = None) -> list[str]:
                     continue  # three townships have not submitted yet this week
                 services.ranking_submit_order(actor=SYSTEM, campaign=campaign, week=week, town=town, codes=order)
             town_rows += [[code, str(n)] for n, code in enumerate(order, start=1)]
+        field.inspect_week(campaign, weeks.week_start(week), villages, condition, rng, 12 if latest else 40)
         if latest:
             continue
-        inspected = rng.sample(villages, 45)
-        inspection = [[v.code, f"{max(0.0, min(100.0, 75 + 12 * condition[v.code] + rng.gauss(0, 5))):.1f}"]
-                      for v in inspected]
         flown = rng.sample(villages, 35)
         drone = [[v.code, str(max(1, min(5, round(3 + condition[v.code] + rng.gauss(0, 0.5)))))] for v in flown]
         for source, header, rows in (("town", ["code", "rank"], town_rows),
-                                     ("inspection", ["code", "score"], inspection),
                                      ("drone", ["code", "score"], drone)):
             report = services.ranking_import(actor=SYSTEM, campaign=campaign, week=week, source=source,
                                              data=write_csv(header, rows), filename=f"{source}.csv")
@@ -68,4 +67,5 @@ def load_rounds(campaign, today: dt.date | None = None) -> list[str]:
                 raise RuntimeError(report.problems)
         services.ranking_compute(actor=SYSTEM, campaign=campaign, week=week)
         services.ranking_publish(actor=SYSTEM, campaign=campaign, week=week)
+    field.load_problems(campaign, villages)
     return demo
