@@ -9,6 +9,7 @@ import io
 import logging
 import os
 import socket
+import time
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -334,6 +335,44 @@ def test_a_failed_email_is_sent_on_a_later_try(campaign, users, smtp, mail, djan
     row.refresh_from_db()
     assert (row.email_error, row.emailed_at is not None) == ("", True)
     assert [e.rcpt_tos for e in handler.envelopes] == [[VILLAGE_MAIL]]
+
+
+def test_a_server_that_never_answers_costs_one_timeout_for_the_whole_batch(campaign, users, mail, settings,
+                                                                           django_capture_on_commit_callbacks):
+    """Three recipients, a server that accepts the connection and then says nothing: the request that caused
+    the e-mails waits one timeout, not three, and every e-mail is left for a later try."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)  # the kernel completes the handshake; nobody ever answers
+    try:
+        mail(listener.getsockname()[1])
+        settings.EMAIL_TIMEOUT = 1
+        for user in (users["town_staff"], users["office"]):
+            user.email = f"{user.username}@example.test"
+            user.save(update_fields=["email"])
+        problem = reported(campaign, users)
+        started = time.monotonic()
+        with django_capture_on_commit_callbacks(execute=True):
+            problem = dispatch(problem, users)
+        elapsed = time.monotonic() - started
+    finally:
+        listener.close()
+    rows = Notification.objects.filter(kind="problem_dispatched", params__number=problem.number)
+    assert sorted(r.recipient.username for r in rows if r.email_to) == ["demo_town", "demo_village"]
+    assert all(r.emailed_at is None and r.email_error for r in rows if r.email_to)
+    assert elapsed < 2.5
+
+
+def test_send_pending_retries_what_was_not_sent(campaign, users, smtp, mail, django_capture_on_commit_callbacks):
+    mail(free_port())
+    problem = reported(campaign, users)
+    with django_capture_on_commit_callbacks(execute=True):
+        problem = dispatch(problem, users)
+    handler = Recorder()
+    mail(smtp(handler))
+    assert notifications.send_pending() >= 1
+    assert [VILLAGE_MAIL] in [e.rcpt_tos for e in handler.envelopes]
+    assert notifications.send_pending() == 0  # nothing left to send
 
 
 # Reading ---------------------------------------------------------------------------------------------------------
