@@ -318,6 +318,34 @@ def test_the_same_client_key_twice_stores_one_photo(users, client_for, media):
     assert len(files) == 2 and stored_files(media) == files
 
 
+def test_the_same_client_key_for_another_photo_is_refused(users, client_for, media):
+    client = client_for(users["inspector"])
+    lat, lon = point(SHUIYUAN)
+    assert upload(client, jpeg(), lat=lat, lon=lon, client_key="reused").status_code == 201
+    before, files = photo_trace(), stored_files(media)
+    other = upload(client, png(), lat=lat, lon=lon, client_key="reused")
+    assert other.status_code == 409
+    assert other.json() == {"detail": "The key reused was already used for something else; the phone must send a "
+                                      "new key for new content."}
+    assert (photo_trace(), stored_files(media)) == (before, files)
+
+
+def test_an_item_queued_by_another_user_is_not_stored_under_this_one(users, client_for, media):
+    client = client_for(users["inspector"])
+    lat, lon = point(SHUIYUAN)
+    before = photo_trace()
+    response = client.post("/api/v1/photos", {"file": SimpleUploadedFile("p.jpg", jpeg(), content_type="image/jpeg"),
+                                              "village": SHUIYUAN, "lat": lat, "lon": lon},
+                           HTTP_X_DUDAO_USER="demo_office", **EN)
+    assert response.status_code == 409
+    assert response.json() == {"detail": "This was recorded by demo_office: sign in as demo_office to send it."}
+    assert photo_trace() == before
+    own = client.post("/api/v1/photos", {"file": SimpleUploadedFile("p.jpg", jpeg(), content_type="image/jpeg"),
+                                         "village": SHUIYUAN, "lat": lat, "lon": lon},
+                      HTTP_X_DUDAO_USER="demo_inspector", **EN)
+    assert own.status_code == 201
+
+
 # Inspections -----------------------------------------------------------------------------------------------
 
 

@@ -284,7 +284,7 @@ def test_an_inspection_in_a_published_week_is_kept_but_does_not_count(users, cou
     assert services.week_scores(campaign, week) == scores
     with translation.override("en"):
         assert services.warning_text("week_closed") == (
-            "The week's ranking was already published: this score does not count in it.")
+            "The week's ranking is published or awaits approval: this score does not count in it.")
 
 
 # Positions and time --------------------------------------------------------------------------------------

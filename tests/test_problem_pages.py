@@ -7,6 +7,7 @@ import html
 import io
 import re
 import uuid
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -320,6 +321,17 @@ def test_a_village_report_waits_to_be_registered(world, users, client_en):
     assert response.status_code == 303
     problem = Problem.objects.get()
     assert (problem.status, problem.source, problem.reported_by.username) == ("reported", "cleaner", "demo_village")
+
+
+def test_a_bad_second_photo_leaves_no_photo_row_and_no_file(world, users, client_en, media):
+    """The first photo is fine, the second is not a picture: the report is refused as a whole."""
+    photos_before = Photo.objects.count()
+    files_before = sorted(str(p) for p in Path(media).rglob("*") if p.is_file())
+    form = report_form(world, photos=[upload(), upload("second.jpg", b"<html>not a picture</html>")])
+    response = client_en(users["office"]).post("/problems/new/", form)
+    assert response.status_code == 400
+    assert (Problem.objects.count(), Photo.objects.count()) == (0, photos_before)
+    assert sorted(str(p) for p in Path(media).rglob("*") if p.is_file()) == files_before
 
 
 @pytest.mark.parametrize(("overrides", "field", "message"), [

@@ -239,8 +239,13 @@ FIELD_ROLES = {Role.COUNTY_ADMIN, Role.OFFICE, Role.INSPECTOR, Role.TOWN_STAFF, 
 INSPECTING_ROLES = {Role.COUNTY_ADMIN, Role.OFFICE, Role.INSPECTOR, Role.TOWN_STAFF}
 
 
-def in_area(user, unit: Unit) -> bool:
-    roots = area_roots(user)
+_UNSET: list = []
+
+
+def in_area(user, unit: Unit, roots: list[Unit] | None = _UNSET) -> bool:
+    """Whether the unit lies in the user's area; pass ``roots`` (area_roots) when asking about many units."""
+    if roots is _UNSET:
+        roots = area_roots(user)
     if roots is None:
         return effective_role(user) is not None
     return any(unit.path.startswith(root.path) for root in roots)
@@ -253,6 +258,12 @@ def can_report_at(user, village: Unit) -> bool:
 
 def can_inspect_at(user, village: Unit) -> bool:
     return effective_role(user) in INSPECTING_ROLES and village.is_ranked and in_area(user, village)
+
+
+def inspection_counts_in_ranking(user) -> bool:
+    """Whose inspections make the week's inspection ranking: the inspection groups' and the office's, not the
+    townships' and villages' own (they would score themselves)."""
+    return effective_role(user) in (Role.COUNTY_ADMIN, Role.OFFICE, Role.INSPECTOR)
 
 
 def can_manage_checklist(user, town: Unit | None) -> bool:
@@ -312,15 +323,31 @@ def problems_visible_to(user):
 
 
 # Who moves a problem along its loop (the loop's order is dudao.problems.lifecycle's):
-#   register, dispatch, cancel, close: the office or the problem's township;
+#   register, dispatch, cancel, close: the office or the problem's township (cancelling what the county's own
+#   inspectors, office or drones found: the office only);
 #   rectify: the problem's village (or, on its behalf, the township or the office);
 #   verify, return: an inspector of the township, the township or the office - never the rectifier.
-def can_transition(user, problem, transition: str) -> bool:
+def problem_sources_for(user) -> tuple[str, ...]:
+    """The sources a reporter may name (the first is the default). Drone photos raise problems through the drone
+    review, inspection items through the inspection."""
     role = effective_role(user)
-    if role is None or not in_area(user, problem.village):
+    if role in MANAGE_ALL:
+        return ("office", "grid", "cleaner", "inspection", "drone")
+    if role == Role.INSPECTOR:
+        return ("inspection",)
+    if role in (Role.TOWN_STAFF, Role.VILLAGE_STAFF):
+        return ("grid", "cleaner")
+    return ()
+
+
+def can_transition(user, problem, transition: str, roots: list[Unit] | None = _UNSET) -> bool:
+    role = effective_role(user)
+    if role is None or not in_area(user, problem.village, roots):
         return False
     if role in MANAGE_ALL:
         allowed = True
+    elif transition == "cancel" and problem.source in ("inspection", "office", "drone"):
+        allowed = False  # the county found it: only the county may call it off
     elif transition in ("register", "dispatch", "cancel", "close"):
         allowed = role == Role.TOWN_STAFF
     elif transition == "rectify":
@@ -332,3 +359,20 @@ def can_transition(user, problem, transition: str) -> bool:
     if allowed and transition in ("verify", "return") and problem.rectified_by_id is not None:
         allowed = problem.rectified_by_id != user.pk
     return allowed
+
+
+# Drone imagery: the office flies, uploads and scores; everyone reads the photos placed in their area.
+
+
+def can_manage_drone(user) -> bool:
+    return effective_role(user) in MANAGE_ALL
+
+
+def drone_photos_visible_to(user):
+    from dudao.drone.models import DronePhoto
+
+    role = effective_role(user)
+    if role is None:
+        return DronePhoto.objects.none()
+    q = _area_q(user, "village__")
+    return DronePhoto.objects.all() if q is None else DronePhoto.objects.filter(q)

@@ -2,6 +2,7 @@
 notifications. Every read goes through accounts.access, every write through the owning app's services."""
 
 import datetime as dt
+from urllib.parse import unquote
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -141,7 +142,7 @@ class ProblemReportIn(Schema):
     village: str
     category: str
     description: str
-    source: str = "office"
+    source: str = ""
     lat: float | None = None
     lon: float | None = None
     accuracy_m: float | None = None
@@ -219,7 +220,17 @@ class NotificationOut(Schema):
 
 
 def _refused(error: Refused, status: int = 422) -> HttpError:
-    return HttpError(status, error.message)
+    return HttpError(409 if error.code == "key_reused" else status, error.message)
+
+
+def _same_user(request) -> None:
+    """The field app names whose queued item it sends (X-Dudao-User): on a shared phone, an item queued by one
+    person must never be stored under another's account."""
+    # Browsers cannot put Chinese in a header: the app percent-encodes non-ASCII user names.
+    owner = unquote(request.headers.get("X-Dudao-User", ""))
+    if owner and owner != request.user.get_username():
+        raise HttpError(409, _("This was recorded by %(owner)s: sign in as %(owner)s to send it.")
+                        % {"owner": owner})
 
 
 def _village(user, code: str):
@@ -283,6 +294,7 @@ def checklist(request, checklist_id: int):
 def photo_upload(request, file: File[UploadedFile], village: Form[str], client_key: str = Form("", max_length=64),
                  lat: Form[float | None] = None, lon: Form[float | None] = None,
                  accuracy_m: Form[float | None] = None, taken_at: Form[dt.datetime | None] = None):
+    _same_user(request)
     target = _village(request.user, village)
     if file.size is not None and file.size > imaging.MAX_BYTES:
         raise HttpError(413, photo_services.refusal_message(imaging.ImageRefused(
@@ -309,8 +321,8 @@ def _inspection_out(inspection, created: bool) -> InspectionOut:
         critical_failed=inspection.critical_failed, counts=inspection.counts, warnings=inspection.warnings,
         warning_texts=[inspection_services.warning_text(w) for w in inspection.warnings],
         inspected_at=inspection.inspected_at, received_at=inspection.received_at,
-        problems=sorted(inspection.problems.values_list("pk", flat=True)),
-        photos=sorted(inspection.photos.values_list("pk", flat=True)))
+        problems=sorted(p.pk for p in inspection.problems.all()),
+        photos=sorted(p.pk for p in inspection.photos.all()))
 
 
 @router.post("/inspections", response={200: InspectionOut, 201: InspectionOut},
@@ -318,11 +330,17 @@ def _inspection_out(inspection, created: bool) -> InspectionOut:
              description="All or nothing. client_key is the phone's idempotency key: sending the same inspection "
                          "again returns the stored one (200, created false) and stores nothing new.")
 def inspection_submit(request, payload: InspectionIn):
+    _same_user(request)
     campaign = campaign_get()
     village = _village(request.user, payload.village)
     checklist = Checklist.objects.filter(pk=payload.checklist, campaign=campaign).first()
-    if checklist is None:
+    # Another township's checklist is answered like a missing one: its existence is not the caller's to learn.
+    if checklist is None or (checklist.town is not None and not access.in_area(request.user, checklist.town)):
         raise HttpError(422, _("The checklist %(id)s does not exist.") % {"id": payload.checklist})
+    if payload.inspected_at is not None and payload.inspected_at.tzinfo is not None and \
+            payload.inspected_at < timezone.now() - inspection_services.MAX_AGE:
+        raise HttpError(422, _("The inspection is dated more than %(days)s days ago; check the phone's clock.")
+                        % {"days": inspection_services.MAX_AGE.days})
     marks = [inspection_services.MarkInput(m.item, None if m.not_applicable else m.points, m.note)
              for m in payload.marks]
     for mark, given in zip(marks, payload.marks, strict=True):
@@ -343,7 +361,8 @@ def inspection_submit(request, payload: InspectionIn):
 @router.get("/inspections", response=list[InspectionOut], summary="Inspections in the caller's area")
 def inspections(request, week: str = "", village: str = "", town: str = "",
                 limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0)):
-    rows = inspections_filtered(request.user, week=week, town=town, village=village).select_related("village")
+    rows = (inspections_filtered(request.user, week=week, town=town, village=village).select_related("village")
+            .prefetch_related("problems", "photos"))
     return [_inspection_out(i, False) for i in rows[offset: offset + limit]]
 
 
@@ -354,7 +373,7 @@ def inspection(request, inspection_id: int):
     return _inspection_out(found, False)
 
 
-def _problem_out(problem: Problem, user, now) -> dict:
+def _problem_out(problem: Problem, user, now, roots=access._UNSET) -> dict:
     return dict(
         id=problem.pk, number=problem.number, status=problem.status, status_label=problem.get_status_display(),
         category=problem.category.code, category_name=problem.category.name, village=problem.village.code,
@@ -363,7 +382,7 @@ def _problem_out(problem: Problem, user, now) -> dict:
         deadline=problem.deadline, overdue=problem.status in ("dispatched", "returned") and problem.deadline
         is not None and now > problem.deadline, rework_count=problem.rework_count,
         possible_duplicate_of=problem.possible_duplicate_of_id,
-        allowed=problem_services.allowed_for(user, problem))
+        allowed=problem_services.allowed_for(user, problem, roots))
 
 
 def _problem_detail(problem: Problem, user) -> ProblemDetailOut:
@@ -404,8 +423,10 @@ def problems(request, status: str = "", town: str = "", village: str = "", categ
     rows = problem_selectors.problems_filtered(request.user, problem_selectors.Filters(
         status=status, town=town, village=village, category=category, overdue=overdue, mine=mine))
     now = timezone.now()
+    roots = access.area_roots(request.user)  # once, not per problem and transition
     return ProblemPage(count=rows.count(), counts=problem_selectors.counts(rows),
-                       items=[ProblemOut(**_problem_out(p, request.user, now)) for p in rows[offset: offset + limit]])
+                       items=[ProblemOut(**_problem_out(p, request.user, now, roots))
+                              for p in rows[offset: offset + limit]])
 
 
 @router.get("/problems/stats", response=list[StatsOut],

@@ -19,7 +19,7 @@ from dudao.inspections import scoring
 from dudao.inspections.models import Checklist, ChecklistItem, Inspection, ItemScore
 from dudao.org.models import Unit
 from dudao.org.selectors import unit_point_wgs84
-from dudao.photos.services import check_position, photos_for
+from dudao.photos.services import check_position, key_reused, photos_for
 from dudao.problems import services as problem_services
 from dudao.problems.models import Category, Source
 from dudao.ranking import services as ranking_services
@@ -28,6 +28,9 @@ from dudao.ranking import weeks
 POOR_ACCURACY_M = 100
 FAR_FROM_VILLAGE_M = env_int("DUDAO_FIELD_FAR_METRES", 2000)
 FUTURE_TOLERANCE = dt.timedelta(minutes=10)
+# A phone may hold an inspection offline for days, not for weeks: an older time from a phone is a wrong clock
+# (the API refuses it; the demo's synthetic history goes through the service directly).
+MAX_AGE = dt.timedelta(days=14)
 DEFAULT_KEY = "rural-living"
 
 # section, item, points, critical, may be not applicable, problem category
@@ -190,6 +193,8 @@ def inspection_submit(*, actor, campaign, village: Unit, checklist: Checklist, m
     if client_key is not None:
         existing = Inspection.objects.filter(inspector_id=actor.pk, client_key=client_key).first()
         if existing is not None:
+            if existing.village_id != village.pk or existing.checklist_id != checklist.pk:
+                raise key_reused(client_key)
             return Submitted(existing, False, list(existing.warnings))
     if checklist.campaign_id != campaign.pk or checklist not in checklists_for_village_any_version(campaign, village):
         raise Refused("checklist_not_for_village", _("This checklist is not used in %(village)s.")
@@ -209,7 +214,7 @@ def inspection_submit(*, actor, campaign, village: Unit, checklist: Checklist, m
         raise Refused("future_time", _("The inspection time lies in the future; check the phone's clock."))
     check_position(campaign, lat, lon)
     warnings = _warnings(village, lat, lon, accuracy_m)
-    photos = photos_for(actor=actor, ids=list(photo_ids))
+    photos = photos_for(actor=actor, ids=list(photo_ids), village=village)
     week = weeks.week_of(timezone.localtime(inspected_at).date())
     town = access.town_of(village)
     try:
@@ -219,17 +224,24 @@ def inspection_submit(*, actor, campaign, village: Unit, checklist: Checklist, m
                 inspected_at=inspected_at, received_at=now, week=week, lat=lat, lon=lon, accuracy_m=accuracy_m,
                 distance_m=_distance(village, lat, lon), warnings=warnings, score=scored.score,
                 critical_failed=bool(scored.critical_failed), capped=scored.capped, note=note.strip(),
-                counts=checklist.town_id is None, client_key=client_key)
+                counts=checklist.town_id is None and access.inspection_counts_in_ranking(actor),
+                client_key=client_key)
             ItemScore.objects.bulk_create([ItemScore(inspection=inspection, item_id=m.item_id, points=m.points,
                                                      note=m.note.strip()[:500]) for m in marks])
             inspection.photos.set(photos)
             raised = [_raise(actor, campaign, village, inspection, items, request, lat, lon, accuracy_m)
                       for request in problems]
-            if inspection.counts and not ranking_services.inspection_feed(
-                    actor=actor, campaign=campaign, week=week, scores=lambda: week_scores(campaign, week)):
-                inspection.counts = False
-                inspection.warnings = [*warnings, "week_closed"]
-                inspection.save(update_fields=["counts", "warnings"])
+            if checklist.town_id is None and not inspection.counts:
+                inspection.warnings = [*inspection.warnings, "own_staff"]
+                inspection.save(update_fields=["warnings"])
+            if inspection.counts:
+                outcome = ranking_services.inspection_feed(actor=actor, campaign=campaign, week=week,
+                                                           scores=lambda: week_scores(campaign, week))
+                if outcome != ranking_services.FED:
+                    inspection.counts = False
+                    inspection.warnings = [*warnings, "week_closed" if outcome == ranking_services.CLOSED
+                                           else "week_uploaded"]
+                    inspection.save(update_fields=["counts", "warnings"])
             audit_record(actor=actor, action="inspection.submit", object_type="inspection",
                          object_id=str(inspection.pk),
                          after={"village": village.code, "checklist": f"{checklist.key} v{checklist.version}",
@@ -264,7 +276,9 @@ def _raise(actor, campaign, village, inspection, items, request: ProblemInput, l
     description = request.description.strip() or (item.text if item else "")
     return problem_services.problem_report(
         actor=actor, campaign=campaign, village=village, category=category, description=description,
-        source=Source.INSPECTION, lat=lat, lon=lon, accuracy_m=accuracy_m, photo_ids=list(request.photo_ids),
+        source=Source.INSPECTION, lat=lat, lon=lon, accuracy_m=accuracy_m,
+        # Without photos of its own, a problem takes the inspection's as its before-photos.
+        photo_ids=list(request.photo_ids) or list(inspection.photos.values_list("pk", flat=True)),
         inspection=inspection, item=item, client_key=request.client_key)
 
 
@@ -292,7 +306,10 @@ def warning_text(code: str) -> str:
         "no_position": _("No position was recorded."),
         "poor_accuracy": _("The position is accurate to worse than %(m)s m.") % {"m": POOR_ACCURACY_M},
         "far_from_village": _("The position is more than %(m)s m from the village.") % {"m": FAR_FROM_VILLAGE_M},
-        "week_closed": _("The week's ranking was already published: this score does not count in it."),
+        "week_closed": _("The week's ranking is published or awaits approval: this score does not count in it."),
+        "week_uploaded": _("The week's inspection ranking was uploaded as a sheet: this score does not count in it."),
+        "own_staff": _("An inspection by the township's or village's own staff does not count in the inspection "
+                       "ranking."),
     }.get(code, code)
 
 

@@ -1,7 +1,10 @@
 """Storing field photos: checked by content, re-encoded without EXIF, placed, stored once per idempotency key."""
 
+import contextlib
+import contextvars
 import datetime as dt
 import uuid
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
@@ -19,8 +22,29 @@ from dudao.org.selectors import campaign_area_box
 from dudao.photos import imaging
 from dudao.photos.models import LocationSource, Photo
 
+# The photos stored inside stored_atomically(): their files go if the transaction is rolled back.
+_stored_here: contextvars.ContextVar[list | None] = contextvars.ContextVar("stored_here", default=None)
 
-def refusal_message(refused: imaging.ImageRefused) -> str:
+
+@contextlib.contextmanager
+def stored_atomically():
+    """One transaction for photo uploads and what uses them (a report, a rectification): if anything in it is
+    refused, the photos' rows are rolled back and their files deleted, so nothing is half-stored."""
+    created: list[Photo] = []
+    token = _stored_here.set(created)
+    try:
+        with transaction.atomic():
+            yield
+    except BaseException:
+        for photo in created:
+            _discard(photo.display_name, photo.thumb_name)
+        raise
+    finally:
+        _stored_here.reset(token)
+
+
+def refusal_message(refused: imaging.ImageRefused | Any) -> str:
+    """The translated reason for an image refusal (field photos and drone photos share the codes)."""
     p = refused.params
     messages = {
         "empty": _("The file is empty."),
@@ -34,6 +58,11 @@ def refusal_message(refused: imaging.ImageRefused) -> str:
         "corrupt": _("The photo is damaged or incomplete; take or send it again."),
     }
     return messages.get(refused.code, _("The file is not a photo (JPEG, PNG or WebP), whatever its name says."))
+
+
+def key_reused(client_key: str) -> Refused:
+    return Refused("key_reused", _("The key %(key)s was already used for something else; the phone must send a new "
+                                   "key for new content.") % {"key": client_key})
 
 
 def check_position(campaign, lat: float | None, lon: float | None) -> None:
@@ -59,14 +88,16 @@ def photo_upload(*, actor, campaign, village: Unit, data: bytes, client_key: str
     if not access.can_report_at(actor, village):
         raise PermissionDenied
     client_key = (client_key or "").strip() or None
-    if client_key is not None:
-        existing = Photo.objects.filter(uploaded_by=actor, client_key=client_key).first()
-        if existing is not None:
-            return existing
     try:
         processed = imaging.process(data)
     except imaging.ImageRefused as refused:
         raise Refused(f"photo_{refused.code}", refusal_message(refused), **refused.params) from None
+    if client_key is not None:
+        existing = Photo.objects.filter(uploaded_by=actor, client_key=client_key).first()
+        if existing is not None:
+            if existing.sha256 != processed.sha256 or existing.village_id != village.pk:
+                raise key_reused(client_key)
+            return existing
     if processed.lat is not None and processed.lon is not None:
         lat, lon, source = processed.lat, processed.lon, LocationSource.EXIF
     elif lat is not None and lon is not None:
@@ -103,6 +134,9 @@ def photo_upload(*, actor, campaign, village: Unit, data: bytes, client_key: str
     except BaseException:
         _discard(display_name, thumb_name)
         raise
+    collected = _stored_here.get()
+    if collected is not None:
+        collected.append(photo)
     return photo
 
 
@@ -111,11 +145,38 @@ def _discard(*names: str) -> None:
         default_storage.delete(name)
 
 
-def photos_for(*, actor, ids: list[int]) -> list[Photo]:
-    """The caller's own photos with these ids (an inspection or rectification may only attach those)."""
+def photos_for(*, actor, ids: list[int], village: Unit | None = None,
+               not_before: dt.datetime | None = None) -> list[Photo]:
+    """The caller's own photos with these ids, taken for ``village`` and uploaded after ``not_before`` (an
+    inspection, a report or a rectification may only attach those)."""
     photos = list(Photo.objects.filter(pk__in=ids, uploaded_by_id=actor.pk))
     if len(photos) != len(set(ids)):
         missing = sorted(set(ids) - {p.pk for p in photos})
         raise Refused("unknown_photo", _("The photos %(ids)s were not uploaded by you.")
                       % {"ids": ", ".join(map(str, missing))})
+    if village is not None:
+        elsewhere = sorted(p.pk for p in photos if p.village_id != village.pk)
+        if elsewhere:
+            raise Refused("photo_elsewhere", _("The photos %(ids)s were taken for another village than %(village)s.")
+                          % {"ids": ", ".join(map(str, elsewhere)), "village": village.name})
+    if not_before is not None:
+        older = sorted(p.pk for p in photos if p.uploaded_at < not_before)
+        if older:
+            raise Refused("photo_too_old", _("The photos %(ids)s were taken before the problem was reported.")
+                          % {"ids": ", ".join(map(str, older))})
     return photos
+
+
+def photo_from_copy(*, actor, village: Unit, display_name: str, thumb_name: str, width: int, height: int,
+                    sha256: str, source_bytes: int, source_format: str, taken_at, lat: float | None,
+                    lon: float | None) -> Photo:
+    """A field photo made from a copy Dudao already re-encoded (a drone photo raised as a problem's evidence):
+    the same stored files, a row of the actor's own. Call inside the caller's transaction."""
+    photo = Photo.objects.create(
+        sha256=sha256, display_name=display_name, thumb_name=thumb_name, width=width, height=height,
+        source_bytes=source_bytes, source_format=source_format, taken_at=taken_at, lat=lat, lon=lon,
+        location_source=LocationSource.EXIF if lat is not None else "", village=village, uploaded_by=actor,
+        uploaded_at=timezone.now())
+    audit_record(actor=actor, action="photo.copy", object_type="photo", object_id=str(photo.pk),
+                 after={"sha256": sha256, "village": village.code, "lat": lat, "lon": lon})
+    return photo

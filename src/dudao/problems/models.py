@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from dudao.problems import lifecycle
@@ -100,7 +101,7 @@ class Problem(models.Model):
 
     @property
     def number(self) -> str:
-        return f"{self.reported_at:%Y}-{self.pk:06d}"
+        return f"{timezone.localtime(self.reported_at):%Y}-{self.pk:06d}"
 
 
 class PhotoKind(models.TextChoices):

@@ -19,7 +19,7 @@ from dudao.core import geo
 from dudao.core.errors import Refused
 from dudao.notifications.services import notify, unit_staff
 from dudao.org.models import Unit
-from dudao.photos.services import check_position, photos_for
+from dudao.photos.services import check_position, key_reused, photos_for
 from dudao.problems import lifecycle
 from dudao.problems.models import CalendarDay, Category, PhotoKind, Problem, ProblemEvent, ProblemPhoto, Source
 
@@ -94,7 +94,10 @@ def _params(problem: Problem) -> dict:
 
 def find_duplicate(category: Category, village: Unit, lat: float | None, lon: float | None,
                    at: dt.datetime) -> Problem | None:
-    """An earlier open problem of the same category within the category's radius and time window."""
+    """An earlier open problem of the same category within the category's radius and time window. A radius or
+    window of 0 turns duplicate detection off for the category."""
+    if category.duplicate_radius_m == 0 or category.duplicate_hours == 0:
+        return None
     since = at - dt.timedelta(hours=category.duplicate_hours)
     candidates = (Problem.objects.filter(category=category, reported_at__gte=since, reported_at__lte=at)
                   .exclude(status__in=lifecycle.FINISHED).order_by("reported_at"))
@@ -109,7 +112,7 @@ def find_duplicate(category: Category, village: Unit, lat: float | None, lon: fl
 
 
 def problem_report(*, actor, campaign, village: Unit, category: Category, description: str,
-                   source: str = Source.OFFICE, lat: float | None = None, lon: float | None = None,
+                   source: str = "", lat: float | None = None, lon: float | None = None,
                    accuracy_m: float | None = None, photo_ids: list[int] | tuple = (), inspection=None, item=None,
                    client_key: str | None = None) -> Problem:
     """Report a problem. The office's and inspectors' reports are registered and dispatched at once, unless
@@ -120,15 +123,22 @@ def problem_report(*, actor, campaign, village: Unit, category: Category, descri
     if client_key is not None:
         existing = Problem.objects.filter(reported_by_id=actor.pk, client_key=client_key).first()
         if existing is not None:
+            if existing.village_id != village.pk or existing.category_id != category.pk:
+                raise key_reused(client_key)
             return existing
     description = description.strip()
     if not description:
         raise Refused("description_required", _("Describe the problem."))
     if category.campaign_id != campaign.pk or not category.active:
         raise Refused("bad_category", _("The category is not in use in this campaign."))
+    sources = access.problem_sources_for(actor)
+    source = source or (sources[0] if sources else Source.OFFICE)
     if source not in Source.values:
         raise Refused("bad_source", _("The source “%(source)s” is unknown.") % {"source": source})
-    photos = photos_for(actor=actor, ids=list(photo_ids))
+    if source not in sources and not (source == Source.INSPECTION and inspection):
+        raise Refused("source_not_yours", _("You cannot report a problem as found by “%(source)s”.")
+                      % {"source": Source(source).label})
+    photos = photos_for(actor=actor, ids=list(photo_ids), village=village)
     if (lat is None or lon is None) and photos:
         lat, lon = photos[0].lat, photos[0].lon
     check_position(campaign, lat, lon)
@@ -190,7 +200,12 @@ def _move(actor, problem: Problem, transition: str, note: str, photo_ids: list[i
     note = note.strip()
     if transition in ("return", "cancel") and not note:
         raise Refused("reason_required", _("Give the reason."))
-    photos = photos_for(actor=actor, ids=list(photo_ids)) if photo_ids else []
+    photos = photos_for(actor=actor, ids=list(photo_ids), village=problem.village,
+                        not_before=problem.reported_at) if photo_ids else []
+    used = set(ProblemPhoto.objects.filter(problem=problem, photo__in=photos).values_list("photo_id", flat=True))
+    if used:
+        raise Refused("photo_reused", _("The photos %(ids)s are already part of this problem; take a new one.")
+                      % {"ids": ", ".join(map(str, sorted(used)))})
     if transition == "rectify" and not photos:
         raise Refused("after_photo_required", _("Rectification needs at least one photo of the result."))
     before = _snapshot(problem)
@@ -271,11 +286,14 @@ def problem_cancel(*, actor, problem: Problem, note: str) -> Problem:
     return _transition(actor, problem, "cancel", note)
 
 
-def allowed_for(user, problem: Problem) -> list[str]:
-    """The transitions this user may take on the problem now (the buttons to show)."""
+def allowed_for(user, problem: Problem, roots=access._UNSET) -> list[str]:
+    """The transitions this user may take on the problem now (the buttons to show); pass ``roots``
+    (access.area_roots) when asking about many problems."""
+    if roots is access._UNSET:
+        roots = access.area_roots(user)
     rectifier = problem.rectified_by_id is not None and problem.rectified_by_id == getattr(user, "pk", None)
     return [t for t in lifecycle.allowed(problem.status)
-            if access.can_transition(user, problem, t) and not (rectifier and t in ("verify", "return"))]
+            if access.can_transition(user, problem, t, roots) and not (rectifier and t in ("verify", "return"))]
 
 
 TRANSITION_FUNCTIONS: dict[str, Callable[..., Problem]] = {

@@ -22,7 +22,6 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from dudao.accounts import access
-from dudao.accounts.models import Role
 from dudao.campaigns.services import campaign_get
 from dudao.core.errors import Refused
 from dudao.core.tables import write_csv, write_xlsx
@@ -49,15 +48,6 @@ BUTTONS = {
     "cancel": gettext_lazy("Cancel the problem"),
 }
 NOTE_REQUIRED = {"return", "cancel"}
-# The sources a reporter may name, by role (the first is the default). Drone photos arrive through their own
-# import, inspection items through the inspection form.
-SOURCES_BY_ROLE = {
-    Role.COUNTY_ADMIN: (Source.OFFICE, Source.GRID, Source.CLEANER),
-    Role.OFFICE: (Source.OFFICE, Source.GRID, Source.CLEANER),
-    Role.INSPECTOR: (Source.INSPECTION,),
-    Role.TOWN_STAFF: (Source.GRID, Source.CLEANER),
-    Role.VILLAGE_STAFF: (Source.GRID, Source.CLEANER),
-}
 # Where a refusal of the report belongs on the form.
 REPORT_FIELD_OF = {
     "description_required": "description", "bad_category": "category", "bad_position": "lat",
@@ -166,6 +156,11 @@ def problem_list(request):
     })
 
 
+def _not_a_formula(text: str) -> str:
+    """Free text that Excel would run as a formula (=, +, -, @ first) is written with a leading apostrophe."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
 @login_required
 def problem_export(request, fmt: str):
     if fmt not in ("csv", "xlsx"):
@@ -183,7 +178,8 @@ def problem_export(request, fmt: str):
     table = [[p.number, p.get_status_display(), p.category.name, p.town.name, p.village.name, p.village.code,
               p.get_source_display(), when(p.reported_at), when(p.deadline),
               _("yes") if lifecycle.is_overdue(p.status, p.deadline, now) else "", str(p.rework_count),
-              p.description, "" if p.lat is None else f"{p.lat:.6f}", "" if p.lon is None else f"{p.lon:.6f}"]
+              _not_a_formula(p.description), "" if p.lat is None else f"{p.lat:.6f}",
+              "" if p.lon is None else f"{p.lon:.6f}"]
              for p in rows.iterator(chunk_size=500)]
     if fmt == "xlsx":
         data, content_type = write_xlsx([(_("problems"), header, table)]), XLSX
@@ -229,8 +225,8 @@ class ReportForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.campaign = campaign
         source_field = cast(forms.ChoiceField, self.fields["source"])
-        source_field.choices = [(s.value, s.label) for s in sources]
-        source_field.initial = sources[0].value
+        source_field.choices = [(s, Source(s).label) for s in sources]
+        source_field.initial = sources[0]
         groups: dict[str, list[tuple[str, str]]] = {}
         for village in villages:
             groups.setdefault(village.parent.name if village.parent else "", []).append((village.code, village.name))
@@ -268,18 +264,20 @@ def problem_new(request):
     if request.GET.get("village") in by_code:
         initial["village"] = request.GET["village"]
     form = ReportForm(request.POST or None, request.FILES or None, villages=villages, campaign=campaign,
-                      sources=SOURCES_BY_ROLE[access.effective_role(user)], initial=initial)
+                      sources=tuple(s for s in access.problem_sources_for(user) if s != Source.DRONE),
+                      initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         village = by_code[data["village"]]
         key = data["client_key"] or None
         try:
-            photo_ids = _upload(request, campaign=campaign, village=village, files=data["photos"], key=key,
-                                lat=data["lat"], lon=data["lon"], accuracy_m=data["accuracy_m"])
-            problem = services.problem_report(
-                actor=user, campaign=campaign, village=village, category=data["category"],
-                description=data["description"], source=data["source"], lat=data["lat"],
-                lon=data["lon"], accuracy_m=data["accuracy_m"], photo_ids=photo_ids, client_key=key)
+            with photo_services.stored_atomically():
+                photo_ids = _upload(request, campaign=campaign, village=village, files=data["photos"], key=key,
+                                    lat=data["lat"], lon=data["lon"], accuracy_m=data["accuracy_m"])
+                problem = services.problem_report(
+                    actor=user, campaign=campaign, village=village, category=data["category"],
+                    description=data["description"], source=data["source"], lat=data["lat"],
+                    lon=data["lon"], accuracy_m=data["accuracy_m"], photo_ids=photo_ids, client_key=key)
         except Refused as refused:
             form.add_error(REPORT_FIELD_OF.get(refused.code, "photos" if refused.code.startswith("photo_") else None),
                            refused.message)
@@ -339,16 +337,17 @@ def problem_transition(request, pk: int, transition: str):
                                 pk=pk)
     kwargs: dict = {"actor": user, "problem": problem, "note": request.POST.get("note", "")[:2000]}
     try:
-        if transition == "rectify":
-            kwargs["photo_ids"] = []
-            # Store the after-photos only when the rectification can go through; otherwise the service
-            # below refuses it for the right reason.
-            if "rectify" in services.allowed_for(user, problem):
-                kwargs["photo_ids"] = _upload(
-                    request, campaign=problem.campaign, village=problem.village,
-                    files=request.FILES.getlist("photos"), key=None, lat=_float(request.POST.get("lat")),
-                    lon=_float(request.POST.get("lon")), accuracy_m=_float(request.POST.get("accuracy_m")))
-        changed = function(**kwargs)
+        with photo_services.stored_atomically():
+            if transition == "rectify":
+                kwargs["photo_ids"] = []
+                # Store the after-photos only when the rectification can go through; otherwise the service
+                # below refuses it for the right reason.
+                if "rectify" in services.allowed_for(user, problem):
+                    kwargs["photo_ids"] = _upload(
+                        request, campaign=problem.campaign, village=problem.village,
+                        files=request.FILES.getlist("photos"), key=None, lat=_float(request.POST.get("lat")),
+                        lon=_float(request.POST.get("lon")), accuracy_m=_float(request.POST.get("accuracy_m")))
+            changed = function(**kwargs)
     except Refused as refused:
         messages.error(request, refused.message)
     else:
