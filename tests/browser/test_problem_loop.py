@@ -1,6 +1,7 @@
 """A problem's closed loop in a real browser on phone-sized screens (360 × 800): the office reports a problem at
 大水䃎村 with a photo taken "on the spot" (the phone's position comes from the browser's geolocation) and it is
-dispatched at once; the village finds it under "My tasks" and rectifies it with an after-photo; the township,
+dispatched at once (the camera-sized photo is shrunk on the phone before it is sent, with upload progress); the
+village finds it under "My tasks" and rectifies it with an after-photo; the township,
 told by an in-app notification, compares before and after side by side and verifies it; the timeline then shows
 every step in order with who took it.
 
@@ -14,7 +15,7 @@ import re
 from urllib.parse import urlsplit
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
@@ -26,6 +27,30 @@ PHONE = {"viewport": {"width": 360, "height": 800}, "locale": "en-US", "permissi
 def _jpeg(color: tuple[int, int, int]) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (640, 480), color).save(buffer, "JPEG", quality=85)
+    return buffer.getvalue()
+
+
+# Records the photos the page sends (the browser does not show a multipart body with files to Playwright).
+SENT_PHOTOS = """
+window.sentPhotos = [];
+const send = XMLHttpRequest.prototype.send;
+XMLHttpRequest.prototype.send = function (body) {
+  if (body instanceof FormData) {
+    for (const file of body.getAll('photos')) window.sentPhotos.push({size: file.size, type: file.type});
+  }
+  return send.call(this, body);
+};
+"""
+
+
+def _camera_jpeg() -> bytes:
+    """A 4000 × 3000 photo with detail enough to be camera-sized (several MB)."""
+    image = Image.new("RGB", (4000, 3000), (150, 90, 40))
+    draw = ImageDraw.Draw(image)
+    for x in range(0, 4000, 7):
+        draw.line((x, 0, (x * 3) % 4000, 3000), fill=((x * 7) % 256, (x * 13) % 256, (x * 29) % 256), width=2)
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=92)
     return buffer.getvalue()
 
 
@@ -45,6 +70,7 @@ def test_report_rectify_verify_on_phones(signed_in):
     spot = {"latitude": village["lat"] + 0.0037, "longitude": village["lon"] + 0.0011, "accuracy": 8}
     office.context.set_geolocation(spot)
 
+    office.add_init_script(SENT_PHOTOS)
     office.goto("/problems/new/")
     form = office.locator("#report-form")
     expect(form.locator("input[name=lat]")).to_have_value(f"{spot['latitude']:.6f}")
@@ -54,10 +80,14 @@ def test_report_rectify_verify_on_phones(signed_in):
     form.locator("select[name=village]").select_option(DASHUIZHE)
     form.locator("select[name=category]").select_option("building")
     form.locator("textarea[name=description]").fill("A shed built on the lane behind the school")
+    original = _camera_jpeg()
     form.locator("input[name=photos]").set_input_files(
-        {"name": "before.jpg", "mimeType": "image/jpeg", "buffer": _jpeg((150, 90, 40))})
+        {"name": "before.jpg", "mimeType": "image/jpeg", "buffer": original})
     with office.expect_navigation():
         form.locator("button[type=submit]").click()
+    sent = office.evaluate("window.sentPhotos")
+    assert len(sent) == 1 and sent[0]["type"] == "image/jpeg"
+    assert sent[0]["size"] < len(original) / 3  # shrunk on the phone
     path = urlsplit(office.url).path
     assert re.fullmatch(r"/problems/\d+/", path)
     number = office.locator("h1").inner_text().removeprefix("Problem ").strip()

@@ -28,7 +28,8 @@ from dudao.inspections.services import FAR_FROM_VILLAGE_M, POOR_ACCURACY_M
 SW_SOURCE = "dudao/field/sw.js"
 SW_PLACEHOLDER = '{"version": "dev", "static": "/static/", "shell": []}'
 # The static files the app shell needs offline; the service worker's cache version is their digest.
-SHELL_STATIC = ("dudao/field/field.js", "dudao/dudao.css", "vendor/pico.min.css", "vendor/htmx.min.js")
+SHELL_STATIC = ("dudao/field/field.js", "dudao/upload.js", "dudao/dudao.css", "vendor/pico.min.css",
+                "vendor/htmx.min.js")
 ICON_SIZES = (192, 512)
 THEME_COLOUR = "#1b6e2d"
 
@@ -42,6 +43,9 @@ def _texts() -> dict[str, str]:
         "failed": _("Not accepted: %(n)s"),
         "offline": _("No signal: your work is kept on this phone."),
         "sign_in_again": _("Sign in again to send."),
+        "sign_in_as": _("Waits for %(user)s: sign in as %(user)s on this phone to send it."),
+        "other_user": _("You are signed in as %(user)s, but this page was made for %(page_user)s: "
+                        "reload the page before you go on."),
         "no_position": _("No position yet: allow location (GPS) and wait a moment."),
         "position": _("±%(accuracy)s m, %(distance)s from the village"),
         "position_no_village": _("±%(accuracy)s m"),
@@ -65,6 +69,9 @@ def _texts() -> dict[str, str]:
         "server_error": _("The server had a problem (%(status)s); it will be tried again."),
         "started": _("Started %(time)s"),
         "photos_none": _("No photo yet."),
+        "photo_preparing": _("Preparing the photo…"),
+        "use_photo": _("Use photo %(n)s"),
+        "problem_no_photo": _("No photo yet: the next photo you take goes with this problem."),
         "points": _("points"),
         "delete_photo": _("Remove this photo"),
         "photo_missing": _("A photo is no longer on this phone: edit the inspection and take it again."),

@@ -4,8 +4,13 @@
  * Everything the inspector makes lives in IndexedDB first ("drafts", then "outbox"; the photos' bytes once each in
  * "photos", keyed by their idempotency key, so that saving a draft never copies them); the sender reads the outbox,
  * uploads each photo (XMLHttpRequest, for upload progress) and then posts the inspection with the photo ids. Every
- * request carries an idempotency key (the inspection's client_key, and `${key}-p${n}` per photo), so a retry
- * after a lost answer returns what the server already stored instead of storing it twice.
+ * request carries an idempotency key (the inspection's client_key, and `${key}-p${n}` per photo, n counted per
+ * draft and never reused), so a retry after a lost answer returns what the server already stored instead of
+ * storing it twice. Photos are shrunk on the phone before they are kept (upload.js): slow links.
+ *
+ * A phone may be shared: the service worker can open the page the last user left. Nothing is sent before the
+ * server has said who is signed in (state.serverUser), and only that user's outbox items are; each request names
+ * the item's owner (X-Dudao-User) so that the server refuses it (409) when the session changed since.
  *
  * No build step and no libraries; the sentences shown come translated from the page (#field-config).
  */
@@ -14,6 +19,9 @@
 
   const config = JSON.parse(document.getElementById('field-config').textContent);
   const T = config.texts;
+  // The page was loaded from the network on purpose, because the copy shown before was another user's.
+  const RELOADED = new URLSearchParams(location.search).has('fresh');
+  const shrinkPhoto = window.dudaoUpload ? window.dudaoUpload.shrinkPhoto : async (file) => file;
   const RETRY_MS = 30000;
   const STALL_MS = 60000; // abort a request when nothing moved for this long (slow links are fine, dead ones not)
   const BOOTSTRAP_TIMEOUT_MS = 15000;
@@ -24,6 +32,7 @@
   const state = {
     boot: null, // the bootstrap answer (checklists, villages, categories)
     clockOffset: 0, // server time − phone time, ms
+    serverUser: null, // who the server last said is signed in; null: not known (offline, signed out)
     position: null, // {lat, lon, accuracy, at}
     sortedAt: null, // the position the village list was sorted by
     draft: null, // the inspection being made
@@ -153,20 +162,38 @@
   async function loadBootstrap() {
     const cached = await idb.get('meta', 'bootstrap');
     if (cached && cached.data.username === config.username) useBootstrap(cached.data, cached.clockOffset);
+    await refreshBootstrap();
+    if (!state.boot) {
+      message(state.authProblem ? T.sign_in_again : T.offline, 'error');
+      $('field-loading').hidden = true;
+    }
+    renderStatus();
+  }
+
+  // Ask the server for the bootstrap, which also says who is signed in. Sets state.serverUser (null when the
+  // server did not answer or nobody is signed in); the page itself is replaced when it was made for another user.
+  async function refreshBootstrap() {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), BOOTSTRAP_TIMEOUT_MS);
+    state.serverUser = null;
     try {
       const started = Date.now();
       const response = await fetch(config.bootstrap, {
         credentials: 'same-origin', headers: {Accept: 'application/json'}, signal: controller.signal,
       });
+      state.offline = false;
       if (response.status === 401) {
         state.authProblem = true;
       } else if (response.ok) {
         const data = await response.json();
+        state.serverUser = data.username;
+        state.authProblem = false;
+        if (data.username !== config.username) {
+          reloadForUser(data.username);
+          return;
+        }
         const offset = Date.parse(data.server_time) - (started + Date.now()) / 2;
         await idb.put('meta', {data, clockOffset: offset}, 'bootstrap');
-        state.offline = false;
         useBootstrap(data, offset);
       }
     } catch (error) {
@@ -174,11 +201,31 @@
     } finally {
       clearTimeout(timer);
     }
-    if (!state.boot) {
-      message(state.authProblem ? T.sign_in_again : T.offline, 'error');
-      $('field-loading').hidden = true;
+  }
+
+  let confirming = null;
+
+  // Who is signed in, asked once at a time: the server's username, or null when it is not known.
+  async function confirmUser() {
+    if (!confirming) confirming = refreshBootstrap().finally(() => { confirming = null; });
+    await confirming;
+    return state.serverUser;
+  }
+
+  // This page was made for another user than the one signed in: on a shared phone the service worker served the
+  // copy the last user left. Load the signed-in user's own page from the network (the query makes the service
+  // worker skip its copy), once: should that page be someone else's too, say so instead of reloading forever.
+  function reloadForUser(username) {
+    if (RELOADED) {
+      message(fmt(T.other_user, {user: username, page_user: config.username}), 'error');
+      return;
     }
-    renderStatus();
+    location.replace(`${config.scope}?fresh=${Date.now()}`);
+  }
+
+  // Only the user this page was made for, confirmed by the server, sends; and only their own outbox items.
+  function mayDrain() {
+    return state.serverUser !== null && state.serverUser === config.username;
   }
 
   function useBootstrap(data, offset) {
@@ -187,6 +234,7 @@
     state.clockOffset = offset || 0;
     if (first) {
       $('field-loading').hidden = true;
+      message('');
       route();
     } else if (state.screen === 'home') {
       renderVillages();
@@ -290,7 +338,7 @@
         key: newKey(), username: config.username, village: code, village_name: village.name,
         village_point: village.lat === null ? null : {lat: village.lat, lon: village.lon}, checklist,
         started_at: now().toISOString(), updated_at: now().toISOString(), marks: {}, problems: {}, note: '',
-        photos: [], position: state.position,
+        photos: [], next_photo: 1, position: state.position,
       };
     }
     state.draft = draft;
@@ -374,6 +422,11 @@
       categories.addEventListener('change', () => { draft.problems[item.id].category = categories.value; changed(); });
       const description = node.querySelector('.problem-description');
       description.addEventListener('input', () => { draft.problems[item.id].description = description.value; changed(); });
+      node.querySelector('.problem-photos').addEventListener('change', (event) => {
+        const checked = event.currentTarget.querySelectorAll('input[type=checkbox]:checked');
+        draft.problems[item.id].photos = Array.from(checked, (box) => Number(box.value));
+        changed();
+      });
       container.append(node);
       renderItem(item);
     }
@@ -400,7 +453,38 @@
       node.querySelector('.problem-category').value = problem.category;
       node.querySelector('.problem-description').value = problem.description;
     }
+    renderProblemPhotos(item);
     if (mark.na || mark.points !== null) node.classList.remove('unscored-alert');
+  }
+
+  // The photos that go with a flagged item's problem (their draft numbers n): the inspector's choice, else the
+  // most recent photo, which is usually the one just taken of it.
+  function problemPhotoNumbers(draft, problem) {
+    const present = draft.photos.map((photo) => photo.n);
+    if (Array.isArray(problem.photos)) return problem.photos.filter((n) => present.includes(n));
+    return present.length ? [present[present.length - 1]] : [];
+  }
+
+  function renderProblemPhotos(item) {
+    const draft = state.draft;
+    const node = $('items').querySelector(`[data-item="${item.id}"]`);
+    const problem = draft.problems[item.id];
+    const box = node && node.querySelector('.problem-photos');
+    if (!box) return;
+    if (!problem || !problem.on) {
+      box.replaceChildren();
+      return;
+    }
+    if (!draft.photos.length) {
+      box.replaceChildren(el('small', {className: 'muted', textContent: T.problem_no_photo}));
+      return;
+    }
+    const chosen = problemPhotoNumbers(draft, problem);
+    box.replaceChildren(...draft.photos.map((photo, index) => el('label', {}, [
+      el('input', {type: 'checkbox', value: String(photo.n), checked: chosen.includes(photo.n)}),
+      el('img', {src: thumbUrls.get(photo.n) || '', alt: ''}),
+      fmt(T.use_photo, {n: index + 1}),
+    ], {n: photo.n})));
   }
 
   function setMark(item, mark, typing) {
@@ -498,17 +582,32 @@
       return el('li', {}, [el('img', {src: url, alt: photo.name || ''}), remove], {n: photo.n});
     }));
     $('photo-none').textContent = draft.photos.length ? '' : T.photos_none;
+    if (draft.checklist) draft.checklist.items.forEach(renderProblemPhotos); // their thumbnails are new too
+  }
+
+  // A photo's number, never used before in this draft: its upload key `${key}-p${n}` must not name two different
+  // photos (the server answers a known key with the photo it stored first), so removing the last photo does not
+  // free its number. Drafts from before the counter start after their highest number.
+  function takePhotoNumber(draft) {
+    const highest = draft.photos.reduce((max, p) => Math.max(max, p.n), 0);
+    const n = Math.max(draft.next_photo || 1, highest + 1);
+    draft.next_photo = n + 1;
+    return n;
   }
 
   async function addPhotos(files) {
     const draft = state.draft;
+    $('photo-none').textContent = T.photo_preparing;
     for (const file of files) {
-      const n = draft.photos.reduce((max, p) => Math.max(max, p.n), 0) + 1;
+      // The time and position at capture travel with the photo: the shrunk copy has no EXIF to carry them.
       const position = state.position || draft.position;
-      await idb.put('photos', file, photoKey(draft.key, n));
+      const takenAt = new Date((file.lastModified || Date.now()) + state.clockOffset).toISOString();
+      // Without a position reading the photo's own EXIF GPS may be the only position it has: keep the original.
+      const blob = position ? await shrinkPhoto(file) : file;
+      const n = takePhotoNumber(draft);
+      await idb.put('photos', blob, photoKey(draft.key, n));
       draft.photos.push({
-        n, size: file.size, name: file.name, type: file.type,
-        taken_at: new Date((file.lastModified || Date.now()) + state.clockOffset).toISOString(),
+        n, size: blob.size, name: blob.name || file.name, type: blob.type, taken_at: takenAt,
         lat: position ? position.lat : null, lon: position ? position.lon : null,
         accuracy_m: position ? position.accuracy : null,
       });
@@ -566,21 +665,24 @@
       return;
     }
     const position = draft.position || state.position;
+    // The inspection happened when the scoring was finished, not when the draft was begun (maybe days before).
+    const finished = now().toISOString();
     const problems = draft.checklist.items.filter((item) => draft.problems[item.id] && draft.problems[item.id].on)
       .map((item) => ({
         item: item.id, category: draft.problems[item.id].category,
         description: draft.problems[item.id].description.trim(), photos: [], client_key: `${draft.key}-q${item.id}`,
+        photo_ns: problemPhotoNumbers(draft, draft.problems[item.id]), // made ids once the photos are uploaded
       }));
     const record = {
       key: draft.key, username: draft.username, village_name: draft.village_name, state: 'waiting', detail: '',
-      queued_at: now().toISOString(), draft: Object.assign({}, draft, {photos: []}),
+      queued_at: finished, draft: Object.assign({}, draft, {photos: []}),
       inspection: {
         client_key: draft.key, village: draft.village, checklist: draft.checklist.id,
         marks: draft.checklist.items.map((item) => {
           const mark = draft.marks[item.id];
           return {item: item.id, points: mark.na ? null : mark.points, not_applicable: Boolean(mark.na), note: ''};
         }),
-        inspected_at: draft.started_at, lat: position ? position.lat : null, lon: position ? position.lon : null,
+        inspected_at: finished, lat: position ? position.lat : null, lon: position ? position.lon : null,
         accuracy_m: position ? position.accuracy : null, note: draft.note.trim(), photos: [], problems,
       },
       photos: draft.photos.map((photo) => ({
@@ -607,7 +709,15 @@
     sendAll();
   }
 
-  function request(method, url, body, onProgress) {
+  // The server refuses (409) an item sent with another user's session. A header holds only Latin-1 and a
+  // username may be Chinese: such a name goes percent-encoded (a username never contains "%", so the server can
+  // always decode the header), a plain ASCII one as it is.
+  function ownerHeader(owner) {
+    return /^[\x21-\x7e]*$/.test(owner) ? owner : encodeURIComponent(owner);
+  }
+
+  // One request on behalf of an outbox item's owner: {status, data}, status 0 when no answer came.
+  function request(method, url, body, owner, onProgress) {
     return new Promise((resolve) => {
       const xhr = new XMLHttpRequest();
       let timer = null;
@@ -618,6 +728,7 @@
       xhr.open(method, url);
       xhr.setRequestHeader('Accept', 'application/json');
       xhr.setRequestHeader('X-CSRFToken', csrfToken());
+      xhr.setRequestHeader('X-Dudao-User', ownerHeader(owner));
       if (typeof body === 'string') xhr.setRequestHeader('Content-Type', 'application/json');
       xhr.upload.onprogress = (event) => {
         arm();
@@ -671,7 +782,7 @@
       }
       const label = fmt(T.upload_photo, {n: index + 1, total: record.photos.length});
       setProgress(record.key, photo.n, 0, done / total, label);
-      const answer = await request('POST', config.photos, form, (loaded, size) => {
+      const answer = await request('POST', config.photos, form, record.username, (loaded, size) => {
         setProgress(record.key, photo.n, loaded / size, (done + photo.size * loaded / size) / total, label);
       });
       if (answer.status !== 200 && answer.status !== 201) return answer;
@@ -681,11 +792,19 @@
       await idb.put('outbox', record); // a retry need not send this photo again
     }
     setProgress(record.key, null, null, 1, T.upload_report);
-    const payload = Object.assign({}, record.inspection, {photos: record.photos.map((p) => p.id)});
-    return request('POST', config.inspections, JSON.stringify(payload));
+    const idOf = new Map(record.photos.map((p) => [p.n, p.id]));
+    const problems = record.inspection.problems.map(({photo_ns: numbers, ...problem}) => Object.assign(problem, {
+      photos: (numbers || []).map((n) => idOf.get(n)).filter((id) => id !== null && id !== undefined),
+    }));
+    const payload = Object.assign({}, record.inspection, {photos: record.photos.map((p) => p.id), problems});
+    return request('POST', config.inspections, JSON.stringify(payload), record.username);
   }
 
   async function sendAll() {
+    if (!mayDrain() && await confirmUser() !== config.username) { // not known yet, or someone else
+      renderStatus();
+      return;
+    }
     if (state.sending) {
       state.again = true; // queued while a round was running: the running round takes it too
       return;
@@ -714,7 +833,9 @@
 
   // One pass over the outbox; false when the connection or the session failed (the rest waits for a retry).
   async function drainOnce() {
-    const records = (await idb.all('outbox')).filter((r) => r.state !== 'failed' && r.username === config.username);
+    if (!mayDrain()) return false;
+    const owner = state.serverUser;
+    const records = (await idb.all('outbox')).filter((r) => r.state !== 'failed' && r.username === owner);
     records.sort((a, b) => (a.queued_at < b.queued_at ? -1 : 1));
     for (const record of records) {
       const answer = await sendOne(record);
@@ -723,6 +844,14 @@
         state.authProblem = false;
         await delivered(record, answer);
         continue;
+      }
+      if (answer.status === 409 && await signedInNow() !== record.username) {
+        // The session changed since the server was last asked (signed out, maybe in as someone else): the item
+        // waits for its owner. confirmUser has reloaded the page when it now belongs to another user.
+        const unknown = state.serverUser === null && !state.authProblem; // no answer: not known who it is
+        record.detail = unknown ? T.network_error : fmt(T.sign_in_as, {user: record.username});
+        await idb.put('outbox', record);
+        return false;
       }
       const outcome = verdict(answer);
       if (outcome === 'failed') {
@@ -736,9 +865,17 @@
       await idb.put('outbox', record);
       state.offline = answer.status === 0;
       state.authProblem = outcome === 'auth';
+      if (state.authProblem) state.serverUser = null; // whoever signs in next is asked for before sending
       return false;
     }
     return true;
+  }
+
+  // A 409 is either the server's "another user is signed in" or a real conflict (a key used for other content):
+  // ask again who is signed in to tell them apart.
+  async function signedInNow() {
+    state.serverUser = null;
+    return confirmUser();
   }
 
   async function delivered(record, answer) {
@@ -774,13 +911,16 @@
   // --- the outbox list and the status line ---------------------------------------------------------------------
 
   async function renderStatus() {
-    const records = (await idb.all('outbox')).filter((r) => r.username === config.username);
+    const everyone = await idb.all('outbox');
+    const records = everyone.filter((r) => r.username === config.username);
+    const others = everyone.filter((r) => r.username !== config.username);
     const waiting = records.filter((r) => r.state !== 'failed').length;
     const failed = records.length - waiting;
     const status = $('field-status');
     status.dataset.waiting = waiting;
     status.dataset.failed = failed;
     status.dataset.sending = String(state.sending);
+    status.dataset.others = others.length;
     const parts = [];
     if (state.sending && waiting) parts.push(T.sending);
     else if (waiting) parts.push(fmt(T.waiting, {n: waiting}));
@@ -792,19 +932,36 @@
     $('sign-in-again').hidden = !state.authProblem;
     $('progress').hidden = !state.progress;
     if (state.screen === 'home') {
-      renderOutbox(records);
+      renderOutbox(records, others);
       renderSent();
     }
   }
 
-  function renderOutbox(records) {
-    records.sort((a, b) => (a.queued_at < b.queued_at ? -1 : 1));
-    $('outbox').hidden = !records.length;
+  // Other users' items (a shared phone) are listed too, so that nobody wonders where they went; they wait for
+  // their owner to sign in here, and only the owner may edit or delete them.
+  function otherEntry(record) {
+    const node = $('tpl-outbox').content.firstElementChild.cloneNode(true);
+    node.dataset.key = record.key;
+    node.dataset.state = record.state;
+    node.dataset.owner = record.username;
+    node.querySelector('.village').textContent = record.village_name;
+    node.querySelector('.when').textContent = timeText(record.inspection.inspected_at);
+    node.querySelector('.state').textContent = fmt(T.sign_in_as, {user: record.username});
+    node.querySelector('.state').classList.add('status-waiting');
+    return node;
+  }
+
+  function renderOutbox(records, others) {
+    const byQueued = (a, b) => (a.queued_at < b.queued_at ? -1 : 1);
+    records.sort(byQueued);
+    others.sort(byQueued);
+    $('outbox').hidden = !records.length && !others.length;
     const template = $('tpl-outbox');
     $('outbox-list').replaceChildren(...records.map((record) => {
       const node = template.content.firstElementChild.cloneNode(true);
       node.dataset.key = record.key;
       node.dataset.state = record.state;
+      node.dataset.owner = record.username;
       node.querySelector('.village').textContent = record.village_name;
       node.querySelector('.when').textContent = timeText(record.inspection.inspected_at);
       const stateText = record.detail || T.queued;
@@ -829,7 +986,7 @@
         openVillage(record.inspection.village);
       });
       return node;
-    }));
+    }), ...others.map(otherEntry));
   }
 
   // --- screens ------------------------------------------------------------------------------------------------

@@ -3,7 +3,9 @@
  * Served by the field_sw view at /field/sw.js (scope /field/), which fills in CONFIG: the cache version (a digest
  * of this file and the shell's static files, so that any change installs afresh) and the shell's URLs.
  * The page itself: network first (a fresh CSRF token and user), the cached copy when the network fails or is too
- * slow. Static files: cache first. The API is never touched: field.js keeps its own queue in IndexedDB.
+ * slow. The cached copy is the last user's page: on a shared phone field.js notices that the server names another
+ * user and asks for /field/?fresh=…, which waits for the network however slow it is. Static files: cache first.
+ * The API is never touched: field.js keeps its own queue in IndexedDB.
  */
 'use strict';
 
@@ -42,14 +44,17 @@ self.addEventListener('fetch', (event) => {
   if (request.method !== 'GET') return;
   const url = new URL(request.url);
   if (url.origin !== self.location.origin || url.pathname.startsWith('/api/')) return;
-  if (url.pathname === SCOPE) {
+  if (url.pathname === SCOPE && url.searchParams.has('fresh')) {
+    event.respondWith(pageFromNetwork(event));
+  } else if (url.pathname === SCOPE) {
     event.respondWith(pageFirstFromNetwork(event));
   } else if (url.pathname.startsWith(CONFIG.static) || CONFIG.shell.includes(url.pathname)) {
     event.respondWith(fromCacheFirst(request));
   }
 });
 
-function pageFirstFromNetwork(event) {
+// The page from the network, kept as the offline copy when it is the app (not a redirect to sign in).
+function pageFetched(event) {
   let stored = Promise.resolve();
   const network = fetch(event.request).then((response) => {
     if (cacheable(response)) {
@@ -59,6 +64,20 @@ function pageFirstFromNetwork(event) {
     return response;
   });
   event.waitUntil(network.then(() => stored, () => undefined).catch(() => undefined));
+  return network;
+}
+
+// The cached copy belonged to another user: only the network's answer will do; the copy only without a network.
+async function pageFromNetwork(event) {
+  try {
+    return await pageFetched(event);
+  } catch (error) {
+    return (await caches.match(SCOPE, {cacheName: CACHE})) || Response.error();
+  }
+}
+
+function pageFirstFromNetwork(event) {
+  const network = pageFetched(event);
   return (async () => {
     const cached = await caches.match(SCOPE, {cacheName: CACHE});
     if (!cached) return network;
