@@ -62,6 +62,7 @@ def empty_org(db):
     from dudao.accounts.models import User as UserModel
     from dudao.audit.models import AuditEvent
     from dudao.campaigns.models import Campaign
+    from dudao.drone.models import Batch, DronePhoto
     from dudao.inspections.models import Checklist, Inspection
     from dudao.notifications.models import Notification
     from dudao.org.models import GroupMember, Person, Post, Unit, WorkingGroup
@@ -69,8 +70,8 @@ def empty_org(db):
     from dudao.problems.models import Category, Problem
     from dudao.ranking.models import Entry, Interview, RankingSettings, Result, Round, Submission
 
-    for model in (Problem, Inspection, Checklist, Category, Photo, Notification, Interview, Result, Entry, Submission,
-                  Round, RankingSettings):
+    for model in (Problem, DronePhoto, Batch, Inspection, Checklist, Category, Photo, Notification, Interview, Result,
+                  Entry, Submission, Round, RankingSettings):
         model.objects.all().delete()
     AuditEvent.objects.all().delete()
     GroupMember.objects.all().delete()

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_env_example_and_readme_document_every_variable():
     example = {line.split("=")[0].lstrip("# ").strip() for line in (ROOT / ".env.example").read_text().splitlines()
-               if re.match(r"^#? ?[A-Z_]+=", line)}
+               if re.match(r"^#? ?[A-Z][A-Z0-9_]*=", line)}
     assert example == set(VARIABLES)
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert [name for name in VARIABLES if f"`{name}`" not in readme] == []
@@ -23,7 +23,7 @@ def test_env_example_and_readme_document_every_variable():
 def test_code_reads_no_undocumented_variable():
     read = set()
     for path in (ROOT / "src" / "dudao").rglob("*.py"):
-        read |= set(re.findall(r"env_(?:str|bool|int|list)\(\"([A-Z_]+)\"", path.read_text(encoding="utf-8")))
+        read |= set(re.findall(r"env_(?:str|bool|int|list)\(\"([A-Z0-9_]+)\"", path.read_text(encoding="utf-8")))
         read |= set(re.findall(r"_declared\(\"([A-Z_]+)\"\)", path.read_text(encoding="utf-8")))
     assert read <= set(VARIABLES)
 

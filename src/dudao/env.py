@@ -28,6 +28,13 @@ VARIABLES: dict[str, str] = {
     "DUDAO_SMTP_PASSWORD": "SMTP password, if the server wants one",
     "DUDAO_SMTP_TLS": "1 uses STARTTLS; default 0",
     "DUDAO_MAIL_FROM": "sender address of e-mail notifications; default dudao@localhost",
+    "DUDAO_S3_BUCKET": "store photos and drone originals in this S3-compatible bucket; empty: local files",
+    "DUDAO_S3_ENDPOINT": "the S3-compatible server (https://s3.example.gov.cn); empty: AWS",
+    "DUDAO_S3_ACCESS_KEY": "access key of the bucket (no default)",
+    "DUDAO_S3_SECRET_KEY": "secret key of the bucket (no default)",
+    "DUDAO_S3_REGION": "region of the bucket; default us-east-1",
+    "DUDAO_DRONE_NEAREST_METRES": "a drone photo outside every boundary goes to the nearest village point within "
+                                  "this many metres; default 1000",
     "DUDAO_SITE_URL": "the address people open Dudao at (https://dudao.example.gov.cn), for links in e-mail",
 }
 

@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "dudao.notifications",
     "dudao.problems",
     "dudao.inspections",
+    "dudao.drone",
     "dudao.api",
 ]
 
@@ -123,8 +124,24 @@ STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = HOME / "media"
+S3_BUCKET = env_str("DUDAO_S3_BUCKET", "")
+# Photos and drone originals: local files in the embedded mode, an S3-compatible bucket when one is configured.
+DEFAULT_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"} if not S3_BUCKET else {
+    "BACKEND": "storages.backends.s3.S3Storage",
+    "OPTIONS": {
+        "bucket_name": S3_BUCKET,
+        "endpoint_url": env_str("DUDAO_S3_ENDPOINT", "") or None,
+        "access_key": env_str("DUDAO_S3_ACCESS_KEY", ""),
+        "secret_key": env_str("DUDAO_S3_SECRET_KEY", ""),
+        "region_name": env_str("DUDAO_S3_REGION", "us-east-1"),
+        "addressing_style": "path",
+        "default_acl": None,
+        "querystring_auth": True,
+        "file_overwrite": False,
+    },
+}
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": DEFAULT_STORAGE,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 # Serve straight from the finders when collectstatic has not run (tests, runserver).
@@ -134,6 +151,9 @@ WHITENOISE_AUTOREFRESH = DEBUG
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 UNIT_FILE_MAX_BYTES = 20 * 1024 * 1024
+# Resumable drone uploads collect their chunks here (always local disk, whatever the storage).
+UPLOAD_DIR = HOME / "uploads"
+DRONE_NEAREST_METRES = env_int("DUDAO_DRONE_NEAREST_METRES", 1000)
 
 # E-mail notifications: none unless an SMTP server is configured.
 EMAIL_HOST = env_str("DUDAO_SMTP_HOST", "")
@@ -141,7 +161,7 @@ EMAIL_PORT = env_int("DUDAO_SMTP_PORT", 25)
 EMAIL_HOST_USER = env_str("DUDAO_SMTP_USER", "")
 EMAIL_HOST_PASSWORD = env_str("DUDAO_SMTP_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("DUDAO_SMTP_TLS", False)
-EMAIL_TIMEOUT = 10
+EMAIL_TIMEOUT = 5
 DEFAULT_FROM_EMAIL = env_str("DUDAO_MAIL_FROM", "dudao@localhost")
 SITE_URL = env_str("DUDAO_SITE_URL", "").rstrip("/")
 

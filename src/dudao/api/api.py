@@ -177,6 +177,8 @@ def groups(request):
     ]
 
 
+from dudao.api.drone import router as drone_router  # noqa: E402
 from dudao.api.field import router as field_router  # noqa: E402  (the router needs the api's error handlers)
 
 api.add_router("", field_router)
+api.add_router("", drone_router)

@@ -68,6 +68,9 @@ MESSAGES = {
     ),
     "post_required": gettext_lazy("Each row needs the person's post in your area (unit code, post, start date)."),
     "too_large": gettext_lazy("The file is larger than %(max)s MB."),
+    "drone_photos": gettext_lazy(
+        "Week %(week)s's drone ranking comes from the drone photos scored in Dudao; it is not uploaded by hand."
+    ),
     "field_inspections": gettext_lazy(
         "Week %(week)s's inspection ranking comes from the field inspections; it is not uploaded by hand."
     ),

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from dudao.accounts.access import SYSTEM
 from dudao.core.tables import write_csv
+from dudao.demo import drone as demo_drone
 from dudao.demo import field
 from dudao.org.models import Unit
 from dudao.ranking import services, weeks
@@ -68,4 +69,5 @@ def load_rounds(campaign, today: dt.date | None = None) -> list[str]:
         services.ranking_compute(actor=SYSTEM, campaign=campaign, week=week)
         services.ranking_publish(actor=SYSTEM, campaign=campaign, week=week)
     field.load_problems(campaign, villages)
+    demo_drone.load_drone_batch(campaign, villages)
     return demo

@@ -80,6 +80,8 @@ class Round(models.Model):
     result_digest = models.CharField(max_length=64, blank=True)
     # The inspection source comes from field inspections (dudao.inspections) and is not uploaded by hand.
     inspection_from_field = models.BooleanField(default=False)
+    # The drone source comes from the drone photos scored in Dudao (dudao.drone).
+    drone_from_photos = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["campaign", "week_start", "revision"]

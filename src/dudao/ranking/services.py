@@ -227,6 +227,8 @@ def _import_table(actor, campaign, week: str, source: str, table: Table, scope: 
     _refuse_if_closed(round_)
     if source == SourceName.INSPECTION and round_.inspection_from_field:
         raise TableRefused([Problem("field_inspections", 0, {"week": week})])
+    if source == SourceName.DRONE and round_.drone_from_photos:
+        raise TableRefused([Problem("drone_photos", 0, {"week": week})])
     ranked = ranked_units(campaign)
     all_codes = set(Unit.objects.values_list("code", flat=True))
     rows, kind, problems = sourcefile.parse_source(table, ranked, all_codes, source,
@@ -279,33 +281,48 @@ FIELD_SUBMITTER = "field:inspections"
 
 
 @transaction.atomic
-def inspection_feed(*, actor, campaign, week: str, scores: Callable[[], dict[int, float]]) -> bool:
-    """Make the week's inspection source the field inspections' scores (unit id → mean score), replacing what
-    it held. False, and nothing changed, when the week is published or awaiting approval. Called by
-    dudao.inspections with every inspection, so the scores are never typed twice. ``scores`` is called once the
-    round is locked: read before, it would miss an inspection committed meanwhile, and overwrite its mean."""
-    round_ = _round_for_update(campaign, week, create=True)
-    if round_.status not in OPEN:
-        return False
-    by_unit = scores()
-    Entry.objects.filter(round=round_, source=SourceName.INSPECTION).delete()
-    Entry.objects.bulk_create([Entry(round=round_, source=SourceName.INSPECTION, unit_id=unit, score=score)
-                               for unit, score in sorted(by_unit.items())], batch_size=1000)
-    Submission.objects.filter(round=round_, source=SourceName.INSPECTION).delete()
-    now = timezone.now()
-    Submission.objects.create(round=round_, source=SourceName.INSPECTION, town=None, submitted_by=FIELD_SUBMITTER,
-                              submitted_at=now, late=now > deadline(round_), entries=len(by_unit))
-    if round_.status == RoundStatus.COMPUTED:
-        round_.status = RoundStatus.COLLECTING
-    Result.objects.filter(round=round_).delete()
-    round_.computed_at = None
-    round_.result_digest = ""
-    round_.inspection_from_field = True
-    round_.save()
-    # The inspection itself is audit-logged by its caller with its score; this records the source's new state.
-    audit_record(actor=actor, action="ranking.inspection_feed", object_type="round",
-                 object_id=f"{campaign.slug}/{week}", after={"villages": len(by_unit), "revision": round_.revision})
-    return True
+def inspection_feed(*, actor, campaign, week: str, scores: Callable[[], dict[int, float]]) -> str:
+    """Make the week's inspection source the field inspections' scores (unit id → mean score); see source_feed.
+    Called by dudao.inspections with every inspection, so the scores are never typed twice."""
+    return source_feed(actor=actor, campaign=campaign, week=week, source=SourceName.INSPECTION, scores=scores)
+
+
+FED, CLOSED, UPLOADED = "fed", "closed", "uploaded"
+FED_FLAG: dict[str, str] = {SourceName.INSPECTION: "inspection_from_field", SourceName.DRONE: "drone_from_photos"}
+FED_BY: dict[str, str] = {SourceName.INSPECTION: FIELD_SUBMITTER, SourceName.DRONE: "field:drone"}
+
+
+def source_feed(*, actor, campaign, week: str, source: str, scores: Callable[[], dict[int, float]]) -> str:
+    """Replace the week's inspection or drone source with scores captured in Dudao itself (unit id → score),
+    and mark the round so that a hand upload of that source is refused: FED. Nothing changes when the week is
+    published or awaiting approval (CLOSED) or when the source was uploaded as a sheet (UPLOADED: a week's
+    source comes from one or the other, never a silent mix). ``scores`` is called once the round is locked:
+    read before, it would miss a score committed meanwhile, and overwrite it."""
+    with transaction.atomic():
+        round_ = _round_for_update(campaign, week, create=True)
+        if round_.status not in OPEN:
+            return CLOSED
+        if Submission.objects.filter(round=round_, source=source).exclude(submitted_by=FED_BY[source]).exists():
+            return UPLOADED
+        by_unit = scores()
+        Entry.objects.filter(round=round_, source=source).delete()
+        Entry.objects.bulk_create([Entry(round=round_, source=source, unit_id=unit, score=score)
+                                   for unit, score in sorted(by_unit.items())], batch_size=1000)
+        Submission.objects.filter(round=round_, source=source).delete()
+        now = timezone.now()
+        Submission.objects.create(round=round_, source=source, town=None, submitted_by=FED_BY[source],
+                                  submitted_at=now, late=now > deadline(round_), entries=len(by_unit))
+        if round_.status == RoundStatus.COMPUTED:
+            round_.status = RoundStatus.COLLECTING
+        Result.objects.filter(round=round_).delete()
+        round_.computed_at = None
+        round_.result_digest = ""
+        setattr(round_, FED_FLAG[source], True)
+        round_.save()
+        # The inspection or drone score itself is audit-logged by the caller; this records the source's new state.
+        audit_record(actor=actor, action=f"ranking.{source}_feed", object_type="round",
+                     object_id=f"{campaign.slug}/{week}", after={"villages": len(by_unit), "revision": round_.revision})
+    return FED
 
 
 @transaction.atomic

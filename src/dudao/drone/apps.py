@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DroneConfig(AppConfig):
+    name = "dudao.drone"
+    label = "drone"
