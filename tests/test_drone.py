@@ -201,12 +201,15 @@ def test_a_photo_at_a_village_point_is_placed_on_the_nearest_village_with_its_me
     assert (photo.make, photo.model, photo.altitude_m, photo.relative_altitude_m, photo.gimbal_pitch,
             photo.gimbal_yaw, photo.metadata_problems) == ("DJI", "FC6310", 1650.5, 95.3, -90.0, 12.5, [])
     assert (photo.filename, photo.uploaded_by_id, photo.batch_id) == ("DJI_0001.JPG", office.pk, batch.pk)
-    # The original kept byte for byte; the display copy and thumbnail without any metadata.
+    # The original kept byte for byte and a thumbnail at ingest; the display copy is made when first opened.
     stem = f"drone/{WEEK}/{photo.sha256[:2]}/{photo.sha256}"
-    assert (photo.original_name, photo.display_name, photo.thumb_name) == (
-        f"{stem}.jpg", f"{stem}-display.jpg", f"{stem}-thumb.jpg")
+    assert (photo.original_name, photo.display_name, photo.thumb_name) == (f"{stem}.jpg", "", f"{stem}-thumb.jpg")
     assert sorted(str(p.relative_to(media)) for p in stored_files(media)) == sorted(
-        [photo.original_name, photo.display_name, photo.thumb_name])
+        [photo.original_name, photo.thumb_name])
+    photo = services.display_ensure(photo)
+    assert services.display_ensure(DronePhoto.objects.get(pk=photo.pk)).display_name == f"{stem}-display.jpg"
+    assert sorted(str(p.relative_to(media)) for p in stored_files(media)) == sorted(
+        [photo.original_name, photo.display_name, photo.thumb_name])  # made once
     assert (media / photo.original_name).read_bytes() == data
     sizes = {}
     for name in (photo.display_name, photo.thumb_name):
@@ -437,6 +440,7 @@ def test_a_problem_raised_from_a_photo_carries_its_spot_and_its_display_copy(off
     problem = services.drone_raise_problem(actor=office, photo=photo, category=category,
                                            description="  村口垃圾堆放  ")
     problem = Problem.objects.get(pk=problem.pk)
+    photo.refresh_from_db()  # raising the problem made the display copy: it is the evidence
     assert (problem.source, problem.village.code, problem.town.code, problem.category.code, problem.description) == (
         "drone", DASHUI, "620423103000", "garbage", "村口垃圾堆放")
     assert (problem.lat, problem.lon, problem.status, problem.reported_by_id) == (
@@ -449,7 +453,8 @@ def test_a_problem_raised_from_a_photo_carries_its_spot_and_its_display_copy(off
         photo.display_name, photo.thumb_name, photo.sha256, 2048, 1536, photo.original_bytes)
     assert (copy.village_id, copy.uploaded_by_id, copy.lat, copy.lon, copy.location_source, copy.taken_at) == (
         photo.village_id, office.pk, photo.lat, photo.lon, "exif", photo.taken_at)
-    assert stored_files(media) == files  # the same stored files, nothing copied
+    # The same stored files, nothing copied: only the display copy was made (as opening the photo would).
+    assert stored_files(media) == sorted([*files, media / photo.display_name])
     assert AuditEvent.objects.filter(action="problem.report", object_id=str(problem.pk)).count() == 1
 
 

@@ -19,7 +19,7 @@ from PIL import Image, ImageDraw, JpegImagePlugin
 from PIL.TiffImagePlugin import IFDRational
 
 from dudao.drone import aerial, placement
-from dudao.drone.aerial import AerialRefused, XmpCorrupt, process, read_xmp
+from dudao.drone.aerial import AerialRefused, XmpCorrupt, display_copy, process, read_xmp
 
 # Jingtai county, Gansu: 37°09'02.52"N 104°03'03.312"E
 LAT, LON = 37 + 9 / 60 + 2.52 / 3600, 104 + 3 / 60 + 3.312 / 3600
@@ -549,3 +549,27 @@ def test_importing_the_pure_modules_loads_no_django():
             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'django'))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_an_ingest_without_the_display_copy_decodes_at_the_thumbnails_scale(monkeypatch):
+    drafts = []
+    original = JpegImagePlugin.JpegImageFile.draft
+
+    def spy(self, mode, size):
+        drafted = original(self, mode, size)
+        drafts.append((size, self.size))
+        return drafted
+
+    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "draft", spy)
+    gradient = Image.linear_gradient("L").resize((5472, 3648)).convert("RGB")
+    data = encode(gradient, quality=80, exif=dji_exif())
+    full = process(data)
+    drafts.clear()
+    quick = process(data, with_display=False)
+    assert drafts == [((320, 213), (684, 456))]  # asked for the thumbnail size, decoded at 1/8
+    assert (quick.display, opened(quick.thumb).size) == (b"", (320, 213))
+    assert (quick.sha256, quick.width, quick.height, quick.lat, quick.lon, quick.taken_at, quick.make) == (
+        full.sha256, full.width, full.height, full.lat, full.lon, full.taken_at, full.make)
+    display = display_copy(data)
+    assert display == full.display  # made later, the same copy
+    assert b"Exif" not in display and opened(display).size == (2048, 1365)

@@ -231,7 +231,7 @@ def test_the_review_lists_the_week_s_placed_photos_unscored_first(users, office,
         "大水䃎村", "喜泉镇", True, OTHER_WEEK, None)
     assert (items[3]["score"], items[3]["url"], items[3]["detail"]) == (
         2, f"/drone/photos/{flown['a'].pk}.jpg", f"/drone/photos/{flown['a'].pk}/")
-    assert items[1]["placement"] == "nearest village point"
+    assert items[1]["placement"] == "距村（社区）坐标点最近"  # nearest village point, in the default language
     assert (settings["scoreUrl"], settings["problemUrl"]) == ("/api/v1/drone/photos/{id}/score",
                                                               "/api/v1/drone/photos/{id}/problem")
     assert settings["problemPage"].replace(settings["problemPlaceholder"], "7") == "/problems/7/"

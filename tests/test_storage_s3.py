@@ -113,11 +113,16 @@ def test_a_drone_photo_is_stored_in_the_bucket_and_served_from_it(users, client_
     photo, duplicate = drone_services.ingest(actor=office, batch=batch, data=data, filename="DJI_0100.JPG")
     assert (duplicate, photo.village.code) == (False, SHUIYUAN)
     stored = bucket()
-    assert sorted(stored) == sorted([photo.original_name, photo.display_name, photo.thumb_name])
+    assert sorted(stored) == sorted([photo.original_name, photo.thumb_name])  # the display copy comes when opened
     assert stored[photo.original_name] == data
     assert files_under(Path(settings.MEDIA_ROOT)) == []
     assert drone_services.original_path_exists(photo) is True
     client = client_for(office)
+    assert client.get(f"/drone/photos/{photo.pk}.jpg").status_code == 200
+    photo.refresh_from_db()
+    stored = bucket()
+    assert sorted(stored) == sorted([photo.original_name, photo.display_name, photo.thumb_name])
+    assert files_under(Path(settings.MEDIA_ROOT)) == []
     for url, name in ((f"/drone/photos/{photo.pk}.jpg", photo.display_name),
                       (f"/drone/photos/{photo.pk}-thumb.jpg", photo.thumb_name),
                       (f"/drone/photos/{photo.pk}/original", photo.original_name)):

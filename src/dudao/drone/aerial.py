@@ -120,13 +120,19 @@ class Aerial:
     gimbal_yaw: float | None  # XMP drone-dji:GimbalYawDegree (degrees from north)
     make: str  # EXIF Make (else XMP tiff:Make), "" if absent
     model: str  # EXIF Model (else XMP tiff:Model), "" if absent
-    display: bytes  # JPEG, long edge <= DISPLAY_EDGE (never upscaled), orientation applied, no metadata
-    thumb: bytes  # JPEG, long edge <= THUMB_EDGE, made from the display copy, no metadata
+    display: bytes  # JPEG, long edge <= DISPLAY_EDGE (never upscaled), orientation applied, no metadata; b"" when
+    #                 process(with_display=False)
+    thumb: bytes  # JPEG, long edge <= THUMB_EDGE, made from the display copy (or decoded for it), no metadata
     metadata_problems: tuple[str, ...]  # "exif_corrupt", "xmp_corrupt": the photo is still accepted
 
 
-def process(data: bytes, *, max_bytes: int = MAX_BYTES, max_pixels: int = MAX_PIXELS) -> Aerial:
-    """Read the drone photo's metadata and re-encode it; raises AerialRefused (and nothing else) for bad bytes."""
+def process(data: bytes, *, max_bytes: int = MAX_BYTES, max_pixels: int = MAX_PIXELS,
+            with_display: bool = True) -> Aerial:
+    """Read the drone photo's metadata and re-encode it; raises AerialRefused (and nothing else) for bad bytes.
+
+    ``with_display=False`` is the ingest of a batch: metadata and the thumbnail only, decoded at the smallest
+    scale the thumbnail allows (``display`` is then b""); the display copy follows when someone first opens the
+    photo (``display_copy``)."""
     if len(data) > max_bytes:
         raise AerialRefused("too_large", size_mb=round(len(data) / MIB, 1), max_mb=round(max_bytes / MIB))
     if not data:
@@ -140,11 +146,12 @@ def process(data: bytes, *, max_bytes: int = MAX_BYTES, max_pixels: int = MAX_PI
 
     exif, exif_corrupt = _read_exif(image)  # from the header: no pixel is decoded yet
     xmp, xmp_corrupt = _read_image_xmp(image)
-    display, orientation = _decode_display(image, max_pixels)  # closes the image
+    edge = DISPLAY_EDGE if with_display else THUMB_EDGE
+    display, orientation = _decode_display(image, max_pixels, edge)  # closes the image
     if orientation >= 5:
         width, height = height, width
     thumb = display.resize(imaging._fit(display.size, THUMB_EDGE), imaging.RESAMPLE,
-                           reducing_gap=imaging.REDUCING_GAP)
+                           reducing_gap=imaging.REDUCING_GAP) if with_display else display
 
     lat, lon = exif["lat"], exif["lon"]
     if lat is None or lon is None:
@@ -159,7 +166,8 @@ def process(data: bytes, *, max_bytes: int = MAX_BYTES, max_pixels: int = MAX_PI
         gimbal_pitch=_xmp_number(xmp, "drone-dji:GimbalPitchDegree", PITCH_RANGE),
         gimbal_yaw=_xmp_number(xmp, "drone-dji:GimbalYawDegree", YAW_RANGE),
         make=exif["make"] or _cut(xmp.get("tiff:Make")), model=exif["model"] or _cut(xmp.get("tiff:Model")),
-        display=_jpeg(display, DISPLAY_QUALITY, DISPLAY_OPTIMIZE), thumb=_jpeg(thumb, THUMB_QUALITY, imaging.OPTIMIZE),
+        display=_jpeg(display, DISPLAY_QUALITY, DISPLAY_OPTIMIZE) if with_display else b"",
+        thumb=_jpeg(thumb, THUMB_QUALITY, imaging.OPTIMIZE),
         metadata_problems=(("exif_corrupt",) if exif_corrupt else ()) + (("xmp_corrupt",) if xmp_corrupt else ()),
     )
 
@@ -211,10 +219,17 @@ def _open(data: bytes) -> Image.Image:
     raise AerialRefused("unsupported_format", format=other.format)
 
 
-def _decode_display(image: Image.Image, max_pixels: int) -> tuple[Image.Image, int]:
-    """The display-size RGB picture, EXIF orientation applied and converted to sRGB, and that orientation."""
+def display_copy(data: bytes, *, max_pixels: int = MAX_PIXELS) -> bytes:
+    """The display copy of a photo already accepted by ``process`` (JPEG, no metadata, <= DISPLAY_EDGE)."""
+    display, _orientation = _decode_display(_open(data), max_pixels, DISPLAY_EDGE)
+    return _jpeg(display, DISPLAY_QUALITY, DISPLAY_OPTIMIZE)
+
+
+def _decode_display(image: Image.Image, max_pixels: int, edge: int = DISPLAY_EDGE) -> tuple[Image.Image, int]:
+    """The RGB picture at most ``edge`` pixels long, EXIF orientation applied and converted to sRGB, and that
+    orientation."""
     width, height = image.size  # before draft() shrinks it
-    size = imaging._fit(image.size, DISPLAY_EDGE)
+    size = imaging._fit(image.size, edge)
     icc_profile = image.info.get("icc_profile")
     try:
         box = None

@@ -169,7 +169,9 @@ def ingest(*, actor, batch: Batch, data: bytes, filename: str) -> tuple[DronePho
     """Store one drone photo (or find it already stored: same content); (photo, was_duplicate)."""
     _require(actor)
     try:
-        found = aerial.process(data)
+        # Metadata and the thumbnail only: the display copy is made when someone first opens the photo, which
+        # keeps a batch of hundreds fast (bench/drone_ingest.py).
+        found = aerial.process(data, with_display=False)
     except aerial.AerialRefused as refused:
         raise _refusal(refused, filename) from None
     existing = DronePhoto.objects.filter(campaign=batch.campaign, sha256=found.sha256).first()
@@ -189,8 +191,7 @@ def ingest(*, actor, batch: Batch, data: bytes, filename: str) -> tuple[DronePho
     week = weeks.week_of(timezone.localtime(taken_at).date()) if taken_at else batch.week
     stem = f"drone/{batch.week}/{found.sha256[:2]}/{found.sha256}"
     extension = "heic" if found.source_format == "HEIF" else "jpg"
-    names = [default_storage.save(f"{stem}.{extension}", ContentFile(data)),
-             default_storage.save(f"{stem}-display.jpg", ContentFile(found.display)),
+    names = [default_storage.save(f"{stem}.{extension}", ContentFile(data)), "",
              default_storage.save(f"{stem}-thumb.jpg", ContentFile(found.thumb))]
     try:
         with transaction.atomic():
@@ -211,17 +212,39 @@ def ingest(*, actor, batch: Batch, data: bytes, filename: str) -> tuple[DronePho
                                 "taken_at": taken_at.isoformat() if taken_at else None, "week": week,
                                 "outside_week": photo.outside_week})
     except IntegrityError:
-        for name in names:
+        for name in filter(None, names):
             default_storage.delete(name)
         existing = DronePhoto.objects.filter(campaign=batch.campaign, sha256=found.sha256).first()
         if existing is None:
             raise
         return existing, True
     except BaseException:
-        for name in names:
+        for name in filter(None, names):
             default_storage.delete(name)
         raise
     return photo, False
+
+
+def display_ensure(photo: DronePhoto) -> DronePhoto:
+    """The photo with its display copy made (from the kept original) if it has none yet. Derived data, made
+    once: two people opening the photo at once store one copy."""
+    if photo.display_name:
+        return photo
+    data = default_storage.open(photo.original_name, "rb").read()
+    try:
+        display = aerial.display_copy(data)
+    except aerial.AerialRefused as refused:  # the original was accepted once; only a damaged store gets here
+        raise _refusal(refused, photo.filename) from None
+    name = default_storage.save(f"{photo.original_name.rsplit('.', 1)[0]}-display.jpg", ContentFile(display))
+    with transaction.atomic():
+        locked = DronePhoto.objects.select_for_update(of=("self",)).get(pk=photo.pk)
+        if locked.display_name:
+            default_storage.delete(name)
+        else:
+            locked.display_name = name
+            locked.save(update_fields=["display_name"])
+    photo.display_name = locked.display_name
+    return photo
 
 
 # Review --------------------------------------------------------------------------------------------------
@@ -300,6 +323,7 @@ def drone_raise_problem(*, actor, photo: DronePhoto, category, description: str)
         raise Refused("not_placed", _("Place the photo on a village first."))
     # A field photo's size is its display copy's (the drone photo's is the original's).
     width, height = imaging._fit((photo.width, photo.height), aerial.DISPLAY_EDGE)
+    photo = display_ensure(photo)
     with transaction.atomic():
         evidence = photo_from_copy(actor=actor, village=photo.village, display_name=photo.display_name,
                                    thumb_name=photo.thumb_name, width=width, height=height,

@@ -8,6 +8,7 @@ from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 
 from dudao.accounts import access
+from dudao.drone.services import display_ensure
 
 
 def _serve(request, photo_id: int, kind: str) -> FileResponse:
@@ -19,6 +20,8 @@ def _serve(request, photo_id: int, kind: str) -> FileResponse:
         response = FileResponse(default_storage.open(photo.original_name, "rb"), content_type=content_type,
                                 as_attachment=True, filename=photo.filename)
     else:
+        if kind == "display":
+            photo = display_ensure(photo)
         name = photo.thumb_name if kind == "thumb" else photo.display_name
         response = FileResponse(default_storage.open(name, "rb"), content_type="image/jpeg")
         response["Content-Disposition"] = f'inline; filename="drone-{photo.pk}-{kind}.jpg"'
