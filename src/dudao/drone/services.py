@@ -319,18 +319,19 @@ def drone_raise_problem(*, actor, photo: DronePhoto, category, description: str)
     from dudao.problems.services import problem_report
 
     _require(actor)
-    if photo.village is None:
+    village = photo.village
+    if village is None:
         raise Refused("not_placed", _("Place the photo on a village first."))
     # A field photo's size is its display copy's (the drone photo's is the original's).
     width, height = imaging._fit((photo.width, photo.height), aerial.DISPLAY_EDGE)
     photo = display_ensure(photo)
     with transaction.atomic():
-        evidence = photo_from_copy(actor=actor, village=photo.village, display_name=photo.display_name,
+        evidence = photo_from_copy(actor=actor, village=village, display_name=photo.display_name,
                                    thumb_name=photo.thumb_name, width=width, height=height,
                                    sha256=photo.sha256, source_bytes=photo.original_bytes,
                                    source_format=photo.source_format, taken_at=photo.taken_at, lat=photo.lat,
                                    lon=photo.lon)
-        return problem_report(actor=actor, campaign=photo.campaign, village=photo.village, category=category,
+        return problem_report(actor=actor, campaign=photo.campaign, village=village, category=category,
                               description=description, source=Source.DRONE, lat=photo.lat, lon=photo.lon,
                               photo_ids=[evidence.pk], client_key=f"drone-{photo.pk}-{uuid.uuid4().hex[:8]}")
 
