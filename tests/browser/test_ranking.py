@@ -1,5 +1,5 @@
 """The weekly round in a real browser, end to end: a township orders its villages by dragging (and with the ↑/↓
-buttons) on a phone-sized screen and submits; the office imports a drone ranking, computes and requests
+buttons) on a phone-sized screen and submits; the office (the other sources come from the field) computes and requests
 publication; a second office user approves; the result table shows the tier colours and the village page explains
 the composite.
 
@@ -7,8 +7,6 @@ All of it is one test: publishing closes the current week for the whole session'
 rely on it afterwards, and this one relies on nothing done before (the week is read from the pages).
 """
 
-import csv
-import io
 import re
 from urllib.parse import urlsplit
 
@@ -84,27 +82,16 @@ def test_township_drags_office_computes_second_office_user_approves(signed_in):
     town.reload()
     assert _order(town) == expected  # the page starts from the order just submitted
 
-    # 2. The office: a drone ranking of every village (this week's inspection ranking comes from the field
-    # inspections), compute, request publication.
+    # 2. The office: compute and request publication.
     office = signed_in("demo_office", locale="en-US")
     office.goto("/ranking/")
     week = office.locator(".week-nav input[name=week]").input_value()
     assert re.fullmatch(r"\d{4}-W\d{2}", week)
     expect(office.locator(f'#town-submissions tr[data-town="{XIQUAN}"]')).to_contain_text("demo_town")
-    published = office.locator("#rounds tr:has(.status-published) td:first-child a").first.inner_text()
-    export = office.request.get(f"/ranking/{published}/export.csv")
-    assert export.ok
-    codes = [row["code"] for row in csv.DictReader(io.StringIO(export.body().decode("utf-8-sig")))]
-    assert len(codes) > 100
-    sheet = "code,score\n" + "".join(f"{code},{(n * 37) % 100}\n" for n, code in enumerate(codes))
-    upload = office.locator("#source-upload")
-    upload.locator("select[name=source]").select_option("drone")
-    upload.locator("input[type=file]").set_input_files(
-        files=[{"name": "drone.csv", "mimeType": "text/csv", "buffer": sheet.encode()}])
-    with office.expect_navigation():
-        upload.locator("button[type=submit]").click()
-    expect(office.locator(".flash.success")).to_contain_text(f"Imported {len(codes)} entries of the drone")
-
+    # This week's inspection and drone rankings come from the field inspections and the scored drone photos:
+    # the page says so, and there is nothing to upload for them.
+    expect(office.locator("body")).to_contain_text("field:inspections")
+    expect(office.locator("body")).to_contain_text("field:drone")
     with office.expect_navigation():
         office.locator("button[name=action][value=compute]").click()
     expect(office.locator("#round-status")).to_have_class(re.compile("status-computed"))
@@ -144,7 +131,6 @@ def test_township_drags_office_computes_second_office_user_approves(signed_in):
     expect(town_part).to_have_attribute("data-r", "1.0")
     expect(town_part).to_contain_text(f"rank r = 1 of {count}")
     expect(town_part).to_contain_text(f"p = ({count} − 1 + 0.5) / {count}")
-    expect(explanation.locator("li[data-source=drone]")).to_contain_text("scope the county")
     expect(explanation.locator("#composite-value")).to_have_text(re.compile(r"^\d+\.\d{6}$"))
     expect(explanation.locator("#tier-explanation .tier")).to_be_visible()
 
