@@ -3,6 +3,7 @@
 import contextlib
 import contextvars
 import datetime as dt
+import hashlib
 import uuid
 from typing import Any
 
@@ -88,16 +89,17 @@ def photo_upload(*, actor, campaign, village: Unit, data: bytes, client_key: str
     if not access.can_report_at(actor, village):
         raise PermissionDenied
     client_key = (client_key or "").strip() or None
+    if client_key is not None:
+        existing = Photo.objects.filter(uploaded_by=actor, client_key=client_key).first()
+        if existing is not None:
+            # A retry is answered from what is stored, without decoding the photo again.
+            if existing.sha256 != hashlib.sha256(data).hexdigest() or existing.village_id != village.pk:
+                raise key_reused(client_key)
+            return existing
     try:
         processed = imaging.process(data)
     except imaging.ImageRefused as refused:
         raise Refused(f"photo_{refused.code}", refusal_message(refused), **refused.params) from None
-    if client_key is not None:
-        existing = Photo.objects.filter(uploaded_by=actor, client_key=client_key).first()
-        if existing is not None:
-            if existing.sha256 != processed.sha256 or existing.village_id != village.pk:
-                raise key_reused(client_key)
-            return existing
     if processed.lat is not None and processed.lon is not None:
         lat, lon, source = processed.lat, processed.lon, LocationSource.EXIF
     elif lat is not None and lon is not None:
