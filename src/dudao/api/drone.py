@@ -4,6 +4,7 @@ Reads through accounts.access, writes through dudao.drone.services."""
 import datetime as dt
 import uuid
 
+from django.db.models import Count
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -146,10 +147,10 @@ def batch_create(request, payload: BatchIn):
 @router.get("/drone/batches", response=list[BatchOut], summary="The campaign's drone batches")
 def batches(request, week: str = ""):
     _office(request)
-    rows = Batch.objects.filter(campaign=campaign_get())
+    rows = Batch.objects.filter(campaign=campaign_get()).annotate(photo_count=Count("photos"))
     if week:
         rows = rows.filter(week=week)
-    return [BatchOut(id=b.pk, week=b.week, name=b.name, photos=b.photos.count(), created_at=b.created_at)
+    return [BatchOut(id=b.pk, week=b.week, name=b.name, photos=b.photo_count, created_at=b.created_at)
             for b in rows]
 
 

@@ -146,6 +146,12 @@ def text_problem(value: str, column: str, row: int, max_length: int) -> Problem 
     return None
 
 
+def csv_safe_text(value: str) -> str:
+    """Free text for a CSV export: a leading = + - @ would be a live formula once Excel opens the file, so it
+    gets an apostrophe (XLSX exports need none: write_xlsx keeps every cell text)."""
+    return "'" + value if value.startswith(FORMULA_START) else value
+
+
 def column_index(header: list[str], aliases: dict[str, tuple[str, ...]]) -> tuple[dict[str, int], list[Problem]]:
     """Map each field to its column by any of its names (English or Chinese, case-insensitive)."""
     lowered = [name.strip().lower() for name in header]

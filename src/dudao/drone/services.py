@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.db.models import Avg, Max
+from django.db.models import Avg, Count, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -350,10 +350,9 @@ def coverage(campaign, week: str, user=None) -> Coverage:
         villages = villages.filter(path__startswith=campaign.county.path)
     if user is not None:
         villages = villages.filter(pk__in=access.units_visible_to(user))
-    counts: dict[int, int] = {}
-    for village_id in (DronePhoto.objects.filter(campaign=campaign, batch__week=week, outside_week=False,
-                                                 village__isnull=False).values_list("village_id", flat=True)):
-        counts[village_id] = counts.get(village_id, 0) + 1
+    counts: dict[int, int] = dict(
+        DronePhoto.objects.filter(campaign=campaign, batch__week=week, outside_week=False, village__isnull=False)
+        .order_by().values_list("village_id").annotate(n=Count("pk")))
     ordered = list(villages.select_related("parent").order_by("path"))
     return Coverage([v for v in ordered if v.pk in counts], [v for v in ordered if v.pk not in counts], counts)
 

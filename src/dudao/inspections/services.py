@@ -24,6 +24,7 @@ from dudao.problems import services as problem_services
 from dudao.problems.models import Category, Source
 from dudao.ranking import services as ranking_services
 from dudao.ranking import weeks
+from dudao.ranking.models import SourceName
 
 POOR_ACCURACY_M = 100
 FAR_FROM_VILLAGE_M = env_int("DUDAO_FIELD_FAR_METRES", 2000)
@@ -235,8 +236,9 @@ def inspection_submit(*, actor, campaign, village: Unit, checklist: Checklist, m
                 inspection.warnings = [*inspection.warnings, "own_staff"]
                 inspection.save(update_fields=["warnings"])
             if inspection.counts:
-                outcome = ranking_services.inspection_feed(actor=actor, campaign=campaign, week=week,
-                                                           scores=lambda: week_scores(campaign, week))
+                outcome = ranking_services.source_feed(actor=actor, campaign=campaign, week=week,
+                                                       source=SourceName.INSPECTION,
+                                                       scores=lambda: week_scores(campaign, week))
                 if outcome != ranking_services.FED:
                     inspection.counts = False
                     inspection.warnings = [*warnings, "week_closed" if outcome == ranking_services.CLOSED

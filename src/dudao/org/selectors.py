@@ -1,6 +1,6 @@
 """Scoped reads of organisation data shared by the pages and the API."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 
 from dudao.accounts import access
 from dudao.core import geo
@@ -20,12 +20,25 @@ def search_units(user, query: str) -> QuerySet[Unit]:
     return units.filter(q).order_by("path")
 
 
+_area_boxes: dict[tuple, tuple[float, float, float, float] | None] = {}
+
+
 def campaign_area_box(campaign, margin_m: float = 5000) -> tuple[float, float, float, float] | None:
     """The WGS-84 box that a position in the campaign's county must fall in: the county boundary if it was
-    imported, otherwise the county's unit points, widened by a margin; None when the county has no geometry."""
+    imported, otherwise the county's unit points, widened by a margin; None when the county has no geometry.
+    Every photo, inspection and report asks, so the box is kept until a unit changes."""
     units = Unit.objects.all()
     if campaign.county_id:
         units = units.filter(path__startswith=campaign.county.path)
+    state = units.aggregate(n=Count("pk"), changed=Max("updated_at"))
+    key = (campaign.pk, campaign.county_id, state["n"], state["changed"], margin_m)
+    if key not in _area_boxes:
+        _area_boxes.clear()
+        _area_boxes[key] = _area_box(campaign, units, margin_m)
+    return _area_boxes[key]
+
+
+def _area_box(campaign, units, margin_m: float) -> tuple[float, float, float, float] | None:
     points: list[tuple[float, float]] = []
     county = campaign.county if campaign.county_id else None
     if county is not None and county.boundary:

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 from dudao.accounts import access
 from dudao.campaigns.services import campaign_get
 from dudao.core.errors import Refused
-from dudao.core.tables import write_csv, write_xlsx
+from dudao.core.tables import csv_safe_text, write_csv, write_xlsx
 from dudao.org.models import Level, Unit
 from dudao.photos import imaging
 from dudao.photos import services as photo_services
@@ -156,11 +156,6 @@ def problem_list(request):
     })
 
 
-def _not_a_formula(text: str) -> str:
-    """Free text that Excel would run as a formula (=, +, -, @ first) is written with a leading apostrophe."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
-
-
 @login_required
 def problem_export(request, fmt: str):
     if fmt not in ("csv", "xlsx"):
@@ -172,13 +167,15 @@ def problem_export(request, fmt: str):
     def when(value) -> str:
         return date_format(timezone.localtime(value), "Y-m-d H:i") if value else ""
 
+    # XLSX cells are always text; in CSV, free text that Excel would run as a formula gets an apostrophe.
+    free_text = csv_safe_text if fmt != "xlsx" else str
     header = [_("number"), _("status"), _("category"), _("township"), _("village"), _("village code"), _("source"),
               _("reported at"), _("deadline"), _("overdue"), _("rework"), _("description"), _("latitude"),
               _("longitude")]
     table = [[p.number, p.get_status_display(), p.category.name, p.town.name, p.village.name, p.village.code,
               p.get_source_display(), when(p.reported_at), when(p.deadline),
               _("yes") if lifecycle.is_overdue(p.status, p.deadline, now) else "", str(p.rework_count),
-              _not_a_formula(p.description), "" if p.lat is None else f"{p.lat:.6f}",
+              free_text(p.description), "" if p.lat is None else f"{p.lat:.6f}",
               "" if p.lon is None else f"{p.lon:.6f}"]
              for p in rows.iterator(chunk_size=500)]
     if fmt == "xlsx":

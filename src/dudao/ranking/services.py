@@ -280,13 +280,6 @@ def _import_table(actor, campaign, week: str, source: str, table: Table, scope: 
 FIELD_SUBMITTER = "field:inspections"
 
 
-@transaction.atomic
-def inspection_feed(*, actor, campaign, week: str, scores: Callable[[], dict[int, float]]) -> str:
-    """Make the week's inspection source the field inspections' scores (unit id → mean score); see source_feed.
-    Called by dudao.inspections with every inspection, so the scores are never typed twice."""
-    return source_feed(actor=actor, campaign=campaign, week=week, source=SourceName.INSPECTION, scores=scores)
-
-
 FED, CLOSED, UPLOADED = "fed", "closed", "uploaded"
 FED_FLAG: dict[str, str] = {SourceName.INSPECTION: "inspection_from_field", SourceName.DRONE: "drone_from_photos"}
 FED_BY: dict[str, str] = {SourceName.INSPECTION: FIELD_SUBMITTER, SourceName.DRONE: "field:drone"}
@@ -297,7 +290,8 @@ def source_feed(*, actor, campaign, week: str, source: str, scores: Callable[[],
     and mark the round so that a hand upload of that source is refused: FED. Nothing changes when the week is
     published or awaiting approval (CLOSED) or when the source was uploaded as a sheet (UPLOADED: a week's
     source comes from one or the other, never a silent mix). ``scores`` is called once the round is locked:
-    read before, it would miss a score committed meanwhile, and overwrite it."""
+    read before, it would miss a score committed meanwhile, and overwrite it. Called by dudao.inspections with
+    every inspection and by dudao.drone with every score, so nobody types those scores twice."""
     with transaction.atomic():
         round_ = _round_for_update(campaign, week, create=True)
         if round_.status not in OPEN:
