@@ -59,6 +59,8 @@ def client_for(db):
 @pytest.fixture
 def empty_org(db):
     """Remove all organisation data inside the test's transaction, for tests that start from nothing."""
+    from django.apps import apps
+
     from dudao.accounts.models import User as UserModel
     from dudao.audit.models import AuditEvent
     from dudao.campaigns.models import Campaign
@@ -70,6 +72,12 @@ def empty_org(db):
     from dudao.problems.models import Category, Problem
     from dudao.ranking.models import Entry, Interview, RankingSettings, Result, Round, Submission
 
+    # Models of the later apps (bulletins, interviews, notification deliveries) refer to rounds, interviews and
+    # notifications: they go first, most dependent last-declared first.
+    for label in ("bulletins", "interviews", "notifications"):
+        for model in reversed(list(apps.get_app_config(label).get_models())):
+            if model is not Notification:
+                model.objects.all().delete()
     for model in (Problem, DronePhoto, Batch, Inspection, Checklist, Category, Photo, Notification, Interview, Result,
                   Entry, Submission, Round, RankingSettings):
         model.objects.all().delete()

@@ -22,6 +22,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "ninja",
+    "django_tasks",
+    "django_tasks_db",
     "dudao.core",
     "dudao.audit",
     "dudao.accounts",
@@ -33,6 +35,8 @@ INSTALLED_APPS = [
     "dudao.problems",
     "dudao.inspections",
     "dudao.drone",
+    "dudao.interviews",
+    "dudao.bulletins",
     "dudao.api",
 ]
 
@@ -173,3 +177,7 @@ LOGGING = {
 }
 
 NINJA_PAGINATION_PER_PAGE = 100
+
+# Background work (bulletins, deliveries of notifications): Django's task API with the database as the queue;
+# `dudao worker` runs what is queued (docs/decisions/0007-bulletins-and-notifications.md).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
