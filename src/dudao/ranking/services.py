@@ -20,7 +20,9 @@ from django.utils.translation import gettext_lazy
 
 from dudao.accounts import access
 from dudao.audit.services import audit_record
+from dudao.bulletins.services import bulletin_on_publish
 from dudao.core.tables import Problem, Table, TableRefused, read_table
+from dudao.notifications.triggers import round_published
 from dudao.org.models import Level, Post, PostRole, Unit
 from dudao.ranking import engine, sourcefile, weeks
 from dudao.ranking.models import (
@@ -540,6 +542,8 @@ def _publish(actor, round_: Round, approver: str) -> Round:
                  object_id=f"{round_.campaign.slug}/{round_.week}",
                  after={"revision": round_.revision, "sha256": round_.result_digest, "approved_by": approver,
                         "interviews": len(interviews), "vacant": sum(1 for i in interviews if i.vacant)})
+    bulletin_on_publish(round_)
+    round_published(round_)
     return round_
 
 
