@@ -11,11 +11,13 @@ Run: .venv/bin/python bench/drone_ingest.py [--photos N] [--scenes K] [--village
     copied from a web map, and converted with placement.boundary_to_wgs84 and core.geo.to_wgs84), 15% anywhere
     in the county, 5% outside it. Making the photos is not timed. For each photo, in the same process and in
     alternating order, times:
-      process: aerial.process (half-size DCT decode, display copy, thumbnail, EXIF + XMP) + Index.place;
-      naive:   Image.open + full-resolution load + EXIF (imaging.read_exif) and XMP + LANCZOS resize to
-               DISPLAY_EDGE, JPEG + thumbnail of the full image, JPEG + Index.place.
+      process: aerial.process(with_display=False) (SHA-256 in a second thread while the JPEG decodes at the
+             smallest DCT scale, thumbnail, EXIF + XMP) + Index.place;
+      naive:   SHA-256 + Image.open + full-resolution load + EXIF (imaging.read_exif) and XMP + LANCZOS resize
+               of the full image to the thumbnail, JPEG + Index.place.
+    Then two photos at a time through process (threads in one process), for the record.
     Prints photos per second for both and the ratio (the issue's target: >= 4x), checks that both place every
-    photo alike, and compares the display copies (PSNR of process's against naive's).
+    photo alike, and compares the thumbnails (PSNR of process's against naive's).
 (b) Placement alone. V (default 16,000) village boundaries — hexagons of random size on a grid over a
     province-sized area (98-108 E, 33-40 N), some overlapping their neighbours; one in ten villages has only a
     point — and P (default 100,000) random positions, a tenth outside the area. Times building the Index and
@@ -31,6 +33,7 @@ import random
 import statistics
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
@@ -246,6 +249,17 @@ def bench_ingest(args: argparse.Namespace) -> None:
     ratio = rate_ours / rate_naive
     verdict = "met" if ratio >= INGEST_TARGET else "not met"
     print(f"ratio ingest/naive {ratio:.2f}x photos/s — target {INGEST_TARGET:.0f}x: {verdict}")
+
+    # The upload page sends three files at once and the server ingests them side by side; Pillow's decoder and
+    # hashlib release the GIL, so two photos at a time use both of this machine's cores. Shown for the
+    # record, not counted against the target (the naive pipeline above runs one photo at a time).
+    sample = [photo(scenes[i % len(scenes)], rng, *position(rng, centres)) for i in range(min(args.photos, 60))]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        began = time.perf_counter()
+        list(pool.map(lambda data: ours(data, index), sample))
+        elapsed = time.perf_counter() - began
+    print(f"two photos at a time (threads, as parallel uploads are served): {len(sample) / elapsed:6.2f} photos/s "
+          f"over {len(sample)} photos, {len(sample) / elapsed / rate_naive:.2f}x the naive rate")
 
 
 # --- (b) placement alone --------------------------------------------------------------------------------------
