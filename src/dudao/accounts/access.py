@@ -376,3 +376,51 @@ def drone_photos_visible_to(user):
         return DronePhoto.objects.none()
     q = _area_q(user, "village__")
     return DronePhoto.objects.all() if q is None else DronePhoto.objects.filter(q)
+
+
+# Interviews (约谈): the office schedules, records and verifies; the leaders read everything; the interviewed
+# unit's staff (its township's staff, or the village's own staff for a post at the village) read their area's
+# interviews and report commitments done. Inspectors take no part. The table of who does what in which state is
+# dudao.interviews.lifecycle's; this says which parties ("office", "unit") a user is for one interview.
+
+INTERVIEW_READERS = READ_ALL | {Role.TOWN_STAFF, Role.VILLAGE_STAFF}
+
+
+def can_see_interviews(user) -> bool:
+    return effective_role(user) in INTERVIEW_READERS
+
+
+def can_manage_interviews(user) -> bool:
+    return effective_role(user) in MANAGE_ALL
+
+
+def interviews_visible_to(user):
+    """Interviews whose interviewed unit (the village, or the township for an escalated interview) lies in the
+    user's area."""
+    from dudao.ranking.models import Interview
+
+    if not can_see_interviews(user):
+        return Interview.objects.none()
+    q = _area_q(user, "unit__")
+    return Interview.objects.all() if q is None else Interview.objects.filter(q)
+
+
+def interview_parties(user, interview) -> set[str]:
+    """The parties of dudao.interviews.lifecycle the user is for this interview."""
+    role = effective_role(user)
+    if role in MANAGE_ALL:
+        return {"office", "unit"}
+    if role in (Role.TOWN_STAFF, Role.VILLAGE_STAFF) and in_area(user, interview.unit):
+        return {"unit"}
+    return set()
+
+
+def interview_people_visible_to(user) -> QuerySet[Person]:
+    """Whose interview history the user may open: everyone for the county's readers, the officials holding a post
+    in their area for township and village staff."""
+    if not can_see_interviews(user):
+        return Person.objects.none()
+    roots = area_roots(user)
+    if roots is None:
+        return Person.objects.all()
+    return Person.objects.filter(pk__in=Post.objects.filter(_subtree_filter(roots, "unit__")).values("person_id"))

@@ -17,6 +17,7 @@ from dudao.accounts.access import SYSTEM
 from dudao.accounts.models import Role, User
 from dudao.campaigns.services import campaign_ensure_default
 from dudao.core.tables import write_csv
+from dudao.demo.interviews import load_interviews
 from dudao.demo.rounds import load_rounds
 from dudao.org import services as org_services
 from dudao.org.models import GroupKind, MemberRole, Person, Unit, WorkingGroup
@@ -185,4 +186,5 @@ def load_demo(*, stderr=None) -> list[DemoLogin]:
         area = unit.name if unit else ("第一包抓指导组（一条山镇）" if role == Role.INSPECTOR else "景泰县")
         result.append(DemoLogin(username, str(Role(role).label), area))
     load_rounds(campaign)
+    load_interviews(campaign)
     return result

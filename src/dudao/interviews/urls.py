@@ -1,3 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from dudao.interviews import views
+
+urlpatterns = [
+    path("interviews/", views.interview_list, name="interview_list"),
+    path("interviews/<int:pk>/", views.interview_detail, name="interview_detail"),
+    path("interviews/<int:pk>/<str:action>/", views.interview_action, name="interview_action"),
+    path("interviews/commitments/<int:pk>/<str:action>/", views.commitment_action, name="commitment_action"),
+    path("interviews/person/<int:person_id>/", views.person_history, name="interview_person"),
+]

@@ -1,0 +1,34 @@
+from django import forms
+from django.forms import formset_factory
+from django.utils.translation import gettext_lazy as _
+
+DATETIME_LOCAL = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class ScheduleForm(forms.Form):
+    scheduled_for = forms.DateTimeField(label=_("When"), widget=DATETIME_LOCAL,
+                                        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
+    place = forms.CharField(label=_("Where"), max_length=200)
+    interviewer = forms.CharField(label=_("Interviewer (who conducts it)"), max_length=100,
+                                  widget=forms.TextInput(attrs={"placeholder": _("e.g. the county deputy secretary")}))
+    note = forms.CharField(label=_("Why it moves (optional)"), max_length=500, required=False)
+
+
+class HoldForm(forms.Form):
+    held_on = forms.DateField(label=_("Held on"), widget=DATE, input_formats=["%Y-%m-%d"])
+    interviewer = forms.CharField(label=_("Interviewer (who conducted it)"), max_length=100)
+    minutes = forms.CharField(label=_("Minutes"), max_length=10000, widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class CommitmentForm(forms.Form):
+    text = forms.CharField(label=_("Commitment"), max_length=2000, required=False,
+                           widget=forms.TextInput(attrs={"placeholder": _("what will be done")}))
+    due_date = forms.DateField(label=_("Due date"), required=False, widget=DATE, input_formats=["%Y-%m-%d"])
+
+
+CommitmentFormSet = formset_factory(CommitmentForm, extra=3, max_num=20, validate_max=True)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))

@@ -1,0 +1,161 @@
+"""The interview's (约谈) lifecycle and its commitments'. Pure: no Django.
+
+    pending ─schedule→ scheduled ─hold→ held ─(every commitment verified: close)→ closed
+                        │    ▲
+                        └────┘ reschedule
+    pending / scheduled ─cancel→ cancelled   (the post is vacant, the round was revised, …: a reason is required)
+
+    commitment:  open ─done→ done ─verify→ verified
+                  ▲               │
+                  └──── return ◄──┘  (the office does not accept what was done)
+
+Who may take a transition is written here as parties: "office" (the campaign office, county administrators) and
+"unit" (the staff of the interviewed unit: its township's staff, or the village's own staff for a post at the
+village). dudao.accounts.access says which parties a user is for one interview; "close" is taken by the system
+when the last commitment is verified, never by hand.
+"""
+
+import datetime as dt
+from collections.abc import Iterable
+
+PENDING = "pending"
+SCHEDULED = "scheduled"
+HELD = "held"
+CLOSED = "closed"
+CANCELLED = "cancelled"
+STATUSES = (PENDING, SCHEDULED, HELD, CLOSED, CANCELLED)
+# Not yet held: the hold-by date runs and the interview can be overdue.
+AWAITING = frozenset({PENDING, SCHEDULED})
+FINISHED = frozenset({CLOSED, CANCELLED})
+
+OPEN = "open"
+DONE = "done"
+VERIFIED = "verified"
+COMMITMENT_STATUSES = (OPEN, DONE, VERIFIED)
+
+OFFICE = "office"
+UNIT = "unit"
+SYSTEM = "system"
+
+# transition → (the statuses it may start from, the status it leads to, the parties who may take it)
+TRANSITIONS: dict[str, tuple[frozenset[str], str, frozenset[str]]] = {
+    "schedule": (frozenset({PENDING}), SCHEDULED, frozenset({OFFICE})),
+    "reschedule": (frozenset({SCHEDULED}), SCHEDULED, frozenset({OFFICE})),
+    "hold": (frozenset({SCHEDULED}), HELD, frozenset({OFFICE})),
+    "close": (frozenset({HELD}), CLOSED, frozenset({SYSTEM})),
+    "cancel": (frozenset({PENDING, SCHEDULED}), CANCELLED, frozenset({OFFICE})),
+}
+COMMITMENT_TRANSITIONS: dict[str, tuple[frozenset[str], str, frozenset[str]]] = {
+    "done": (frozenset({OPEN}), DONE, frozenset({OFFICE, UNIT})),
+    "verify": (frozenset({DONE}), VERIFIED, frozenset({OFFICE})),
+    "return": (frozenset({DONE}), OPEN, frozenset({OFFICE})),
+}
+# Hold an interview within this many working days of the round's publication (the default hold-by date).
+HOLD_WITHIN_WORKING_DAYS = 5
+# A schedule may lie at most this far ahead.
+SCHEDULE_HORIZON_DAYS = 90
+
+
+class TransitionRefused(Exception):
+    def __init__(self, transition: str, status: str) -> None:
+        super().__init__(f"{transition} is not allowed from {status}")
+        self.transition = transition
+        self.status = status
+
+
+def _next(table: dict[str, tuple[frozenset[str], str, frozenset[str]]], status: str, transition: str) -> str:
+    if transition not in table:
+        raise TransitionRefused(transition, status)
+    sources, target, _parties = table[transition]
+    if status not in sources:
+        raise TransitionRefused(transition, status)
+    return target
+
+
+def next_status(status: str, transition: str) -> str:
+    """The interview's status after the transition, or TransitionRefused (unknown transitions too)."""
+    return _next(TRANSITIONS, status, transition)
+
+
+def next_commitment_status(status: str, transition: str) -> str:
+    return _next(COMMITMENT_TRANSITIONS, status, transition)
+
+
+def may(transition: str, parties: Iterable[str], commitment: bool = False) -> bool:
+    """Whether one of the parties may take the transition (whatever the state)."""
+    table = COMMITMENT_TRANSITIONS if commitment else TRANSITIONS
+    return transition in table and bool(table[transition][2] & set(parties))
+
+
+def allowed(status: str, parties: Iterable[str], commitment: bool = False) -> list[str]:
+    """The transitions the parties may take from the status, in the table's order."""
+    table = COMMITMENT_TRANSITIONS if commitment else TRANSITIONS
+    parties = set(parties)
+    return [name for name, (sources, _target, who) in table.items() if status in sources and who & parties]
+
+
+def default_is_working(day: dt.date) -> bool:
+    return day.weekday() < 5
+
+
+def add_working_days(start: dt.date, days: int, is_working=default_is_working) -> dt.date:
+    """The ``days``-th working day after ``start`` (``start`` itself does not count)."""
+    day = start
+    remaining = days
+    while remaining > 0:
+        day += dt.timedelta(days=1)
+        if is_working(day):
+            remaining -= 1
+    return day
+
+
+def interview_overdue(status: str, hold_by: dt.date | None, today: dt.date) -> bool:
+    """Not held by its hold-by date (the date itself still counts as in time)."""
+    return status in AWAITING and hold_by is not None and today > hold_by
+
+
+def commitment_overdue(status: str, due_date: dt.date | None, today: dt.date) -> bool:
+    """Not reported done by its due date (the date itself still counts as in time). A commitment reported done
+    waits for the office's verification and is not overdue for the unit."""
+    return status == OPEN and due_date is not None and today > due_date
+
+
+def schedule_problems(scheduled_for: dt.datetime, now: dt.datetime, place: str, interviewer: str) -> list[str]:
+    """Codes of what is wrong with a schedule; ``scheduled_for`` and ``now`` in the same (local) time zone.
+    Earlier today is accepted (the office may enter a meeting just arranged); an earlier day is not."""
+    problems = []
+    if scheduled_for.date() < now.date():
+        problems.append("schedule_in_past")
+    elif scheduled_for.date() > now.date() + dt.timedelta(days=SCHEDULE_HORIZON_DAYS):
+        problems.append("schedule_too_far")
+    if not place.strip():
+        problems.append("place_required")
+    if not interviewer.strip():
+        problems.append("interviewer_required")
+    return problems
+
+
+def hold_problems(held_on: dt.date, today: dt.date, created_on: dt.date, interviewer: str, minutes: str,
+                  commitments: list[tuple[str, dt.date | None]]) -> list[tuple[str, int | None]]:
+    """Codes (with the 1-based commitment number where one is at fault) of what is wrong with a record of an
+    interview held: the date lies between the interview's creation and today, someone interviewed, minutes,
+    at least one commitment, each with a text and a due date after the day held."""
+    problems: list[tuple[str, int | None]] = []
+    if held_on > today:
+        problems.append(("held_in_future", None))
+    elif held_on < created_on:
+        problems.append(("held_before_created", None))
+    if not interviewer.strip():
+        problems.append(("interviewer_required", None))
+    if not minutes.strip():
+        problems.append(("minutes_required", None))
+    if not commitments:
+        problems.append(("commitments_required", None))
+    for number, (text, due) in enumerate(commitments, start=1):
+        if not text.strip():
+            problems.append(("commitment_text_required", number))
+        if due is None:
+            problems.append(("commitment_due_required", number))
+        elif due <= held_on:
+            problems.append(("commitment_due_not_after_held", number))
+    return problems

@@ -1,0 +1,101 @@
+"""Scoped reads of interviews: the list with its filters and counts, overdue interviews and commitments, an
+official's history. Everything a user sees starts from access.interviews_visible_to."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from dudao.accounts import access
+from dudao.interviews import lifecycle
+from dudao.interviews.models import Commitment
+from dudao.org.models import Unit
+from dudao.ranking.models import Interview
+
+
+def _today(today: dt.date | None) -> dt.date:
+    return today or timezone.localdate()
+
+
+def interview_overdue_q(today: dt.date | None = None) -> Q:
+    """Not held by the hold-by date (lifecycle.interview_overdue)."""
+    return Q(status__in=lifecycle.AWAITING, hold_by__lt=_today(today))
+
+
+def commitment_overdue_q(today: dt.date | None = None, prefix: str = "") -> Q:
+    """Not reported done by the due date (lifecycle.commitment_overdue)."""
+    return Q(**{f"{prefix}status": lifecycle.OPEN, f"{prefix}due_date__lt": _today(today)})
+
+
+def overdue_q(today: dt.date | None = None) -> Q:
+    """An interview overdue itself, or with an overdue commitment."""
+    late = Commitment.objects.filter(commitment_overdue_q(today), interview=OuterRef("pk"))
+    return interview_overdue_q(today) | Q(Exists(late))
+
+
+def overdue_interviews(rows: QuerySet[Interview] | None = None, today: dt.date | None = None) -> QuerySet[Interview]:
+    rows = Interview.objects.all() if rows is None else rows
+    return (rows.filter(interview_overdue_q(today))
+            .select_related("round", "village", "village__parent", "unit", "person")
+            .order_by("hold_by", "village__code", "pk"))
+
+
+def overdue_commitments(rows: QuerySet[Interview] | None = None,
+                        today: dt.date | None = None) -> QuerySet[Commitment]:
+    commitments = Commitment.objects.filter(commitment_overdue_q(today))
+    if rows is not None:
+        commitments = commitments.filter(interview__in=rows)
+    return (commitments.select_related("interview", "interview__round", "interview__village",
+                                       "interview__village__parent", "interview__unit", "interview__person")
+            .order_by("due_date", "interview__village__code", "interview_id", "position", "pk"))
+
+
+@dataclass(frozen=True)
+class Filters:
+    status: str = ""
+    week: str = ""
+    town: str = ""
+    overdue: bool = False
+    person: int | None = None
+
+
+def interviews_filtered(user, filters: Filters, today: dt.date | None = None) -> QuerySet[Interview]:
+    rows = access.interviews_visible_to(user).select_related("round", "village", "village__parent", "unit",
+                                                               "person")
+    if filters.status:
+        rows = rows.filter(status=filters.status)
+    if filters.week:
+        rows = rows.filter(round__week=filters.week)
+    if filters.town:
+        town = Unit.objects.filter(code=filters.town, level="town").first()
+        rows = rows.filter(village__path__startswith=town.path) if town else rows.none()
+    if filters.person is not None:
+        rows = rows.filter(person_id=filters.person)
+    if filters.overdue:
+        rows = rows.filter(overdue_q(today))
+    return rows
+
+
+def counts(rows: QuerySet[Interview], today: dt.date | None = None) -> dict[str, dict[str, int]]:
+    """Counts by status, week and township (of the red village), and the overdue, for the list's side panel."""
+    return {
+        "status": dict(rows.order_by().values_list("status").annotate(n=Count("pk"))),
+        "week": dict(rows.order_by().values_list("round__week").annotate(n=Count("pk"))),
+        "town": dict(rows.order_by().values_list("village__parent__code").annotate(n=Count("pk"))),
+        "overdue": {"interviews": rows.filter(interview_overdue_q(today)).count(),
+                    "commitments": Commitment.objects.filter(commitment_overdue_q(today),
+                                                             interview__in=rows).count(),
+                    "any": rows.filter(overdue_q(today)).count()},
+    }
+
+
+def annotate_flags(interviews: list[Interview], today: dt.date | None = None) -> None:
+    """Set ``overdue`` (the interview itself) and ``late_commitments`` (how many of its commitments are overdue)
+    on each interview of a page, with one query."""
+    today = _today(today)
+    late = dict(Commitment.objects.filter(commitment_overdue_q(today), interview__in=[i.pk for i in interviews])
+                .order_by().values_list("interview_id").annotate(n=Count("pk")))
+    for interview in interviews:
+        interview.overdue = lifecycle.interview_overdue(interview.status, interview.hold_by, today)  # type: ignore[attr-defined]
+        interview.late_commitments = late.get(interview.pk, 0)  # type: ignore[attr-defined]

@@ -1,0 +1,311 @@
+"""The interview's (约谈) lifecycle: one function per transition, each atomic on the locked row and audit-logged.
+The order is dudao.interviews.lifecycle's; which parties a user is for an interview is dudao.accounts.access's.
+
+Rights are checked first (PermissionDenied: the views have already answered 404 outside the user's area), then
+the state and the input (Refused with a stable code and a translated message). Nothing is written on a refusal.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from dudao.accounts import access
+from dudao.audit.services import audit_record
+from dudao.core.errors import Refused
+from dudao.interviews import lifecycle
+from dudao.interviews.models import Commitment
+from dudao.notifications.triggers import interview_scheduled
+from dudao.ranking.models import Interview
+
+TRANSITION_LABELS = {
+    "schedule": gettext_lazy("scheduled"), "reschedule": gettext_lazy("rescheduled"),
+    "hold": gettext_lazy("recorded as held"), "close": gettext_lazy("closed"),
+    "cancel": gettext_lazy("cancelled"), "done": gettext_lazy("reported done"),
+    "verify": gettext_lazy("verified"), "return": gettext_lazy("returned"),
+}
+PROBLEM_MESSAGES = {
+    "schedule_in_past": gettext_lazy("The interview cannot be scheduled on a day that has passed."),
+    "schedule_too_far": gettext_lazy("The interview cannot be scheduled more than %(days)s days ahead."),
+    "place_required": gettext_lazy("Say where the interview takes place."),
+    "interviewer_required": gettext_lazy("Say who conducts the interview."),
+    "held_in_future": gettext_lazy("The day held cannot lie in the future."),
+    "held_before_created": gettext_lazy("The day held cannot lie before the interview was created (%(created)s)."),
+    "minutes_required": gettext_lazy("Record the minutes of the interview."),
+    "commitments_required": gettext_lazy("Record at least one commitment with its due date."),
+    "commitment_text_required": gettext_lazy("Commitment %(number)s: say what was committed."),
+    "commitment_due_required": gettext_lazy("Commitment %(number)s: give its due date."),
+    "commitment_due_not_after_held": gettext_lazy(
+        "Commitment %(number)s: the due date must lie after the day the interview was held (%(held)s)."),
+}
+
+
+def is_working_day_factory(start: dt.date):
+    """Monday-Friday with the working calendar's exceptions (the problems' CalendarDay: holidays, worked
+    weekends), from ``start`` on."""
+    from dudao.problems.services import is_working_day_factory as factory
+
+    return factory(start)
+
+
+def hold_by_default(today: dt.date | None = None) -> dt.date:
+    """The hold-by date of an interview created today: HOLD_WITHIN_WORKING_DAYS working days later."""
+    today = today or timezone.localdate()
+    return lifecycle.add_working_days(today, lifecycle.HOLD_WITHIN_WORKING_DAYS, is_working_day_factory(today))
+
+
+@dataclass(frozen=True)
+class CommitmentInput:
+    text: str
+    due_date: dt.date | None
+
+
+def _day(value: dt.date | None) -> str:
+    return date_format(value, "Y-m-d") if value else ""
+
+
+def _snapshot(interview: Interview) -> dict:
+    return {
+        "status": interview.status, "round": interview.round_id, "village": interview.village.code,
+        "unit": interview.unit.code, "role": interview.role, "person": interview.person_id,
+        "hold_by": interview.hold_by.isoformat() if interview.hold_by else None,
+        "scheduled_for": interview.scheduled_for.isoformat() if interview.scheduled_for else None,
+        "place": interview.place, "interviewer": interview.interviewer,
+        "held_on": interview.held_on.isoformat() if interview.held_on else None,
+    }
+
+
+def _commitment_snapshot(commitment: Commitment) -> dict:
+    return {"interview": commitment.interview_id, "status": commitment.status, "text": commitment.text,
+            "due_date": commitment.due_date.isoformat()}
+
+
+def _locked(interview: Interview) -> Interview:
+    return (Interview.objects.select_for_update(of=("self",)).select_related("village", "unit", "person", "round")
+            .get(pk=interview.pk))
+
+
+def _refusal(transition: str, status_label: str) -> Refused:
+    return Refused("transition_refused", _("The interview is %(status)s: it cannot be %(transition)s.")
+                   % {"status": status_label, "transition": TRANSITION_LABELS[transition]})
+
+
+def _check(actor, interview: Interview, transition: str) -> str:
+    """Rights, then state: the status the transition leads to."""
+    if not lifecycle.may(transition, access.interview_parties(actor, interview)):
+        raise PermissionDenied
+    try:
+        return lifecycle.next_status(interview.status, transition)
+    except lifecycle.TransitionRefused:
+        raise _refusal(transition, interview.get_status_display()) from None
+
+
+def _refuse(problems: list[tuple[str, int | None]], **params) -> None:
+    if not problems:
+        return
+    messages = [str(PROBLEM_MESSAGES[code]) % (params | {"number": number}) for code, number in problems]
+    raise Refused(problems[0][0], " ".join(messages), errors=messages, codes=[code for code, _n in problems])
+
+
+def _clean_schedule(scheduled_for: dt.datetime, place: str, interviewer: str) -> dt.datetime:
+    if timezone.is_naive(scheduled_for):
+        scheduled_for = timezone.make_aware(scheduled_for)
+    local = timezone.localtime(scheduled_for)
+    problems = lifecycle.schedule_problems(local.replace(tzinfo=None), timezone.localtime().replace(tzinfo=None),
+                                           place, interviewer)
+    _refuse([(code, None) for code in problems], days=lifecycle.SCHEDULE_HORIZON_DAYS)
+    return scheduled_for
+
+
+def interview_schedule(*, actor, interview: Interview, scheduled_for: dt.datetime, place: str,
+                       interviewer: str) -> Interview:
+    """The office sets when, where and by whom a pending interview is held; the unit and the office are told."""
+    return _schedule(actor, interview, "schedule", scheduled_for, place, interviewer, "")
+
+
+def interview_reschedule(*, actor, interview: Interview, scheduled_for: dt.datetime, place: str,
+                         interviewer: str, note: str = "") -> Interview:
+    """A new time, place or interviewer for a scheduled interview; told like the first schedule."""
+    return _schedule(actor, interview, "reschedule", scheduled_for, place, interviewer, note)
+
+
+def _schedule(actor, interview: Interview, transition: str, scheduled_for: dt.datetime, place: str,
+              interviewer: str, note: str) -> Interview:
+    with transaction.atomic():
+        interview = _locked(interview)
+        status = _check(actor, interview, transition)
+        if interview.vacant or interview.person_id is None:
+            raise Refused("vacant", _("The post was vacant that week: there is nobody to interview. "
+                                      "Cancel the interview, giving the reason."))
+        scheduled_for = _clean_schedule(scheduled_for, place, interviewer)
+        before = _snapshot(interview)
+        interview.status = status
+        interview.scheduled_for = scheduled_for
+        interview.place = place.strip()
+        interview.interviewer = interviewer.strip()
+        interview.save(update_fields=["status", "scheduled_for", "place", "interviewer"])
+        after = _snapshot(interview) | ({"note": note.strip()} if note.strip() else {})
+        audit_record(actor=actor, action=f"interview.{transition}", object_type="interview",
+                     object_id=str(interview.pk), before=before, after=after)
+        interview_scheduled(interview)
+    return interview
+
+
+def interview_hold(*, actor, interview: Interview, held_on: dt.date, interviewer: str, minutes: str,
+                   commitments: list[CommitmentInput]) -> Interview:
+    """The office records the interview as held: the day, who interviewed, the minutes and the commitments
+    (at least one, each due after the day held)."""
+    with transaction.atomic():
+        interview = _locked(interview)
+        status = _check(actor, interview, "hold")
+        rows = [CommitmentInput(c.text.strip(), c.due_date) for c in commitments
+                if c.text.strip() or c.due_date is not None]
+        created_on = timezone.localtime(interview.created_at).date()
+        _refuse(lifecycle.hold_problems(held_on, timezone.localdate(), created_on, interviewer, minutes,
+                                        [(c.text, c.due_date) for c in rows]),
+                created=_day(created_on), held=_day(held_on))
+        before = _snapshot(interview)
+        interview.status = status
+        interview.held_on = held_on
+        interview.interviewer = interviewer.strip()
+        interview.minutes = minutes.strip()
+        interview.save(update_fields=["status", "held_on", "interviewer", "minutes"])
+        dated = [(c.text, c.due_date) for c in rows if c.due_date is not None]  # all, once checked
+        Commitment.objects.bulk_create([
+            Commitment(interview=interview, position=position, text=text, due_date=due)
+            for position, (text, due) in enumerate(dated, start=1)])
+        audit_record(actor=actor, action="interview.hold", object_type="interview", object_id=str(interview.pk),
+                     before=before, after=_snapshot(interview) | {
+                         "minutes": interview.minutes,
+                         "commitments": [[text, due.isoformat()] for text, due in dated]})
+    return interview
+
+
+def interview_cancel(*, actor, interview: Interview, reason: str) -> Interview:
+    """The office calls off an interview not yet held: the post was vacant, the round was revised, … ."""
+    with transaction.atomic():
+        interview = _locked(interview)
+        status = _check(actor, interview, "cancel")
+        if not reason.strip():
+            raise Refused("reason_required", _("Give the reason for cancelling the interview."))
+        before = _snapshot(interview)
+        interview.status = status
+        interview.cancel_reason = reason.strip()
+        interview.save(update_fields=["status", "cancel_reason"])
+        audit_record(actor=actor, action="interview.cancel", object_type="interview", object_id=str(interview.pk),
+                     before=before, after=_snapshot(interview) | {"reason": interview.cancel_reason})
+    return interview
+
+
+# Commitments ------------------------------------------------------------------------------------------
+
+
+def _locked_commitment(actor, commitment: Commitment, transition: str) -> tuple[Commitment, str]:
+    interview = _locked(commitment.interview)
+    commitment = Commitment.objects.select_for_update().get(pk=commitment.pk)
+    commitment.interview = interview
+    if not lifecycle.may(transition, access.interview_parties(actor, interview), commitment=True):
+        raise PermissionDenied
+    try:
+        status = lifecycle.next_commitment_status(commitment.status, transition)
+    except lifecycle.TransitionRefused:
+        raise Refused("transition_refused", _("The commitment is %(status)s: it cannot be %(transition)s.")
+                      % {"status": commitment.get_status_display(),
+                         "transition": TRANSITION_LABELS[transition]}) from None
+    return commitment, status
+
+
+def _label(actor) -> str:
+    return getattr(actor, "username", "") or "system:cli"
+
+
+def commitment_done(*, actor, commitment: Commitment, note: str) -> Commitment:
+    """The interviewed unit's staff (or the office) report a commitment fulfilled, saying what was done."""
+    with transaction.atomic():
+        commitment, status = _locked_commitment(actor, commitment, "done")
+        if not note.strip():
+            raise Refused("note_required", _("Say what was done to fulfil the commitment."))
+        before = _commitment_snapshot(commitment)
+        commitment.status = status
+        commitment.done_note = note.strip()
+        commitment.done_by_id = getattr(actor, "pk", None)
+        commitment.done_by_label = _label(actor)
+        commitment.done_at = timezone.now()
+        commitment.save(update_fields=["status", "done_note", "done_by", "done_by_label", "done_at"])
+        audit_record(actor=actor, action="interview.commitment_done", object_type="commitment",
+                     object_id=str(commitment.pk), before=before,
+                     after=_commitment_snapshot(commitment) | {"note": commitment.done_note})
+    return commitment
+
+
+def commitment_verify(*, actor, commitment: Commitment) -> Commitment:
+    """The office confirms a commitment fulfilled - four eyes: not the office user who reported it done. The
+    last verified commitment closes the interview."""
+    with transaction.atomic():
+        commitment, status = _locked_commitment(actor, commitment, "verify")
+        _four_eyes(actor, commitment)
+        before = _commitment_snapshot(commitment)
+        commitment.status = status
+        commitment.verified_by_id = getattr(actor, "pk", None)
+        commitment.verified_by_label = _label(actor)
+        commitment.verified_at = timezone.now()
+        commitment.save(update_fields=["status", "verified_by", "verified_by_label", "verified_at"])
+        audit_record(actor=actor, action="interview.commitment_verify", object_type="commitment",
+                     object_id=str(commitment.pk), before=before, after=_commitment_snapshot(commitment))
+        interview = commitment.interview
+        unverified = interview.commitments.exclude(status=lifecycle.VERIFIED).exists()
+        if not unverified and interview.status == lifecycle.HELD:
+            before_interview = _snapshot(interview)
+            interview.status = lifecycle.next_status(interview.status, "close")
+            interview.closed_at = commitment.verified_at
+            interview.save(update_fields=["status", "closed_at"])
+            audit_record(actor=actor, action="interview.close", object_type="interview",
+                         object_id=str(interview.pk), before=before_interview, after=_snapshot(interview))
+    return commitment
+
+
+def commitment_return(*, actor, commitment: Commitment, reason: str) -> Commitment:
+    """The office does not accept what was reported done: the commitment is open again (its due date stays)."""
+    with transaction.atomic():
+        commitment, status = _locked_commitment(actor, commitment, "return")
+        _four_eyes(actor, commitment)
+        if not reason.strip():
+            raise Refused("reason_required", _("Say why the commitment is not fulfilled."))
+        before = _commitment_snapshot(commitment)
+        commitment.status = status
+        commitment.return_note = reason.strip()
+        commitment.save(update_fields=["status", "return_note"])
+        audit_record(actor=actor, action="interview.commitment_return", object_type="commitment",
+                     object_id=str(commitment.pk), before=before,
+                     after=_commitment_snapshot(commitment) | {"reason": commitment.return_note})
+    return commitment
+
+
+def _four_eyes(actor, commitment: Commitment) -> None:
+    pk = getattr(actor, "pk", None)
+    if pk is not None and commitment.done_by_id == pk:
+        raise Refused("same_user", _("You reported this commitment done: another office user must check it."))
+
+
+# What each user may do, for the pages --------------------------------------------------------------------
+
+
+def allowed_for(user, interview: Interview) -> list[str]:
+    return lifecycle.allowed(interview.status, access.interview_parties(user, interview))
+
+
+def commitment_allowed_for(user, commitment: Commitment, interview: Interview) -> list[str]:
+    """The commitment's transitions the user may take; verify and return are hidden from the user who reported
+    it done, and nothing moves before the interview is held or after it was cancelled."""
+    if interview.status not in (lifecycle.HELD, lifecycle.CLOSED):
+        return []
+    names = lifecycle.allowed(commitment.status, access.interview_parties(user, interview), commitment=True)
+    pk = getattr(user, "pk", None)
+    if pk is not None and commitment.done_by_id == pk:
+        names = [n for n in names if n not in ("verify", "return")]
+    return names

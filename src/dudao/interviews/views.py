@@ -1,0 +1,290 @@
+"""Interview pages (约谈): the list with filters and counts, one interview with its commitments, the actions the
+user may take and its timeline from the audit log, and an official's interview history. Reads go through
+accounts.access and interviews.selectors, writes through interviews.services; nothing here decides who may do
+what."""
+
+from django import forms as forms_module
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from dudao.accounts import access
+from dudao.audit.models import AuditEvent
+from dudao.core.errors import Refused
+from dudao.interviews import lifecycle, selectors, services
+from dudao.interviews.forms import CommitmentFormSet, HoldForm, ReasonForm, ScheduleForm
+from dudao.interviews.models import Commitment
+from dudao.org.models import Level, PostRole
+from dudao.ranking import weeks
+from dudao.ranking.models import Interview, InterviewStatus, RoundStatus
+
+PAGE_SIZE = 50
+STEP_LABELS = {
+    "interview.schedule": gettext_lazy("Scheduled"), "interview.reschedule": gettext_lazy("Rescheduled"),
+    "interview.hold": gettext_lazy("Held"), "interview.close": gettext_lazy("Closed: every commitment verified"),
+    "interview.cancel": gettext_lazy("Cancelled"),
+    "interview.commitment_done": gettext_lazy("Commitment reported done"),
+    "interview.commitment_verify": gettext_lazy("Commitment verified"),
+    "interview.commitment_return": gettext_lazy("Commitment returned"),
+}
+BUTTONS = {
+    "schedule": gettext_lazy("Schedule"), "reschedule": gettext_lazy("Reschedule"),
+    "hold": gettext_lazy("Record as held"), "cancel": gettext_lazy("Cancel the interview"),
+    "done": gettext_lazy("Report done"), "verify": gettext_lazy("Verified: fulfilled"),
+    "return": gettext_lazy("Return: not fulfilled"),
+}
+INTERVIEW_ACTIONS = ("schedule", "reschedule", "hold", "cancel")
+COMMITMENT_ACTIONS = ("done", "verify", "return")
+
+
+def _see_other(url: str) -> HttpResponseRedirect:
+    response = HttpResponseRedirect(url)
+    response.status_code = 303
+    return response
+
+
+def _require_reader(user) -> None:
+    if not access.can_see_interviews(user):
+        raise PermissionDenied
+
+
+def _role_label(role: str) -> str:
+    return str(PostRole(role).label) if role in PostRole.values else role
+
+
+# The list ---------------------------------------------------------------------------------------------
+
+
+def _filters(request) -> selectors.Filters:
+    get = request.GET
+    status = get.get("status", "")
+    week = get.get("week", "").strip()
+    try:
+        weeks.parse_week(week)
+    except ValueError:
+        week = ""
+    return selectors.Filters(status=status if status in InterviewStatus.values else "", week=week,
+                             town=get.get("town", "").strip()[:12], overdue=get.get("overdue") == "1")
+
+
+@login_required
+def interview_list(request):
+    user = request.user
+    _require_reader(user)
+    filters = _filters(request)
+    today = timezone.localdate()
+    rows = selectors.interviews_filtered(user, filters, today).order_by("-round__week_start", "village__code",
+                                                                        "reason", "role", "pk")
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    interviews = list(page.object_list)
+    selectors.annotate_flags(interviews, today)
+    for interview in interviews:
+        interview.role_label = _role_label(interview.role)  # type: ignore[attr-defined]
+    counted = selectors.counts(rows, today)
+    visible_towns = list(access.units_visible_to(user).filter(level=Level.TOWN).order_by("code"))
+    town_names = {t.code: t.name for t in visible_towns}
+    week_choices = sorted(access.interviews_visible_to(user).order_by().values_list("round__week", flat=True)
+                          .distinct(), reverse=True)
+    return render(request, "interviews/list.html", {
+        "filters": filters, "page": page, "interviews": interviews, "total": page.paginator.count,
+        "statuses": InterviewStatus.choices, "weeks": week_choices,
+        "towns": visible_towns if len(visible_towns) > 1 else [],
+        "status_counts": [(s.value, s.label, counted["status"][s.value]) for s in InterviewStatus
+                          if s.value in counted["status"]],
+        "week_counts": sorted(counted["week"].items(), reverse=True),
+        "town_counts": sorted((code, town_names.get(code, code), n) for code, n in counted["town"].items()),
+        "overdue": counted["overdue"],
+    })
+
+
+# One interview ----------------------------------------------------------------------------------------
+
+
+def _visible_or_404(user, pk: int) -> Interview:
+    _require_reader(user)
+    return get_object_or_404(access.interviews_visible_to(user).select_related(
+        "round", "village", "village__parent", "unit", "person", "post"), pk=pk)
+
+
+def _timeline(interview: Interview, commitments: list[Commitment]) -> list[dict]:
+    events = AuditEvent.objects.filter(
+        Q(object_type="interview", object_id=str(interview.pk))
+        | Q(object_type="commitment", object_id__in=[str(c.pk) for c in commitments])).select_related("actor")
+    numbers = {str(c.pk): c.position for c in commitments}
+    steps = [{"label": _("Created by publishing week %(week)s") % {"week": interview.round.week},
+              "at": interview.created_at, "actor": "", "note": "", "number": None}]
+    for event in events.order_by("seq"):
+        after = event.after or {}
+        actor = event.actor.get_full_name() or event.actor.username if event.actor else event.actor_label
+        note = after.get("note") or after.get("reason") or ""
+        if event.action == "interview.hold":
+            note = after.get("minutes", "")
+        steps.append({"label": STEP_LABELS.get(event.action, event.action), "at": event.at, "actor": actor,
+                      "note": note, "number": numbers.get(event.object_id) if event.object_type == "commitment"
+                      else None, "action": event.action})
+    return steps
+
+
+def _detail_context(request, interview: Interview, forms: dict | None = None) -> dict:
+    user = request.user
+    today = timezone.localdate()
+    commitments = list(interview.commitments.select_related("done_by", "verified_by"))
+    for commitment in commitments:
+        commitment.overdue = lifecycle.commitment_overdue(commitment.status, commitment.due_date, today)  # type: ignore[attr-defined]
+        commitment.actions = [{"name": name, "button": BUTTONS[name]}  # type: ignore[attr-defined]
+                              for name in services.commitment_allowed_for(user, commitment, interview)]
+    actions = services.allowed_for(user, interview)
+    forms = forms or {}
+    local_schedule = timezone.localtime(interview.scheduled_for) if interview.scheduled_for else None
+    if "schedule" in actions and "schedule" not in forms:
+        forms["schedule"] = ScheduleForm(prefix="schedule")
+    if "reschedule" in actions and "reschedule" not in forms:
+        forms["reschedule"] = ScheduleForm(prefix="reschedule", initial={
+            "scheduled_for": local_schedule.replace(tzinfo=None) if local_schedule else None,
+            "place": interview.place, "interviewer": interview.interviewer})
+    if "hold" in actions and "hold" not in forms:
+        forms["hold"] = HoldForm(prefix="hold", initial={"held_on": min(today, local_schedule.date())
+                                                         if local_schedule else today,
+                                                         "interviewer": interview.interviewer})
+        forms["commitments"] = CommitmentFormSet(prefix="c")
+    if "cancel" in actions and "cancel" not in forms:
+        forms["cancel"] = ReasonForm(prefix="cancel", initial={
+            "reason": _("The post was vacant that week.") if interview.vacant else ""})
+    others = (access.interviews_visible_to(user).filter(round=interview.round, village=interview.village)
+              .exclude(pk=interview.pk).select_related("person"))
+    return {
+        "interview": interview, "role_label": _role_label(interview.role), "commitments": commitments,
+        "actions": actions, "forms": forms, "buttons": BUTTONS,
+        "overdue": lifecycle.interview_overdue(interview.status, interview.hold_by, today),
+        "revised": interview.round.status == RoundStatus.SUPERSEDED,
+        "held_late": interview.held_on is not None and interview.held_on > interview.hold_by,
+        "timeline": _timeline(interview, commitments), "others": list(others),
+        "can_read_all": access.can_read_all(user),
+        "can_see_person": interview.person_id is not None and access.interview_people_visible_to(user)
+        .filter(pk=interview.person_id).exists(),
+    }
+
+
+@login_required
+def interview_detail(request, pk: int):
+    interview = _visible_or_404(request.user, pk)
+    return render(request, "interviews/detail.html", _detail_context(request, interview))
+
+
+def _commitment_inputs(formset) -> list[services.CommitmentInput]:
+    return [services.CommitmentInput(form.cleaned_data.get("text", "") or "", form.cleaned_data.get("due_date"))
+            for form in formset.forms if form.cleaned_data]
+
+
+@login_required
+@require_POST
+def interview_action(request, pk: int, action: str):
+    if action not in INTERVIEW_ACTIONS:
+        raise Http404
+    user = request.user
+    interview = _visible_or_404(user, pk)
+    forms: dict = {}
+    form: forms_module.Form
+    try:
+        if action in ("schedule", "reschedule"):
+            form = forms[action] = ScheduleForm(request.POST, prefix=action)
+            if form.is_valid():
+                data = form.cleaned_data
+                if action == "schedule":
+                    services.interview_schedule(actor=user, interview=interview, scheduled_for=data["scheduled_for"],
+                                                place=data["place"], interviewer=data["interviewer"])
+                else:
+                    services.interview_reschedule(actor=user, interview=interview,
+                                                  scheduled_for=data["scheduled_for"], place=data["place"],
+                                                  interviewer=data["interviewer"], note=data["note"])
+        elif action == "hold":
+            form = forms["hold"] = HoldForm(request.POST, prefix="hold")
+            formset = forms["commitments"] = CommitmentFormSet(request.POST, prefix="c")
+            if form.is_valid() and formset.is_valid():
+                data = form.cleaned_data
+                services.interview_hold(actor=user, interview=interview, held_on=data["held_on"],
+                                        interviewer=data["interviewer"], minutes=data["minutes"],
+                                        commitments=_commitment_inputs(formset))
+            elif form.is_valid():
+                form.add_error(None, _("Check the commitments."))
+        else:
+            form = forms["cancel"] = ReasonForm(request.POST, prefix="cancel")
+            if form.is_valid():
+                services.interview_cancel(actor=user, interview=interview, reason=form.cleaned_data["reason"])
+    except Refused as refused:
+        for message in refused.params.get("errors", [refused.message]):
+            form.add_error(None, message)
+    if form.errors or (action == "hold" and not forms["commitments"].is_valid()):
+        interview.refresh_from_db()
+        return render(request, "interviews/detail.html", _detail_context(request, interview, forms), status=400)
+    interview.refresh_from_db()
+    messages.success(request, _("Interview %(number)s: %(status)s.")
+                     % {"number": interview.pk, "status": interview.get_status_display()})
+    return _see_other(reverse("interview_detail", args=[interview.pk]))
+
+
+@login_required
+@require_POST
+def commitment_action(request, pk: int, action: str):
+    if action not in COMMITMENT_ACTIONS:
+        raise Http404
+    user = request.user
+    _require_reader(user)
+    commitment = get_object_or_404(Commitment.objects.filter(interview__in=access.interviews_visible_to(user))
+                                   .select_related("interview"), pk=pk)
+    text = request.POST.get("note", "")[:2000]
+    try:
+        if action == "done":
+            services.commitment_done(actor=user, commitment=commitment, note=text)
+        elif action == "verify":
+            services.commitment_verify(actor=user, commitment=commitment)
+        else:
+            services.commitment_return(actor=user, commitment=commitment, reason=text)
+    except Refused as refused:
+        messages.error(request, refused.message)
+    else:
+        commitment.refresh_from_db()
+        messages.success(request, _("Commitment %(number)s: %(status)s.")
+                         % {"number": commitment.position, "status": commitment.get_status_display()})
+    return _see_other(reverse("interview_detail", args=[commitment.interview_id]) + "#commitments")
+
+
+# An official's history --------------------------------------------------------------------------------
+
+
+@login_required
+def person_history(request, person_id: int):
+    user = request.user
+    _require_reader(user)
+    person = get_object_or_404(access.interview_people_visible_to(user), pk=person_id)
+    today = timezone.localdate()
+    rows = list(access.interviews_visible_to(user).filter(person=person)
+                .select_related("round", "village", "village__parent", "unit")
+                .prefetch_related("commitments").order_by("-round__week_start", "round__revision", "village__code",
+                                                          "pk"))
+    selectors.annotate_flags(rows, today)
+    for row in rows:
+        row.role_label = _role_label(row.role)  # type: ignore[attr-defined]
+        row.commitment_list = list(row.commitments.all())  # type: ignore[attr-defined]
+        for c in row.commitment_list:  # type: ignore[attr-defined]
+            c.overdue = lifecycle.commitment_overdue(c.status, c.due_date, today)
+    counted: dict[str, int] = {}
+    for row in rows:
+        counted[row.status] = counted.get(row.status, 0) + 1
+    return render(request, "interviews/person.html", {
+        "person": person, "rows": rows,
+        "weeks": len({(r.round.week) for r in rows}),
+        "escalated": sum(1 for r in rows if r.reason == "escalated"),
+        "status_counts": [(s.value, s.label, counted[s.value]) for s in InterviewStatus if s.value in counted],
+        "overdue": sum(1 for r in rows if r.overdue), "late_commitments": sum(r.late_commitments for r in rows),
+        "can_see_person_page": access.people_visible_to(user).filter(pk=person.pk).exists(),
+    })
