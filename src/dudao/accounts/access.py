@@ -424,3 +424,16 @@ def interview_people_visible_to(user) -> QuerySet[Person]:
     if roots is None:
         return Person.objects.all()
     return Person.objects.filter(pk__in=Post.objects.filter(_subtree_filter(roots, "unit__")).values("person_id"))
+
+
+# Bulletins (通报) are circulated down to every village: all signed-in roles read the published ones; the office
+# remakes them and edits the Word template.
+BULLETIN_READERS = READ_ALL | {Role.TOWN_STAFF, Role.VILLAGE_STAFF, Role.INSPECTOR}
+
+
+def can_read_bulletins(user) -> bool:
+    return effective_role(user) in BULLETIN_READERS
+
+
+def can_manage_bulletins(user) -> bool:
+    return effective_role(user) in MANAGE_ALL

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from dudao.accounts import access
 from dudao.bulletins.extracts import Extract, NotInRound, extracts_for, village_extract
 from dudao.campaigns.services import campaign_get
+from dudao.core.pdf import weasyprint_html
 from dudao.org.models import Level, Unit
 from dudao.ranking import weeks
 from dudao.ranking.models import Round, RoundStatus
@@ -73,7 +74,7 @@ def _extract(request, week: str, code: str) -> Extract:
 def pdf_bytes(extracts: list[Extract]) -> bytes:
     """The extracts as a PDF, one A4 page each (WeasyPrint, Noto Sans CJK SC embedded). The page refers to nothing
     outside itself, so WeasyPrint fetches nothing."""
-    from weasyprint import HTML  # imported on use: it loads Pango and HarfBuzz
+    HTML = weasyprint_html()
 
     html = render_to_string("bulletins/extract_pdf.html", {"extracts": extracts, "limit": PDF_PROBLEMS})
     return HTML(string=html).write_pdf()

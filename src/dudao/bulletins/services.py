@@ -1,5 +1,290 @@
-"""The weekly bulletin (通报): made when a round is published, and again on demand."""
+"""The weekly bulletin (通报): made when a round is published, and again on demand.
+
+Writes: `bulletin_generate` (the three files, all or nothing), `template_upload` / `template_use_default` /
+`template_activate`, `letterhead_update`. Each checks the actor's rights, runs in one transaction and writes its
+audit event. Reads: `bulletins_visible_to`, `bulletin_for_week`.
+
+This module is imported by dudao.ranking.services (the publish hook): it imports ranking only inside functions.
+"""
+
+import hashlib
+import logging
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from dudao.accounts import access
+from dudao.audit.services import actor_label, audit_record
+from dudao.bulletins.content import BulletinContent, BulletinError, build
+from dudao.bulletins.models import Bulletin, BulletinTemplate, Letterhead
+from dudao.core.errors import Refused
+
+log = logging.getLogger(__name__)
+
+PUBLISHED_ONCE = ("published", "superseded")
+# Reads -------------------------------------------------------------------------------------------------
+
+
+def bulletins_visible_to(user, campaign):
+    if not access.can_read_bulletins(user):
+        return Bulletin.objects.none()
+    return Bulletin.objects.filter(campaign=campaign, round__status__in=PUBLISHED_ONCE)
+
+
+def bulletin_for_week(user, campaign, week: str) -> Bulletin | None:
+    """The bulletin of the week's latest published revision."""
+    return bulletins_visible_to(user, campaign).filter(week=week).order_by("-revision").first()
+
+
+def round_for_week(campaign, week: str):
+    """The week's latest published (or superseded, while its correction is a draft) round."""
+    from dudao.ranking.models import Round
+
+    return (Round.objects.filter(campaign=campaign, week=week, status__in=PUBLISHED_ONCE)
+            .order_by("-revision").first())
+
+
+def latest_published_round(campaign):
+    from dudao.ranking.models import Round
+
+    return Round.objects.filter(campaign=campaign, status="published").order_by("-week_start").first()
+
+
+def active_template(campaign) -> BulletinTemplate | None:
+    return BulletinTemplate.objects.filter(campaign=campaign, active=True).first()
+
+
+def template_bytes(campaign) -> tuple[bytes | None, str]:
+    """The active template's bytes (None for the default) and the SHA-256 of what is used."""
+    from dudao.bulletins import word
+
+    active = active_template(campaign)
+    if active is not None:
+        return bytes(active.data), active.sha256
+    return None, _sha256(word.default_template())
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+# Making the files ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Files:
+    docx: bytes
+    pdf: bytes
+    xlsx: bytes
+
+
+def render_all(content: BulletinContent, template: bytes | None, summary: bool = False) -> Files:
+    from dudao.bulletins import annex, pdf, word
+
+    return Files(docx=word.render(content, template, summary=summary), pdf=pdf.render(content, summary=summary),
+                 xlsx=annex.render(content))
+
+
+def _document_language():
+    """Bulletins are written in the site's language whoever asks (the same content every time)."""
+    from django.conf import settings
+
+    return translation.override(settings.LANGUAGE_CODE)
+
+
+def storage_name(campaign_slug: str, week: str, revision: int, kind: str, digest: str) -> str:
+    return f"bulletins/{campaign_slug}/{week}/{week}-r{revision}-{digest[:16]}.{kind}"
+
+
+def _save_file(name: str, data: bytes) -> tuple[str, bool]:
+    """Store under the name (which carries the content's hash): an existing file of that name is the same file.
+    Returns the name and whether this call wrote it."""
+    if default_storage.exists(name):
+        return name, False
+    saved = default_storage.save(name, ContentFile(data))
+    return saved, True
+
+
+def _delete_quietly(names) -> None:
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except Exception:  # noqa: BLE001 - cleaning up after a failure must not hide the failure
+            log.warning("could not delete %s", name)
+
+
+def bulletin_generate(*, actor, round_) -> Bulletin:
+    """Make (or make again) the bulletin of a published round: the files are written first, then the row is saved
+    in one transaction with its audit event; if anything fails, the files this call wrote are removed."""
+    if actor is not access.SYSTEM and not access.can_manage_bulletins(actor):
+        raise PermissionDenied
+    if round_.status not in PUBLISHED_ONCE or round_.published_at is None:
+        raise Refused("bulletin_unpublished", _("Week %(week)s is not published: it has no bulletin.")
+                      % {"week": round_.week})
+    campaign = round_.campaign
+    existing = Bulletin.objects.filter(round=round_).first()
+    with _document_language():
+        content = build(round_, letterhead=existing.letterhead if existing else None)
+        template, template_sha = template_bytes(campaign)
+        files = render_all(content, template)
+    digest = content.digest()
+    written: list[str] = []
+    try:
+        names = {}
+        for kind in ("docx", "pdf", "xlsx"):
+            data = getattr(files, kind)
+            name, wrote = _save_file(storage_name(campaign.slug, round_.week, round_.revision, kind, _sha256(data)),
+                                     data)
+            names[kind] = name
+            if wrote:
+                written.append(name)
+        with transaction.atomic():
+            bulletin = Bulletin.objects.select_for_update().filter(round=round_).first()
+            before = _snapshot(bulletin) if bulletin else None
+            old_names = {bulletin.docx_name, bulletin.pdf_name, bulletin.xlsx_name} if bulletin else set()
+            if bulletin is None:
+                bulletin = Bulletin(campaign=campaign, round=round_, week=round_.week, revision=round_.revision)
+            bulletin.docx_name, bulletin.pdf_name, bulletin.xlsx_name = names["docx"], names["pdf"], names["xlsx"]
+            bulletin.docx_sha256, bulletin.pdf_sha256, bulletin.xlsx_sha256 = (
+                _sha256(files.docx), _sha256(files.pdf), _sha256(files.xlsx))
+            bulletin.content_digest = digest
+            bulletin.template_sha256 = template_sha
+            bulletin.letterhead = {"issuer": content.issuer, "doc_number": content.doc_number}
+            bulletin.generated_at = timezone.now()
+            bulletin.generated_by = actor_label(actor)
+            bulletin.save()
+            audit_record(actor=actor, action="bulletin.generate", object_type="round",
+                         object_id=f"{campaign.slug}/{round_.week}", before=before, after=_snapshot(bulletin))
+            stale = old_names - set(names.values())
+            if stale:
+                transaction.on_commit(lambda: _delete_quietly(sorted(stale)))
+    except BaseException:
+        _delete_quietly(written)
+        raise
+    return bulletin
+
+
+def _snapshot(bulletin: Bulletin) -> dict:
+    return {"revision": bulletin.revision, "content": bulletin.content_digest, "template": bulletin.template_sha256,
+            "docx": bulletin.docx_sha256, "pdf": bulletin.pdf_sha256, "xlsx": bulletin.xlsx_sha256,
+            "doc_number": bulletin.letterhead.get("doc_number", "")}
 
 
 def bulletin_on_publish(round_) -> None:
-    """Called inside the transaction that publishes the round: queue the bulletin's making."""
+    """Called inside the transaction that publishes the round: queue the bulletin's making. The queue is a table
+    of the same database, so the task exists exactly when the publication commits."""
+    from dudao.bulletins.tasks import generate_bulletin
+
+    generate_bulletin.enqueue(round_.pk)
+
+
+def bulletin_generate_queued(round_id: int) -> str:
+    """What the queued task does: make the round's bulletin unless it exists (the worker may run it twice)."""
+    from dudao.ranking.models import Round
+
+    round_ = Round.objects.select_related("campaign").filter(pk=round_id).first()
+    if round_ is None or round_.status not in PUBLISHED_ONCE:
+        return "skipped"
+    if Bulletin.objects.filter(round=round_).exists():
+        return "exists"
+    bulletin_generate(actor=access.SYSTEM, round_=round_)
+    return "generated"
+
+
+# Templates and letterhead ----------------------------------------------------------------------------------
+
+
+def template_upload(*, actor, campaign, data: bytes, name: str) -> BulletinTemplate:
+    """Accept a Word template after rendering the latest published week's bulletin with it; a template that does
+    not render is refused with the reason and nothing is stored."""
+    from dudao.bulletins import word
+
+    if not access.can_manage_bulletins(actor):
+        raise PermissionDenied
+    sample = latest_published_round(campaign)
+    if sample is None:
+        raise Refused("template_no_week", _("A template is checked on the latest published week; publish a week "
+                                            "first."))
+    with _document_language():
+        try:
+            content = build(sample)
+        except BulletinError as exc:
+            raise Refused("template_no_week", str(exc)) from None
+        word.check(data, content)
+    digest = _sha256(data)
+    with transaction.atomic():
+        before = active_template(campaign)
+        BulletinTemplate.objects.filter(campaign=campaign, active=True).update(active=False)
+        template = BulletinTemplate.objects.create(
+            campaign=campaign, name=name[:200] or "template.docx", data=data, size=len(data), sha256=digest,
+            uploaded_by=actor_label(actor), uploaded_at=timezone.now(), active=True)
+        audit_record(actor=actor, action="bulletin.template_upload", object_type="campaign", object_id=campaign.slug,
+                     before={"template": before.sha256 if before else "default"},
+                     after={"template": digest, "name": template.name, "size": len(data),
+                            "checked_on": sample.week})
+    return template
+
+
+def template_activate(*, actor, campaign, template: BulletinTemplate) -> BulletinTemplate:
+    """Bring back an earlier upload (checked again on the latest published week)."""
+    from dudao.bulletins import word
+
+    if not access.can_manage_bulletins(actor):
+        raise PermissionDenied
+    sample = latest_published_round(campaign)
+    if sample is not None:
+        with _document_language():
+            word.check(bytes(template.data), build(sample))
+    with transaction.atomic():
+        before = active_template(campaign)
+        BulletinTemplate.objects.filter(campaign=campaign, active=True).update(active=False)
+        BulletinTemplate.objects.filter(pk=template.pk).update(active=True)
+        audit_record(actor=actor, action="bulletin.template_activate", object_type="campaign",
+                     object_id=campaign.slug, before={"template": before.sha256 if before else "default"},
+                     after={"template": template.sha256, "name": template.name})
+    template.active = True
+    return template
+
+
+def template_use_default(*, actor, campaign) -> None:
+    if not access.can_manage_bulletins(actor):
+        raise PermissionDenied
+    with transaction.atomic():
+        before = active_template(campaign)
+        if before is None:
+            return
+        BulletinTemplate.objects.filter(campaign=campaign, active=True).update(active=False)
+        audit_record(actor=actor, action="bulletin.template_default", object_type="campaign",
+                     object_id=campaign.slug, before={"template": before.sha256}, after={"template": "default"})
+
+
+def letterhead_get(campaign) -> tuple[str, str]:
+    from dudao.bulletins.content import default_letterhead
+
+    stored = Letterhead.objects.filter(campaign=campaign).first()
+    if stored is not None:
+        return stored.issuer, stored.prefix
+    return default_letterhead(campaign.county.name if campaign.county_id else "")
+
+
+def letterhead_update(*, actor, campaign, issuer: str, prefix: str) -> Letterhead:
+    """The issuing office and number prefix of bulletins issued from now on (issued ones keep theirs)."""
+    if not access.can_manage_bulletins(actor):
+        raise PermissionDenied
+    issuer, prefix = issuer.strip(), prefix.strip()
+    if not issuer or not prefix:
+        raise Refused("letterhead_empty", _("Give the issuing office and the document number prefix."))
+    if len(issuer) > 100 or len(prefix) > 30:
+        raise Refused("letterhead_long", _("The issuing office is at most 100 characters and the prefix 30."))
+    with transaction.atomic():
+        before = letterhead_get(campaign)
+        letterhead, _created = Letterhead.objects.update_or_create(
+            campaign=campaign, defaults={"issuer": issuer, "prefix": prefix, "updated_by": actor_label(actor)})
+        audit_record(actor=actor, action="bulletin.letterhead", object_type="campaign", object_id=campaign.slug,
+                     before={"issuer": before[0], "prefix": before[1]}, after={"issuer": issuer, "prefix": prefix})
+    return letterhead

@@ -1,3 +1,16 @@
-from django.urls import path  # noqa: F401
+from django.urls import path, re_path
 
-urlpatterns: list = []
+from dudao.bulletins import views
+
+WEEK = r"(?P<week>\d{4}-W\d{2})"
+
+urlpatterns = [
+    path("bulletins/", views.bulletin_list, name="bulletin_list"),
+    path("bulletins/template/", views.template_page, name="bulletin_template"),
+    re_path(r"^bulletins/template/(?P<which>default|current|\d+)\.docx$", views.template_download,
+            name="bulletin_template_download"),
+    re_path(rf"^bulletins/{WEEK}/$", views.bulletin_week, name="bulletin_week"),
+    re_path(rf"^bulletins/{WEEK}/bulletin\.(?P<kind>docx|pdf|xlsx)$", views.bulletin_download,
+            name="bulletin_download"),
+    re_path(rf"^bulletins/{WEEK}/regenerate/$", views.bulletin_regenerate, name="bulletin_regenerate"),
+]

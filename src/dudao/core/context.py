@@ -12,5 +12,6 @@ def navigation(request):
         "can_report_problems": access.effective_role(user) in access.FIELD_ROLES,
         "can_inspect": access.effective_role(user) in access.INSPECTING_ROLES,
         "can_see_checklists": access.can_see_checklists(user),
+        "can_see_interviews": access.can_see_interviews(user),
         "unread_notifications": unread_count(user),
     }

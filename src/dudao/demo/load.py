@@ -17,6 +17,7 @@ from dudao.accounts.access import SYSTEM
 from dudao.accounts.models import Role, User
 from dudao.campaigns.services import campaign_ensure_default
 from dudao.core.tables import write_csv
+from dudao.demo import bulletins as demo_bulletins
 from dudao.demo.interviews import load_interviews
 from dudao.demo.rounds import load_rounds
 from dudao.org import services as org_services
@@ -187,4 +188,5 @@ def load_demo(*, stderr=None) -> list[DemoLogin]:
         result.append(DemoLogin(username, str(Role(role).label), area))
     load_rounds(campaign)
     load_interviews(campaign)
+    demo_bulletins.load(campaign, stderr=stderr)
     return result

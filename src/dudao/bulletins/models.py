@@ -1,0 +1,67 @@
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Letterhead(models.Model):
+    """The issuing office's name and document-number prefix (机关代字) printed on a campaign's bulletins.
+    Made from the county's name on first use; the office may change it on the template page."""
+
+    campaign = models.OneToOneField("campaigns.Campaign", on_delete=models.CASCADE, related_name="+")
+    issuer = models.CharField(_("issuing office"), max_length=100)
+    prefix = models.CharField(_("document number prefix"), max_length=30)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.CharField(max_length=150, blank=True)
+
+    def __str__(self) -> str:
+        return self.issuer
+
+
+class BulletinTemplate(models.Model):
+    """A Word template (docxtpl) the office uploaded. At most one is active per campaign; none active means
+    the default template that dudao.bulletins.word builds."""
+
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(_("file name"), max_length=200)
+    data = models.BinaryField()
+    size = models.PositiveIntegerField(default=0)
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.CharField(max_length=150)
+    uploaded_at = models.DateTimeField()
+    active = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["campaign", "-uploaded_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["campaign"], condition=Q(active=True),
+                                               name="bulletin_template_one_active")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Bulletin(models.Model):
+    """The three files of one published round's bulletin, kept in the default storage."""
+
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.PROTECT, related_name="+")
+    round = models.OneToOneField("ranking.Round", on_delete=models.PROTECT, related_name="bulletin")
+    week = models.CharField(max_length=8)
+    revision = models.PositiveIntegerField()
+    docx_name = models.CharField(max_length=300)
+    pdf_name = models.CharField(max_length=300)
+    xlsx_name = models.CharField(max_length=300)
+    docx_sha256 = models.CharField(max_length=64)
+    pdf_sha256 = models.CharField(max_length=64)
+    xlsx_sha256 = models.CharField(max_length=64)
+    content_digest = models.CharField(max_length=64)
+    template_sha256 = models.CharField(max_length=64)
+    # The letterhead and document number the bulletin was first issued with; regenerating keeps them.
+    letterhead = models.JSONField(default=dict)
+    generated_at = models.DateTimeField()
+    generated_by = models.CharField(max_length=150)
+
+    class Meta:
+        ordering = ["campaign", "-week", "-revision"]
+        indexes = [models.Index(fields=["campaign", "week"])]
+
+    def __str__(self) -> str:
+        return f"{self.week} r{self.revision}"

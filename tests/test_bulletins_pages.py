@@ -1,0 +1,232 @@
+"""Bulletin pages and the office's Word template: access per role, downloads, regeneration, uploads refused with
+the reason and nothing stored."""
+
+import io
+import zipfile
+
+import pytest
+from django.utils import translation
+from docx import Document
+
+from dudao.accounts.access import SYSTEM
+from dudao.audit.models import AuditEvent
+from dudao.bulletins import services, word
+from dudao.bulletins.models import Bulletin, BulletinTemplate
+from dudao.campaigns.services import campaign_get
+from dudao.core.errors import Refused
+from dudao.ranking.models import Round
+
+ROLES = ["county_admin", "office", "leader", "inspector", "town_staff", "village_staff"]
+READERS = {"county_admin", "office", "leader", "inspector", "town_staff", "village_staff"}
+MANAGERS = {"county_admin", "office"}
+
+
+def latest() -> Round:
+    return Round.objects.filter(status="published").order_by("-week_start").first()
+
+
+@pytest.fixture
+def bulletin(db) -> Bulletin:
+    return services.bulletin_generate(actor=SYSTEM, round_=latest())
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Messages are checked in English (the source language)."""
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def client_of(users, client_for):
+    return lambda role: client_for(users[role])
+
+
+def docx_with(*paragraphs: str) -> bytes:
+    doc = Document()
+    for text in paragraphs:
+        doc.add_paragraph(text)
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+# Access ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_published_bulletins_are_read_by_staff_down_to_villages(role, client_of, bulletin):
+    client = client_of(role)
+    week = bulletin.week
+    expected = 200 if role in READERS else 403
+    listing = client.get("/bulletins/")
+    assert listing.status_code == expected
+    page = client.get(f"/bulletins/{week}/")
+    assert page.status_code == expected
+    download = client.get(f"/bulletins/{week}/bulletin.pdf")
+    assert download.status_code == expected
+    if expected == 200:
+        assert f'data-week="{week}"' in listing.content.decode()
+        assert bulletin.letterhead["doc_number"] in page.content.decode()
+        assert b"".join(download.streaming_content).startswith(b"%PDF-")
+        assert download["Content-Disposition"] == f'attachment; filename="bulletin-{week}-r1.pdf"'
+        assert ('id="regenerate"' in page.content.decode()) == (role in MANAGERS)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_template_page_and_regeneration_are_the_office_s(role, client_of, bulletin):
+    client = client_of(role)
+    expected = 200 if role in MANAGERS else 403
+    assert client.get("/bulletins/template/").status_code == expected
+    assert client.get("/bulletins/template/default.docx").status_code == expected
+    response = client.post(f"/bulletins/{bulletin.week}/regenerate/")
+    assert response.status_code == (302 if role in MANAGERS else 403)
+
+
+def test_an_unpublished_week_has_no_bulletin_page(client_of, db):
+    current = Round.objects.exclude(status__in=["published", "superseded"]).order_by("-week_start").first()
+    client = client_of("office")
+    assert client.get(f"/bulletins/{current.week}/").status_code == 404
+    assert client.get(f"/bulletins/{current.week}/bulletin.docx").status_code == 404
+    assert client.get("/bulletins/2026-W99x/").status_code == 404
+
+
+def test_a_published_week_without_bulletin_says_so_and_the_office_makes_it(client_of, db):
+    week = latest().week
+    Bulletin.objects.filter(round=latest()).delete()  # the demo made it: as if the worker had not yet
+    client = client_of("office")
+    page = client.get(f"/bulletins/{week}/").content.decode()
+    assert 'id="being-made"' in page
+    assert client.get(f"/bulletins/{week}/bulletin.docx").status_code == 404
+    response = client.post(f"/bulletins/{week}/regenerate/", follow=True)
+    assert response.status_code == 200
+    assert Bulletin.objects.filter(round=latest()).exists()
+    event = AuditEvent.objects.filter(action="bulletin.generate").order_by("-seq").first()
+    assert event.actor_label == "user:demo_office"
+
+
+def test_regenerating_from_the_page_keeps_the_content(client_of, bulletin):
+    client = client_of("office")
+    response = client.post(f"/bulletins/{bulletin.week}/regenerate/", follow=True, HTTP_ACCEPT_LANGUAGE="en")
+    assert "content is unchanged" in response.content.decode()
+    assert Bulletin.objects.get(pk=bulletin.pk).content_digest == bulletin.content_digest
+
+
+# Templates --------------------------------------------------------------------------------------------------
+
+
+def test_the_default_template_is_deterministic_and_a_word_document(db):
+    first = word.default_template()
+    word._default_for.cache_clear()
+    assert word.default_template() == first
+    doc = Document(io.BytesIO(first))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert doc.paragraphs[0].text == "{{ issuer }}"
+    assert "{{ doc_number }}" in text and "{{ summary }}" in text and "{{ chart }}" in text
+
+
+def test_an_edited_template_is_checked_stored_and_used(client_of, db):
+    client = client_of("office")
+    edited = docx_with("{{ issuer }}", "{{ doc_number }}", "自定义通报 {{ week }}",
+                       "{% for v in red %}{{ v.name }}、{% endfor %}")
+    response = client.post("/bulletins/template/", {"action": "upload",
+                                                    "file": io.BytesIO(edited)}, follow=True)
+    assert response.status_code == 200
+    active = BulletinTemplate.objects.get(campaign=campaign_get(), active=True)
+    assert bytes(active.data) == edited
+    assert AuditEvent.objects.filter(action="bulletin.template_upload").count() == 1
+    bulletin = services.bulletin_generate(actor=SYSTEM, round_=latest())
+    from django.core.files.storage import default_storage
+
+    with default_storage.open(bulletin.docx_name, "rb") as f:
+        doc = Document(io.BytesIO(f.read()))
+    assert doc.paragraphs[2].text == f"自定义通报 {latest().week}"
+    assert bulletin.template_sha256 == active.sha256
+    # Back to the default.
+    client.post("/bulletins/template/", {"action": "default"})
+    assert not BulletinTemplate.objects.filter(active=True).exists()
+    assert client.get("/bulletins/template/current.docx").content == word.default_template()
+
+
+def _zip_without_document() -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("xl/workbook.xml", "<workbook/>")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(("data", "code", "words"), [
+    (b"hello, not a document", "template_not_docx", "not a Word document"),
+    (_zip_without_document(), "template_not_docx", "not a Word document"),
+    (docx_with("{{ issuer }", "x"), "template_syntax", "syntax error"),
+    (docx_with("{% for v in red %}{{ v.name }}"), "template_syntax", "syntax error"),
+    (docx_with("{{ issuer }}", "{{ no_such_thing }}"), "template_unknown_variable", "'no_such_thing' is undefined"),
+    (docx_with("{% for v in red %}{{ v.nme }}{% endfor %}"), "template_unknown_variable", "nme"),
+    (docx_with("{{ issuer|shout }}"), "template_syntax", "No filter named 'shout'"),
+    (docx_with("{{ ''.__class__.__mro__ }}"), "template_unsafe", "__class__"),
+])
+def test_a_broken_template_is_refused_with_the_reason(db, data, code, words):
+    with pytest.raises(Refused) as refused:
+        services.template_upload(actor=SYSTEM, campaign=campaign_get(), data=data, name="broken.docx")
+    assert refused.value.code == code
+    assert words in refused.value.message
+    assert not BulletinTemplate.objects.exists()
+    assert not AuditEvent.objects.filter(action="bulletin.template_upload").exists()
+
+
+def test_a_syntax_error_names_the_line_and_the_tag(db):
+    with pytest.raises(Refused) as refused:
+        services.template_upload(actor=SYSTEM, campaign=campaign_get(),
+                                 data=docx_with("开头", "{% if counts.red > %}红{% endif %}"), name="t.docx")
+    assert "line " in refused.value.message
+    assert "{% if counts.red > %}" in refused.value.message
+
+
+def test_the_page_shows_why_a_template_was_refused(client_of, db):
+    client = client_of("office")
+    response = client.post("/bulletins/template/", {"action": "upload",
+                                                    "file": io.BytesIO(docx_with("{{ nope }}"))})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert 'id="template-problems"' in page
+    assert "nope" in page
+    assert not BulletinTemplate.objects.exists()
+
+
+def test_the_template_page_documents_the_variables(client_of, db):
+    page = client_of("office").get("/bulletins/template/").content.decode()
+    for name in ("issuer", "doc_number", "summary", "towns", "interviews", "chart"):
+        assert f"<code>{name}" in page
+
+
+def test_only_the_office_uploads(users, db):
+    for role in ("leader", "town_staff", "village_staff", "inspector"):
+        with pytest.raises(services.PermissionDenied):
+            services.template_upload(actor=users[role], campaign=campaign_get(), data=word.default_template(),
+                                     name="t.docx")
+
+
+def test_an_earlier_template_can_be_used_again(client_of, db):
+    campaign = campaign_get()
+    first = services.template_upload(actor=SYSTEM, campaign=campaign, data=docx_with("A {{ week }}"), name="a.docx")
+    services.template_upload(actor=SYSTEM, campaign=campaign, data=docx_with("B {{ week }}"), name="b.docx")
+    assert BulletinTemplate.objects.get(active=True).name == "b.docx"
+    client_of("office").post("/bulletins/template/", {"action": "activate", "template": first.pk})
+    assert BulletinTemplate.objects.get(active=True).pk == first.pk
+
+
+def test_the_letterhead_form_changes_new_bulletins_only(client_of, bulletin):
+    client = client_of("office")
+    response = client.post("/bulletins/template/", {"action": "letterhead", "issuer": "景泰县整治办",
+                                                    "number_prefix": "景整"})
+    assert response.status_code == 302
+    assert services.letterhead_get(campaign_get()) == ("景泰县整治办", "景整")
+    again = services.bulletin_generate(actor=SYSTEM, round_=latest())
+    assert again.letterhead == bulletin.letterhead
+    earlier = Round.objects.filter(status="published").order_by("week_start").first()
+    Bulletin.objects.filter(round=earlier).delete()  # the demo made it: this is its first making
+    first = services.bulletin_generate(actor=SYSTEM, round_=earlier)
+    assert first.letterhead["issuer"] == "景泰县整治办"
+    assert first.letterhead["doc_number"].startswith("景整〔")
+    assert client.post("/bulletins/template/", {"action": "letterhead", "issuer": "",
+                                                "number_prefix": "x"}).status_code == 400
