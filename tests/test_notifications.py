@@ -2,6 +2,7 @@
 the text in the reader's language, e-mail through a real SMTP server on loopback (and what a refusing or absent
 server leaves behind), and reading them."""
 
+import datetime as dt
 import email
 import email.policy
 import errno
@@ -14,6 +15,7 @@ import time
 import pytest
 from aiosmtpd.controller import Controller
 from django.contrib.auth.models import AnonymousUser
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone, translation
 from PIL import Image
@@ -22,8 +24,9 @@ from dudao.accounts.access import SYSTEM
 from dudao.accounts.models import Role, User
 from dudao.accounts.services import user_save
 from dudao.campaigns.services import campaign_get
+from dudao.notifications import outbox
 from dudao.notifications import services as notifications
-from dudao.notifications.models import Notification
+from dudao.notifications.models import Delivery, Notification
 from dudao.org.models import Unit
 from dudao.org.selectors import unit_point_wgs84
 from dudao.photos.services import photo_upload
@@ -111,6 +114,11 @@ def test_dispatch_tells_the_villages_and_townships_staff(campaign, users):
         assert row.read_at is None
         assert (row.email_to, row.emailed_at, row.email_error) == ("", None, "")
         assert stored.dispatched_at <= row.created_at
+    # Nobody has an e-mail address here: each e-mail is skipped with the reason, none is lost silently.
+    skipped = Delivery.objects.filter(notification__params__number=problem.number, medium="email")
+    assert sorted((d.recipient.username, d.status, d.reason) for d in skipped) == [
+        (name, "skipped", f"The account {name} has no e-mail address.")
+        for name in ["demo_town", "demo_village", "t_town_2", "t_village_2"]]
 
 
 def test_the_offices_report_tells_them_at_once(campaign, users):
@@ -241,15 +249,24 @@ def mail(settings, users):
     return use
 
 
-def test_dispatch_sends_one_email_after_commit(campaign, users, smtp, mail, django_capture_on_commit_callbacks,
-                                               settings):
+def email_delivery(problem: Problem, user: User) -> Delivery:
+    return Delivery.objects.get(medium="email", event="problem_dispatched", recipient=user,
+                                notification__params__number=problem.number)
+
+
+def test_dispatch_stores_an_email_that_the_worker_sends_once(campaign, users, smtp, mail, settings):
     handler = Recorder()
     mail(smtp(handler))
     settings.SITE_URL = "https://dudao.example.gov.cn"
-    problem = reported(campaign, users)
-    with django_capture_on_commit_callbacks(execute=True):
-        problem = dispatch(problem, users)
-        assert handler.envelopes == []  # nothing leaves before the transaction commits
+    problem = dispatch(reported(campaign, users), users)
+    assert handler.envelopes == []  # stored in the outbox with its cause; the worker sends it
+    delivery = email_delivery(problem, users["village_staff"])
+    link = reverse("problem_detail", args=[problem.pk])
+    body = f"垃圾治理 at 大水䃎村: {DESCRIPTION}\n\nOpen Dudao: https://dudao.example.gov.cn{link}"
+    assert (delivery.status, delivery.target, delivery.attempts) == ("pending", VILLAGE_MAIL, 0)
+    assert (delivery.title, delivery.body) == (f"Problem {problem.number} to rectify by {deadline_text(problem)}",
+                                               body)
+    assert outbox.deliver_all_due()["sent"] == 1
     assert len(handler.envelopes) == 1
     envelope = handler.envelopes[0]
     assert envelope.rcpt_tos == [VILLAGE_MAIL]
@@ -257,90 +274,104 @@ def test_dispatch_sends_one_email_after_commit(campaign, users, smtp, mail, djan
     message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
     assert message["Subject"] == f"Problem {problem.number} to rectify by {deadline_text(problem)}"
     assert message["To"] == VILLAGE_MAIL
-    link = reverse("problem_detail", args=[problem.pk])
     # SMTP carries CRLF line ends.
-    assert message.get_content().replace("\r\n", "\n").rstrip("\n") == (
-        f"垃圾治理 at 大水䃎村: {DESCRIPTION}\n\nOpen Dudao: https://dudao.example.gov.cn{link}")
+    assert message.get_content().replace("\r\n", "\n").rstrip("\n") == body
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.reason) == ("sent", 1, "")
+    assert [(a.ok, a.error) for a in delivery.attempt_set.all()] == [(True, "")]
     row = Notification.objects.get(kind="problem_dispatched", params__number=problem.number,
                                    recipient=users["village_staff"])
-    assert row.email_to == VILLAGE_MAIL
-    assert row.emailed_at is not None
-    assert row.email_error == ""
-    # The township's account has no address: stored in-app only.
+    assert (row.email_to, row.emailed_at, row.email_error) == (VILLAGE_MAIL, delivery.sent_at, "")
+    # The township's account has no address: in-app, and the e-mail is skipped with the reason.
     town_row = Notification.objects.get(kind="problem_dispatched", params__number=problem.number,
                                         recipient=users["town_staff"])
     assert (town_row.email_to, town_row.emailed_at) == ("", None)
-    # Sending again sends nothing: the notification was e-mailed.
-    notifications.send_emails([row.pk, town_row.pk])
+    skipped = email_delivery(problem, users["town_staff"])
+    assert (skipped.status, skipped.reason, skipped.attempts) == (
+        "skipped", "The account demo_town has no e-mail address.", 0)
+    # Sending again sends nothing: the delivery was sent.
+    assert outbox.deliver_all_due(now=timezone.now() + dt.timedelta(days=3))["sent"] == 0
     assert len(handler.envelopes) == 1
 
 
-def test_no_smtp_host_no_email(campaign, users, smtp, mail, settings, django_capture_on_commit_callbacks):
+def test_no_smtp_host_no_email(campaign, users, smtp, mail, settings):
     handler = Recorder()
     mail(smtp(handler))
     settings.EMAIL_HOST = ""
-    problem = reported(campaign, users)
-    with django_capture_on_commit_callbacks(execute=True):
-        problem = dispatch(problem, users)
+    problem = dispatch(reported(campaign, users), users)
+    outbox.deliver_all_due()
     assert handler.envelopes == []
+    delivery = email_delivery(problem, users["village_staff"])
+    assert (delivery.status, delivery.reason) == ("skipped", "E-mail is not configured (DUDAO_SMTP_HOST).")
     row = Notification.objects.get(kind="problem_dispatched", params__number=problem.number,
                                    recipient=users["village_staff"])
     assert (row.email_to, row.emailed_at, row.email_error) == (VILLAGE_MAIL, None, "")
 
 
 @pytest.mark.parametrize(("handler", "error"), [
-    (RefuseRecipient, str({VILLAGE_MAIL: (550, b"5.1.1 mailbox unavailable")})),
-    (RefuseData, str((554, b"5.7.1 rejected"))),
+    (RefuseRecipient, f"SMTP 550 5.1.1 mailbox unavailable ({VILLAGE_MAIL})"),
+    (RefuseData, "SMTP 554 5.7.1 rejected"),
 ])
-def test_a_refusing_server_is_recorded_not_raised(campaign, users, smtp, mail, caplog,
-                                                  django_capture_on_commit_callbacks, handler, error):
+def test_a_refusing_server_fails_the_email_at_once(campaign, users, smtp, mail, caplog, handler, error):
     server = handler()
     mail(smtp(server))
-    problem = reported(campaign, users)
-    with caplog.at_level(logging.WARNING, logger="dudao.notifications.services"), \
-            django_capture_on_commit_callbacks(execute=True):
-        problem = dispatch(problem, users)
+    problem = dispatch(reported(campaign, users), users)
+    with caplog.at_level(logging.WARNING, logger="dudao.notifications"):
+        counts = outbox.deliver_all_due()
+    assert (counts["sent"], counts["failed"], counts["pending"]) == (0, 1, 0)
     assert server.envelopes == []
     assert Problem.objects.get(pk=problem.pk).status == "dispatched"
+    delivery = email_delivery(problem, users["village_staff"])
+    # A 5xx refusal is permanent: no retry.
+    assert (delivery.status, delivery.attempts, delivery.reason, delivery.next_attempt_at) == ("failed", 1, error, None)
+    assert [(a.ok, a.retryable, a.error) for a in delivery.attempt_set.all()] == [(False, False, error)]
     row = Notification.objects.get(kind="problem_dispatched", params__number=problem.number,
                                    recipient=users["village_staff"])
     assert (row.emailed_at, row.email_error) == (None, error)
-    logged = [r.getMessage() for r in caplog.records if r.name == "dudao.notifications.services"]
-    assert logged == [f"e-mail to {VILLAGE_MAIL} failed: {error}"]
+    logged = [r.getMessage() for r in caplog.records if r.name == "dudao.notifications.channels"]
+    assert len(logged) == 1
+    assert logged[0].startswith(f"e-mail to {VILLAGE_MAIL} refused: 5")
 
 
-def test_a_closed_port_is_recorded_not_raised(campaign, users, mail, django_capture_on_commit_callbacks):
+def test_a_closed_port_is_retried_later(campaign, users, mail):
     mail(free_port())  # nothing listens there
-    problem = reported(campaign, users)
-    with django_capture_on_commit_callbacks(execute=True):
-        problem = dispatch(problem, users)
+    problem = dispatch(reported(campaign, users), users)
+    now = timezone.now()
+    counts = outbox.deliver_all_due(now=now)
+    assert (counts["sent"], counts["pending"], counts["failed"]) == (0, 1, 0)
     assert Problem.objects.get(pk=problem.pk).status == "dispatched"
-    row = Notification.objects.get(kind="problem_dispatched", params__number=problem.number,
-                                   recipient=users["village_staff"])
-    assert row.emailed_at is None
-    assert row.email_error == str(ConnectionRefusedError(errno.ECONNREFUSED, os.strerror(errno.ECONNREFUSED)))
+    delivery = email_delivery(problem, users["village_staff"])
+    refused = str(ConnectionRefusedError(errno.ECONNREFUSED, os.strerror(errno.ECONNREFUSED)))
+    assert (delivery.status, delivery.attempts) == ("pending", 1)
+    assert delivery.reason == f"SMTP server unreachable: {refused}"
+    assert delivery.next_attempt_at == now + dt.timedelta(minutes=1)
+    assert [(a.ok, a.retryable) for a in delivery.attempt_set.all()] == [(False, True)]
+    row = Notification.objects.get(pk=delivery.notification_id)
+    assert (row.emailed_at, row.email_error) == (None, f"SMTP server unreachable: {refused}")
 
 
-def test_a_failed_email_is_sent_on_a_later_try(campaign, users, smtp, mail, django_capture_on_commit_callbacks):
+def test_a_failed_email_is_sent_on_a_later_try(campaign, users, smtp, mail):
     mail(free_port())
-    problem = reported(campaign, users)
-    with django_capture_on_commit_callbacks(execute=True):
-        problem = dispatch(problem, users)
-    row = Notification.objects.get(kind="problem_dispatched", params__number=problem.number,
-                                   recipient=users["village_staff"])
-    assert row.email_error != ""
+    problem = dispatch(reported(campaign, users), users)
+    now = timezone.now()
+    outbox.deliver_all_due(now=now)
     handler = Recorder()
     mail(smtp(handler))
-    notifications.send_emails([row.pk])
-    row.refresh_from_db()
+    # Not before its time...
+    assert outbox.deliver_all_due(now=now + dt.timedelta(seconds=59))["claimed"] == 0
+    assert handler.envelopes == []
+    # ...then once.
+    assert outbox.deliver_all_due(now=now + dt.timedelta(minutes=1))["sent"] == 1
+    delivery = email_delivery(problem, users["village_staff"])
+    assert (delivery.status, delivery.attempts, delivery.reason) == ("sent", 2, "")
+    row = Notification.objects.get(pk=delivery.notification_id)
     assert (row.email_error, row.emailed_at is not None) == ("", True)
     assert [e.rcpt_tos for e in handler.envelopes] == [[VILLAGE_MAIL]]
 
 
-def test_a_server_that_never_answers_costs_one_timeout_for_the_whole_batch(campaign, users, mail, settings,
-                                                                           django_capture_on_commit_callbacks):
-    """Three recipients, a server that accepts the connection and then says nothing: the request that caused
-    the e-mails waits one timeout, not three, and every e-mail is left for a later try."""
+def test_a_server_that_never_answers_costs_one_timeout_for_the_whole_batch(campaign, users, mail, settings):
+    """Three e-mails, a server that accepts the connection and then says nothing: the worker waits one
+    timeout, not three, and every e-mail is left for a later try."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(8)  # the kernel completes the handshake; nobody ever answers
@@ -350,28 +381,37 @@ def test_a_server_that_never_answers_costs_one_timeout_for_the_whole_batch(campa
         for user in (users["town_staff"], users["office"]):
             user.email = f"{user.username}@example.test"
             user.save(update_fields=["email"])
-        problem = reported(campaign, users)
+        problem = dispatch(reported(campaign, users), users)
+        problem2 = dispatch(reported(campaign, users), users)
         started = time.monotonic()
-        with django_capture_on_commit_callbacks(execute=True):
-            problem = dispatch(problem, users)
+        counts = outbox.deliver_all_due()
         elapsed = time.monotonic() - started
     finally:
         listener.close()
-    rows = Notification.objects.filter(kind="problem_dispatched", params__number=problem.number)
-    assert sorted(r.recipient.username for r in rows if r.email_to) == ["demo_town", "demo_village"]
-    assert all(r.emailed_at is None and r.email_error for r in rows if r.email_to)
+    assert (counts["claimed"], counts["pending"]) == (4, 4)
+    rows = Delivery.objects.filter(medium="email", notification__params__number__in=[problem.number,
+                                                                                       problem2.number])
+    assert sorted(r.target for r in rows) == ["demo_town@example.test"] * 2 + [VILLAGE_MAIL] * 2
+    assert all(r.status == "pending" and r.attempts == 1 and r.reason.startswith("SMTP server unreachable")
+               for r in rows)
     assert elapsed < 2.5
 
 
-def test_send_pending_retries_what_was_not_sent(campaign, users, smtp, mail, django_capture_on_commit_callbacks):
+def test_notifications_send_retries_what_was_not_sent(campaign, users, smtp, mail, monkeypatch):
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
     mail(free_port())
-    problem = reported(campaign, users)
-    with django_capture_on_commit_callbacks(execute=True):
-        problem = dispatch(problem, users)
+    problem = dispatch(reported(campaign, users), users)
+    outbox.deliver_all_due()
     handler = Recorder()
     mail(smtp(handler))
-    assert notifications.send_pending() >= 1
+    Delivery.objects.filter(status="pending").update(next_attempt_at=timezone.now())
+    out = io.StringIO()
+    call_command("notifications", "send", stderr=out)
     assert [VILLAGE_MAIL] in [e.rcpt_tos for e in handler.envelopes]
+    assert email_delivery(problem, users["village_staff"]).status == "sent"
+    assert out.getvalue() == "1 message(s) sent, 0 to retry later, 0 failed.\n"
     assert notifications.send_pending() == 0  # nothing left to send
 
 

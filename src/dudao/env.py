@@ -36,6 +36,13 @@ VARIABLES: dict[str, str] = {
     "DUDAO_DRONE_NEAREST_METRES": "a drone photo outside every boundary goes to the nearest village point within "
                                   "this many metres; default 1000",
     "DUDAO_SITE_URL": "the address people open Dudao at (https://dudao.example.gov.cn), for links in e-mail",
+    "DUDAO_SMS_BACKEND": "dotted path of the SMS sender (dudao.notifications.channels.FileSmsBackend for the demo); "
+                         "empty (the default): no text messages",
+    "DUDAO_SMS_FILE": "file the FileSmsBackend appends messages to; default DUDAO_HOME/sms.log",
+    "DUDAO_RANKING_REMIND_HOURS": "townships that have not submitted their ranking are reminded this many hours "
+                                  "before the deadline; default 24",
+    "DUDAO_WORKER": "web (the default): each web server process runs the background worker in a thread; "
+                    "separate: run `dudao worker` as its own service",
 }
 
 
@@ -74,6 +81,13 @@ def env_int(name: str, default: int, minimum: int = 1) -> int:
         raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
     if value < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, not {value}")
+    return value
+
+
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = env_str(name, default) or default
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
     return value
 
 

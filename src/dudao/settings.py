@@ -5,7 +5,7 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
-from dudao.env import env_bool, env_int, env_list, env_str, home_dir, secret_key
+from dudao.env import env_bool, env_choice, env_int, env_list, env_str, home_dir, secret_key
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 HOME = home_dir()
@@ -181,3 +181,13 @@ NINJA_PAGINATION_PER_PAGE = 100
 # Background work (bulletins, deliveries of notifications): Django's task API with the database as the queue;
 # `dudao worker` runs what is queued (docs/decisions/0007-bulletins-and-notifications.md).
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# "web" (the embedded default): each web server process runs the worker in a thread; "separate": run
+# `dudao worker` as its own service (deploy/systemd/dudao-worker.service).
+WORKER = env_choice("DUDAO_WORKER", "web", ("web", "separate"))
+
+# Notifications (dudao.notifications): text messages go through the SMS backend named here (a dotted path to a
+# dudao.notifications.channels.SmsBackend; empty: no SMS), and townships that have not submitted their ranking
+# are reminded this many hours before the deadline.
+SMS_BACKEND = env_str("DUDAO_SMS_BACKEND", "")
+SMS_FILE = env_str("DUDAO_SMS_FILE", str(HOME / "sms.log"))
+RANKING_REMIND_HOURS = env_int("DUDAO_RANKING_REMIND_HOURS", 24)

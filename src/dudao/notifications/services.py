@@ -1,115 +1,307 @@
-"""In-app notifications, and e-mail to recipients who have an address (WeCom and DingTalk come with the
-bulletins). A notification is stored in the transaction of its cause; e-mail goes out after that commits."""
+"""Who is told what, and where: in-app notifications and the transactional outbox.
 
-import datetime as dt
+An event is stored in the transaction of its cause: one Notification per recipient who reads it in the app, and
+one Delivery per e-mail, SMS and group-robot message (dudao.notifications.outbox sends those, with retries). The
+channels a recipient gets come from the rules (Rule: event × unit × role); without a rule, in-app and e-mail.
+"""
+
+import dataclasses
+import hashlib
 import logging
-import smtplib
+import uuid
+from collections.abc import Iterable, Sequence
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from dudao.accounts.models import Role, User
-from dudao.notifications.models import Notification
-from dudao.org.models import Unit
+from dudao.notifications.models import Channel, Delivery, Event, Medium, Notification, Rule, Status
+from dudao.org.models import PostRole, Unit
 
 log = logging.getLogger(__name__)
 
+WECOM_MARKDOWN_BYTES = 4096
 
-def render(notification: Notification) -> tuple[str, str]:
-    """Title and body in the active language."""
-    p = notification.params
-    if notification.kind == "problem_dispatched":
+
+def _tier(code: str) -> str:
+    from dudao.ranking.models import Tier
+
+    return str(Tier(code).label) if code in Tier.values else code
+
+
+def _post_role(code: str) -> str:
+    return str(PostRole(code).label) if code in PostRole.values else code
+
+
+class _Params(dict):
+    """Parameters of a message; a missing one renders empty rather than failing the event's cause."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def render_message(kind: str, params: dict) -> tuple[str, str]:
+    """Title and body of an event in the active language."""
+    p = _Params(params)
+    if kind == Event.PROBLEM_DISPATCHED:
         return (_("Problem %(number)s to rectify by %(deadline)s") % p,
                 _("%(category)s at %(village)s: %(description)s") % p)
-    if notification.kind == "problem_overdue":
+    if kind == Event.PROBLEM_OVERDUE:
         return (_("Problem %(number)s is overdue (deadline %(deadline)s)") % p,
                 _("%(category)s at %(village)s: %(description)s") % p)
-    if notification.kind == "problem_returned":
+    if kind == Event.PROBLEM_RETURNED:
         return (_("Problem %(number)s was returned for rework") % p, p.get("note", ""))
-    if notification.kind == "problem_rectified":
+    if kind == Event.PROBLEM_RECTIFIED:
         return (_("Problem %(number)s was rectified and awaits verification") % p,
                 _("%(category)s at %(village)s: %(description)s") % p)
-    return notification.kind, ""
+    if kind == Event.ROUND_PUBLISHED:
+        title = _("The ranking of week %(week)s is published") % p
+        scope = p.get("scope")
+        if scope == "village" and p.get("position"):
+            return title, _("%(unit)s: position %(position)s of %(ranked)s, %(tier)s.") % _Params(
+                p, tier=_tier(p.get("tier", "")))
+        if scope == "village":
+            return title, _("%(unit)s was not ranked this week.") % p
+        return title, _("%(unit)s: %(green)s green, %(yellow)s yellow and %(red)s red of %(ranked)s ranked.") % p
+    if kind == Event.INTERVIEW_SCHEDULED:
+        values = _Params(p, role=_post_role(p.get("role", "")))
+        title = _("Interview about %(village)s (week %(week)s)") % values
+        if p.get("vacant"):
+            body = _("The post of %(role)s at %(unit)s is vacant; the interview about %(village)s is due.") % values
+        else:
+            body = _("%(person)s, %(role)s at %(unit)s, is to be interviewed about %(village)s.") % values
+        if p.get("when") and p.get("place"):
+            body += " " + _("Scheduled for %(when)s at %(place)s.") % values
+        elif p.get("when"):
+            body += " " + _("Scheduled for %(when)s.") % values
+        return title, body
+    if kind == Event.RANKING_DEADLINE:
+        return (_("The township ranking of week %(week)s is due by %(deadline)s") % p,
+                _("%(town)s has not submitted its ranking of its villages yet.") % p)
+    if kind == Event.TEST:
+        return (_("Test message from Dudao") % p,
+                _("The group robot %(name)s of %(unit)s works.") % p)
+    return kind, ""
 
 
-def unit_staff(*units: Unit) -> list[User]:
+def render(notification: Notification) -> tuple[str, str]:
+    """Title and body of an in-app notification in the active language."""
+    return render_message(notification.kind, notification.params)
+
+
+def unit_staff(*units: Unit | None) -> list[User]:
     """The active accounts of the villages' and townships' own staff."""
     ids = [u.pk for u in units if u is not None]
     return list(User.objects.filter(is_active=True, scope_unit_id__in=ids,
-                                    role__in=[Role.TOWN_STAFF, Role.VILLAGE_STAFF]).order_by("pk"))
+                                    role__in=[Role.TOWN_STAFF, Role.VILLAGE_STAFF])
+                .select_related("scope_unit", "person").order_by("pk"))
 
 
-def notify(*, recipients: list[User], kind: str, params: dict, link: str = "") -> list[Notification]:
-    """Store one notification per recipient (call inside the transaction of the cause)."""
-    now = timezone.now()
+def office_users() -> list[User]:
+    return list(User.objects.filter(is_active=True, role=Role.OFFICE).select_related("scope_unit", "person")
+                .order_by("pk"))
+
+
+# Rules -----------------------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Media:
+    in_app: bool = True
+    email: bool = True
+    sms: bool = False
+
+
+DEFAULT_MEDIA = Media()
+
+
+class Rules:
+    """The rules of one event, resolved for accounts: the rule of the account's own unit, else of the nearest
+    unit above it, else the rule for everywhere, else the default (in-app and e-mail)."""
+
+    def __init__(self, event: str) -> None:
+        self.by_place: dict[tuple[str | None, str], Media] = {
+            (rule.unit.code if rule.unit else None, rule.role): Media(rule.in_app, rule.email, rule.sms)
+            for rule in Rule.objects.filter(event=event).select_related("unit")}
+
+    def media_for(self, user: User) -> Media:
+        if not self.by_place:
+            return DEFAULT_MEDIA
+        unit = user.scope_unit
+        codes = [c for c in unit.path.split("/") if c] if unit is not None else []
+        for code in reversed(codes):
+            if (code, user.role) in self.by_place:
+                return self.by_place[(code, user.role)]
+        return self.by_place.get((None, user.role), DEFAULT_MEDIA)
+
+
+# Writing an event ------------------------------------------------------------------------------------------------
+
+
+def email_enabled() -> bool:
+    return bool(settings.EMAIL_HOST)
+
+
+def sms_enabled() -> bool:
+    return bool(getattr(settings, "SMS_BACKEND", ""))
+
+
+def _absolute(link: str) -> str:
+    return settings.SITE_URL + link if link and link.startswith("/") else link
+
+
+def _truncate_bytes(text: str, limit: int) -> str:
+    encoded = text.encode("utf-8")
+    if len(encoded) <= limit:
+        return text
+    return encoded[:limit - 3].decode("utf-8", errors="ignore") + "…"
+
+
+def compose(medium: str, kind: str, params: dict, link: str) -> tuple[str, str]:
+    """The stored (and sent) title and body of one message, in the installation's language."""
+    with override(settings.LANGUAGE_CODE):
+        title, body = render_message(kind, params)
+        url = _absolute(link)
+        if medium == Medium.EMAIL:
+            footer = _("Open Dudao: %(link)s") % {"link": url} if url else ""
+            return title, f"{body}\n\n{footer}".strip()
+        if medium == Medium.SMS:
+            return title, " ".join(part for part in (title, body, url) if part)
+        opener = f"[{_('Open Dudao')}]({url})" if url else ""
+        if medium == Medium.WECOM:
+            text = "\n".join(part for part in (f"**{title}**", body, opener) if part)
+            return title, _truncate_bytes(text, WECOM_MARKDOWN_BYTES)
+        return title, "\n\n".join(part for part in (f"#### {title}", body, opener) if part)
+
+
+@dataclasses.dataclass
+class Published:
+    notifications: list[Notification]
+    deliveries: list[Delivery]
+
+
+def robots_for(kind: str, units: Iterable[Unit]) -> list[Channel]:
+    ids = {u.pk for u in units if u is not None}
+    return [c for c in Channel.objects.filter(active=True, unit_id__in=ids).select_related("unit").order_by("pk")
+            if kind in (c.events or [])]
+
+
+def publish(*, kind: str, key: str, users: Sequence[tuple[User, dict, str]] = (),
+            units: Sequence[tuple[Unit, dict, str]] = (), now=None) -> Published:
+    """Store an event: the in-app notifications and outbox deliveries for the users (each with its own params
+    and link) and the group robots of the units. Call it inside the transaction of the cause.
+
+    ``key`` names the event; every row gets a dedupe key made from it, so publishing the same event again
+    stores nothing new. The delivery task is queued in the same transaction (the queue is in the database)."""
+    now = now or timezone.now()
+    if len(key) > 180:  # room for the suffixes within the column's 255 characters, still unique
+        key = f"{key[:140]}:{hashlib.sha256(key.encode()).hexdigest()[:32]}"
+    rules = Rules(kind)
+    notifications: list[Notification] = []
+    deliveries: list[Delivery] = []
     seen: set[int] = set()
-    rows = []
-    for user in recipients:
+    for user, params, link in users:
         if user.pk in seen:
             continue
         seen.add(user.pk)
-        rows.append(Notification(recipient=user, kind=kind, params=params, link=link, created_at=now,
-                                 email_to=user.email or ""))
-    created = Notification.objects.bulk_create(rows)
-    ids = [n.pk for n in created if n.email_to]
-    if ids and settings.EMAIL_HOST:
-        transaction.on_commit(lambda: send_emails(ids))
-    return created
+        media = rules.media_for(user)
+        notification = None
+        if media.in_app:
+            notification = Notification(recipient=user, kind=kind, params=params, link=link, created_at=now,
+                                        email_to=user.email if media.email else "",
+                                        dedupe_key=f"{key}:app:u{user.pk}")
+            notifications.append(notification)
+        if media.email:
+            delivery = _delivery(kind, Medium.EMAIL, params, link, now, f"{key}:email:u{user.pk}", recipient=user,
+                                 target=user.email or "")
+            if not user.email:
+                _skip(delivery, _("The account %(user)s has no e-mail address.") % {"user": user.username})
+            elif not email_enabled():
+                _skip(delivery, _("E-mail is not configured (DUDAO_SMTP_HOST)."))
+            delivery._notification = notification  # type: ignore[attr-defined]
+            deliveries.append(delivery)
+        if media.sms:
+            phone = user.person.phone if user.person_id and user.person else ""
+            delivery = _delivery(kind, Medium.SMS, params, link, now, f"{key}:sms:u{user.pk}", recipient=user,
+                                 target=phone)
+            if not phone:
+                _skip(delivery, _("The account %(user)s has no phone number (no person with a phone is linked "
+                                  "to it).") % {"user": user.username})
+            elif not sms_enabled():
+                _skip(delivery, _("SMS is not configured (DUDAO_SMS_BACKEND)."))
+            deliveries.append(delivery)
+    unit_params = {u.pk: (params, link) for u, params, link in units if u is not None}
+    for robot in robots_for(kind, [u for u, _p, _l in units]):
+        params, link = unit_params[robot.unit_id]
+        deliveries.append(_delivery(kind, robot.kind, params, link, now, f"{key}:robot{robot.pk}", robot=robot))
+    return _store(notifications, deliveries)
 
 
-def send_emails(ids: list[int]) -> None:
-    """Send the notifications' e-mails over one connection; a refusal is recorded on the notification, never
-    raised. A server that does not answer costs one timeout (EMAIL_TIMEOUT) for the whole batch, not one per
-    message; what was not sent waits for `dudao notifications send`."""
-    pending = list(Notification.objects.filter(pk__in=ids, emailed_at__isnull=True).exclude(email_to="")
-                   .select_related("recipient"))
-    if not pending:
-        return
-    connection = get_connection(fail_silently=False)
+def _delivery(kind: str, medium: str, params: dict, link: str, now, dedupe_key: str, **fields) -> Delivery:
+    title, body = compose(medium, kind, params, link)
+    return Delivery(event=kind, medium=medium, title=title[:300], body=body, link=_absolute(link)[:500],
+                    created_at=now, next_attempt_at=now, dedupe_key=dedupe_key, **fields)
+
+
+def _skip(delivery: Delivery, reason: str) -> None:
+    delivery.status = Status.SKIPPED
+    delivery.reason = reason
+    delivery.next_attempt_at = None
+
+
+def _store(notifications: list[Notification], deliveries: list[Delivery]) -> Published:
+    # What this event stored before (the same key published again) is not stored twice. The unique keys are the
+    # last line of defence; the callers that may repeat an event (periodic checks) never run it concurrently.
+    existing = set(Delivery.objects.filter(dedupe_key__in=[d.dedupe_key for d in deliveries])
+                   .values_list("dedupe_key", flat=True))
+    existing |= {key for key in Notification.objects.filter(dedupe_key__in=[n.dedupe_key for n in notifications])
+                 .values_list("dedupe_key", flat=True) if key}
+    notifications = [n for n in notifications if n.dedupe_key not in existing]
+    deliveries = [d for d in deliveries if d.dedupe_key not in existing]
+    created = Notification.objects.bulk_create(notifications)
+    for delivery in deliveries:
+        notification = getattr(delivery, "_notification", None)
+        delivery.notification = notification if notification is not None and notification.pk else None
+    stored = Delivery.objects.bulk_create(deliveries)
+    pending = [d.pk for d in stored if d.status == Status.PENDING]
+    if pending:
+        from dudao.notifications.outbox import enqueue
+
+        enqueue(pending)
+    return Published(notifications=created, deliveries=stored)
+
+
+def notify(*, recipients: list[User], kind: str, params: dict, link: str = "", key: str | None = None,
+           units: Sequence[Unit] = ()) -> list[Notification]:
+    """Tell the recipients (and the group robots of ``units``) of an event, inside the transaction of its
+    cause; the in-app notifications stored. Without ``key`` every call is a new event."""
+    key = key or f"{kind}:{uuid.uuid4().hex}"
+    if not units and kind.startswith("problem_") and "number" in params:
+        units = _problem_units(params["number"])
+    published = publish(kind=kind, key=key, users=[(user, params, link) for user in recipients],
+                        units=[(unit, params, link) for unit in units])
+    return published.notifications
+
+
+def _problem_units(number: str) -> list[Unit]:
+    """The village and township of a problem: their group robots hear of it."""
+    from dudao.problems.models import Problem
+
     try:
-        connection.open()
-    except (smtplib.SMTPException, OSError) as error:
-        log.warning("SMTP server unreachable: %s", error)
-        Notification.objects.filter(pk__in=[n.pk for n in pending]).update(email_error=str(error)[:500])
-        return
-    try:
-        for position, notification in enumerate(pending):
-            with override(settings.LANGUAGE_CODE):
-                title, body = render(notification)
-                link = settings.SITE_URL + notification.link if notification.link else ""
-                footer = _("Open Dudao: %(link)s") % {"link": link} if link else ""
-            message = EmailMessage(title, f"{body}\n\n{footer}".strip(), settings.DEFAULT_FROM_EMAIL,
-                                   [notification.email_to], connection=connection)
-            try:
-                message.send()
-            except (smtplib.SMTPServerDisconnected, TimeoutError) as error:
-                # The connection is gone: the rest waits for the next try.
-                rest = [n.pk for n in pending[position:]]
-                Notification.objects.filter(pk__in=rest).update(email_error=str(error)[:500] or "disconnected")
-                return
-            except (smtplib.SMTPException, OSError) as error:
-                log.warning("e-mail to %s failed: %s", notification.email_to, error)
-                Notification.objects.filter(pk=notification.pk).update(email_error=str(error)[:500])
-            else:
-                Notification.objects.filter(pk=notification.pk).update(emailed_at=timezone.now(), email_error="")
-    finally:
-        try:
-            connection.close()
-        except (smtplib.SMTPException, OSError):
-            pass
+        pk = int(str(number).rsplit("-", 1)[-1])
+    except ValueError:
+        return []
+    problem = Problem.objects.filter(pk=pk).select_related("village", "town").first()
+    return [problem.village, problem.town] if problem else []
 
 
-def send_pending(*, since: dt.timedelta = dt.timedelta(days=2)) -> int:
-    """Try again every e-mail not yet sent from the last two days (`dudao notifications send`, from cron)."""
-    ids = list(Notification.objects.filter(emailed_at__isnull=True, created_at__gte=timezone.now() - since)
-               .exclude(email_to="").values_list("pk", flat=True))
-    if ids and settings.EMAIL_HOST:
-        send_emails(ids)
-    return Notification.objects.filter(pk__in=ids, emailed_at__isnull=False).count()
+def send_pending() -> int:
+    """Send what is due in the outbox now (`dudao notifications send`); the number of messages sent."""
+    from dudao.notifications.outbox import deliver_all_due
+
+    return deliver_all_due()["sent"]
 
 
 def unread_count(user) -> int:

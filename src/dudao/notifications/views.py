@@ -1,14 +1,24 @@
-"""The in-app notifications page: the user's own notifications, in the reader's language."""
+"""The in-app notifications page (the user's own notifications, in the reader's language), and the office's
+pages: group robots (/notifications/channels/), rules (/notifications/rules/) and the outbox
+(/notifications/outbox/)."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponseRedirect
+from django.db.models import Count, Q
+from django.http import HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from dudao.notifications import services
-from dudao.notifications.models import Notification
+from dudao.accounts import access
+from dudao.accounts.models import Role
+from dudao.notifications import config, services
+from dudao.notifications.forms import ChannelForm, OutboxFilter, RuleForm
+from dudao.notifications.models import Channel, Delivery, Event, Notification, Rule, Status
 
 PAGE_SIZE = 50
 
@@ -42,3 +52,115 @@ def notification_read(request, pk: int):
     if not target or not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
         target = reverse("notification_list")
     return HttpResponseRedirect(target)
+
+
+# The office's pages: group robots, rules, the outbox -------------------------------------------------------------
+
+
+def _require_office(request) -> None:
+    if not access.can_manage_groups(request.user):
+        raise PermissionDenied
+
+
+@login_required
+def channel_list(request):
+    _require_office(request)
+    robots = list(Channel.objects.select_related("unit").annotate(
+        sent=Count("deliveries", filter=Q(deliveries__status=Status.SENT)),
+        failed=Count("deliveries", filter=Q(deliveries__status=Status.FAILED))))
+    return render(request, "notifications/channels.html", {"robots": robots, "events": dict(Event.choices)})
+
+
+@login_required
+def channel_edit(request, pk: int | None = None):
+    _require_office(request)
+    channel = get_object_or_404(Channel.objects.select_related("unit"), pk=pk) if pk else None
+    if request.method == "POST":
+        form = ChannelForm(request.POST, has_secret=bool(channel and channel.secret))
+        if form.is_valid():
+            data = form.cleaned_data
+            secret = data["secret"] or None
+            if data.get("clear_secret"):
+                secret = ""
+            try:
+                saved = config.channel_save(actor=request.user, channel=channel, kind=data["kind"], unit=data["unit"],
+                                            name=data["name"], url=data["url"], secret=secret, events=data["events"],
+                                            active=data["active"])
+            except ValidationError as error:
+                for field, errors in error.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                messages.success(request, _("Group robot “%(name)s” saved.") % {"name": saved.name})
+                return _see_other(reverse("notification_channels"))
+    elif channel is not None:
+        form = ChannelForm(initial={"kind": channel.kind, "unit": channel.unit, "name": channel.name,
+                                    "url": channel.url, "events": channel.events, "active": channel.active},
+                           has_secret=bool(channel.secret))
+    else:
+        form = ChannelForm(initial={"events": config.ROBOT_EVENTS, "active": True})
+    return render(request, "notifications/channel_form.html", {"form": form, "channel": channel})
+
+
+@login_required
+@require_POST
+def channel_action(request, pk: int):
+    _require_office(request)
+    channel = get_object_or_404(Channel.objects.select_related("unit"), pk=pk)
+    action = request.POST.get("action")
+    if action == "test":
+        config.channel_test(actor=request.user, channel=channel)
+        messages.success(request, _("A test message to “%(name)s” is queued; its outcome shows in the outbox.")
+                         % {"name": channel.name})
+    elif action in ("disable", "enable"):
+        config.channel_set_active(actor=request.user, channel=channel, active=action == "enable")
+        messages.success(request, (_("“%(name)s” is active.") if action == "enable"
+                                   else _("“%(name)s” is disabled.")) % {"name": channel.name})
+    else:
+        return HttpResponseBadRequest()
+    return _see_other(reverse("notification_channels"))
+
+
+@login_required
+def rule_list(request):
+    _require_office(request)
+    form = RuleForm(initial={"in_app": True, "email": True})
+    if request.method == "POST":
+        if request.POST.get("action") == "delete":
+            rule = get_object_or_404(Rule, pk=request.POST.get("rule") or 0)
+            config.rule_delete(actor=request.user, rule=rule)
+            messages.success(request, _("Rule removed: the default applies again."))
+            return _see_other(reverse("notification_rules"))
+        form = RuleForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            config.rule_save(actor=request.user, event=data["event"], unit=data["unit"], role=data["role"],
+                             in_app=data["in_app"], email=data["email"], sms=data["sms"])
+            messages.success(request, _("Rule saved."))
+            return _see_other(reverse("notification_rules"))
+    rules = list(Rule.objects.select_related("unit"))
+    roles = dict(Role.choices)
+    for rule in rules:
+        rule.role_label = roles.get(rule.role, rule.role)
+    return render(request, "notifications/rules.html", {"rules": rules, "form": form})
+
+
+@login_required
+def outbox_list(request):
+    _require_office(request)
+    if request.method == "POST":
+        delivery = get_object_or_404(Delivery, pk=request.POST.get("delivery") or 0)
+        if config.delivery_retry(actor=request.user, delivery=delivery):
+            messages.success(request, _("Delivery %(pk)s is queued to be sent again now.") % {"pk": delivery.pk})
+        else:
+            messages.error(request, _("Only a failed delivery can be retried."))
+        return _see_other(request.get_full_path())
+    filters = OutboxFilter(request.GET)
+    rows = Delivery.objects.select_related("robot", "recipient").prefetch_related("attempt_set")
+    status = filters.cleaned_data.get("status") if filters.is_valid() else ""
+    if status:
+        rows = rows.filter(status=status)
+    counts = dict(Delivery.objects.values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "notifications/outbox.html", {
+        "page": page, "deliveries": page.object_list, "filters": filters, "status": status,
+        "counts": [(value, label, counts.get(value, 0)) for value, label in Status.choices]})

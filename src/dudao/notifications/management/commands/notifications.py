@@ -1,17 +1,19 @@
-"""`dudao notifications send`: try again the e-mails not yet sent (run it from cron every few minutes)."""
+"""`dudao notifications send`: send what is due in the notification outbox now (e-mail, SMS, group robots);
+`dudao worker` does this every few seconds, this is for cron set-ups without a running worker."""
 
 from django.utils.translation import gettext as _
 
 from dudao.core.cli import DudaoCommand
-from dudao.notifications.services import send_pending
+from dudao.notifications.outbox import deliver_all_due
 
 
 class Command(DudaoCommand):
-    help = "Notifications: send the e-mails that could not be sent yet (send)."
+    help = "Notifications: send the messages in the outbox that are due now (send)."
 
     def add_arguments(self, parser):
         parser.add_argument("action", choices=["send"])
 
     def handle(self, *args, **options):
-        sent = send_pending()
-        self.stderr.write(_("%(count)s e-mail(s) sent.") % {"count": sent})
+        counts = deliver_all_due()
+        self.stderr.write(_("%(sent)s message(s) sent, %(pending)s to retry later, %(failed)s failed.")
+                          % {"sent": counts["sent"], "pending": counts["pending"], "failed": counts["failed"]})

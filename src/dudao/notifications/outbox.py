@@ -1,0 +1,189 @@
+"""The delivery engine: sends what the outbox holds, with retries and back-off, and records every attempt.
+
+How a delivery is sent exactly once, as far as a sender can know:
+
+1. **Claim** (a short transaction): due pending deliveries are picked (``select_for_update(skip_locked=True)``
+   on PostgreSQL; SQLite has one writer at a time anyway) and claimed with a conditional UPDATE that sets
+   ``claimed_by`` to a token of this call and ``claimed_until`` to now + LEASE. A row another worker holds is
+   neither picked nor claimed, so two workers never send the same delivery.
+2. **Send** outside any transaction: no database lock is held while a webhook or SMTP server takes its time
+   (on SQLite a write lock held for seconds would stall every page).
+3. **Record** (one short transaction per delivery): the Attempt, and the new status (sent; pending with the
+   next attempt's time; failed), releasing the claim.
+
+The one at-least-once gap: a crash (or a lost database) between 2 and 3. The claim then runs out after LEASE and
+the delivery is sent again. Everything else is exactly once: a retry only follows an attempt that failed.
+
+The ``deliver`` task is queued in the transaction that stores the deliveries, so it runs promptly after the
+cause commits; the worker's sweep (``deliver_due``) every few seconds is the guarantee when a task is lost.
+"""
+
+import datetime as dt
+import logging
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django_tasks import task
+
+from dudao.notifications import channels
+from dudao.notifications.channels import Outcome
+from dudao.notifications.models import Attempt, Delivery, Medium, Notification, Status
+
+log = logging.getLogger(__name__)
+
+# Minutes to wait after the 1st, 2nd, … failed attempt; after the last one the delivery is given up (failed).
+# 12 attempts over 25 h 48 min: a webhook down for a day still gets its messages.
+BACKOFF_MINUTES = (1, 2, 5, 10, 30, 60, 120, 240, 360, 360, 360)
+MAX_ATTEMPTS = len(BACKOFF_MINUTES) + 1
+LEASE = dt.timedelta(minutes=10)
+BATCH = 100
+
+
+def retry_delay(attempts: int) -> dt.timedelta | None:
+    """The wait after the ``attempts``-th failed attempt, or None when that was the last one."""
+    if attempts >= MAX_ATTEMPTS:
+        return None
+    return dt.timedelta(minutes=BACKOFF_MINUTES[attempts - 1])
+
+
+def due(now: dt.datetime):
+    return (Delivery.objects.filter(status=Status.PENDING, next_attempt_at__lte=now)
+            .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lte=now)))
+
+
+def claim(*, now: dt.datetime, limit: int = BATCH, ids: list[int] | None = None) -> list[Delivery]:
+    """Claim up to ``limit`` due deliveries for this caller (see the module's docstring)."""
+    token = uuid.uuid4().hex
+    with transaction.atomic():
+        rows = due(now)
+        if ids is not None:
+            rows = rows.filter(pk__in=ids)
+        rows = rows.order_by("next_attempt_at", "pk")
+        if connection.features.has_select_for_update_skip_locked:
+            rows = rows.select_for_update(skip_locked=True)
+        picked = list(rows.values_list("pk", flat=True)[:limit])
+        if not picked:
+            return []
+        due(now).filter(pk__in=picked).update(claimed_by=token, claimed_until=now + LEASE)
+    return list(Delivery.objects.filter(claimed_by=token).select_related("robot").order_by("next_attempt_at", "pk"))
+
+
+def record(delivery: Delivery, outcome: Outcome, *, at: dt.datetime, duration: float) -> str:
+    """Store the attempt and the delivery's new status; the status."""
+    attempts = delivery.attempts + 1
+    changes: dict = {"attempts": attempts, "claimed_by": "", "claimed_until": None}
+    if outcome.ok:
+        changes |= {"status": Status.SENT, "sent_at": at, "reason": "", "next_attempt_at": None}
+    else:
+        delay = retry_delay(attempts) if outcome.retryable else None
+        if delay is not None:
+            changes |= {"status": Status.PENDING, "next_attempt_at": at + delay, "reason": outcome.error}
+        else:
+            reason = outcome.error
+            if outcome.retryable:
+                reason = f"gave up after {attempts} attempts: {outcome.error}"
+            changes |= {"status": Status.FAILED, "next_attempt_at": None, "reason": reason[:500]}
+    with transaction.atomic():
+        Attempt.objects.create(delivery=delivery, at=at, duration_ms=max(0, round(duration * 1000)), ok=outcome.ok,
+                               retryable=outcome.retryable, error=outcome.error[:500],
+                               http_status=outcome.http_status or None, errcode=outcome.errcode,
+                               response=outcome.response[:500])
+        updated = Delivery.objects.filter(pk=delivery.pk, claimed_by=delivery.claimed_by).update(**changes)
+        if not updated:
+            log.warning("delivery %s: the claim ran out before the attempt was recorded", delivery.pk)
+        elif delivery.medium == Medium.EMAIL and delivery.notification_id:
+            Notification.objects.filter(pk=delivery.notification_id).update(
+                emailed_at=at if outcome.ok else None, email_error="" if outcome.ok else outcome.error[:500])
+    level = logging.INFO if outcome.ok else logging.WARNING
+    log.log(level, "delivery %s (%s %s): %s%s", delivery.pk, delivery.medium, delivery.target or delivery.robot,
+            changes["status"], f" — {outcome.error}" if outcome.error else "")
+    return changes["status"]
+
+
+def release(deliveries: list[Delivery]) -> None:
+    """Give back claimed deliveries that were not tried (the worker is stopping)."""
+    for delivery in deliveries:
+        Delivery.objects.filter(pk=delivery.pk, claimed_by=delivery.claimed_by).update(claimed_by="",
+                                                                                      claimed_until=None)
+
+
+def _send_one(delivery: Delivery) -> Outcome:
+    if delivery.medium == Medium.WECOM and delivery.robot is not None:
+        return channels.send_wecom(delivery.robot.url, delivery.title, delivery.body)
+    if delivery.medium == Medium.DINGTALK and delivery.robot is not None:
+        return channels.send_dingtalk(delivery.robot.url, delivery.robot.secret, delivery.title, delivery.body)
+    if delivery.medium == Medium.SMS:
+        return channels.send_sms(delivery.target, delivery.body)
+    return Outcome(ok=False, error=f"cannot send a {delivery.medium} delivery")
+
+
+def send(deliveries: list[Delivery], *, now: dt.datetime | None = None,
+         stop: Callable[[], bool] | None = None) -> Counter:
+    """Send claimed deliveries and record each attempt; e-mails share one SMTP connection."""
+    counts: Counter = Counter()
+    emails = [d for d in deliveries if d.medium == Medium.EMAIL]
+    others = [d for d in deliveries if d.medium != Medium.EMAIL]
+    for position, delivery in enumerate(others):
+        if stop is not None and stop():
+            release(others[position:] + emails)
+            return counts
+        started = time.monotonic()
+        outcome = _send_one(delivery)
+        counts[record(delivery, outcome, at=now or timezone.now(), duration=time.monotonic() - started)] += 1
+    if emails:
+        started = time.monotonic()
+        outcomes = channels.send_emails([(d.target, d.title, d.body) for d in emails])
+        for delivery, outcome in zip(emails, outcomes, strict=True):
+            status = record(delivery, outcome, at=now or timezone.now(), duration=time.monotonic() - started)
+            counts[status] += 1
+            started = time.monotonic()
+    return counts
+
+
+def deliver_due(*, now: dt.datetime | None = None, limit: int = BATCH, ids: list[int] | None = None,
+                stop: Callable[[], bool] | None = None) -> Counter:
+    """Send up to ``limit`` due deliveries (only those of ``ids`` when given); counts by new status."""
+    claimed = claim(now=now or timezone.now(), limit=limit, ids=ids)
+    counts = send(claimed, now=now, stop=stop)
+    counts["claimed"] = len(claimed)
+    return counts
+
+
+def deliver_all_due(*, now: dt.datetime | None = None, stop: Callable[[], bool] | None = None) -> Counter:
+    """Send everything that is due, batch after batch."""
+    total: Counter = Counter()
+    while stop is None or not stop():
+        counts = deliver_due(now=now, stop=stop)
+        total.update(counts)
+        if counts["claimed"] < BATCH:
+            break
+    for name in ("sent", "pending", "failed"):
+        total.setdefault(name, 0)
+    return total
+
+
+@task()
+def deliver(ids: list[int]) -> dict:
+    """Queued with the deliveries it names, in their cause's transaction: send them now."""
+    counts = deliver_due(ids=ids, limit=len(ids))
+    return dict(counts)
+
+
+def enqueue(ids: list[int]) -> None:
+    """Queue the delivery task (call inside the transaction that stored the deliveries)."""
+    deliver.enqueue(ids)
+
+
+def delivery_retry_now(delivery: Delivery, now: dt.datetime | None = None) -> bool:
+    """Put a failed delivery back in the queue for one more attempt now (the office's "retry now")."""
+    now = now or timezone.now()
+    updated = Delivery.objects.filter(pk=delivery.pk, status=Status.FAILED).update(
+        status=Status.PENDING, next_attempt_at=now, claimed_by="", claimed_until=None)
+    if updated:
+        enqueue([delivery.pk])
+    return bool(updated)

@@ -1,0 +1,202 @@
+"""`dudao worker`: runs the tasks queued in the database (django-tasks), sweeps the notification outbox and runs
+the periodic checks, until SIGTERM or SIGINT (it finishes the job at hand first).
+
+Periodic checks never fire twice for one period: each is started by a conditional UPDATE of its PeriodicCheck row
+(``started_at`` older than the period), so of several workers only one starts it; and each check is idempotent
+on its own (a problem's ``overdue_notified_at``; the deadline reminder's dedupe key per township and week).
+"""
+
+import datetime as dt
+import logging
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db import IntegrityError, close_old_connections, transaction
+from django.db.models import Q
+from django.db.utils import DatabaseError, OperationalError
+from django.utils import timezone
+from django.utils.crypto import get_random_string
+from django_tasks_db.management.commands.db_worker import Worker as DbWorker
+from django_tasks_db.models import DBTaskResult
+from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
+
+from dudao.notifications import outbox
+from dudao.notifications.models import PeriodicCheck
+
+log = logging.getLogger("dudao.worker")
+
+TASK_RESULTS_KEPT = dt.timedelta(days=14)
+
+
+def check_overdue(now: dt.datetime) -> str:
+    from dudao.problems.services import problems_overdue_notify
+
+    return f"{len(problems_overdue_notify(now=now))} problem(s) newly overdue"
+
+
+def check_ranking_deadline(now: dt.datetime) -> str:
+    from dudao.notifications.triggers import ranking_deadline_approaching
+
+    towns = ranking_deadline_approaching(now=now)
+    return f"{len(towns)} township(s) reminded"
+
+
+def prune_task_results(now: dt.datetime) -> str:
+    deleted, _ = DBTaskResult.objects.filter(finished_at__lt=now - TASK_RESULTS_KEPT).delete()
+    return f"{deleted} finished task result(s) pruned"
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    every: dt.timedelta
+    run: Callable[[dt.datetime], str]
+
+
+# The overdue check is cheap and idempotent, so it runs hourly (a problem is told once, soon after its
+# deadline); the deadline reminder every 10 minutes so that it fires close to "N hours before".
+CHECKS = [
+    Check("problems_overdue", dt.timedelta(hours=1), check_overdue),
+    Check("ranking_deadline", dt.timedelta(minutes=10), check_ranking_deadline),
+    Check("prune_task_results", dt.timedelta(days=1), prune_task_results),
+]
+
+
+def start_check(check: Check, now: dt.datetime) -> bool:
+    """Claim the check for this period; False when it ran less than ``every`` ago (here or in another
+    worker)."""
+    try:
+        with transaction.atomic():
+            PeriodicCheck.objects.get_or_create(name=check.name)
+    except IntegrityError:
+        pass  # another worker created it at the same moment
+    return bool(PeriodicCheck.objects.filter(name=check.name)
+                .filter(Q(started_at__isnull=True) | Q(started_at__lte=now - check.every)
+                        | Q(started_at__gt=now))  # a clock set back does not stop the check for good
+                .update(started_at=now))
+
+
+def run_checks(now: dt.datetime | None = None, checks: list[Check] = CHECKS) -> dict[str, str]:
+    """Run the periodic checks that are due; what each said."""
+    done = {}
+    for check in checks:
+        now_ = now or timezone.now()
+        if not start_check(check, now_):
+            continue
+        try:
+            outcome = check.run(now_)
+        except Exception as error:  # noqa: BLE001 (a failing check is reported and tried again next period)
+            log.exception("periodic check %s failed", check.name)
+            outcome = f"failed: {error!r}"[:500]
+        PeriodicCheck.objects.filter(name=check.name).update(finished_at=timezone.now(), outcome=outcome[:500])
+        log.info("periodic check %s: %s", check.name, outcome)
+        done[check.name] = outcome
+    return done
+
+
+class Worker:
+    def __init__(self, *, interval: float = 5.0, worker_id: str | None = None, backend_name: str = "default"):
+        self.interval = interval
+        self.worker_id = worker_id or get_random_string(32)
+        self.backend_name = backend_name
+        self.running = True
+        self.tasks = DbWorker(queue_names=["*"], interval=0, batch=True, backend_name=backend_name,
+                              startup_delay=False, max_tasks=None, worker_id=self.worker_id, excluded_queue_names=[])
+
+    # Signals ------------------------------------------------------------------------------------------------
+
+    def stop(self, signum: int, frame) -> None:
+        if not self.running:
+            log.warning("%s again: stopping now", signal.Signals(signum).name)
+            raise SystemExit(1)
+        log.warning("%s: finishing the current job, then stopping", signal.Signals(signum).name)
+        self.running = False
+
+    def should_stop(self) -> bool:
+        return not self.running
+
+    def install_signals(self) -> None:
+        signal.signal(signal.SIGTERM, self.stop)
+        signal.signal(signal.SIGINT, self.stop)
+
+    # Jobs ---------------------------------------------------------------------------------------------------
+
+    def run_one_task(self) -> bool:
+        """Claim and run one ready task of the database queue; False when there is none."""
+        tasks = DBTaskResult.objects.ready().filter(backend_name=self.backend_name)
+        try:
+            with exclusive_transaction(tasks.db):
+                task_result = tasks.get_locked()
+                if task_result is not None:
+                    task_result.claim(self.worker_id)
+        except OperationalError as error:
+            if is_locked_database_exception(error):
+                return False
+            raise
+        if task_result is None:
+            return False
+        log.info("task %s (%s)", task_result.id, task_result.task_path)
+        self.tasks.run_task(task_result)
+        return True
+
+    def run_tasks(self, limit: int = 1000) -> int:
+        ran = 0
+        while self.running and ran < limit and self.run_one_task():
+            ran += 1
+        return ran
+
+    def sweep(self, now: dt.datetime | None = None) -> dict:
+        counts = outbox.deliver_all_due(now=now, stop=self.should_stop)
+        if counts["claimed"]:
+            log.info("outbox: %s sent, %s to retry, %s failed", counts["sent"], counts["pending"], counts["failed"])
+        return dict(counts)
+
+    def run_once(self, now: dt.datetime | None = None) -> dict:
+        """Everything that is due, once: the periodic checks, the queued tasks, the outbox."""
+        checks = run_checks(now)
+        tasks = self.run_tasks()
+        swept = self.sweep(now)
+        return {"checks": checks, "tasks": tasks, "outbox": swept}
+
+    def run(self, *, signals: bool = True) -> None:
+        if signals:
+            self.install_signals()
+        log.warning("worker %s started (sweeping every %g s)", self.worker_id, self.interval)
+        last_sweep = float("-inf")
+        while self.running:
+            busy = False
+            try:
+                close_old_connections()
+                busy = self.run_tasks(limit=50) > 0
+                if self.running and time.monotonic() - last_sweep >= self.interval:
+                    last_sweep = time.monotonic()
+                    run_checks()
+                    if self.running:
+                        self.sweep()
+            except DatabaseError as error:
+                # The database is away or locked for longer than its timeout: report, wait, go on.
+                log.error("database error: %s", error)
+                close_old_connections()
+            if not busy:
+                self.sleep(min(self.interval, 1.0))
+        log.warning("worker %s stopped", self.worker_id)
+
+    def sleep(self, seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while self.running and time.monotonic() < end:
+            time.sleep(min(0.1, max(0.0, end - time.monotonic())))
+
+
+def start_in_web_process(interval: float = 5.0) -> threading.Thread:
+    """The embedded default (DUDAO_WORKER=web): the worker runs in a daemon thread of each web server process, so
+    one command serves pages and does the background work. The thread stops with its process: a task cut off
+    that way is not run again (the office makes the bulletin again from its page), and an outbox delivery cut
+    off is claimed again when its lease runs out. At scale, set DUDAO_WORKER=separate and run `dudao worker`."""
+    worker = Worker(interval=interval, worker_id=f"web-{os.getpid()}-{get_random_string(8)}")
+    thread = threading.Thread(target=worker.run, kwargs={"signals": False}, name="dudao-worker", daemon=True)
+    thread.start()
+    return thread

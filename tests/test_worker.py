@@ -1,0 +1,175 @@
+"""`dudao worker`: --once runs the queued tasks, the periodic checks and the outbox sweep; the long-running worker
+stops cleanly on SIGTERM; two deliverers at once never send a delivery twice (PostgreSQL)."""
+
+import io
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django_tasks_db.models import DBTaskResult
+
+from dudao.accounts.models import User
+from dudao.notifications import config, outbox
+from dudao.notifications.models import Delivery, PeriodicCheck
+from dudao.notifications.services import publish
+from dudao.org.models import Unit
+
+from .test_notifications_outbox import VILLAGE, Receiver, receivers  # noqa: F401 (a fixture)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def village_robot(office, url: str):
+    return config.channel_save(actor=office, kind="wecom", unit=Unit.objects.get(code=VILLAGE), name="村群", url=url,
+                               events=["problem_overdue"])
+
+
+def test_worker_once_runs_queued_tasks_checks_and_sweeps(users, receivers, monkeypatch):  # noqa: F811
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
+    DBTaskResult.objects.all().delete()  # the demo's queued bulletins are not this test's business
+    receiver = receivers("wecom")
+    channel = village_robot(users["office"], receiver.url())
+    village = Unit.objects.get(code=VILLAGE)
+    publish(kind="problem_overdue", key="w1", units=[(village, {"number": "1"}, "")])
+    task = DBTaskResult.objects.get(task_path="dudao.notifications.outbox.deliver")
+    assert task.status == "READY"
+    # One more, due but without a task (a lost task): the sweep sends it.
+    publish(kind="problem_overdue", key="w2", units=[(village, {"number": "2"}, "")])
+    DBTaskResult.objects.exclude(pk=task.pk).delete()
+    err = io.StringIO()
+    call_command("worker", "--once", stderr=err)
+    task.refresh_from_db()
+    assert task.status == "SUCCESSFUL"
+    assert task.return_value == {"sent": 1, "claimed": 1}
+    assert sorted(Delivery.objects.filter(robot=channel).values_list("dedupe_key", "status")) == [
+        (f"w1:robot{channel.pk}", "sent"), (f"w2:robot{channel.pk}", "sent")]
+    assert len(receiver.received) == 2
+    assert set(PeriodicCheck.objects.values_list("name", flat=True)) == {
+        "problems_overdue", "ranking_deadline", "prune_task_results"}
+    assert err.getvalue().endswith("1 task(s) run; 1 message(s) sent, 0 to retry later, 0 failed.\n")
+    # Run again at once: the periodic checks are not due, nothing to send.
+    started = {c.name: c.started_at for c in PeriodicCheck.objects.all()}
+    err = io.StringIO()
+    call_command("worker", "--once", stderr=err)
+    assert {c.name: c.started_at for c in PeriodicCheck.objects.all()} == started
+    assert err.getvalue().endswith("0 task(s) run; 0 message(s) sent, 0 to retry later, 0 failed.\n")
+
+
+def test_worker_stops_cleanly_on_sigterm(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"} | {
+        "DUDAO_HOME": str(tmp_path), "LANG": "en_US.UTF-8", "PYTHONUNBUFFERED": "1"}
+    dudao = [sys.executable, "-m", "dudao"]
+    subprocess.run([*dudao, "migrate", "-v0"], env=env, check=True, cwd=ROOT, timeout=120)
+    worker = subprocess.Popen([*dudao, "worker", "--interval", "0.2"], env=env, cwd=ROOT, stderr=subprocess.PIPE,
+                              text=True)
+    try:
+        assert worker.stderr is not None
+        lines = []
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            line = worker.stderr.readline()
+            lines.append(line)
+            if "started" in line or not line:
+                break
+        assert "started" in lines[-1], lines
+        time.sleep(0.5)  # a few sweeps
+        worker.send_signal(signal.SIGTERM)
+        started = time.monotonic()
+        _out, rest = worker.communicate(timeout=10)
+        assert time.monotonic() - started < 5
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    assert worker.returncode == 0, rest
+    assert "SIGTERM: finishing the current job, then stopping" in rest
+    assert "stopped" in rest.splitlines()[-1]
+    assert "Traceback" not in rest
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_deliverers_at_once_never_send_twice():
+    if connection.vendor == "sqlite" and connection.settings_dict["NAME"].startswith("file:memorydb"):
+        pytest.skip("in-memory SQLite test databases cannot be shared across threads for writes")
+    receiver = Receiver("wecom")
+    try:
+        channel = village_robot(User.objects.get(username="demo_office"), receiver.url())
+        village = Unit.objects.get(code=VILLAGE)
+        for i in range(30):
+            publish(kind="problem_overdue", key=f"c{i}", units=[(village, {"number": str(i)}, "")])
+        barrier = threading.Barrier(3)
+        results: list[Counter] = []
+
+        def deliver():
+            barrier.wait()
+            try:
+                results.append(outbox.deliver_due(limit=7))
+                results.append(outbox.deliver_all_due())
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=deliver) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        sent = sum(r["sent"] for r in results)
+        assert sent == 30
+        texts = Counter(b["markdown"]["content"] for b in receiver.received)
+        assert len(texts) == 30
+        assert set(texts.values()) == {1}
+        rows = Delivery.objects.filter(robot=channel)
+        assert sorted({(d.status, d.attempts) for d in rows}) == [("sent", 1)]
+    finally:
+        receiver.stop()
+
+
+def test_the_web_server_runs_the_worker_in_its_processes_by_default(tmp_path):
+    """The embedded default (DUDAO_WORKER=web): a task queued while gunicorn serves is run by gunicorn's process;
+    with DUDAO_WORKER=separate it waits for `dudao worker`."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DUDAO_WORKER")} | {
+        "DUDAO_HOME": str(tmp_path), "LANG": "en_US.UTF-8"}
+    dudao = [sys.executable, "-m", "dudao"]
+    subprocess.run([*dudao, "migrate", "-v0"], env=env, check=True, cwd=ROOT, timeout=120)
+    enqueue = "from dudao.notifications import outbox; print(outbox.deliver.enqueue([]).id)"
+    status = ("import os; from django_tasks_db.models import DBTaskResult; "
+              "print(DBTaskResult.objects.get(id=os.environ['TASK_ID']).status)")
+
+    def queued() -> str:
+        out = subprocess.run([*dudao, "shell", "-c", enqueue], env=env, check=True, cwd=ROOT, timeout=60,
+                             capture_output=True, text=True).stdout
+        return out.strip().splitlines()[-1]
+
+    def status_of(task_id: str, environment: dict) -> str:
+        out = subprocess.run([*dudao, "shell", "-c", status], env=environment | {"TASK_ID": task_id}, check=True,
+                             cwd=ROOT, timeout=60, capture_output=True, text=True).stdout
+        return out.strip().splitlines()[-1]
+
+    for mode, expected in (("separate", "READY"), ("web", "SUCCESSFUL")):
+        task_id = queued()
+        server_env = env | {"DUDAO_WORKER": mode}
+        server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "--bind", "127.0.0.1:0",
+                                   "--workers", "1", "dudao.wsgi"], env=server_env, cwd=ROOT,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 20
+            seen = status_of(task_id, server_env)
+            while seen != expected and time.monotonic() < deadline:
+                time.sleep(0.5)
+                seen = status_of(task_id, server_env)
+            if mode == "separate":
+                time.sleep(3)  # time enough for a worker thread, if there were one, to have run it
+                seen = status_of(task_id, server_env)
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
+        assert seen == expected, mode
