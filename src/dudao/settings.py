@@ -179,7 +179,7 @@ LOGGING = {
 NINJA_PAGINATION_PER_PAGE = 100
 
 # Background work (bulletins, deliveries of notifications): Django's task API with the database as the queue;
-# `dudao worker` runs what is queued (docs/decisions/0007-bulletins-and-notifications.md).
+# `dudao worker` runs what is queued (docs/decisions/0007-bulletins-interviews-notifications.md).
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # "web" (the embedded default): each web server process runs the worker in a thread; "separate": run
 # `dudao worker` as its own service (deploy/systemd/dudao-worker.service).
