@@ -432,6 +432,13 @@ def test_cli_writes_the_three_files_and_prints_their_paths(db, tmp_path):
     assert Bulletin.objects.get(round=latest()).generated_at == bulletin.generated_at
 
 
+def test_cli_makes_the_folder_it_is_given(db, tmp_path):
+    out = io.StringIO()
+    call_command("bulletin", "--week", latest().week, "-o", str(tmp_path / "new" / "folder"), stdout=out,
+                 stderr=io.StringIO())
+    assert [Path(p).parent for p in out.getvalue().split()] == [tmp_path / "new" / "folder"] * 3
+
+
 def test_cli_defaults_to_the_current_folder(db, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     out = io.StringIO()
@@ -445,10 +452,12 @@ def test_cli_defaults_to_the_current_folder(db, tmp_path, monkeypatch):
     (["--week", "2026-10"], "is not an ISO week"),
     (["--week", "2019-W10"], "is not published"),
     (["--week", "LATEST", "--campaign", "nope"], "There is no campaign nope"),
-    (["--week", "LATEST", "-o", "/nonexistent/folder"], "is not a folder"),
+    (["--week", "LATEST", "-o", "A_FILE/folder"], "is not a folder"),
 ])
-def test_cli_refusals(db, args, message):
-    args = [latest().week if a == "LATEST" else a for a in args]
+def test_cli_refusals(db, tmp_path, args, message):
+    (tmp_path / "file").write_text("not a folder")
+    args = [latest().week if a == "LATEST" else str(tmp_path / "file" / "folder") if a == "A_FILE/folder" else a
+            for a in args]
     with pytest.raises(CommandError, match=message):
         call_command("bulletin", *args, stdout=io.StringIO(), stderr=io.StringIO())
 

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import dj_database_url
 import pytest
 
 CHROMIUM = "/usr/bin/chromium"
@@ -29,6 +30,10 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 DEMO_PASSWORD = "jingtai-demo-2026"
 HEALTH_TIMEOUT = 30.0
 SCRIPTS = Path(sysconfig.get_path("scripts"))  # the bin directory of the venv running pytest
+
+
+# The DATABASES entry of the live server's own database, filled when the server starts (see server_db).
+SERVER_DATABASE: dict = {}
 
 
 def _free_port() -> int:
@@ -110,6 +115,9 @@ def live_server_url() -> Iterator[str]:
             env=env, stdout=log, stderr=subprocess.STDOUT,
         )
         _wait_healthy(base_url, server, log_path)
+        SERVER_DATABASE.clear()
+        SERVER_DATABASE.update(dj_database_url.parse(env["DATABASE_URL"]) if env.get("DATABASE_URL") else {
+            "ENGINE": "django.db.backends.sqlite3", "NAME": str(home / "dudao.sqlite3"), "OPTIONS": {"timeout": 20}})
         yield base_url
     finally:
         if server is not None:
@@ -200,3 +208,17 @@ def signed_in(new_context, _signed_in_states):
         return page
 
     return as_user
+
+
+@pytest.fixture
+def server_db(live_server_url, django_db_blocker, monkeypatch):
+    """The connection alias under which a test reads the live server's own database with the ORM, to check
+    what the pages show against it."""
+    from django.db import connections
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "1")  # Playwright's sync API keeps an event loop in this thread
+    if "server" not in connections.settings:
+        connections.settings["server"] = connections.configure_settings({"default": dict(SERVER_DATABASE)})["default"]
+    with django_db_blocker.unblock():
+        yield "server"
+        connections["server"].close()

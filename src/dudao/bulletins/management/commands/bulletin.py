@@ -31,8 +31,10 @@ class Command(DudaoCommand):
         if campaign is None:
             raise CommandError(_("There is no campaign %(slug)s; run dudao init.") % {"slug": slug or ""})
         folder = Path(options["output"])
-        if not folder.is_dir():
-            raise CommandError(_("%(path)s is not a folder.") % {"path": folder})
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            raise CommandError(_("%(path)s is not a folder.") % {"path": folder}) from None
         round_ = services.round_for_week(campaign, week)
         if round_ is None:
             raise CommandError(_("Week %(week)s is not published: it has no bulletin.") % {"week": week})

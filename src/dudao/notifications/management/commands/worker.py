@@ -3,7 +3,6 @@ notification outbox with retries and runs the periodic checks, until SIGTERM or 
 due and exits (for cron and tests). Logs go to standard error."""
 
 import logging
-import sys
 
 from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
@@ -49,15 +48,8 @@ class Command(DudaoCommand):
         worker.run()
 
     def configure_logging(self, verbosity: int) -> None:
-        """Warnings and errors reach standard error through the root logger (settings.LOGGING); the worker's
-        progress (INFO) is added here, on standard error too."""
+        """The worker's progress (INFO) reaches standard error through the root logger's handler
+        (settings.LOGGING), once per message; -v0 keeps to warnings and errors."""
         level = logging.WARNING if verbosity == 0 else logging.INFO if verbosity == 1 else logging.DEBUG
         for name in ("dudao.worker", "dudao.notifications", "django_tasks", "django_tasks_db"):
-            logger = logging.getLogger(name)
-            logger.setLevel(level)
-            if not any(getattr(h, "dudao_worker", False) for h in logger.handlers):
-                handler = logging.StreamHandler(sys.stderr)
-                handler.dudao_worker = True  # type: ignore[attr-defined]
-                handler.addFilter(lambda record: record.levelno < logging.WARNING)
-                handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-                logger.addHandler(handler)
+            logging.getLogger(name).setLevel(level)
