@@ -648,3 +648,44 @@ def test_the_demo_has_interviews_in_every_state(db):
         assert not interview.commitments.exclude(status="verified").exists()
     assert not Commitment.objects.filter(interview__status__in=["pending", "scheduled", "cancelled"]).exists()
     assert Unit.objects.filter(code=DASHUI).exists()
+
+
+def test_a_revised_week_carries_unheld_interviews_over_and_never_doubles_held_ones(db):
+    from dudao.ranking import services as ranking
+    from dudao.ranking.models import Round
+
+    campaign = campaign_get()
+    old = Round.objects.filter(status="published").order_by("-week_start").first()
+    first, second, third = Interview.objects.filter(round=old, vacant=False).order_by("pk")[:3]
+    keys_before = {(i.village_id, i.unit_id, i.role, i.person_id) for i in Interview.objects.filter(round=old)}
+    key = lambda i: (i.village_id, i.unit_id, i.role, i.person_id)  # noqa: E731
+    scheduled_for = tomorrow_at()
+    first = fresh(first, status="scheduled", scheduled_for=scheduled_for, place="县政府三楼", interviewer="县委副书记")
+    second = fresh(second, status="held", held_on=today(), interviewer="县委副书记", minutes="约谈记录")
+    third_key = key(third)
+    third = fresh(third, role="grid_leader")  # an interview the revision will not call for
+
+    ranking.ranking_revise(actor=SYSTEM, campaign=campaign, week=old.week, reason="更正一处录入错误")
+    ranking.ranking_compute(actor=SYSTEM, campaign=campaign, week=old.week)
+    new = ranking.ranking_publish(actor=SYSTEM, campaign=campaign, week=old.week)
+    assert new.revision == old.revision + 1
+
+    first.refresh_from_db()
+    assert (first.round_id, first.status, first.scheduled_for, first.place) == (
+        new.pk, "scheduled", scheduled_for, "县政府三楼")
+    second.refresh_from_db()
+    assert (second.round_id, second.status) == (old.pk, "held")
+    third.refresh_from_db()
+    assert (third.round_id, third.status) == (old.pk, "cancelled")
+    assert third.cancel_reason == translation.gettext(
+        "The week's ranking was revised (revision %(revision)s) and no longer calls for this interview."
+    ) % {"revision": new.revision}
+    keys_after = [key(i) for i in Interview.objects.filter(round=new)]
+    assert len(keys_after) == len(set(keys_after))
+    assert set(keys_after) == keys_before - {key(second)}
+    assert Interview.objects.filter(round=new, pk=first.pk).count() == 1
+    assert Interview.objects.get(round=new, village_id=third_key[0], unit_id=third_key[1], role=third_key[2],
+                                 person_id=third_key[3]).status == "pending"
+    carried = AuditEvent.objects.get(action="interview.carry_over", object_id=str(first.pk))
+    assert (carried.before["revision"], carried.after["revision"]) == (old.revision, new.revision)
+    assert AuditEvent.objects.filter(action="interview.cancel", object_id=str(third.pk)).count() == 1

@@ -21,7 +21,7 @@ from dudao.core.errors import Refused
 from dudao.interviews import lifecycle
 from dudao.interviews.models import Commitment
 from dudao.notifications.triggers import interview_scheduled
-from dudao.ranking.models import Interview
+from dudao.ranking.models import Interview, InterviewStatus
 
 TRANSITION_LABELS = {
     "schedule": gettext_lazy("scheduled"), "reschedule": gettext_lazy("rescheduled"),
@@ -309,3 +309,50 @@ def commitment_allowed_for(user, commitment: Commitment, interview: Interview) -
     if pk is not None and commitment.done_by_id == pk:
         names = [n for n in names if n not in ("verify", "return")]
     return names
+
+
+# A revised week ----------------------------------------------------------------------------------------
+
+
+def _key(interview: Interview) -> tuple:
+    return (interview.village_id, interview.unit_id, interview.role, interview.person_id)
+
+
+def interviews_follow_revision(*, actor, round_, wanted: list[Interview]) -> list[Interview]:
+    """Called inside the transaction that publishes revision r > 1 of a week, with the interviews that
+    revision calls for; returns those still to be created. The earlier revisions' interviews are not doubled:
+    one already held (or closed) for the same official stands for the week; one not yet held is carried over to
+    the new revision (its schedule kept) when still called for, and cancelled with the reason otherwise."""
+    earlier = list(Interview.objects.select_for_update(of=("self",)).select_related("village", "unit").filter(
+        round__campaign=round_.campaign, round__week=round_.week, round__revision__lt=round_.revision)
+        .exclude(status=InterviewStatus.CANCELLED).order_by("pk"))
+    if not earlier:
+        return wanted
+    held = {_key(i) for i in earlier if i.status in (InterviewStatus.HELD, InterviewStatus.CLOSED)}
+    open_ = {_key(i): i for i in earlier if i.status in (InterviewStatus.PENDING, InterviewStatus.SCHEDULED)}
+    create = []
+    for interview in wanted:
+        key = _key(interview)
+        if key in held:
+            continue
+        carried = open_.pop(key, None)
+        if carried is None:
+            create.append(interview)
+            continue
+        before = _snapshot(carried)
+        carried.round = round_
+        carried.reason = interview.reason
+        carried.save(update_fields=["round", "reason"])
+        audit_record(actor=actor, action="interview.carry_over", object_type="interview", object_id=str(carried.pk),
+                     before=before | {"revision": round_.revision - 1},
+                     after=_snapshot(carried) | {"revision": round_.revision})
+    reason = _("The week's ranking was revised (revision %(revision)s) and no longer calls for this interview.") % {
+        "revision": round_.revision}
+    for stale in open_.values():
+        before = _snapshot(stale)
+        stale.status = InterviewStatus.CANCELLED
+        stale.cancel_reason = reason
+        stale.save(update_fields=["status", "cancel_reason"])
+        audit_record(actor=actor, action="interview.cancel", object_type="interview", object_id=str(stale.pk),
+                     before=before, after=_snapshot(stale) | {"reason": reason})
+    return create

@@ -22,6 +22,7 @@ from dudao.accounts import access
 from dudao.audit.services import audit_record
 from dudao.bulletins.services import bulletin_on_publish
 from dudao.core.tables import Problem, Table, TableRefused, read_table
+from dudao.interviews.services import hold_by_default, interviews_follow_revision
 from dudao.notifications.triggers import round_published
 from dudao.org.models import Level, Post, PostRole, Unit
 from dudao.ranking import engine, sourcefile, weeks
@@ -532,6 +533,11 @@ def ranking_withdraw(*, actor, campaign, week: str) -> Round:
 
 def _publish(actor, round_: Round, approver: str) -> Round:
     interviews = _interviews(round_)
+    hold_by = hold_by_default()  # once for all: the model's default would ask the working calendar per row
+    for interview in interviews:
+        interview.hold_by = hold_by
+    if round_.revision > 1:
+        interviews = interviews_follow_revision(actor=actor, round_=round_, wanted=interviews)
     Interview.objects.bulk_create(interviews)
     round_.status = RoundStatus.PUBLISHED
     round_.published_at = timezone.now()
