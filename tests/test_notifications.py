@@ -114,11 +114,13 @@ def test_dispatch_tells_the_villages_and_townships_staff(campaign, users):
         assert row.read_at is None
         assert (row.email_to, row.emailed_at, row.email_error) == ("", None, "")
         assert stored.dispatched_at <= row.created_at
-    # Nobody has an e-mail address here: each e-mail is skipped with the reason, none is lost silently.
+    # Nobody has an e-mail address here: each e-mail is skipped with the reason, none is lost silently. The
+    # reason is written in the language active when the problem was dispatched (the installation's default).
     skipped = Delivery.objects.filter(notification__params__number=problem.number, medium="email")
     assert sorted((d.recipient.username, d.status, d.reason) for d in skipped) == [
-        (name, "skipped", f"The account {name} has no e-mail address.")
+        (name, "skipped", translation.gettext("The account %(user)s has no e-mail address.") % {"user": name})
         for name in ["demo_town", "demo_village", "t_town_2", "t_village_2"]]
+    assert "demo_town" in skipped.get(recipient__username="demo_town").reason
 
 
 def test_the_offices_report_tells_them_at_once(campaign, users):

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from django.core import mail
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_tasks_db.models import DBTaskResult
 
 from dudao.accounts.access import SYSTEM
@@ -27,7 +27,7 @@ from dudao.audit.models import AuditEvent
 from dudao.campaigns.services import campaign_get
 from dudao.core.tables import write_csv
 from dudao.notifications import channels, config, outbox, triggers
-from dudao.notifications.models import Attempt, Channel, Delivery, Notification, PeriodicCheck, Rule
+from dudao.notifications.models import Attempt, Channel, Delivery, Event, Notification, PeriodicCheck, Rule
 from dudao.notifications.services import notify, publish
 from dudao.org.models import Person, Unit
 from dudao.ranking import services as ranking
@@ -367,7 +367,10 @@ def test_no_phone_and_no_sms_backend_are_skipped_with_a_reason(users, office, se
     town_user = users["town_staff"]
     town_user.person = Person.objects.create(name="李四", phone="13900000002")
     town_user.save()
-    notify(recipients=[users["village_staff"], town_user], kind="problem_overdue", params={}, key="s")
+    # The reasons are written in the language active when the event is stored: English here, whatever the
+    # installation's default.
+    with translation.override("en"):
+        notify(recipients=[users["village_staff"], town_user], kind="problem_overdue", params={}, key="s")
     rows = {d.recipient.username: (d.status, d.reason) for d in Delivery.objects.filter(dedupe_key__startswith="s:")}
     assert rows == {
         "demo_village": ("skipped", "The account demo_village has no phone number (no person with a phone is "
@@ -675,3 +678,391 @@ def test_periodic_checks_do_not_fire_twice_in_a_period(db):
     assert calls == [t0, t0 + dt.timedelta(hours=1)]
     row = PeriodicCheck.objects.get(name="test_check")
     assert (row.started_at, row.outcome) == (t0 + dt.timedelta(hours=1), "ok")
+
+
+# Senders that raise, leases, disabled robots, redirects and credentials -------------------------------------------
+
+
+class CrashingGateway(channels.SmsBackend):
+    """An SMS gateway class with a bug: raises what ``error`` says, not SmsError."""
+
+    error: Exception = ConnectionError("gateway gone")
+
+    def send(self, phone: str, text: str) -> None:
+        raise self.error
+
+
+def sms_user(users, office, phone: str = "13900000009") -> User:
+    user = users["village_staff"]
+    user.person = Person.objects.create(name="赵六", phone=phone)
+    user.save()
+    config.rule_save(actor=office, event="problem_overdue", unit=None, role=Role.VILLAGE_STAFF, in_app=False,
+                     email=False, sms=True)
+    return user
+
+
+@pytest.mark.parametrize(("error", "detail"), [
+    (ConnectionError("gateway gone"), "ConnectionError: gateway gone"),
+    (KeyError("token"), "KeyError: 'token'"),
+])
+def test_an_sms_gateway_raising_anything_is_a_retryable_attempt(users, office, settings, monkeypatch, error, detail):
+    settings.SMS_BACKEND = "tests.test_notifications_outbox.CrashingGateway"
+    monkeypatch.setattr(CrashingGateway, "error", error)
+    assert channels.send_sms("13900000009", "x") == channels.Outcome(ok=False, retryable=True, code="sender_error",
+                                                                     error=detail)
+    user = sms_user(users, office)
+    notify(recipients=[user], kind="problem_overdue", params={}, key="crash")
+    now = timezone.now()
+    counts = outbox.deliver_all_due(now=now)  # does not raise
+    assert (counts["claimed"], counts["pending"]) == (1, 1)
+    delivery = Delivery.objects.get(dedupe_key=f"crash:sms:u{user.pk}")
+    assert (delivery.status, delivery.attempts, delivery.reason, delivery.reason_code, delivery.claimed_by,
+            delivery.claimed_until, delivery.next_attempt_at) == (
+        "pending", 1, detail, "sender_error", "", None, now + dt.timedelta(minutes=1))
+    assert [(a.ok, a.retryable, a.code, a.error) for a in delivery.attempt_set.all()] == [
+        (False, True, "sender_error", detail)]
+
+
+def test_a_sender_that_raises_is_recorded_and_the_batch_goes_on(users, office, receivers, monkeypatch):
+    receiver = receivers("wecom")
+    broken = robot(office, f"http://127.0.0.1:{receiver.port}/broken?key=SECRETKEY")
+    working = robot(office, receiver.url(), code=TOWN)
+    village, town = unit(VILLAGE), unit(TOWN)
+    publish(kind="problem_dispatched", key="boom", units=[(village, PARAMS, ""), (town, PARAMS, "")])
+    send_wecom = channels.send_wecom
+
+    def buggy(url: str, title: str, text: str) -> channels.Outcome:
+        if "broken" in url:
+            raise ValueError(f"unknown url type: {url!r}")
+        return send_wecom(url, title, text)
+
+    monkeypatch.setattr(channels, "send_wecom", buggy)
+    counts = outbox.deliver_all_due()
+    assert (counts["claimed"], counts["sent"], counts["pending"]) == (2, 1, 1)
+    assert Delivery.objects.get(robot=working).status == "sent"
+    failed = Delivery.objects.get(robot=broken)
+    detail = f"ValueError: unknown url type: 'http://127.0.0.1:{receiver.port}/broken?key=…'"
+    assert (failed.status, failed.attempts, failed.reason, failed.claimed_by) == ("pending", 1, detail, "")
+    assert [(a.retryable, a.code, a.error) for a in failed.attempt_set.all()] == [(True, "sender_error", detail)]
+    assert len(receiver.received) == 1
+
+
+def test_an_email_sender_that_raises_is_a_retryable_attempt(users, settings):
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_BACKEND = "no_such_module.Backend"
+    user = users["village_staff"]
+    user.email = "v@example.test"
+    user.save()
+    notify(recipients=[user], kind="problem_overdue", params={}, key="mailcrash")
+    counts = outbox.deliver_all_due()
+    assert (counts["claimed"], counts["pending"]) == (1, 1)
+    delivery = Delivery.objects.get(dedupe_key=f"mailcrash:email:u{user.pk}")
+    detail = "ModuleNotFoundError: No module named 'no_such_module'"
+    assert (delivery.status, delivery.attempts, delivery.reason, delivery.claimed_by) == ("pending", 1, detail, "")
+    assert Notification.objects.get(pk=delivery.notification_id).email_error == detail
+
+
+def test_the_delivery_task_claims_one_batch_at_a_time(users, office, monkeypatch):
+    channel = robot(office, "http://127.0.0.1:9/hook?key=test")
+    announce(5)
+    ids = list(Delivery.objects.filter(robot=channel).order_by("pk").values_list("pk", flat=True))
+    monkeypatch.setattr(outbox, "BATCH", 2)
+    claimed_at_each_send = []
+
+    def sender(url: str, title: str, text: str) -> channels.Outcome:
+        claimed_at_each_send.append(Delivery.objects.filter(robot=channel).exclude(claimed_by="").count())
+        return channels.SENT
+
+    monkeypatch.setattr(channels, "send_wecom", sender)
+    assert outbox.deliver.call(ids) == {"claimed": 5, "sent": 5}
+    # Two claimed, sent one by one, then the next two, then the last: never all five under one lease.
+    assert claimed_at_each_send == [2, 1, 2, 1, 1]
+    assert outbox.deliver.call([]) == {"claimed": 0}
+
+
+def test_each_lease_is_renewed_just_before_its_send(users, office, monkeypatch):
+    channel = robot(office, "http://127.0.0.1:9/hook?key=test")
+    announce(2)
+    t0 = timezone.now()
+    claimed = outbox.claim(now=t0)
+    assert [d.claimed_until for d in claimed] == [t0 + outbox.LEASE] * 2
+    leases = []
+
+    def sender(url: str, title: str, text: str) -> channels.Outcome:
+        leases.append(sorted(Delivery.objects.filter(robot=channel).values_list("claimed_until", flat=True),
+                             key=lambda v: (v is None, v)))
+        return channels.SENT
+
+    monkeypatch.setattr(channels, "send_wecom", sender)
+    later = t0 + dt.timedelta(minutes=9)
+    assert outbox.send(claimed, now=later) == {"sent": 2}
+    # The row being sent holds a fresh lease from the moment of its send; the other keeps its own.
+    assert leases == [[t0 + outbox.LEASE, later + outbox.LEASE], [later + outbox.LEASE, None]]
+
+
+def test_a_delivery_whose_claim_was_lost_is_neither_sent_nor_recorded(users, office, receivers):
+    receiver = receivers("wecom")
+    channel = robot(office, receiver.url())
+    announce(3)
+    t0 = timezone.now()
+    mine = outbox.claim(now=t0)
+    assert len(mine) == 3
+    # This worker is slow: the lease runs out and another worker claims the second delivery.
+    later = t0 + outbox.LEASE + dt.timedelta(seconds=1)
+    theirs = outbox.claim(now=later, ids=[mine[1].pk])
+    assert [d.pk for d in theirs] == [mine[1].pk]
+    assert outbox.send(mine, now=later) == {"sent": 2, "lost": 1}
+    second = Delivery.objects.get(pk=mine[1].pk)
+    assert (second.status, second.attempts, second.claimed_by) == ("pending", 0, theirs[0].claimed_by)
+    assert second.attempt_set.count() == 0
+    assert outbox.send(theirs, now=later) == {"sent": 1}
+    assert len(receiver.received) == 3
+    assert len(set(receiver.texts())) == 3
+    assert sorted((d.status, d.attempts) for d in Delivery.objects.filter(robot=channel)) == [("sent", 1)] * 3
+    assert Attempt.objects.filter(delivery__robot=channel).count() == 3
+
+
+def test_record_stores_no_attempt_when_the_claim_was_lost(users, office):
+    channel = robot(office, "http://127.0.0.1:9/hook")
+    announce(1)
+    [delivery] = outbox.claim(now=timezone.now())
+    Delivery.objects.filter(pk=delivery.pk).update(claimed_by="another-worker")
+    assert outbox.record(delivery, channels.SENT, at=timezone.now(), duration=0.1) == "lost"
+    row = Delivery.objects.get(robot=channel)
+    assert (row.status, row.attempts, row.claimed_by) == ("pending", 0, "another-worker")
+    assert Attempt.objects.filter(delivery=row).count() == 0
+
+
+def test_a_disabled_robot_gets_none_of_its_queued_messages(users, office, receivers):
+    receiver = receivers("wecom", script=[500])
+    channel = robot(office, receiver.url())
+    announce(2)
+    t0 = timezone.now()
+    counts = outbox.deliver_all_due(now=t0)
+    assert (counts["sent"], counts["pending"]) == (1, 1)  # the first answer is a 500: it waits for a retry
+    config.channel_set_active(actor=office, channel=channel, active=False)
+    announce(1, key="after")  # stored while disabled: not for this robot at all
+    assert outbox.deliver_all_due(now=t0 + dt.timedelta(minutes=1)) == {
+        "claimed": 1, "skipped": 1, "sent": 0, "pending": 0, "failed": 0}
+    assert len(receiver.received) == 1
+    waiting = Delivery.objects.get(robot=channel, attempts=1, status="skipped")
+    assert (waiting.reason, waiting.reason_code, waiting.next_attempt_at, waiting.claimed_by) == (
+        "robot disabled", "robot_disabled", None, "")
+    assert waiting.attempt_set.count() == 1  # the 500; the skip is no attempt
+    assert not Delivery.objects.filter(dedupe_key__startswith="after").exists()
+    # A test message queued before it was disabled is skipped too.
+    test = Delivery.objects.create(event="test", medium="wecom", robot=channel, title="t", body="b",
+                                   created_at=t0, next_attempt_at=t0, dedupe_key="test:disabled")
+    assert outbox.deliver.call([test.pk]) == {"claimed": 1, "skipped": 1}
+    test.refresh_from_db()
+    assert (test.status, test.reason, test.attempts) == ("skipped", "robot disabled", 0)
+
+
+class RawServer:
+    """An HTTP server on loopback that answers every request with a fixed status, headers and body, and records
+    (method, path) of each request."""
+
+    def __init__(self, status: int, body: bytes = b"", headers: dict | None = None):
+        self.requests: list[tuple[str, str]] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def answer(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                if length:
+                    self.rfile.read(length)
+                server.requests.append((self.command, self.path))
+                self.send_response(status)
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = answer
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_redirecting_robot_address_is_not_followed(users, office, status):
+    inside = RawServer(200, b'{"errcode": 0, "errmsg": "ok", "page": "intranet secrets"}')
+    redirecting = RawServer(status, headers={"Location": f"http://127.0.0.1:{inside.port}/admin"})
+    try:
+        outcome = channels.send_wecom(f"http://127.0.0.1:{redirecting.port}/hook?key=test", "t", "x")
+        channel = robot(office, f"http://127.0.0.1:{redirecting.port}/hook?key=test")
+        announce(1)
+        counts = outbox.deliver_all_due()
+    finally:
+        inside.stop()
+        redirecting.stop()
+    assert outcome == channels.Outcome(ok=False, retryable=False, code="redirect", http_status=status,
+                                       error=f"the robot address redirects (HTTP {status})")
+    assert inside.requests == []
+    assert [method for method, _path in redirecting.requests] == ["POST", "POST"]
+    assert (counts["failed"], counts["pending"]) == (1, 0)
+    delivery = Delivery.objects.get(robot=channel)
+    assert (delivery.status, delivery.reason, delivery.reason_code) == (
+        "failed", f"the robot address redirects (HTTP {status})", "redirect")
+    assert [(a.http_status, a.response) for a in delivery.attempt_set.all()] == [(status, "")]
+
+
+@pytest.mark.parametrize(("status", "body", "response"), [
+    (200, json.dumps({"errcode": 0, "errmsg": "ok", "extra": "x" * 2000}).encode(), '{"errcode": 0, "errmsg": "ok"}'),
+    (200, b'{"errcode": 93000, "errmsg": "invalid webhook url", "hint": "<secret>"}',
+     '{"errcode": 93000, "errmsg": "invalid webhook url"}'),
+    (200, b"<html>an intranet page</html>", ""),
+    (500, b"<html>stack trace with secrets</html>", ""),
+    (404, b'{"errmsg": "not found", "path": "/internal"}', '{"errmsg": "not found"}'),
+])
+def test_only_a_summary_of_the_answer_is_kept(status, body, response):
+    server = RawServer(status, body, {"Content-Type": "application/json"})
+    try:
+        outcome = channels.send_wecom(f"http://127.0.0.1:{server.port}/hook?key=test", "t", "x")
+    finally:
+        server.stop()
+    assert outcome.response == response
+
+
+def test_errors_never_name_the_webhook_address():
+    cases = {
+        "ftp://example.test/hook?key=SECRETKEY": "invalid webhook address: not http(s) with a host",
+        "http:///nohost?key=SECRETKEY": "invalid webhook address: not http(s) with a host",
+        "http://127.0.0.1:abc/hook?key=SECRETKEY": "invalid webhook address (InvalidURL)",
+        "http://127.0.0.1:9/hook?key=SECRET KEY": "invalid webhook address (InvalidURL)",
+    }
+    for url, error in cases.items():
+        outcome = channels.send_wecom(url, "t", "x")
+        assert (outcome.ok, outcome.retryable, outcome.code, outcome.error) == (False, False, "invalid_address",
+                                                                                error), url
+    assert channels.redacted_url("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=SECRETKEY&debug=1") == (
+        "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…&debug=…")
+
+
+def test_the_robot_edit_page_shows_the_address_without_its_key(users, client_for, receivers):
+    receiver = receivers("wecom")
+    client = client_for(users["office"])
+    village = unit(VILLAGE)
+    full = f"http://127.0.0.1:{receiver.port}/cgi-bin/webhook/send?key=SECRETKEY"
+    shown = f"http://127.0.0.1:{receiver.port}/cgi-bin/webhook/send?key=…"
+    channel = robot(users["office"], full)
+    page = client.get(f"/notifications/channels/{channel.pk}/").content.decode()
+    assert "SECRETKEY" not in page
+    assert f'value="{shown}"' in page
+    fields = {"kind": "wecom", "unit": village.pk, "name": "村群", "events": ["round_published"], "active": "on"}
+    # Left as shown, or emptied: the stored address is kept.
+    for url in (shown, ""):
+        assert client.post(f"/notifications/channels/{channel.pk}/", fields | {"url": url}).status_code == 303
+        channel.refresh_from_db()
+        assert (channel.name, channel.url) == ("村群", full)
+    # A whole new address replaces it.
+    new = f"http://127.0.0.1:{receiver.port}/cgi-bin/webhook/send?key=NEWKEY"
+    assert client.post(f"/notifications/channels/{channel.pk}/", fields | {"url": new}).status_code == 303
+    channel.refresh_from_db()
+    assert channel.url == new
+    # A new robot needs its address.
+    response = client.post("/notifications/channels/new/", fields | {"url": ""}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    assert 'id="error-url"' in response.content.decode()
+
+
+def test_non_numeric_ids_are_not_found(users, client_for):
+    client = client_for(users["office"])
+    for value in ("abc", "1e3", "", "-1", "١", "9" * 30):
+        assert client.post("/notifications/rules/", {"action": "delete", "rule": value}).status_code == 404, value
+        assert client.post("/notifications/outbox/", {"delivery": value}).status_code == 404, value
+
+
+def test_every_failure_code_has_a_label():
+    import inspect
+    import re
+
+    sources = inspect.getsource(channels) + inspect.getsource(outbox)
+    used = set(re.findall(r'\bcode(?:=|, text = )"([a-z_]+)"', sources))
+    assert used >= {"connection_refused", "timeout", "redirect", "sender_error", "robot_disabled", "invalid_address"}
+    assert used <= set(channels.REASONS)
+
+
+def test_the_outbox_page_shows_translated_labels_and_the_english_detail(users, office, client_for, monkeypatch):
+    port = free_port()
+    channel = robot(office, f"http://127.0.0.1:{port}/hook?key=test")
+    announce(1)
+    monkeypatch.setattr(outbox, "BACKOFF_MINUTES", (1,))
+    monkeypatch.setattr(outbox, "MAX_ATTEMPTS", 2)
+    t0 = timezone.now()
+    outbox.deliver_all_due(now=t0)
+    outbox.deliver_all_due(now=t0 + dt.timedelta(minutes=1))
+    delivery = Delivery.objects.get(robot=channel)
+    refused = f"connection refused (127.0.0.1:{port})"
+    assert (delivery.status, delivery.reason, delivery.reason_code) == (
+        "failed", f"gave up after 2 attempts: {refused}", "connection_refused")
+    client = client_for(users["office"])
+    for language in ("en", "zh-hans"):
+        page = client.get("/notifications/outbox/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        row = page.split(f'data-pk="{delivery.pk}"')[1].split("</tr>")[0]
+        with translation.override(language):
+            event = str(Event.PROBLEM_DISPATCHED.label)
+            label = translation.gettext("connection refused")
+            gave_up = translation.gettext("gave up after %(attempts)s attempts: %(reason)s") % {
+                "attempts": 2, "reason": label}
+            recipient = translation.gettext("recipient")
+        assert f'<td class="event" data-event="problem_dispatched">{event}</td>' in row
+        assert f'<small class="reason">{gave_up}</small>' in row
+        assert f'<small class="muted reason-detail" lang="en">gave up after 2 attempts: {refused}</small>' in row
+        assert row.count(f'<span class="error">{label}</span> <span class="muted" lang="en">({refused})</span>') == 2
+        assert f"<th>{recipient}</th>" in page
+    page = client.get("/notifications/outbox/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "<th>to</th>" not in page
+    assert "<th>recipient</th>" in page
+    with translation.override("zh-hans"):
+        assert translation.gettext("problem dispatched") != "problem dispatched"  # the event name is translated
+
+
+def test_rescheduling_back_to_an_earlier_time_and_place_tells_everyone_again(users, office, receivers, settings):
+    from dudao.interviews import services as interviews
+
+    settings.LANGUAGE_CODE = "en"
+    receiver = receivers("wecom")
+    publish_round()
+    interview = Interview.objects.filter(round__week=WEEK, person__isnull=False, vacant=False,
+                                         unit__level="village").order_by("pk").first()
+    assert interview is not None
+    Interview.objects.filter(pk=interview.pk).update(status="pending", scheduled_for=None, place="", interviewer="")
+    interview.refresh_from_db()
+    village_robot = robot(office, receiver.url(), code=interview.unit.code)
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    first = timezone.make_aware(dt.datetime.combine(tomorrow, dt.time(9, 30)))
+    second = timezone.make_aware(dt.datetime.combine(tomorrow, dt.time(15, 0)))
+    interviews.interview_schedule(actor=office, interview=interview, scheduled_for=first, place="县委三楼会议室",
+                                  interviewer="县委副书记")
+    interviews.interview_reschedule(actor=office, interview=interview, scheduled_for=second, place="县政府会议室",
+                                    interviewer="县委副书记")
+    interviews.interview_reschedule(actor=office, interview=interview, scheduled_for=first, place="县委三楼会议室",
+                                    interviewer="县委副书记")  # back to the first time and place
+    told = Delivery.objects.filter(event="interview_scheduled", robot=village_robot).order_by("pk")
+    assert [d.body.split("Scheduled for ")[1].split("\n")[0] for d in told] == [
+        f"{tomorrow.isoformat()} 09:30 at 县委三楼会议室.",
+        f"{tomorrow.isoformat()} 15:00 at 县政府会议室.",
+        f"{tomorrow.isoformat()} 09:30 at 县委三楼会议室."]
+    seqs = list(AuditEvent.objects.filter(object_type="interview", object_id=str(interview.pk),
+                                          action__in=["interview.schedule", "interview.reschedule"])
+                .order_by("seq").values_list("seq", flat=True))
+    assert [d.dedupe_key.split(":")[2] for d in told] == [f"a{seq}" for seq in seqs]
+    office_told = Notification.objects.filter(kind="interview_scheduled", recipient=office,
+                                              dedupe_key__startswith=f"interview_scheduled:{interview.pk}:")
+    assert office_told.count() == 3
+    # The trigger heard again for the same transition stores nothing new.
+    interview.refresh_from_db()
+    triggers.interview_scheduled(interview)
+    assert told.count() == 3
+    outbox.deliver_all_due()
+    assert len(receiver.received) == 3

@@ -173,3 +173,30 @@ def test_the_web_server_runs_the_worker_in_its_processes_by_default(tmp_path):
             server.terminate()
             server.wait(timeout=20)
         assert seen == expected, mode
+
+
+def test_the_worker_survives_an_unexpected_error(db, monkeypatch, caplog):
+    """A bug in a job (here a KeyError out of the outbox sweep) is logged with its traceback; the worker waits
+    and carries on instead of dying with its thread."""
+    from dudao.notifications import worker as worker_module
+
+    monkeypatch.setattr(worker_module, "close_old_connections", lambda: None)
+    monkeypatch.setattr(worker_module, "run_checks", lambda now=None: {})
+    worker = worker_module.Worker(interval=0.01, worker_id="test-worker")
+    sweeps = []
+
+    def sweep(now=None):
+        sweeps.append(len(sweeps))
+        if len(sweeps) == 1:
+            raise KeyError("boom")
+        worker.running = False
+        return {}
+
+    monkeypatch.setattr(worker, "run_tasks", lambda limit=1000: 0)
+    monkeypatch.setattr(worker, "sweep", sweep)
+    with caplog.at_level("ERROR", logger="dudao.worker"):
+        worker.run(signals=False)  # returns: stopped by the second sweep, not by the KeyError
+    assert sweeps == [0, 1]
+    errors = [r for r in caplog.records if r.name == "dudao.worker" and r.levelname == "ERROR"]
+    assert [r.getMessage() for r in errors] == ["worker test-worker: unexpected error; carrying on"]
+    assert errors[0].exc_info is not None and errors[0].exc_info[0] is KeyError

@@ -2,8 +2,13 @@
 
 Every sender returns an Outcome and never raises for a fault of the other side. An outcome that failed is
 either retryable (connection refused, timeout, HTTP 5xx or 429, a robot's rate limit, SMTP 4xx) or permanent
-(HTTP 4xx, an invalid address, SMTP 5xx): dudao.notifications.outbox backs off on the first and gives up at
-once on the second.
+(HTTP 3xx or 4xx, an invalid address, SMTP 5xx): dudao.notifications.outbox backs off on the first and gives up
+at once on the second. An exception a sender did not expect (a bug, an SMS gateway class raising anything but
+SmsError) is a retryable failure too: it is recorded, never lets a worker die.
+
+A failed outcome carries a short ``code`` (translated for the outbox page by ``reason_label``) and an English
+``error`` with the detail. Neither ever holds a webhook's address (its ``key=``/``access_token=`` is a
+credential), and ``response`` keeps only a short JSON summary (errcode, errmsg) of what a robot answered.
 """
 
 import abc
@@ -19,14 +24,16 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext_lazy as _
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +44,35 @@ WECOM_RETRY_ERRCODES = {-1, 45009}
 DINGTALK_RETRY_ERRCODES = {-1, 130101}
 
 
+# What went wrong, by code: the label the outbox page shows (in the reader's language) next to the English detail.
+REASONS: dict[str, Promise] = {
+    "connection_refused": _("connection refused"),
+    "timeout": _("no answer in time"),
+    "host_not_found": _("host name not found"),
+    "connection_failed": _("cannot connect"),
+    "invalid_address": _("invalid webhook address"),
+    "redirect": _("the robot address redirects"),
+    "http_error": _("the robot's server refused the message"),
+    "robot_refused": _("the robot refused the message"),
+    "robot_unclear": _("the robot's answer has no errcode"),
+    "sms_backend": _("the SMS sender cannot be loaded"),
+    "sms_refused": _("the SMS gateway did not take the message"),
+    "smtp_refused": _("the mail server refused the message"),
+    "smtp_unreachable": _("the mail server cannot be reached"),
+    "smtp_lost": _("the connection to the mail server was lost"),
+    "smtp_error": _("mail server error"),
+    "sender_error": _("unexpected error while sending"),
+    "unsupported": _("this kind of message cannot be sent"),
+    "robot_disabled": _("robot disabled"),
+}
+
+
+def reason_label(code: str, detail: str = "") -> str:
+    """The translated label of a failure's code; the stored detail when the code is unknown (older rows)."""
+    label = REASONS.get(code)
+    return str(label) if label is not None else detail
+
+
 @dataclass(frozen=True)
 class Outcome:
     ok: bool
@@ -45,67 +81,125 @@ class Outcome:
     http_status: int | None = None
     errcode: int | None = None
     response: str = ""
+    code: str = ""
 
 
 SENT = Outcome(ok=True)
 
 
-def _snippet(raw: bytes | str) -> str:
+def crashed(error: BaseException, *, redact: str = "") -> Outcome:
+    """An exception a sender did not expect: a retryable failure with its type and message (``redact``, a
+    webhook's address, is never part of the message)."""
+    text = str(error)
+    if redact:
+        text = text.replace(redact, redacted_url(redact))
+    return Outcome(ok=False, retryable=True, code="sender_error", error=f"{type(error).__name__}: {text}"[:500])
+
+
+def redacted_url(url: str) -> str:
+    """The address without the values of its query (a robot's key or access token is a credential)."""
+    head, _sep, query = url.partition("?")
+    if not query:
+        return url
+    parts = [p.split("=", 1)[0] + "=…" if "=" in p else p for p in query.split("&")]
+    return head + "?" + "&".join(parts)
+
+
+def answer_summary(raw: bytes | str) -> str:
+    """What is kept of a robot's answer: its errcode and errmsg as short JSON, nothing else (an answer is not
+    ours to store or show: a proxy or a redirected address may answer anything)."""
     text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
-    return text[:RESPONSE_SNIPPET]
+    try:
+        answer = json.loads(text)
+    except ValueError:
+        return ""
+    if not isinstance(answer, dict):
+        return ""
+    summary: dict = {}
+    errcode = answer.get("errcode")
+    if isinstance(errcode, int) and not isinstance(errcode, bool):
+        summary["errcode"] = errcode
+    elif isinstance(errcode, str):
+        summary["errcode"] = errcode[:20]
+    if "errmsg" in answer:
+        summary["errmsg"] = str(answer["errmsg"])[:200]
+    return json.dumps(summary, ensure_ascii=False)[:RESPONSE_SNIPPET] if summary else ""
 
 
 # Webhooks ----------------------------------------------------------------------------------------------------
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Redirects are not followed: urllib would turn the POST into a GET of wherever the answer points (an
+    intranet address, say) and hand us that page. A 3xx is then an HTTPError, a permanent failure."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+def _opener() -> urllib.request.OpenerDirector:
+    return urllib.request.build_opener(_NoRedirect)
+
+
 def post_json(url: str, payload: dict, timeout: float = TIMEOUT) -> tuple[Outcome | None, int, str]:
-    """POST the payload; (a failed outcome, or None with the HTTP status and body when the server answered 2xx)."""
+    """POST the payload; (a failed outcome, or None with the HTTP status and body when the server answered 2xx).
+    No outcome names the address: it holds the robot's credential."""
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        return Outcome(ok=False, error=f"invalid webhook address: {url[:200]}"), 0, ""
+        invalid = Outcome(ok=False, code="invalid_address", error="invalid webhook address: not http(s) with a host")
+        return invalid, 0, ""
     data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-    request = urllib.request.Request(url, data=data, method="POST",  # noqa: S310 (http/https checked above)
-                                     headers={"Content-Type": "application/json; charset=utf-8"})
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            return None, response.status, _snippet(response.read(64 * 1024))
+        request = urllib.request.Request(url, data=data, method="POST",  # noqa: S310 (http/https checked above)
+                                         headers={"Content-Type": "application/json; charset=utf-8"})
+        with _opener().open(request, timeout=timeout) as response:
+            return None, response.status, response.read(64 * 1024).decode("utf-8", errors="replace")
     except urllib.error.HTTPError as error:
-        body = _snippet(error.read(64 * 1024) if error.fp else b"")
+        if 300 <= error.code < 400:
+            return Outcome(ok=False, code="redirect", error=f"the robot address redirects (HTTP {error.code})",
+                           http_status=error.code), error.code, ""
+        body = answer_summary(error.read(64 * 1024) if error.fp else b"")
         retryable = error.code >= 500 or error.code in (408, 429)
-        return Outcome(ok=False, retryable=retryable, error=f"HTTP {error.code} {error.reason}",
+        return Outcome(ok=False, retryable=retryable, code="http_error", error=f"HTTP {error.code} {error.reason}",
                        http_status=error.code, response=body), error.code, body
     except urllib.error.URLError as error:
         reason = error.reason
         if isinstance(reason, ConnectionRefusedError):
-            text = f"connection refused ({parts.hostname}:{parts.port or ''})".replace(":)", ")")
+            code, text = "connection_refused", f"connection refused ({parts.hostname}:{parts.port or ''})".replace(
+                ":)", ")")
         elif isinstance(reason, TimeoutError):
-            text = f"no answer within {timeout:g} s"
+            code, text = "timeout", f"no answer within {timeout:g} s"
         elif isinstance(reason, socket.gaierror):
-            text = f"host name not found: {parts.hostname}"
+            code, text = "host_not_found", f"host name not found: {parts.hostname}"
         else:
-            text = f"cannot connect: {reason}"
-        return Outcome(ok=False, retryable=True, error=text), 0, ""
+            code, text = "connection_failed", f"cannot connect: {reason}".replace(url, redacted_url(url))
+        return Outcome(ok=False, retryable=True, code=code, error=text[:500]), 0, ""
     except TimeoutError:
-        return Outcome(ok=False, retryable=True, error=f"no answer within {timeout:g} s"), 0, ""
+        return Outcome(ok=False, retryable=True, code="timeout", error=f"no answer within {timeout:g} s"), 0, ""
     except (http.client.InvalidURL, ValueError) as error:
-        return Outcome(ok=False, error=f"invalid webhook address: {error}"), 0, ""
+        # The exception's text may quote the whole address: only its kind is kept.
+        return Outcome(ok=False, code="invalid_address",
+                       error=f"invalid webhook address ({type(error).__name__})"), 0, ""
     except (http.client.HTTPException, OSError) as error:
-        return Outcome(ok=False, retryable=True, error=f"connection failed: {error!r}"), 0, ""
+        text = f"connection failed: {error!r}".replace(url, redacted_url(url))
+        return Outcome(ok=False, retryable=True, code="connection_failed", error=text[:500]), 0, ""
 
 
 def _robot_answer(name: str, status: int, body: str, retry_codes: set[int]) -> Outcome:
     """A robot's 2xx answer: success iff the JSON says errcode 0."""
+    summary = answer_summary(body)
     try:
         answer = json.loads(body)
         errcode = int(answer["errcode"])
-    except (ValueError, KeyError, TypeError):
-        return Outcome(ok=False, retryable=True, error=f"{name} answered HTTP {status} without an errcode",
-                       http_status=status, response=body)
+    except (ValueError, KeyError, TypeError, IndexError):
+        return Outcome(ok=False, retryable=True, code="robot_unclear",
+                       error=f"{name} answered HTTP {status} without an errcode", http_status=status, response=summary)
     if errcode == 0:
-        return Outcome(ok=True, http_status=status, errcode=0, response=body)
+        return Outcome(ok=True, http_status=status, errcode=0, response=summary)
     message = str(answer.get("errmsg", ""))[:300]
-    return Outcome(ok=False, retryable=errcode in retry_codes, error=f"{name} errcode {errcode}: {message}",
-                   http_status=status, errcode=errcode, response=body)
+    return Outcome(ok=False, retryable=errcode in retry_codes, code="robot_refused",
+                   error=f"{name} errcode {errcode}: {message}", http_status=status, errcode=errcode,
+                   response=summary)
 
 
 def send_wecom(url: str, title: str, text: str) -> Outcome:
@@ -177,11 +271,15 @@ def send_sms(phone: str, text: str) -> Outcome:
     try:
         backend = sms_backend()
     except (ImportError, TypeError, ValueError) as error:
-        return Outcome(ok=False, error=f"SMS backend {settings.SMS_BACKEND!r} cannot be loaded: {error}")
+        return Outcome(ok=False, code="sms_backend",
+                       error=f"SMS backend {settings.SMS_BACKEND!r} cannot be loaded: {error}"[:500])
     try:
         backend.send(phone, text)
     except SmsError as error:
-        return Outcome(ok=False, retryable=error.retryable, error=str(error)[:500])
+        return Outcome(ok=False, retryable=error.retryable, code="sms_refused", error=str(error)[:500])
+    except Exception as error:  # noqa: BLE001 (a gateway's class may raise anything: retried, never fatal)
+        log.exception("SMS backend %s raised", settings.SMS_BACKEND)
+        return crashed(error)
     return SENT
 
 
@@ -191,26 +289,32 @@ def send_sms(phone: str, text: str) -> Outcome:
 def _smtp_refusal(code: int, message: bytes | str, recipient: str = "") -> Outcome:
     text = message.decode("utf-8", errors="replace") if isinstance(message, bytes) else str(message)
     to = f" ({recipient})" if recipient else ""
-    return Outcome(ok=False, retryable=400 <= code < 500, error=f"SMTP {code} {text}{to}"[:500])
+    return Outcome(ok=False, retryable=400 <= code < 500, code="smtp_refused", error=f"SMTP {code} {text}{to}"[:500])
 
 
-def send_emails(messages: Sequence[tuple[str, str, str]]) -> Iterator[Outcome]:
+def send_emails(messages: Sequence[tuple[str, str, str]],
+                ready: Callable[[int], bool] | None = None) -> Iterator[Outcome | None]:
     """Send (address, subject, body) messages over one SMTP connection, yielding one outcome per message as it
     is sent. A server that cannot be reached or drops the connection fails the rest of the batch at once
-    (retryable): it costs one timeout (EMAIL_TIMEOUT) per batch, not one per message."""
+    (retryable): it costs one timeout (EMAIL_TIMEOUT) per batch, not one per message. ``ready(position)`` is
+    asked just before each message is sent; when it says False the message is not sent and None is yielded."""
     connection = get_connection(fail_silently=False)
     try:
         connection.open()
     except (smtplib.SMTPException, OSError) as error:
         log.warning("SMTP server unreachable: %s", error)
-        failed = Outcome(ok=False, retryable=True, error=f"SMTP server unreachable: {error}"[:500])
+        failed = Outcome(ok=False, retryable=True, code="smtp_unreachable",
+                         error=f"SMTP server unreachable: {error}"[:500])
         for _message in messages:
             yield failed
         return
     try:
         for position, (address, subject, body) in enumerate(messages):
-            message = EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [address], connection=connection)
+            if ready is not None and not ready(position):
+                yield None
+                continue
             try:
+                message = EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [address], connection=connection)
                 message.send()
             except smtplib.SMTPRecipientsRefused as error:
                 code, text = next(iter(error.recipients.values()), (550, b"refused"))
@@ -221,12 +325,16 @@ def send_emails(messages: Sequence[tuple[str, str, str]]) -> Iterator[Outcome]:
                 yield _smtp_refusal(error.smtp_code, error.smtp_error)
             except (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, OSError) as error:
                 # The connection is gone: this message and the rest wait for the next try.
-                gone = Outcome(ok=False, retryable=True, error=f"SMTP connection lost: {error or 'disconnected'}")
+                gone = Outcome(ok=False, retryable=True, code="smtp_lost",
+                               error=f"SMTP connection lost: {error or 'disconnected'}"[:500])
                 for _rest in messages[position:]:
                     yield gone
                 return
             except smtplib.SMTPException as error:
-                yield Outcome(ok=False, retryable=True, error=f"SMTP error: {error}"[:500])
+                yield Outcome(ok=False, retryable=True, code="smtp_error", error=f"SMTP error: {error}"[:500])
+            except Exception as error:  # noqa: BLE001 (this message failed unexpectedly; the others still go)
+                log.exception("e-mail to %s failed", address)
+                yield crashed(error)
             else:
                 yield SENT
     finally:

@@ -10,6 +10,7 @@ from django.utils import timezone
 from dudao.accounts import access
 from dudao.audit.services import audit_record
 from dudao.notifications import outbox
+from dudao.notifications.channels import redacted_url
 from dudao.notifications.models import Channel, Delivery, Event, Rule, Status
 from dudao.notifications.services import compose
 from dudao.org.models import Unit
@@ -29,11 +30,7 @@ def channel_snapshot(channel: Channel) -> dict:
 
 def _redacted(url: str) -> str:
     """The address without its key or token (they are credentials)."""
-    head, _sep, query = url.partition("?")
-    if not query:
-        return url
-    parts = [p.split("=", 1)[0] + "=…" if "=" in p else p for p in query.split("&")]
-    return head + "?" + "&".join(parts)
+    return redacted_url(url)
 
 
 @transaction.atomic

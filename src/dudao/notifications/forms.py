@@ -4,6 +4,7 @@ from django.core.validators import URLValidator
 from django.utils.translation import gettext_lazy as _
 
 from dudao.accounts.models import Role
+from dudao.notifications.channels import redacted_url
 from dudao.notifications.config import ROBOT_EVENTS
 from dudao.notifications.models import Event, RobotKind, Status
 from dudao.org.models import Level, Unit
@@ -39,16 +40,25 @@ class ChannelForm(forms.Form):
                                        widget=forms.CheckboxSelectMultiple, required=False)
     active = forms.BooleanField(label=_("active"), required=False, initial=True)
 
-    def __init__(self, *args, has_secret: bool = False, **kwargs):
+    def __init__(self, *args, has_secret: bool = False, stored_url: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["unit"].queryset = _units()  # type: ignore[attr-defined]
         if has_secret:
             self.fields["secret"].help_text = _("A secret is stored; leave this empty to keep it.")
         else:
             self.fields.pop("clear_secret")
+        # The stored address is shown without its key or token (a credential); left as shown, or emptied, it is
+        # kept as it is stored.
+        self.stored_url = stored_url
+        if stored_url:
+            self.fields["url"].required = False
+            self.fields["url"].help_text = _("The key or token of the stored address is not shown; leave the "
+                                             "address as it is to keep it, or enter the whole new address.")
 
     def clean_url(self) -> str:
         url = self.cleaned_data["url"].strip()
+        if self.stored_url and url in ("", redacted_url(self.stored_url)):
+            return self.stored_url
         try:
             URLValidator(schemes=["http", "https"])(url)
         except ValidationError:

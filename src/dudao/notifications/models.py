@@ -132,7 +132,9 @@ class Delivery(models.Model):
     body = models.TextField()
     link = models.CharField(max_length=500, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    reason = models.CharField(max_length=500, blank=True)  # why it was skipped, or the last error
+    reason = models.CharField(max_length=500, blank=True)  # why it was skipped, or the last error (the detail)
+    # The code of the last error (channels.REASONS): the outbox page shows its label in the reader's language.
+    reason_code = models.CharField(max_length=40, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     # A worker that is sending the delivery holds it until claimed_until (see outbox.py).
@@ -156,10 +158,11 @@ class Attempt(models.Model):
     duration_ms = models.PositiveIntegerField(default=0)
     ok = models.BooleanField(default=False)
     retryable = models.BooleanField(default=False)
-    error = models.CharField(max_length=500, blank=True)
+    error = models.CharField(max_length=500, blank=True)  # in English, the detail
+    code = models.CharField(max_length=40, blank=True)  # what went wrong (channels.REASONS)
     http_status = models.PositiveSmallIntegerField(null=True, blank=True)
     errcode = models.IntegerField(null=True, blank=True)
-    response = models.CharField(max_length=500, blank=True)
+    response = models.CharField(max_length=500, blank=True)  # a short summary of the answer (errcode, errmsg)
 
     class Meta:
         ordering = ["delivery", "at", "pk"]

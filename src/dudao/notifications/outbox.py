@@ -7,12 +7,21 @@ How a delivery is sent exactly once, as far as a sender can know:
    ``claimed_by`` to a token of this call and ``claimed_until`` to now + LEASE. A row another worker holds is
    neither picked nor claimed, so two workers never send the same delivery.
 2. **Send** outside any transaction: no database lock is held while a webhook or SMTP server takes its time
-   (on SQLite a write lock held for seconds would stall every page).
+   (on SQLite a write lock held for seconds would stall every page). Just before each delivery is sent its
+   lease is renewed (now + LEASE) with a conditional UPDATE that only succeeds while the claim is still this
+   call's; a delivery whose claim was lost (another worker took it after the lease ran out) is not sent. So a
+   lease has to outlast one send (a webhook's TIMEOUT, an SMTP server's EMAIL_TIMEOUT), not a whole batch of
+   slow ones. A robot disabled since the delivery was stored is skipped ("robot disabled"), not sent.
 3. **Record** (one short transaction per delivery): the Attempt, and the new status (sent; pending with the
-   next attempt's time; failed), releasing the claim.
+   next attempt's time; failed), releasing the claim — both only while the claim is still this call's: a
+   caller that lost its claim records nothing.
 
-The one at-least-once gap: a crash (or a lost database) between 2 and 3. The claim then runs out after LEASE and
-the delivery is sent again. Everything else is exactly once: a retry only follows an attempt that failed.
+Any exception a sender raises is a retryable failure, recorded like any other: no delivery stays claimed and
+unattempted because its sender crashed, and the worker carries on.
+
+The one at-least-once gap: a crash (or a lost database) between 2 and 3, or a single send that takes longer than
+LEASE. The claim then runs out and the delivery is sent again. Everything else is exactly once: a retry only
+follows an attempt that failed.
 
 The ``deliver`` task is queued in the transaction that stores the deliveries, so it runs promptly after the
 cause commits; the worker's sweep (``deliver_due``) every few seconds is the guarantee when a task is lost.
@@ -31,7 +40,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from dudao.notifications import channels
-from dudao.notifications.channels import Outcome
+from dudao.notifications.channels import Outcome, crashed
 from dudao.notifications.models import Attempt, Delivery, Medium, Notification, Status
 
 log = logging.getLogger(__name__)
@@ -42,6 +51,7 @@ BACKOFF_MINUTES = (1, 2, 5, 10, 30, 60, 120, 240, 360, 360, 360)
 MAX_ATTEMPTS = len(BACKOFF_MINUTES) + 1
 LEASE = dt.timedelta(minutes=10)
 BATCH = 100
+LOST = "lost"  # what record() and send() count for a delivery whose claim another worker took
 
 
 def retry_delay(attempts: int) -> dt.timedelta | None:
@@ -74,35 +84,58 @@ def claim(*, now: dt.datetime, limit: int = BATCH, ids: list[int] | None = None)
 
 
 def record(delivery: Delivery, outcome: Outcome, *, at: dt.datetime, duration: float) -> str:
-    """Store the attempt and the delivery's new status; the status."""
+    """Store the attempt and the delivery's new status, while the claim is still this caller's; the status
+    ("lost" when the claim was lost: nothing is stored)."""
     attempts = delivery.attempts + 1
     changes: dict = {"attempts": attempts, "claimed_by": "", "claimed_until": None}
     if outcome.ok:
-        changes |= {"status": Status.SENT, "sent_at": at, "reason": "", "next_attempt_at": None}
+        changes |= {"status": Status.SENT, "sent_at": at, "reason": "", "reason_code": "", "next_attempt_at": None}
     else:
         delay = retry_delay(attempts) if outcome.retryable else None
+        changes["reason_code"] = outcome.code
         if delay is not None:
-            changes |= {"status": Status.PENDING, "next_attempt_at": at + delay, "reason": outcome.error}
+            changes |= {"status": Status.PENDING, "next_attempt_at": at + delay, "reason": outcome.error[:500]}
         else:
             reason = outcome.error
             if outcome.retryable:
                 reason = f"gave up after {attempts} attempts: {outcome.error}"
             changes |= {"status": Status.FAILED, "next_attempt_at": None, "reason": reason[:500]}
     with transaction.atomic():
-        Attempt.objects.create(delivery=delivery, at=at, duration_ms=max(0, round(duration * 1000)), ok=outcome.ok,
-                               retryable=outcome.retryable, error=outcome.error[:500],
-                               http_status=outcome.http_status or None, errcode=outcome.errcode,
-                               response=outcome.response[:500])
         updated = Delivery.objects.filter(pk=delivery.pk, claimed_by=delivery.claimed_by).update(**changes)
-        if not updated:
-            log.warning("delivery %s: the claim ran out before the attempt was recorded", delivery.pk)
-        elif delivery.medium == Medium.EMAIL and delivery.notification_id:
-            Notification.objects.filter(pk=delivery.notification_id).update(
-                emailed_at=at if outcome.ok else None, email_error="" if outcome.ok else outcome.error[:500])
+        if updated:
+            Attempt.objects.create(delivery=delivery, at=at, duration_ms=max(0, round(duration * 1000)),
+                                   ok=outcome.ok, retryable=outcome.retryable, error=outcome.error[:500],
+                                   code=outcome.code, http_status=outcome.http_status or None,
+                                   errcode=outcome.errcode, response=outcome.response[:500])
+            if delivery.medium == Medium.EMAIL and delivery.notification_id:
+                Notification.objects.filter(pk=delivery.notification_id).update(
+                    emailed_at=at if outcome.ok else None, email_error="" if outcome.ok else outcome.error[:500])
+    if not updated:
+        log.warning("delivery %s: the claim was lost before the attempt was recorded (%s)", delivery.pk,
+                    "sent" if outcome.ok else outcome.error)
+        return LOST
     level = logging.INFO if outcome.ok else logging.WARNING
     log.log(level, "delivery %s (%s %s): %s%s", delivery.pk, delivery.medium, delivery.target or delivery.robot,
             changes["status"], f" — {outcome.error}" if outcome.error else "")
     return changes["status"]
+
+
+def renew(delivery: Delivery, now: dt.datetime | None = None) -> bool:
+    """Renew the claim's lease just before the delivery is sent; False when the claim is no longer this
+    caller's (it ran out and another worker took the delivery): then it must not be sent."""
+    return bool(Delivery.objects.filter(pk=delivery.pk, claimed_by=delivery.claimed_by, status=Status.PENDING)
+                .update(claimed_until=(now or timezone.now()) + LEASE))
+
+
+def skip(delivery: Delivery, *, code: str, reason: str) -> str:
+    """Give a claimed delivery up without sending it (its robot was disabled): skipped, with the reason."""
+    updated = Delivery.objects.filter(pk=delivery.pk, claimed_by=delivery.claimed_by).update(
+        status=Status.SKIPPED, reason=reason, reason_code=code, next_attempt_at=None, claimed_by="",
+        claimed_until=None)
+    if not updated:
+        return LOST
+    log.info("delivery %s (%s %s): skipped — %s", delivery.pk, delivery.medium, delivery.robot, reason)
+    return Status.SKIPPED
 
 
 def release(deliveries: list[Delivery]) -> None:
@@ -119,12 +152,22 @@ def _send_one(delivery: Delivery) -> Outcome:
         return channels.send_dingtalk(delivery.robot.url, delivery.robot.secret, delivery.title, delivery.body)
     if delivery.medium == Medium.SMS:
         return channels.send_sms(delivery.target, delivery.body)
-    return Outcome(ok=False, error=f"cannot send a {delivery.medium} delivery")
+    return Outcome(ok=False, code="unsupported", error=f"cannot send a {delivery.medium} delivery")
+
+
+def _guarded_send(delivery: Delivery) -> Outcome:
+    """Send one delivery; whatever its sender raises is a retryable failure, never the worker's end."""
+    try:
+        return _send_one(delivery)
+    except Exception as error:  # noqa: BLE001 (recorded as a failed attempt and retried)
+        log.exception("delivery %s: the %s sender raised", delivery.pk, delivery.medium)
+        return crashed(error, redact=delivery.robot.url if delivery.robot is not None else "")
 
 
 def send(deliveries: list[Delivery], *, now: dt.datetime | None = None,
          stop: Callable[[], bool] | None = None) -> Counter:
-    """Send claimed deliveries and record each attempt; e-mails share one SMTP connection."""
+    """Send claimed deliveries and record each attempt; e-mails share one SMTP connection. Each delivery's lease
+    is renewed just before it is sent; one whose claim was lost is neither sent nor recorded ("lost")."""
     counts: Counter = Counter()
     emails = [d for d in deliveries if d.medium == Medium.EMAIL]
     others = [d for d in deliveries if d.medium != Medium.EMAIL]
@@ -132,16 +175,48 @@ def send(deliveries: list[Delivery], *, now: dt.datetime | None = None,
         if stop is not None and stop():
             release(others[position:] + emails)
             return counts
+        if delivery.robot is not None and not delivery.robot.active:
+            counts[skip(delivery, code="robot_disabled", reason="robot disabled")] += 1
+            continue
+        if not renew(delivery, now):
+            log.warning("delivery %s: the claim was lost before it was sent; not sent", delivery.pk)
+            counts[LOST] += 1
+            continue
         started = time.monotonic()
-        outcome = _send_one(delivery)
+        outcome = _guarded_send(delivery)
         counts[record(delivery, outcome, at=now or timezone.now(), duration=time.monotonic() - started)] += 1
     if emails:
+        counts.update(_send_emails(emails, now=now))
+    return counts
+
+
+def _send_emails(emails: list[Delivery], *, now: dt.datetime | None) -> Counter:
+    counts: Counter = Counter()
+    renewed: set[int] = set()
+
+    def ready(position: int) -> bool:
+        if renew(emails[position], now):
+            renewed.add(position)
+            return True
+        log.warning("delivery %s: the claim was lost before it was sent; not sent", emails[position].pk)
+        return False
+
+    started = time.monotonic()
+    outcomes = channels.send_emails([(d.target, d.title, d.body) for d in emails], ready)
+    for position, delivery in enumerate(emails):
+        try:
+            outcome = next(outcomes)
+        except Exception as error:  # noqa: BLE001 (the connection could not even be set up: all retried)
+            log.exception("e-mail sender raised")
+            failed = crashed(error)
+            for rest in emails[position:]:
+                counts[record(rest, failed, at=now or timezone.now(), duration=time.monotonic() - started)] += 1
+            return counts
+        if outcome is None:
+            counts[LOST] += 1
+        else:
+            counts[record(delivery, outcome, at=now or timezone.now(), duration=time.monotonic() - started)] += 1
         started = time.monotonic()
-        outcomes = channels.send_emails([(d.target, d.title, d.body) for d in emails])
-        for delivery, outcome in zip(emails, outcomes, strict=True):
-            status = record(delivery, outcome, at=now or timezone.now(), duration=time.monotonic() - started)
-            counts[status] += 1
-            started = time.monotonic()
     return counts
 
 
@@ -169,8 +244,11 @@ def deliver_all_due(*, now: dt.datetime | None = None, stop: Callable[[], bool] 
 
 @task()
 def deliver(ids: list[int]) -> dict:
-    """Queued with the deliveries it names, in their cause's transaction: send them now."""
-    counts = deliver_due(ids=ids, limit=len(ids))
+    """Queued with the deliveries it names, in their cause's transaction: send them now, BATCH at a time (each
+    batch claimed when its turn comes, each delivery's lease renewed just before it is sent)."""
+    counts: Counter = Counter(claimed=0)
+    for start in range(0, len(ids), BATCH):
+        counts.update(deliver_due(ids=ids[start:start + BATCH], limit=BATCH))
     return dict(counts)
 
 

@@ -17,6 +17,9 @@ from dudao.org.models import Level, Unit
 
 log = logging.getLogger(__name__)
 
+# The audit actions of dudao.interviews.services that (re)schedule an interview.
+SCHEDULE_ACTIONS = ("interview.schedule", "interview.reschedule")
+
 
 def bulletin_link(week: str, code: str) -> str:
     return f"/bulletins/{week}/village/{code}/"
@@ -95,11 +98,23 @@ def interview_scheduled(interview) -> None:
     link = interview.get_absolute_url() if hasattr(interview, "get_absolute_url") else (
         f"/ranking/{week}/interviews/" if week else "")
     town = _town_of(unit)
-    # A new time or place is a new event (rescheduling tells everyone again); the same one is told once.
-    key = f"interview_scheduled:{interview.pk}:{when_text}:{params['place']}"
-    recipients = unit_staff(unit) + office_users()
-    publish(kind=Event.INTERVIEW_SCHEDULED, key=key, users=[(u, params, link) for u in recipients],
+    publish(kind=Event.INTERVIEW_SCHEDULED, key=_schedule_key(interview, when_text, str(params["place"])),
+            users=[(u, params, link) for u in unit_staff(unit) + office_users()],
             units=[(u, params, link) for u in (unit, town) if u is not None])
+
+
+def _schedule_key(interview, when_text: str, place: str) -> str:
+    """The event's key: every schedule and reschedule is a new event (everyone is told again, even of a move
+    back to an earlier time or place); the same one is told once. dudao.interviews.services audit-logs each
+    transition in the transaction that calls the trigger, so the sequence number of the interview's latest
+    (re)schedule event names the transition; the time and place are part of the key as well, for a caller that
+    changes them without an audit event of its own."""
+    from dudao.audit.models import AuditEvent
+
+    seq = (AuditEvent.objects.filter(object_type="interview", object_id=str(interview.pk),
+                                     action__in=SCHEDULE_ACTIONS)
+           .order_by("-seq").values_list("seq", flat=True).first())
+    return f"interview_scheduled:{interview.pk}:a{seq or 0}:{when_text}:{place}"
 
 
 def ranking_deadline_approaching(*, now: dt.datetime | None = None, hours: int | None = None) -> list[Unit]:

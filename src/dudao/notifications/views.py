@@ -2,12 +2,14 @@
 pages: group robots (/notifications/channels/), rules (/notifications/rules/) and the outbox
 (/notifications/outbox/)."""
 
+from typing import TypeVar
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
-from django.http import HttpResponseBadRequest, HttpResponseRedirect
+from django.db.models import Count, Model, Q, QuerySet
+from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -16,11 +18,14 @@ from django.views.decorators.http import require_POST
 
 from dudao.accounts import access
 from dudao.accounts.models import Role
-from dudao.notifications import config, services
+from dudao.notifications import channels, config, services
+from dudao.notifications.channels import redacted_url
 from dudao.notifications.forms import ChannelForm, OutboxFilter, RuleForm
-from dudao.notifications.models import Channel, Delivery, Event, Notification, Rule, Status
+from dudao.notifications.models import Attempt, Channel, Delivery, Event, Notification, Rule, Status
 
 PAGE_SIZE = 50
+
+M = TypeVar("M", bound=Model)
 
 
 def _see_other(url: str) -> HttpResponseRedirect:
@@ -62,6 +67,14 @@ def _require_office(request) -> None:
         raise PermissionDenied
 
 
+def _posted(queryset: QuerySet[M], request, name: str) -> M:
+    """The row whose id the form posted as ``name``; 404 when there is none or the id is not a number."""
+    value = request.POST.get(name, "")
+    if not (value.isascii() and value.isdigit()) or len(value) > 18:
+        raise Http404
+    return get_object_or_404(queryset, pk=int(value))
+
+
 @login_required
 def channel_list(request):
     _require_office(request)
@@ -76,7 +89,8 @@ def channel_edit(request, pk: int | None = None):
     _require_office(request)
     channel = get_object_or_404(Channel.objects.select_related("unit"), pk=pk) if pk else None
     if request.method == "POST":
-        form = ChannelForm(request.POST, has_secret=bool(channel and channel.secret))
+        form = ChannelForm(request.POST, has_secret=bool(channel and channel.secret),
+                           stored_url=channel.url if channel is not None else "")
         if form.is_valid():
             data = form.cleaned_data
             secret = data["secret"] or None
@@ -94,8 +108,9 @@ def channel_edit(request, pk: int | None = None):
                 return _see_other(reverse("notification_channels"))
     elif channel is not None:
         form = ChannelForm(initial={"kind": channel.kind, "unit": channel.unit, "name": channel.name,
-                                    "url": channel.url, "events": channel.events, "active": channel.active},
-                           has_secret=bool(channel.secret))
+                                    "url": redacted_url(channel.url), "events": channel.events,
+                                    "active": channel.active},
+                           has_secret=bool(channel.secret), stored_url=channel.url)
     else:
         form = ChannelForm(initial={"events": config.ROBOT_EVENTS, "active": True})
     return render(request, "notifications/channel_form.html", {"form": form, "channel": channel})
@@ -126,7 +141,7 @@ def rule_list(request):
     form = RuleForm(initial={"in_app": True, "email": True})
     if request.method == "POST":
         if request.POST.get("action") == "delete":
-            rule = get_object_or_404(Rule, pk=request.POST.get("rule") or 0)
+            rule = _posted(Rule.objects.all(), request, "rule")
             config.rule_delete(actor=request.user, rule=rule)
             messages.success(request, _("Rule removed: the default applies again."))
             return _see_other(reverse("notification_rules"))
@@ -148,7 +163,7 @@ def rule_list(request):
 def outbox_list(request):
     _require_office(request)
     if request.method == "POST":
-        delivery = get_object_or_404(Delivery, pk=request.POST.get("delivery") or 0)
+        delivery = _posted(Delivery.objects.all(), request, "delivery")
         if config.delivery_retry(actor=request.user, delivery=delivery):
             messages.success(request, _("Delivery %(pk)s is queued to be sent again now.") % {"pk": delivery.pk})
         else:
@@ -161,6 +176,27 @@ def outbox_list(request):
         rows = rows.filter(status=status)
     counts = dict(Delivery.objects.values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    events = dict(Event.choices)
+    for delivery in page.object_list:
+        delivery.event_label = events.get(delivery.event, delivery.event)
+        delivery.attempt_list = list(delivery.attempt_set.all())
+        for attempt in delivery.attempt_list:
+            attempt.label = channels.reason_label(attempt.code, attempt.error)
+        delivery.reason_label = _reason_label(delivery, delivery.attempt_list)
     return render(request, "notifications/outbox.html", {
         "page": page, "deliveries": page.object_list, "filters": filters, "status": status,
         "counts": [(value, label, counts.get(value, 0)) for value, label in Status.choices]})
+
+
+def _reason_label(delivery: Delivery, attempts: list[Attempt]) -> str:
+    """Why a delivery is not sent (yet), in the reader's language: the label of its code, and that it was given
+    up when it failed after retryable attempts. Reasons without a code (skipped when stored) are shown as
+    stored."""
+    if not delivery.reason_code:
+        return delivery.reason
+    label = channels.reason_label(delivery.reason_code, delivery.reason)
+    last = attempts[-1] if attempts else None
+    if delivery.status == Status.FAILED and last is not None and last.retryable:
+        return _("gave up after %(attempts)s attempts: %(reason)s") % {"attempts": delivery.attempts,
+                                                                       "reason": label}
+    return label

@@ -181,6 +181,10 @@ class Worker:
                 # The database is away or locked for longer than its timeout: report, wait, go on.
                 log.error("database error: %s", error)
                 close_old_connections()
+            except Exception:  # noqa: BLE001 (a bug in one job must not end the worker: report, wait, go on)
+                log.exception("worker %s: unexpected error; carrying on", self.worker_id)
+                close_old_connections()
+                self.sleep(self.interval)
             if not busy:
                 self.sleep(min(self.interval, 1.0))
         log.warning("worker %s stopped", self.worker_id)
