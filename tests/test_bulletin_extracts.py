@@ -9,7 +9,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_raw
 import pytest
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from dudao.accounts import access
@@ -123,7 +123,10 @@ def test_red_village_carries_its_interviews(round_):
     assert sorted((i.role, i.vacant, i.person_name) for i in e.interviews) == sorted(
         (i.role, i.vacant, i.person.name if i.person else None) for i in stored)
     assert e.interviews[0].reason == "red"  # the village's own posts first
-    assert e.tier == Tier.RED and e.red_streak == red.red_streak and "bottom" in e.explanation
+    assert e.tier == Tier.RED and e.red_streak == red.red_streak
+    ranked = Result.objects.filter(round=round_, position__isnull=False).count()
+    assert e.explanation == gettext("Position %(position)s of %(total)s: in the bottom %(red)s, so %(tier)s.") % {
+        "position": red.position, "total": ranked, "red": round_.settings.red_count, "tier": e.tier_label}
 
 
 def test_extracts_for_agrees_with_village_extract_in_few_queries(round_, dashui, django_assert_max_num_queries):
@@ -384,3 +387,41 @@ def test_drone_view_counts_the_photos_behind_it(round_, dashui):
                                        score__isnull=False, scored_at__lte=round_.computed_at).count()
     drone = village_extract(round_, dashui).sources[2]
     assert drone.source == "drone" and drone.basis == scored
+
+
+# Sentences ------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("at_week_end", "n_open", "n_overdue", "expected"), [
+    (True, 4, 2, '4 open at the end of the week (2026-11-22), <span class="overdue">2 overdue</span>.'),
+    (True, 1, 0, "1 open at the end of the week (2026-11-22)."),
+    (True, 0, 0, "0 open at the end of the week (2026-11-22)."),
+    (False, 3, 1, '3 open on 2026-11-20 12:00, <span class="overdue">1 overdue</span>.'),
+    (False, 2, 0, "2 open on 2026-11-20 12:00."),
+])
+def test_open_problems_are_one_sentence_each(at_week_end, n_open, n_overdue, expected):
+    """Each case is one message (its punctuation is the translation's), not pieces joined with English commas."""
+    from types import SimpleNamespace
+
+    from django.template.loader import render_to_string
+
+    e = SimpleNamespace(problems_at_week_end=at_week_end, week_end=dt.date(2026, 11, 22),
+                        problems_as_of=timezone.make_aware(dt.datetime(2026, 11, 20, 12)),
+                        open_problems=[object()] * n_open, overdue_problems=[object()] * n_overdue)
+    with translation.override("en"):
+        html = render_to_string("bulletins/extract_open_problems.html", {"e": e, "overdue_class": "overdue"})
+    assert html.strip() == expected
+
+
+def test_interviews_are_one_sentence_each(round_, users, client_for):
+    red = (Result.objects.filter(round=round_, tier=Tier.RED).select_related("unit")
+           .order_by("-red_streak", "position").first())
+    with translation.override("en"):  # the page is asked for in English: its labels are English
+        e = village_extract(round_, red.unit)
+    response = client_for(users["office"]).get(_url(round_.week, red.unit.code), HTTP_ACCEPT_LANGUAGE="en")
+    html = response.content.decode()
+    assert len(e.interviews) >= 2 and any(not i.vacant for i in e.interviews)
+    for i in e.interviews:
+        who = '<span class="vacant">post vacant</span>' if i.vacant else i.person_name
+        assert (f'<strong>{i.role_label}</strong>, {i.unit_name}: {who} '
+                f'<span class="muted small">({i.reason_label})</span>') in html

@@ -279,6 +279,22 @@ def test_docx_carries_the_same_lists(bulletin):
     assert len(doc.inline_shapes) == 1  # the chart
 
 
+def test_the_red_streak_column_is_headed_red_streak_not_the_interview_reason(bulletin):
+    from dudao.ranking.models import InterviewReason
+
+    with translation.override(settings.LANGUAGE_CODE):  # bulletins are written in the site's language
+        heading, reason = _("red streak"), str(InterviewReason.ESCALATED.label)
+    assert heading != reason
+    red_table = Document(io.BytesIO(read(bulletin.docx_name))).tables[1]
+    assert red_table.rows[0].cells[4].text == heading
+    header = next(openpyxl.load_workbook(io.BytesIO(read(bulletin.xlsx_name))).worksheets[0]
+                  .iter_rows(max_row=1, values_only=True))
+    assert heading in header and reason not in header
+    assert heading in pdf_text(read(bulletin.pdf_name))
+    with translation.override("en"):
+        assert document.column_names()["streak"] == "red streak"
+
+
 def test_xlsx_has_every_village_and_keeps_text_as_text(bulletin):
     workbook = openpyxl.load_workbook(io.BytesIO(read(bulletin.xlsx_name)))
     sheet = workbook.worksheets[0]
@@ -417,6 +433,7 @@ def test_publishing_queues_the_bulletin_in_the_same_transaction(db):
 
 def test_cli_writes_the_three_files_and_prints_their_paths(db, tmp_path):
     week = latest().week
+    Bulletin.objects.filter(round=latest()).delete()  # the demo made it: this run makes it
     out, err = io.StringIO(), io.StringIO()
     call_command("bulletin", "--week", week, "-o", str(tmp_path), stdout=out, stderr=err)
     paths = out.getvalue().split()
@@ -424,12 +441,27 @@ def test_cli_writes_the_three_files_and_prints_their_paths(db, tmp_path):
     bulletin = Bulletin.objects.get(round=latest())
     for path, kind in zip(paths, ("docx", "pdf", "xlsx"), strict=True):
         assert hashlib.sha256(Path(path).read_bytes()).hexdigest() == getattr(bulletin, f"{kind}_sha256")
-    assert "Making the bulletin" in err.getvalue()
-    # A second run writes the stored files without making them again.
-    out2 = io.StringIO()
-    call_command("bulletin", "--week", week, "-o", str(tmp_path), stdout=out2, stderr=io.StringIO())
+    assert err.getvalue() == f"Making the bulletin of week {week}…\n"
+    # A second run writes the stored files without making them again, and says nothing on stderr.
+    out2, err2 = io.StringIO(), io.StringIO()
+    call_command("bulletin", "--week", week, "-o", str(tmp_path), stdout=out2, stderr=err2)
     assert out2.getvalue().split() == paths
+    assert err2.getvalue() == ""
     assert Bulletin.objects.get(round=latest()).generated_at == bulletin.generated_at
+
+
+def test_cli_writes_a_bulletin_already_made_without_making_it(db, tmp_path):
+    round_ = latest()
+    made = Bulletin.objects.get(round=round_)  # the demo made every published week's bulletin
+    events = AuditEvent.objects.filter(action="bulletin.generate").count()
+    out, err = io.StringIO(), io.StringIO()
+    call_command("bulletin", "--week", round_.week, "-o", str(tmp_path), stdout=out, stderr=err)
+    assert err.getvalue() == ""
+    assert out.getvalue().split() == [str(tmp_path / f"bulletin-{round_.week}.{kind}")
+                                      for kind in ("docx", "pdf", "xlsx")]
+    assert hashlib.sha256((tmp_path / f"bulletin-{round_.week}.docx").read_bytes()).hexdigest() == made.docx_sha256
+    assert Bulletin.objects.get(round=round_).generated_at == made.generated_at
+    assert AuditEvent.objects.filter(action="bulletin.generate").count() == events
 
 
 def test_cli_makes_the_folder_it_is_given(db, tmp_path):
@@ -466,6 +498,26 @@ def test_cli_refuses_the_week_being_collected(db):
     current = Round.objects.exclude(status__in=["published", "superseded"]).order_by("-week_start").first()
     with pytest.raises(CommandError, match=f"Week {current.week} is not published"):
         call_command("bulletin", "--week", current.week, stdout=io.StringIO(), stderr=io.StringIO())
+
+
+def test_cli_says_why_a_template_failing_on_the_week_cannot_make_its_bulletin(db, tmp_path):
+    newest, older = Round.objects.filter(status="published").order_by("-week_start")[:2]
+    template = Document()
+    template.add_paragraph(f'{{% if week != "{newest.week}" %}}{{{{ nope }}}}{{% endif %}}')
+    data = io.BytesIO()
+    template.save(data)
+    services.template_upload(actor=SYSTEM, campaign=campaign_get(), data=data.getvalue(), name="weekly.docx")
+    Bulletin.objects.filter(round=older).delete()
+    err = io.StringIO()
+    with pytest.raises(CommandError) as refused:
+        call_command("bulletin", "--week", older.week, "-o", str(tmp_path), stdout=io.StringIO(), stderr=err)
+    message = str(refused.value)
+    assert message.startswith(f"The bulletin of week {older.week} cannot be made with the active template: "
+                              "The template uses an unknown variable: 'nope' is undefined")
+    assert "Traceback" not in message
+    assert err.getvalue() == f"Making the bulletin of week {older.week}…\n"
+    assert list(tmp_path.iterdir()) == []
+    assert not Bulletin.objects.filter(round=older).exists()
 
 
 def test_cli_exit_code_and_streams_in_a_real_process(tmp_path):

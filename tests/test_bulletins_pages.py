@@ -2,10 +2,12 @@
 the reason and nothing stored."""
 
 import io
+import re
 import zipfile
 
 import pytest
 from django.utils import translation
+from django.utils.translation import gettext
 from docx import Document
 
 from dudao.accounts.access import SYSTEM
@@ -155,21 +157,60 @@ def _zip_without_document() -> bytes:
     return out.getvalue()
 
 
-@pytest.mark.parametrize(("data", "code", "words"), [
-    (b"hello, not a document", "template_not_docx", "not a Word document"),
-    (_zip_without_document(), "template_not_docx", "not a Word document"),
-    (docx_with("{{ issuer }", "x"), "template_syntax", "syntax error"),
-    (docx_with("{% for v in red %}{{ v.name }}"), "template_syntax", "syntax error"),
-    (docx_with("{{ issuer }}", "{{ no_such_thing }}"), "template_unknown_variable", "'no_such_thing' is undefined"),
-    (docx_with("{% for v in red %}{{ v.nme }}{% endfor %}"), "template_unknown_variable", "nme"),
-    (docx_with("{{ issuer|shout }}"), "template_syntax", "No filter named 'shout'"),
-    (docx_with("{{ ''.__class__.__mro__ }}"), "template_unsafe", "__class__"),
+NOT_DOCX = "The file is not a Word document (.docx)."
+SYNTAX = "The template has a syntax error: %(error)s (line %(line)s of the document's text%(where)s)."
+UNKNOWN = "The template uses an unknown variable: %(error)s%(where)s."
+UNSAFE = "The template does something a template may not: %(error)s."
+NOT_MADE = "The bulletin of week %(week)s cannot be made with the active template: %(reason)s"
+
+
+NEAR = ", near “%(text)s”"
+
+
+def _pattern(msgid: str, name: str = "") -> str:
+    def placeholder(part: str) -> str:
+        if part == "where":  # “, near …” or nothing
+            return f"(?:{_pattern(NEAR, 'near')})?"
+        return r"\d+" if part == "line" else ".*?"
+
+    parts = re.split(r"%\((\w+)\)s", gettext(msgid))
+    return "".join(re.escape(part) if n % 2 == 0 else f"(?P<{name}{part}>{placeholder(part)})"
+                   for n, part in enumerate(parts))
+
+
+def said(msgid: str, message: str) -> dict[str, str]:
+    """The values of the placeholders when ``message`` is the msgid's translation in the active language, whatever
+    that language is (``where``: the text of “, near …”, or ""); fails the test when it is not."""
+    match = re.fullmatch(_pattern(msgid), message, re.DOTALL)
+    assert match, f"{message!r} is not {gettext(msgid)!r}"
+    values = match.groupdict()
+    if "where" in values:
+        values["where"] = values.pop("neartext") or ""
+    return values
+
+
+@pytest.mark.parametrize(("data", "code", "msgid", "error"), [
+    (b"hello, not a document", "template_not_docx", NOT_DOCX, None),
+    (_zip_without_document(), "template_not_docx", NOT_DOCX, None),
+    (docx_with("{{ issuer }", "x"), "template_syntax", SYNTAX, "unexpected '}'"),
+    (docx_with("{% for v in red %}{{ v.name }}"), "template_syntax", SYNTAX, "Unexpected end of template"),
+    (docx_with("{{ issuer }}", "{{ no_such_thing }}"), "template_unknown_variable", UNKNOWN,
+     "'no_such_thing' is undefined"),
+    (docx_with("{% for v in red %}{{ v.nme }}{% endfor %}"), "template_unknown_variable", UNKNOWN, "nme"),
+    (docx_with("{{ issuer|shout }}"), "template_syntax", SYNTAX, "No filter named 'shout'"),
+    (docx_with("{{ ''.__class__.__mro__ }}"), "template_unsafe", UNSAFE, "__class__"),
 ])
-def test_a_broken_template_is_refused_with_the_reason(db, data, code, words):
-    with pytest.raises(Refused) as refused:
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_a_broken_template_is_refused_with_the_reason(db, data, code, msgid, error, language):
+    with translation.override(language), pytest.raises(Refused) as refused:
         services.template_upload(actor=SYSTEM, campaign=campaign_get(), data=data, name="broken.docx")
     assert refused.value.code == code
-    assert words in refused.value.message
+    with translation.override(language):  # said in the language of the one who uploads, not the site's
+        values = said(msgid, refused.value.message)
+    if error is None:
+        assert values == {}
+    else:
+        assert error in values["error"]
     assert not BulletinTemplate.objects.exists()
     assert not AuditEvent.objects.filter(action="bulletin.template_upload").exists()
 
@@ -178,8 +219,9 @@ def test_a_syntax_error_names_the_line_and_the_tag(db):
     with pytest.raises(Refused) as refused:
         services.template_upload(actor=SYSTEM, campaign=campaign_get(),
                                  data=docx_with("开头", "{% if counts.red > %}红{% endif %}"), name="t.docx")
-    assert "line " in refused.value.message
-    assert "{% if counts.red > %}" in refused.value.message
+    values = said(SYNTAX, refused.value.message)
+    assert values["line"].isdigit() and int(values["line"]) >= 1
+    assert "{% if counts.red > %}" in values["where"]
 
 
 def test_the_page_shows_why_a_template_was_refused(client_of, db):
@@ -230,3 +272,113 @@ def test_the_letterhead_form_changes_new_bulletins_only(client_of, bulletin):
     assert first.letterhead["doc_number"].startswith("景整〔")
     assert client.post("/bulletins/template/", {"action": "letterhead", "issuer": "",
                                                 "number_prefix": "x"}).status_code == 400
+
+
+# A template that renders the latest week but not an older one ------------------------------------------------
+
+
+def older() -> Round:
+    return Round.objects.filter(status="published").order_by("-week_start")[1]
+
+
+@pytest.fixture
+def week_dependent_template(db) -> BulletinTemplate:
+    """Accepted on upload (the check renders the latest week, where the branch is not taken), broken on others:
+    StrictUndefined only fires on the paths a week takes."""
+    data = docx_with("{{ issuer }}", f'{{% if week != "{latest().week}" %}}{{{{ nope }}}}{{% endif %}}')
+    return services.template_upload(actor=SYSTEM, campaign=campaign_get(), data=data, name="weekly.docx")
+
+
+def _refused_on_older_week(message: str, week: str) -> None:
+    reason = said(NOT_MADE, message)
+    assert reason["week"] == week
+    assert said(UNKNOWN, reason["reason"])["error"] == "'nope' is undefined"
+
+
+def test_a_template_failing_on_another_week_is_refused_with_the_reason(week_dependent_template):
+    round_ = older()
+    made = Bulletin.objects.get(round=round_)
+    events = AuditEvent.objects.filter(action="bulletin.generate").count()
+    with pytest.raises(Refused) as refused:
+        services.bulletin_generate(actor=SYSTEM, round_=round_)
+    assert refused.value.code == "template_unknown_variable"
+    _refused_on_older_week(refused.value.message, round_.week)
+    assert Bulletin.objects.get(round=round_).docx_sha256 == made.docx_sha256  # the issued one stays
+    assert AuditEvent.objects.filter(action="bulletin.generate").count() == events
+    # The latest week still renders with it.
+    assert services.bulletin_generate(actor=SYSTEM, round_=latest()).template_sha256 == \
+        week_dependent_template.sha256
+
+
+def test_regenerating_with_a_template_failing_on_that_week_shows_why(client_of, week_dependent_template):
+    round_ = older()
+    made = Bulletin.objects.get(round=round_)
+    client = client_of("office")
+    response = client.post(f"/bulletins/{round_.week}/regenerate/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 302
+    assert response["Location"] == f"/bulletins/{round_.week}/"
+    page = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en")
+    assert page.status_code == 200
+    [shown] = [m for m in page.context["messages"] if m.level_tag == "error"]
+    _refused_on_older_week(str(shown), round_.week)
+    assert Bulletin.objects.get(round=round_).docx_sha256 == made.docx_sha256
+
+
+def test_the_queued_making_refused_by_the_template_is_logged_and_shown(client_of, week_dependent_template, caplog):
+    from django_tasks.base import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from dudao.bulletins.tasks import generate_bulletin
+    from dudao.notifications.worker import Worker
+
+    round_ = older()
+    Bulletin.objects.filter(round=round_).delete()  # as if the week had just been published
+    queued = DBTaskResult.objects.get(id=generate_bulletin.enqueue(round_.pk).id)
+    queued.claim("test")
+    with caplog.at_level("WARNING", logger="dudao.bulletins.services"):
+        Worker(interval=0).tasks.run_task(queued)
+    queued.refresh_from_db()
+    assert queued.status == TaskResultStatus.SUCCESSFUL  # a refusal, not a crash to retry
+    assert queued.return_value.startswith(services.REFUSED_PREFIX)
+    assert not Bulletin.objects.filter(round=round_).exists()
+    [record] = [r for r in caplog.records if r.name == "dudao.bulletins.services"]
+    assert record.levelname == "WARNING" and record.exc_info is None
+    assert record.getMessage().startswith(f"the bulletin of week {round_.week} was not made: ")
+    assert "'nope' is undefined" in record.getMessage()
+
+    office = client_of("office").get(f"/bulletins/{round_.week}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'id="not-made"' in office and 'id="being-made"' not in office
+    assert "&#x27;nope&#x27; is undefined" in office
+    assert 'href="/bulletins/template/"' in office
+    village = client_of("village_staff").get(f"/bulletins/{round_.week}/", HTTP_ACCEPT_LANGUAGE="en")
+    assert 'id="not-made"' in village.content.decode() and "nope" not in village.content.decode()
+    # Made from the page once the default template is back: the page shows the bulletin.
+    services.template_use_default(actor=SYSTEM, campaign=campaign_get())
+    assert services.bulletin_failure(round_) is not None  # the task's outcome stays; the bulletin now exists
+    services.bulletin_generate(actor=SYSTEM, round_=round_)
+    page = client_of("office").get(f"/bulletins/{round_.week}/").content.decode()
+    assert 'id="downloads"' in page and 'id="not-made"' not in page
+
+
+def test_a_round_whose_making_was_not_refused_has_no_failure(db):
+    assert services.bulletin_failure(older()) is None
+
+
+# Odd input -------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("value", "status"), [
+    ("abc", 400), ("1.5", 400), ("-1", 400), ("²", 400), ("", 400), ("99999999999999999999999", 404),
+])
+def test_activating_a_template_by_a_malformed_or_unknown_id_is_not_a_server_error(client_of, db, value, status):
+    response = client_of("office").post("/bulletins/template/", {"action": "activate", "template": value})
+    assert response.status_code == status
+    assert not BulletinTemplate.objects.filter(active=True).exists()
+
+
+def test_activating_an_earlier_template_by_its_id(client_of, week_dependent_template):
+    services.template_use_default(actor=SYSTEM, campaign=campaign_get())
+    response = client_of("office").post("/bulletins/template/", {"action": "activate",
+                                                                 "template": str(week_dependent_template.pk)})
+    assert response.status_code == 302
+    assert BulletinTemplate.objects.get(active=True).pk == week_dependent_template.pk

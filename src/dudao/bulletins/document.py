@@ -159,7 +159,7 @@ def headings(labels: dict[str, str]) -> dict[str, str]:
 def column_names() -> dict[str, str]:
     return {
         "position": _("position"), "village": _("village"), "town": _("township"), "composite": _("composite"),
-        "streak": _("red rounds in a row"), "escalated": _("escalated"), "ranked": _("ranked"),
+        "streak": _("red streak"), "escalated": _("escalated"), "ranked": _("ranked"),
         "interviews": _("interviews"), "found": _("problems found"), "on_time": _("rectified on time"),
         "overdue": _("overdue"), "rework": _("rework"), "open": _("still open"), "unit": _("unit"),
         "role": _("post"), "reason": _("reason"), "person": _("person"), "source": _("source"),

@@ -90,11 +90,16 @@ def render_all(content: BulletinContent, template: bytes | None, summary: bool =
                  xlsx=annex.render(content))
 
 
-def _document_language():
-    """Bulletins are written in the site's language whoever asks (the same content every time)."""
+def _site_language() -> str:
     from django.conf import settings
 
-    return translation.override(settings.LANGUAGE_CODE)
+    return settings.LANGUAGE_CODE
+
+
+def _document_language():
+    """Bulletins are written in the site's language whoever asks (the same content every time); what is said to
+    the person asking (a refusal) stays in theirs."""
+    return translation.override(_site_language())
 
 
 def storage_name(campaign_slug: str, week: str, revision: int, kind: str, digest: str) -> str:
@@ -120,7 +125,10 @@ def _delete_quietly(names) -> None:
 
 def bulletin_generate(*, actor, round_) -> Bulletin:
     """Make (or make again) the bulletin of a published round: the files are written first, then the row is saved
-    in one transaction with its audit event; if anything fails, the files this call wrote are removed."""
+    in one transaction with its audit event; if anything fails, the files this call wrote are removed. An office
+    template that does not render this week is Refused with the reason (nothing written)."""
+    from dudao.bulletins import annex, pdf, word
+
     if actor is not access.SYSTEM and not access.can_manage_bulletins(actor):
         raise PermissionDenied
     if round_.status not in PUBLISHED_ONCE or round_.published_at is None:
@@ -131,7 +139,16 @@ def bulletin_generate(*, actor, round_) -> Bulletin:
     with _document_language():
         content = build(round_, letterhead=existing.letterhead if existing else None)
         template, template_sha = template_bytes(campaign)
-        files = render_all(content, template)
+    # The office's template was tried on one week when it was uploaded; on this one it may take a path it did not
+    # take then: any error of it is a refusal that says what and where, not a crash.
+    try:
+        docx = word.render_checked(content, template, language=_site_language())
+    except Refused as exc:
+        raise Refused(exc.code, _("The bulletin of week %(week)s cannot be made with the active template: "
+                                  "%(reason)s") % {"week": round_.week, "reason": exc.message},
+                      week=round_.week) from None
+    with _document_language():
+        files = Files(docx=docx, pdf=pdf.render(content), xlsx=annex.render(content))
     digest = content.digest()
     written: list[str] = []
     try:
@@ -192,8 +209,32 @@ def bulletin_generate_queued(round_id: int) -> str:
         return "skipped"
     if Bulletin.objects.filter(round=round_).exists():
         return "exists"
-    bulletin_generate(actor=access.SYSTEM, round_=round_)
+    try:
+        bulletin_generate(actor=access.SYSTEM, round_=round_)
+    except Refused as exc:
+        # The office's template does not render this week: nothing to retry until someone changes it. Said
+        # plainly in the log and kept as the task's result for the week's page.
+        log.warning("the bulletin of week %s was not made: %s", round_.week, exc.message)
+        return f"{REFUSED_PREFIX}{exc.message}"
     return "generated"
+
+
+REFUSED_PREFIX = "refused: "
+
+
+def bulletin_failure(round_) -> str | None:
+    """Why the bulletin of a round could not be made when it was published (the queued task's refusal), or None:
+    for the week's page while the round has no bulletin."""
+    from django_tasks_db.models import DBTaskResult
+
+    from dudao.bulletins.tasks import generate_bulletin
+
+    outcome = (DBTaskResult.objects.filter(task_path=generate_bulletin.module_path, args_kwargs__args__0=round_.pk,
+                                           finished_at__isnull=False)
+               .order_by("-finished_at").values_list("return_value", flat=True).first())
+    if isinstance(outcome, str) and outcome.startswith(REFUSED_PREFIX):
+        return outcome[len(REFUSED_PREFIX):]
+    return None
 
 
 # Templates and letterhead ----------------------------------------------------------------------------------
@@ -215,7 +256,7 @@ def template_upload(*, actor, campaign, data: bytes, name: str) -> BulletinTempl
             content = build(sample)
         except BulletinError as exc:
             raise Refused("template_no_week", str(exc)) from None
-        word.check(data, content)
+    word.check(data, content, language=_site_language())
     digest = _sha256(data)
     with transaction.atomic():
         before = active_template(campaign)
@@ -239,7 +280,8 @@ def template_activate(*, actor, campaign, template: BulletinTemplate) -> Bulleti
     sample = latest_published_round(campaign)
     if sample is not None:
         with _document_language():
-            word.check(bytes(template.data), build(sample))
+            content = build(sample)
+        word.check(bytes(template.data), content, language=_site_language())
     with transaction.atomic():
         before = active_template(campaign)
         BulletinTemplate.objects.filter(campaign=campaign, active=True).update(active=False)

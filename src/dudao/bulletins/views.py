@@ -97,8 +97,11 @@ def bulletin_week(request, week: str):
                        "styles": content.styles, "digest_ok": content.digest() == bulletin.content_digest}
         except BulletinError:
             summary = None
+    # A round published without a bulletin: the queued making may have been refused (the office's template did not
+    # render this week); say so rather than "being made".
+    failure = services.bulletin_failure(round_) if bulletin is None else None
     return render(request, "bulletins/week.html", {
-        "week": week, "round": round_, "bulletin": bulletin, "summary": summary,
+        "week": week, "round": round_, "bulletin": bulletin, "summary": summary, "failure": failure,
         "can_manage": access.can_manage_bulletins(user),
     })
 
@@ -179,8 +182,10 @@ def template_page(request):
                 messages.success(request, _("New bulletins use the default template."))
                 return redirect("bulletin_template")
             elif action == "activate":
-                template = get_object_or_404(BulletinTemplate, pk=request.POST.get("template", "0") or 0,
-                                             campaign=campaign)
+                pk = request.POST.get("template", "").strip()
+                if not pk.isdecimal():
+                    return HttpResponse(status=400)
+                template = get_object_or_404(BulletinTemplate, pk=int(pk), campaign=campaign)
                 services.template_activate(actor=user, campaign=campaign, template=template)
                 messages.success(request, _("The template %(name)s is used again.") % {"name": template.name})
                 return redirect("bulletin_template")

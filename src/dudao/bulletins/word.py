@@ -6,6 +6,7 @@ larger face, body in FangSong, issuing office and date at the end). The office d
 uploads its own; `check` renders a bulletin with an uploaded template before it is accepted.
 """
 
+import contextlib
 import datetime as dt
 import io
 import re
@@ -297,12 +298,8 @@ def _where(exc) -> str:
     return text[:200]
 
 
-def check(data: bytes, content: BulletinContent) -> bytes:
-    """Render the bulletin with an uploaded template; the rendered .docx, or Refused with a message that names
-    the problem (and where, when Jinja says)."""
-    from jinja2 import TemplateSyntaxError, UndefinedError
-    from jinja2.exceptions import SecurityError, TemplateError
-
+def check_document(data: bytes) -> None:
+    """Refused unless the bytes are a Word document of an acceptable size."""
     if len(data) > MAX_TEMPLATE_BYTES:
         raise Refused("template_too_large", _("The template is larger than %(max)s MB.")
                       % {"max": MAX_TEMPLATE_BYTES // 2**20})
@@ -319,24 +316,51 @@ def check(data: bytes, content: BulletinContent) -> bytes:
         raise
     except Exception:  # noqa: BLE001 - python-docx raises many kinds for a file that is not a document
         raise Refused("template_not_docx", _("The file is not a Word document (.docx).")) from None
-    try:
-        return render(content, data)
-    except TemplateSyntaxError as exc:
+
+
+def refusal(exc: Exception) -> Refused:
+    """The Refused that tells people why a template did not render (in the active language): the kind of error
+    and, when Jinja says, the line and the text around the tag."""
+    from jinja2 import TemplateSyntaxError, UndefinedError
+    from jinja2.exceptions import SecurityError, TemplateError
+
+    if isinstance(exc, TemplateSyntaxError):
         where = _where(exc)
         message = _("The template has a syntax error: %(error)s (line %(line)s of the document's text%(where)s).") % {
             "error": exc.message, "line": exc.lineno,
             "where": _(", near “%(text)s”") % {"text": where} if where else ""}
-        raise Refused("template_syntax", message) from None
-    except UndefinedError as exc:
+        return Refused("template_syntax", message)
+    if isinstance(exc, UndefinedError):
         where = _where(exc)
         message = _("The template uses an unknown variable: %(error)s%(where)s.") % {
             "error": exc.message, "where": _(", near “%(text)s”") % {"text": where} if where else ""}
-        raise Refused("template_unknown_variable", message) from None
-    except SecurityError as exc:
-        raise Refused("template_unsafe", _("The template does something a template may not: %(error)s.")
-                      % {"error": exc}) from None
-    except TemplateError as exc:
-        raise Refused("template_error", _("The template cannot be rendered: %(error)s.") % {"error": exc}) from None
+        return Refused("template_unknown_variable", message)
+    if isinstance(exc, SecurityError):
+        return Refused("template_unsafe", _("The template does something a template may not: %(error)s.")
+                       % {"error": exc})
+    if isinstance(exc, TemplateError):
+        return Refused("template_error", _("The template cannot be rendered: %(error)s.") % {"error": exc})
+    return Refused("template_broken", _("The template cannot be rendered: %(error)s.")
+                   % {"error": f"{type(exc).__name__}: {exc}"[:300]})
+
+
+def render_checked(content: BulletinContent, template: bytes | None, summary: bool = False,
+                   language: str | None = None) -> bytes:
+    """`render`, with an office template's errors (any of them: a template that rendered one week may fail on
+    another, on a path it did not take then) raised as the Refused of `refusal`. The document is written in
+    ``language`` (the active one if None) while the message stays in the caller's. The default template's errors
+    are ours and propagate as they are."""
+    try:
+        with translation.override(language) if language else contextlib.nullcontext():
+            return render(content, template, summary=summary)
     except Exception as exc:  # noqa: BLE001 - a damaged document can fail anywhere in docxtpl or lxml
-        raise Refused("template_broken", _("The template cannot be rendered: %(error)s.")
-                      % {"error": f"{type(exc).__name__}: {exc}"[:300]}) from None
+        if template is None:
+            raise
+        raise refusal(exc) from None
+
+
+def check(data: bytes, content: BulletinContent, language: str | None = None) -> bytes:
+    """Render the bulletin with an uploaded template; the rendered .docx, or Refused with a message that names
+    the problem (and where, when Jinja says)."""
+    check_document(data)
+    return render_checked(content, data, language=language)
