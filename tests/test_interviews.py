@@ -650,42 +650,56 @@ def test_the_demo_has_interviews_in_every_state(db):
     assert Unit.objects.filter(code=DASHUI).exists()
 
 
-def test_a_revised_week_carries_unheld_interviews_over_and_never_doubles_held_ones(db):
+def test_a_revised_week_follows_the_earlier_revisions_interviews_and_never_moves_them(db):
+    from dudao.bulletins import content
     from dudao.ranking import services as ranking
     from dudao.ranking.models import Round
 
     campaign = campaign_get()
     old = Round.objects.filter(status="published").order_by("-week_start").first()
-    first, second, third = Interview.objects.filter(round=old, vacant=False).order_by("pk")[:3]
-    keys_before = {(i.village_id, i.unit_id, i.role, i.person_id) for i in Interview.objects.filter(round=old)}
+    first, second, third, fourth = Interview.objects.filter(round=old, vacant=False).order_by("pk")[:4]
     key = lambda i: (i.village_id, i.unit_id, i.role, i.person_id)  # noqa: E731
     scheduled_for = tomorrow_at()
     first = fresh(first, status="scheduled", scheduled_for=scheduled_for, place="县政府三楼", interviewer="县委副书记")
     second = fresh(second, status="held", held_on=today(), interviewer="县委副书记", minutes="约谈记录")
+    fourth = fresh(fourth, status="cancelled", cancel_reason="调离本岗位")
     third_key = key(third)
     third = fresh(third, role="grid_leader")  # an interview the revision will not call for
+    old_rows = {i.pk: key(i) for i in Interview.objects.filter(round=old)}
+    digest_before = content.build(old).digest()
 
     ranking.ranking_revise(actor=SYSTEM, campaign=campaign, week=old.week, reason="更正一处录入错误")
     ranking.ranking_compute(actor=SYSTEM, campaign=campaign, week=old.week)
     new = ranking.ranking_publish(actor=SYSTEM, campaign=campaign, week=old.week)
     assert new.revision == old.revision + 1
 
+    # The earlier revision keeps every record it listed (its bulletin's content is unchanged) ...
+    assert {i.pk: key(i) for i in Interview.objects.filter(round=old)} == old_rows
+    assert content.build(Round.objects.get(pk=old.pk)).digest() == digest_before
+    # ... and the new one lists each official once, the third's post included again (it is called for).
+    new_rows = {key(i): i for i in Interview.objects.filter(round=new)}
+    assert len(new_rows) == Interview.objects.filter(round=new).count()
+    assert set(new_rows) == (set(old_rows.values()) - {key(third)}) | {third_key}
+    took_over = new_rows[key(first)]
+    assert (took_over.status, took_over.scheduled_for, took_over.place, took_over.hold_by) == (
+        "scheduled", scheduled_for, "县政府三楼", first.hold_by)
     first.refresh_from_db()
-    assert (first.round_id, first.status, first.scheduled_for, first.place) == (
-        new.pk, "scheduled", scheduled_for, "县政府三楼")
+    assert (first.status, first.cancel_reason) == ("cancelled", translation.gettext(
+        "Superseded by revision %(revision)s of the week (interview %(number)s).") % {
+        "revision": new.revision, "number": took_over.pk})
+    standing = new_rows[key(second)]
+    assert (standing.status, standing.cancel_reason) == ("cancelled", translation.gettext(
+        "Held under revision %(revision)s of the week (interview %(number)s).") % {
+        "revision": old.revision, "number": second.pk})
     second.refresh_from_db()
-    assert (second.round_id, second.status) == (old.pk, "held")
+    assert second.status == "held"
+    assert (new_rows[key(fourth)].status, new_rows[key(fourth)].cancel_reason) == ("cancelled", "调离本岗位")
     third.refresh_from_db()
-    assert (third.round_id, third.status) == (old.pk, "cancelled")
-    assert third.cancel_reason == translation.gettext(
+    assert (third.status, third.cancel_reason) == ("cancelled", translation.gettext(
         "The week's ranking was revised (revision %(revision)s) and no longer calls for this interview."
-    ) % {"revision": new.revision}
-    keys_after = [key(i) for i in Interview.objects.filter(round=new)]
-    assert len(keys_after) == len(set(keys_after))
-    assert set(keys_after) == keys_before - {key(second)}
-    assert Interview.objects.filter(round=new, pk=first.pk).count() == 1
-    assert Interview.objects.get(round=new, village_id=third_key[0], unit_id=third_key[1], role=third_key[2],
-                                 person_id=third_key[3]).status == "pending"
-    carried = AuditEvent.objects.get(action="interview.carry_over", object_id=str(first.pk))
-    assert (carried.before["revision"], carried.after["revision"]) == (old.revision, new.revision)
-    assert AuditEvent.objects.filter(action="interview.cancel", object_id=str(third.pk)).count() == 1
+    ) % {"revision": new.revision})
+    assert new_rows[third_key].status == "pending"
+    followed = AuditEvent.objects.filter(action="interview.follow_revision").values_list("after", flat=True)
+    assert sorted(a["follows"] for a in followed) == sorted(pk for pk in old_rows if pk != third.pk)
+    assert AuditEvent.objects.filter(action="interview.cancel",
+                                     object_id__in=[str(first.pk), str(third.pk)]).count() == 2

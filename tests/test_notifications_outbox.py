@@ -969,6 +969,13 @@ def test_the_robot_edit_page_shows_the_address_without_its_key(users, client_for
     assert client.post(f"/notifications/channels/{channel.pk}/", fields | {"url": new}).status_code == 303
     channel.refresh_from_db()
     assert channel.url == new
+    # The shown address with its host changed but the key still hidden is refused, not stored with "…" in it.
+    moved = f"http://127.0.0.2:{receiver.port}/cgi-bin/webhook/send?key=…"
+    response = client.post(f"/notifications/channels/{channel.pk}/", fields | {"url": moved}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    assert "its key included" in response.content.decode()
+    channel.refresh_from_db()
+    assert channel.url == new
     # A new robot needs its address.
     response = client.post("/notifications/channels/new/", fields | {"url": ""}, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200

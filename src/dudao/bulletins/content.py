@@ -429,7 +429,16 @@ def default_letterhead(county_name: str) -> tuple[str, str]:
 
 def build(round_, letterhead: dict | None = None, chart: bool = True) -> BulletinContent:
     """The content of a published (or superseded) round's bulletin. ``letterhead`` (issuer, doc_number) keeps
-    what an earlier generation issued; without it the campaign's letterhead and the round's serial are used."""
+    what an earlier generation issued; without it the campaign's letterhead and the round's serial are used.
+    Always in the site's language (settings.LANGUAGE_CODE), whoever asks: the digest is the same for everyone."""
+    from django.conf import settings
+    from django.utils import translation
+
+    with translation.override(settings.LANGUAGE_CODE):
+        return _build(round_, letterhead, chart)
+
+
+def _build(round_, letterhead: dict | None, chart: bool) -> BulletinContent:
     from django.utils import timezone
     from django.utils.translation import gettext as _
 

@@ -318,41 +318,64 @@ def _key(interview: Interview) -> tuple:
     return (interview.village_id, interview.unit_id, interview.role, interview.person_id)
 
 
-def interviews_follow_revision(*, actor, round_, wanted: list[Interview]) -> list[Interview]:
-    """Called inside the transaction that publishes revision r > 1 of a week, with the interviews that
-    revision calls for; returns those still to be created. The earlier revisions' interviews are not doubled:
-    one already held (or closed) for the same official stands for the week; one not yet held is carried over to
-    the new revision (its schedule kept) when still called for, and cancelled with the reason otherwise."""
-    earlier = list(Interview.objects.select_for_update(of=("self",)).select_related("village", "unit").filter(
-        round__campaign=round_.campaign, round__week=round_.week, round__revision__lt=round_.revision)
-        .exclude(status=InterviewStatus.CANCELLED).order_by("pk"))
-    if not earlier:
-        return wanted
-    held = {_key(i) for i in earlier if i.status in (InterviewStatus.HELD, InterviewStatus.CLOSED)}
-    open_ = {_key(i): i for i in earlier if i.status in (InterviewStatus.PENDING, InterviewStatus.SCHEDULED)}
-    create = []
+def interviews_create_for_revision(*, actor, round_, wanted: list[Interview]) -> list[Interview]:
+    """Store the interviews that revision r > 1 of a week calls for (inside the transaction that publishes it),
+    following the revision before it, whose own records are never moved: each round keeps the interviews its
+    bulletin listed. For an official the earlier revision already called:
+    - not yet scheduled or scheduled: the new record takes over the schedule and the hold-by date; the earlier
+      one is cancelled as superseded;
+    - held (or closed): the new record is cancelled at once, naming the interview that was held (the week's
+      interview happened; its commitments stay where they were made);
+    - cancelled: the new record is cancelled with the same reason (the office's decision stands).
+    Interviews of the earlier revision that the new one no longer calls for are cancelled with the reason."""
+    previous = round_.__class__.objects.filter(campaign=round_.campaign, week=round_.week,
+                                               revision=round_.revision - 1).first()
+    earlier: dict[tuple, list[Interview]] = {}
+    if previous is not None:
+        for old in (Interview.objects.select_for_update(of=("self",)).select_related("village", "unit")
+                    .filter(round=previous).order_by("pk")):
+            earlier.setdefault(_key(old), []).append(old)
+    followed: list[tuple[Interview, Interview]] = []
     for interview in wanted:
-        key = _key(interview)
-        if key in held:
+        olds = earlier.get(_key(interview))
+        if not olds:
             continue
-        carried = open_.pop(key, None)
-        if carried is None:
-            create.append(interview)
-            continue
-        before = _snapshot(carried)
-        carried.round = round_
-        carried.reason = interview.reason
-        carried.save(update_fields=["round", "reason"])
-        audit_record(actor=actor, action="interview.carry_over", object_type="interview", object_id=str(carried.pk),
-                     before=before | {"revision": round_.revision - 1},
-                     after=_snapshot(carried) | {"revision": round_.revision})
-    reason = _("The week's ranking was revised (revision %(revision)s) and no longer calls for this interview.") % {
+        old = olds.pop(0)
+        followed.append((interview, old))
+        interview.hold_by = old.hold_by
+        if old.status == InterviewStatus.SCHEDULED:
+            interview.status = InterviewStatus.SCHEDULED
+            interview.scheduled_for, interview.place, interview.interviewer = (
+                old.scheduled_for, old.place, old.interviewer)
+        elif old.status in (InterviewStatus.HELD, InterviewStatus.CLOSED):
+            interview.status = InterviewStatus.CANCELLED
+            interview.cancel_reason = _("Held under revision %(revision)s of the week (interview %(number)s).") % {
+                "revision": previous.revision if previous else "", "number": old.pk}
+        elif old.status == InterviewStatus.CANCELLED:
+            interview.status = InterviewStatus.CANCELLED
+            interview.cancel_reason = old.cancel_reason
+    created = Interview.objects.bulk_create(wanted)
+    for interview, old in followed:
+        audit_record(actor=actor, action="interview.follow_revision", object_type="interview",
+                     object_id=str(interview.pk),
+                     after=_snapshot(interview) | {"revision": round_.revision, "follows": old.pk,
+                                                   "cancel_reason": interview.cancel_reason})
+        if old.status in (InterviewStatus.PENDING, InterviewStatus.SCHEDULED):
+            _cancel_superseded(actor, old, _("Superseded by revision %(revision)s of the week (interview "
+                                             "%(number)s).") % {"revision": round_.revision, "number": interview.pk})
+    gone = _("The week's ranking was revised (revision %(revision)s) and no longer calls for this interview.") % {
         "revision": round_.revision}
-    for stale in open_.values():
-        before = _snapshot(stale)
-        stale.status = InterviewStatus.CANCELLED
-        stale.cancel_reason = reason
-        stale.save(update_fields=["status", "cancel_reason"])
-        audit_record(actor=actor, action="interview.cancel", object_type="interview", object_id=str(stale.pk),
-                     before=before, after=_snapshot(stale) | {"reason": reason})
-    return create
+    for olds in earlier.values():
+        for old in olds:
+            if old.status in (InterviewStatus.PENDING, InterviewStatus.SCHEDULED):
+                _cancel_superseded(actor, old, gone)
+    return created
+
+
+def _cancel_superseded(actor, old: Interview, reason: str) -> None:
+    before = _snapshot(old)
+    old.status = InterviewStatus.CANCELLED
+    old.cancel_reason = reason
+    old.save(update_fields=["status", "cancel_reason"])
+    audit_record(actor=actor, action="interview.cancel", object_type="interview", object_id=str(old.pk),
+                 before=before, after=_snapshot(old) | {"reason": reason})

@@ -59,6 +59,9 @@ class ChannelForm(forms.Form):
         url = self.cleaned_data["url"].strip()
         if self.stored_url and url in ("", redacted_url(self.stored_url)):
             return self.stored_url
+        if "=…" in url:  # the redacted address, partly edited: its key was never typed in
+            raise ValidationError(_("Type the robot's whole webhook address, its key included, or leave the address "
+                                    "as shown to keep it."))
         try:
             URLValidator(schemes=["http", "https"])(url)
         except ValidationError:

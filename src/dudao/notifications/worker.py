@@ -24,6 +24,7 @@ from django_tasks_db.management.commands.db_worker import Worker as DbWorker
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
+from dudao.core.pdf import weasyprint_html
 from dudao.notifications import outbox
 from dudao.notifications.models import PeriodicCheck
 
@@ -180,14 +181,21 @@ class Worker:
             except DatabaseError as error:
                 # The database is away or locked for longer than its timeout: report, wait, go on.
                 log.error("database error: %s", error)
-                close_old_connections()
+                self._reconnect()
             except Exception:  # noqa: BLE001 (a bug in one job must not end the worker: report, wait, go on)
                 log.exception("worker %s: unexpected error; carrying on", self.worker_id)
-                close_old_connections()
+                self._reconnect()
                 self.sleep(self.interval)
             if not busy:
                 self.sleep(min(self.interval, 1.0))
         log.warning("worker %s stopped", self.worker_id)
+
+    def _reconnect(self) -> None:
+        """Drop a broken database connection; closing one can fail too, and must not end the worker."""
+        try:
+            close_old_connections()
+        except Exception:  # noqa: BLE001
+            log.exception("worker %s: closing the database connection failed", self.worker_id)
 
     def sleep(self, seconds: float) -> None:
         end = time.monotonic() + seconds
@@ -200,6 +208,9 @@ def start_in_web_process(interval: float = 5.0) -> threading.Thread:
     one command serves pages and does the background work. The thread stops with its process: a task cut off
     that way is not run again (the office makes the bulletin again from its page), and an outbox delivery cut
     off is claimed again when its lease runs out. At scale, set DUDAO_WORKER=separate and run `dudao worker`."""
+    # WeasyPrint, imported now before any thread runs: its import flips a Pillow flag process-wide for a moment
+    # (see dudao.core.pdf), which a photo upload decoding in another thread at that moment must not see.
+    weasyprint_html()
     worker = Worker(interval=interval, worker_id=f"web-{os.getpid()}-{get_random_string(8)}")
     thread = threading.Thread(target=worker.run, kwargs={"signals": False}, name="dudao-worker", daemon=True)
     thread.start()

@@ -22,7 +22,7 @@ from dudao.accounts import access
 from dudao.audit.services import audit_record
 from dudao.bulletins.services import bulletin_on_publish
 from dudao.core.tables import Problem, Table, TableRefused, read_table
-from dudao.interviews.services import hold_by_default, interviews_follow_revision
+from dudao.interviews.services import hold_by_default, interviews_create_for_revision
 from dudao.notifications.triggers import round_published
 from dudao.org.models import Level, Post, PostRole, Unit
 from dudao.ranking import engine, sourcefile, weeks
@@ -537,8 +537,9 @@ def _publish(actor, round_: Round, approver: str) -> Round:
     for interview in interviews:
         interview.hold_by = hold_by
     if round_.revision > 1:
-        interviews = interviews_follow_revision(actor=actor, round_=round_, wanted=interviews)
-    Interview.objects.bulk_create(interviews)
+        interviews_create_for_revision(actor=actor, round_=round_, wanted=interviews)
+    else:
+        Interview.objects.bulk_create(interviews)
     round_.status = RoundStatus.PUBLISHED
     round_.published_at = timezone.now()
     round_.published_by = round_.requested_by or actor.username
