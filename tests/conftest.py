@@ -91,3 +91,15 @@ def empty_org(db):
     AuditEvent.objects.all().delete()
     for level in ("grid", "group", "village", "community", "town", "county"):
         Unit.objects.filter(level=level).delete()
+
+
+@pytest.fixture(autouse=True)
+def _site_language():
+    """Each test starts in the site's language: Django's LocaleMiddleware activates a request's language in the
+    thread and leaves it there, which would make a later test depend on an earlier one's Accept-Language."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)

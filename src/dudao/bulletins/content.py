@@ -476,8 +476,9 @@ def _build(round_, letterhead: dict | None, chart: bool) -> BulletinContent:
                      str(role_labels.get(role, role)), reason, str(reason_labels.get(reason, reason)),
                      person or "", bool(vacant))
         for village, village_code, unit, role, reason, person, vacant in
-        Interview.objects.filter(round=round_).values_list("village__name", "village__code", "unit__name", "role",
-                                                           "reason", "person__name", "vacant")
+        # A total order (one village's post can have two holders): the same content every time it is read.
+        Interview.objects.filter(round=round_).order_by("village__code", "reason", "role", "unit__code", "pk")
+        .values_list("village__name", "village__code", "unit__name", "role", "reason", "person__name", "vacant")
     ]
     # Problems reported in the round's week, as they stood when it was published.
     tz = timezone.get_current_timezone()
