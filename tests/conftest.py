@@ -42,6 +42,16 @@ def jingtai_csv() -> bytes:
 
 
 @pytest.fixture
+def demo_data(transactional_db):
+    """For tests that commit (transaction=True): the first of them empties the database when it ends, so each
+    loads the demo again if it is gone."""
+    from dudao.demo.load import load_demo
+
+    if not User.objects.filter(username="demo_office").exists():
+        load_demo()
+
+
+@pytest.fixture
 def users(db) -> dict[str, User]:
     return {role: User.objects.get(username=name) for role, name in DEMO_USERS.items()}
 

@@ -123,7 +123,7 @@ def test_entries_after_a_computation_make_the_draft_stale(db):
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_two_approvals_at_once_publish_once(users):
+def test_two_approvals_at_once_publish_once(demo_data, users):
     if connection.vendor == "sqlite" and connection.settings_dict["NAME"].startswith("file:memorydb"):
         pytest.skip("in-memory SQLite test databases cannot be shared across threads for writes")
     campaign = campaign_get()

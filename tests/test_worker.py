@@ -97,7 +97,7 @@ def test_worker_stops_cleanly_on_sigterm(tmp_path):
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_two_deliverers_at_once_never_send_twice():
+def test_two_deliverers_at_once_never_send_twice(demo_data):
     if connection.vendor == "sqlite" and connection.settings_dict["NAME"].startswith("file:memorydb"):
         pytest.skip("in-memory SQLite test databases cannot be shared across threads for writes")
     receiver = Receiver("wecom")
