@@ -15,9 +15,9 @@ from django.utils.translation import gettext as _
 from dudao.accounts import access
 from dudao.bulletins.extracts import Extract, NotInRound, extracts_for, village_extract
 from dudao.campaigns.services import campaign_get
+from dudao.core.http import week_or_404
 from dudao.core.pdf import weasyprint_html
 from dudao.org.models import Level, Unit
-from dudao.ranking import weeks
 from dudao.ranking.models import Round, RoundStatus
 
 # A problem list longer than this is cut on the PDF page, which stays one A4 page; the HTML page lists them all.
@@ -39,10 +39,7 @@ def _not_found(request, message: str) -> HttpResponse:
 def published_round(week: str) -> Round:
     """The week's published round: the live revision once published, else - while a correction awaits approval - the
     revision published before it. Http404 for a malformed week, NotShown for a week without one."""
-    try:
-        weeks.parse_week(week)
-    except ValueError:
-        raise Http404 from None
+    week_or_404(week)
     rounds = list(Round.objects.filter(campaign=campaign_get(), week=week,
                                        status__in=[RoundStatus.PUBLISHED, RoundStatus.SUPERSEDED])
                   .select_related("settings").order_by("-revision"))

@@ -4,7 +4,6 @@ template page. Reads through dudao.bulletins.services' selectors, changes throug
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,7 +18,7 @@ from dudao.bulletins.content import BulletinError
 from dudao.bulletins.models import Bulletin, BulletinTemplate
 from dudao.campaigns.services import campaign_get
 from dudao.core.errors import Refused
-from dudao.ranking import weeks
+from dudao.core.http import require, week_or_404
 from dudao.ranking.models import Round
 
 CONTENT_TYPES = {
@@ -39,23 +38,10 @@ class LetterheadForm(forms.Form):
                              help_text=gettext_lazy("e.g. 景环整办: the number reads 景环整办〔2026〕12号"))
 
 
-def _require(allowed: bool) -> None:
-    if not allowed:
-        raise PermissionDenied
-
-
-def _week_or_404(week: str) -> str:
-    try:
-        weeks.parse_week(week)
-    except ValueError:
-        raise Http404 from None
-    return week
-
-
 @login_required
 def bulletin_list(request):
     user = request.user
-    _require(access.can_read_bulletins(user))
+    require(access.can_read_bulletins(user))
     campaign = campaign_get()
     rows: list[dict] = []
     seen: set[str] = set()
@@ -76,8 +62,8 @@ def bulletin_list(request):
 @login_required
 def bulletin_week(request, week: str):
     user = request.user
-    _require(access.can_read_bulletins(user))
-    _week_or_404(week)
+    require(access.can_read_bulletins(user))
+    week_or_404(week)
     campaign = campaign_get()
     round_ = services.round_for_week(campaign, week)
     if round_ is None:
@@ -109,8 +95,8 @@ def bulletin_week(request, week: str):
 @login_required
 def bulletin_download(request, week: str, kind: str):
     user = request.user
-    _require(access.can_read_bulletins(user))
-    _week_or_404(week)
+    require(access.can_read_bulletins(user))
+    week_or_404(week)
     if kind not in CONTENT_TYPES:
         raise Http404
     bulletin = services.bulletin_for_week(user, campaign_get(), week)
@@ -129,8 +115,8 @@ def bulletin_download(request, week: str, kind: str):
 @require_POST
 def bulletin_regenerate(request, week: str):
     user = request.user
-    _require(access.can_manage_bulletins(user))
-    _week_or_404(week)
+    require(access.can_manage_bulletins(user))
+    week_or_404(week)
     campaign = campaign_get()
     round_ = services.round_for_week(campaign, week)
     if round_ is None:
@@ -155,7 +141,7 @@ def bulletin_regenerate(request, week: str):
 @login_required
 def template_page(request):
     user = request.user
-    _require(access.can_manage_bulletins(user))
+    require(access.can_manage_bulletins(user))
     campaign = campaign_get()
     upload_form = TemplateUploadForm()
     issuer, prefix = services.letterhead_get(campaign)
@@ -220,7 +206,7 @@ def template_page(request):
 @login_required
 def template_download(request, which: str):
     user = request.user
-    _require(access.can_manage_bulletins(user))
+    require(access.can_manage_bulletins(user))
     campaign = campaign_get()
     if which == "default":
         data, name = word.default_template(), "bulletin-template-default.docx"

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 
 from dudao.accounts import access
 from dudao.campaigns.services import campaign_get
+from dudao.core.http import require, week_or_404
 from dudao.core.messages import describe, describe_with_row
 from dudao.core.tables import Problem, write_csv
 from dudao.org.models import Level, PostRole, Unit
@@ -52,19 +53,6 @@ FALLBACK_COLOURS = {Tier.GREEN: "#1b7f3b", Tier.YELLOW: "#b58900", Tier.RED: "#c
 RANKED_LEVELS = (Level.VILLAGE, Level.COMMUNITY)
 ROLE_ORDER: dict[str, int] = {PostRole.VILLAGE_HEAD: 0, PostRole.VILLAGE_LIAISON: 1, PostRole.TOWN_HEAD: 2,
                               PostRole.TOWN_DEPUTY: 3}
-
-
-def _require(allowed: bool) -> None:
-    if not allowed:
-        raise PermissionDenied
-
-
-def _week_or_404(week: str) -> str:
-    try:
-        weeks.parse_week(week)
-    except ValueError:
-        raise Http404 from None
-    return week
 
 
 def _this_week() -> str:
@@ -138,7 +126,7 @@ def _submission_town(request) -> Unit | None:
         town = access.unit_visible_or_404(user, code)
         if town.level != Level.TOWN:
             raise Http404
-        _require(access.can_submit_for_town(user, town))
+        require(access.can_submit_for_town(user, town))
         return town
     if access.can_manage_groups(user):
         return None
@@ -323,7 +311,7 @@ def round_page(request):
             and access.can_submit_for_town(user, roots[0]),
             "villages": [r for r in roots if r.level in RANKED_LEVELS],
         })
-    week = _week_or_404(request.GET.get("week", "").strip() or _this_week())
+    week = week_or_404(request.GET.get("week", "").strip() or _this_week())
     return render(request, "ranking/round.html", _round_context(request, campaign, week))
 
 
@@ -356,8 +344,8 @@ def _action_message(action: str, round_: Round) -> str:
 @require_POST
 def round_action(request, week: str):
     user = request.user
-    _require(access.can_manage_groups(user))
-    _week_or_404(week)
+    require(access.can_manage_groups(user))
+    week_or_404(week)
     campaign = campaign_get()
     action = request.POST.get("action", "")
     if action not in ACTIONS and action not in ("revise", "remind"):
@@ -386,8 +374,8 @@ def round_action(request, week: str):
 @require_POST
 def round_upload(request, week: str):
     user = request.user
-    _require(access.can_manage_groups(user))
-    _week_or_404(week)
+    require(access.can_manage_groups(user))
+    week_or_404(week)
     campaign = campaign_get()
     form = SourceUploadForm(request.POST, request.FILES)
     problems: list[str] = []
@@ -449,7 +437,7 @@ def _neighbours(user, campaign, round_: Round) -> dict[str, str | None]:
 def results(request, week: str):
     user = request.user
     campaign = campaign_get()
-    _week_or_404(week)
+    week_or_404(week)
     round_, revisions = _round_shown(user, campaign, week, request.GET.get("revision", ""))
     town = request.GET.get("town", "").strip()
     styles = tier_styles(round_.settings)
@@ -490,7 +478,7 @@ def results_export(request, week: str, fmt: str):
         raise Http404
     user = request.user
     campaign = campaign_get()
-    _week_or_404(week)
+    week_or_404(week)
     round_, _revisions = _round_shown(user, campaign, week, request.GET.get("revision", ""))
     visible = set(_result_rows(user, round_, request.GET.get("town", "").strip()).values_list("unit__code",
                                                                                                flat=True))
@@ -548,8 +536,8 @@ def village(request, code: str):
 @login_required
 def interviews(request, week: str):
     user = request.user
-    _require(access.can_read_all(user))
-    _week_or_404(week)
+    require(access.can_read_all(user))
+    week_or_404(week)
     campaign = campaign_get()
     published = list(Round.objects.filter(campaign=campaign, week=week, status__in=PUBLISHED_ONCE)
                      .order_by("revision"))
@@ -580,7 +568,7 @@ def interviews(request, week: str):
 @login_required
 def settings_page(request):
     """Office staff change the ranking settings: each save is a new version; rounds keep the one they used."""
-    _require(access.can_manage_groups(request.user))
+    require(access.can_manage_groups(request.user))
     campaign = campaign_get()
     current = services.settings_current(campaign)
     form = SettingsForm(request.POST or None, instance=RankingSettings(
@@ -605,7 +593,7 @@ def inspection(request):
     """Inspectors enter or upload this week's inspection scores for the villages of their townships; each
     submission replaces their townships' part of the inspection source."""
     user = request.user
-    _require(access.can_submit_inspection(user))
+    require(access.can_submit_inspection(user))
     campaign = campaign_get()
     week = _this_week()
     round_ = services.round_live(campaign, week)
