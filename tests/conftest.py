@@ -76,11 +76,12 @@ def empty_org(db):
     from dudao.campaigns.models import Campaign
     from dudao.drone.models import Batch, DronePhoto
     from dudao.inspections.models import Checklist, Inspection
+    from dudao.interviews.models import Interview
     from dudao.notifications.models import Notification
     from dudao.org.models import GroupMember, Person, Post, Unit, WorkingGroup
     from dudao.photos.models import Photo
     from dudao.problems.models import Category, Problem
-    from dudao.ranking.models import Entry, Interview, RankingSettings, Result, Round, Submission
+    from dudao.ranking.models import Entry, RankingSettings, Result, Round, Submission
 
     # Models of the later apps (bulletins, interviews, notification deliveries) refer to rounds, interviews and
     # notifications: they go first, most dependent last-declared first.

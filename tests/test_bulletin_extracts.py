@@ -12,19 +12,20 @@ from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
-from dudao.accounts import access
 from dudao.accounts.access import SYSTEM
 from dudao.bulletins import extract_views
 from dudao.bulletins.extracts import NotInRound, extracts_for, problems_moment, village_extract
 from dudao.campaigns.services import campaign_get
+from dudao.core import weeks
 from dudao.inspections.models import Inspection
+from dudao.interviews.models import Interview
+from dudao.org.access import area_roots
 from dudao.org.models import Unit
 from dudao.problems import services as problems
 from dudao.problems.models import Category, Problem, ProblemEvent
 from dudao.ranking import services as ranking
-from dudao.ranking import weeks
 from dudao.ranking.explain import explain
-from dudao.ranking.models import Interview, Result, Round, RoundStatus, Tier
+from dudao.ranking.models import Result, Round, RoundStatus, Tier
 
 DASHUI = "620423103200"  # 大水䃎村, 喜泉镇 (demo_village's village)
 XIQUAN = "620423103000"  # 喜泉镇 (demo_town's township)
@@ -255,7 +256,7 @@ def test_access(round_, users, client_for, role, own, same_town, elsewhere):
 
 def test_inspectors_see_their_groups_townships(round_, users, client_for):
     inspector = users["inspector"]
-    towns = access.area_roots(inspector)
+    towns = area_roots(inspector)
     assert towns and XIQUAN not in [t.code for t in towns]
     theirs = Unit.objects.filter(parent=towns[0], level="village").order_by("code").first()
     client = client_for(inspector)

@@ -30,8 +30,9 @@ from dudao.audit.models import AuditEvent
 from dudao.bulletins import annex, content, document, services, word
 from dudao.bulletins.models import Bulletin, Letterhead
 from dudao.campaigns.services import campaign_get
+from dudao.core import weeks
 from dudao.problems import selectors
-from dudao.ranking import weeks
+from dudao.publication import services as publication
 from dudao.ranking.models import Result, Round, Tier
 
 RARE = "大水䃎村"  # U+40CE, CJK Extension A
@@ -281,7 +282,7 @@ def test_docx_carries_the_same_lists(bulletin):
 
 
 def test_the_red_streak_column_is_headed_red_streak_not_the_interview_reason(bulletin):
-    from dudao.ranking.models import InterviewReason
+    from dudao.interviews.models import InterviewReason
 
     with translation.override(settings.LANGUAGE_CODE):  # bulletins are written in the site's language
         heading, reason = _("red streak"), str(InterviewReason.ESCALATED.label)
@@ -419,7 +420,7 @@ def test_publishing_queues_the_bulletin_in_the_same_transaction(db):
                                   filename="d.csv").ok
     ranking.ranking_compute(actor=SYSTEM, campaign=campaign, week=week)
     queued_before = DBTaskResult.objects.filter(task_path__endswith="generate_bulletin").count()
-    published = ranking.ranking_publish(actor=SYSTEM, campaign=campaign, week=week)
+    published = publication.round_publish(actor=SYSTEM, campaign=campaign, week=week)
     tasks = DBTaskResult.objects.ready().filter(task_path="dudao.bulletins.tasks.generate_bulletin")
     assert tasks.count() == queued_before + 1
     task = tasks.order_by("-enqueued_at").first()

@@ -329,7 +329,7 @@ def test_the_queued_making_refused_by_the_template_is_logged_and_shown(client_of
     from django_tasks_db.models import DBTaskResult
 
     from dudao.bulletins.tasks import generate_bulletin
-    from dudao.notifications.worker import Worker
+    from dudao.worker.runner import Worker
 
     round_ = older()
     Bulletin.objects.filter(round=round_).delete()  # as if the week had just been published

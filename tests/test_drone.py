@@ -17,7 +17,7 @@ from PIL.TiffImagePlugin import IFDRational
 from dudao.accounts.access import SYSTEM
 from dudao.audit.models import AuditEvent
 from dudao.campaigns.services import campaign_get
-from dudao.core import geo
+from dudao.core import geo, weeks
 from dudao.core.errors import Refused
 from dudao.core.tables import Problem as TableProblem
 from dudao.core.tables import write_csv
@@ -27,8 +27,8 @@ from dudao.org.models import Unit
 from dudao.org.selectors import campaign_area_box, unit_point_wgs84
 from dudao.photos.models import Photo
 from dudao.problems.models import Category, Problem
+from dudao.ranking import selectors as ranking_selectors
 from dudao.ranking import services as ranking_services
-from dudao.ranking import weeks
 from dudao.ranking.models import Entry
 
 SHUIYUAN = "620423100200"  # 水源村, 一条山镇
@@ -104,7 +104,7 @@ def stored_files(root: Path) -> list[Path]:
 
 
 def drone_entries(week: str = WEEK) -> dict[str, float]:
-    round_ = ranking_services.round_live(campaign_get(), week)
+    round_ = ranking_selectors.round_live(campaign_get(), week)
     if round_ is None:
         return {}
     return dict(Entry.objects.filter(round=round_, source="drone").values_list("unit__code", "score"))
@@ -335,7 +335,7 @@ def test_scores_feed_the_weeks_drone_source_and_a_hand_upload_is_refused(office,
     two, _d = ingest(office, batch, at(SHUIYUAN, seed=2), "DJI_0002.JPG")
     five, _d = ingest(office, batch, at(DASHUI, seed=3), "DJI_0003.JPG")
     unscored, _d = ingest(office, batch, at(SHIMEN, seed=4), "DJI_0004.JPG")
-    assert ranking_services.round_live(campaign, WEEK) is None
+    assert ranking_selectors.round_live(campaign, WEEK) is None
     scored = services.drone_score(actor=office, photo=four, score=4, flags=["garbage", "debris", "garbage"])
     assert (scored.score, scored.flags, scored.scored_by_id) == (4, ["debris", "garbage"], office.pk)
     assert drone_entries() == {SHUIYUAN: 4.0}
@@ -343,7 +343,7 @@ def test_scores_feed_the_weeks_drone_source_and_a_hand_upload_is_refused(office,
     services.drone_score(actor=office, photo=five, score=5, flags=["structure"])
     assert drone_entries() == {SHUIYUAN: 3.0, DASHUI: 5.0}
     assert services.week_scores(campaign, WEEK) == {four.village_id: 3.0, five.village_id: 5.0}
-    round_ = ranking_services.round_live(campaign, WEEK)
+    round_ = ranking_selectors.round_live(campaign, WEEK)
     assert (round_.drone_from_photos, round_.inspection_from_field, round_.status) == (True, False, "collecting")
     submission = round_.submissions.get(source="drone")
     assert (submission.submitted_by, submission.town, submission.entries) == ("field:drone", None, 2)
@@ -366,7 +366,7 @@ def test_a_week_uploaded_by_hand_keeps_its_sheet_when_photos_are_scored(office, 
     photo, _d = ingest(office, late, at(DASHUI, week=week))
     scored = services.drone_score(actor=office, photo=photo, score=5)
     assert (scored.score, drone_entries(week)) == (5, {SHUIYUAN: 1.0})
-    assert ranking_services.round_live(campaign_get(), week).drone_from_photos is False
+    assert ranking_selectors.round_live(campaign_get(), week).drone_from_photos is False
     event = AuditEvent.objects.get(action="drone.score", object_id=str(photo.pk))
     assert event.after["counted"] == "uploaded"
 
@@ -399,7 +399,7 @@ def test_clearing_a_villages_only_score_takes_it_out_of_the_source(office, batch
     cleared = services.drone_score(actor=office, photo=only, score=None)
     assert (cleared.score, cleared.flags, cleared.scored_by) == (None, [], None)
     assert drone_entries() == {DASHUI: 1.0}
-    assert ranking_services.round_live(campaign_get(), WEEK).submissions.get(source="drone").entries == 1
+    assert ranking_selectors.round_live(campaign_get(), WEEK).submissions.get(source="drone").entries == 1
 
 
 def test_placing_by_hand_moves_the_score_with_the_photo(office, batch):
@@ -533,7 +533,7 @@ def test_upload_score_and_place_are_audited_with_their_values(office, batch):
 def test_a_score_in_a_published_week_is_kept_but_not_counted(office, media):
     campaign = campaign_get()
     week = weeks.add_weeks(weeks.week_of(timezone.localdate()), -1)  # published by the demo
-    round_ = ranking_services.round_live(campaign, week)
+    round_ = ranking_selectors.round_live(campaign, week)
     assert round_.status == "published"
     entries = drone_entries(week)
     late = services.batch_create(actor=office, campaign=campaign, week=week, name="late")
@@ -541,7 +541,7 @@ def test_a_score_in_a_published_week_is_kept_but_not_counted(office, media):
     scored = services.drone_score(actor=office, photo=photo, score=5)
     assert Entry.objects.filter(round__campaign=campaign, round__week=week, source="drone").count() == len(entries)
     assert (scored.score, drone_entries(week)) == (5, entries)
-    assert ranking_services.round_live(campaign, week).status == "published"
+    assert ranking_selectors.round_live(campaign, week).status == "published"
     event = AuditEvent.objects.get(action="drone.score", object_id=str(photo.pk))
     assert event.after["counted"] == "closed"
 

@@ -16,13 +16,13 @@ from PIL import Image, ImageDraw
 from PIL.TiffImagePlugin import IFDRational
 
 from dudao.campaigns.services import campaign_get
+from dudao.core import weeks
 from dudao.drone import services
 from dudao.drone.models import Batch, DronePhoto, Upload
 from dudao.org.models import Unit
 from dudao.org.selectors import unit_point_wgs84
 from dudao.problems.models import Problem
-from dudao.ranking import services as ranking_services
-from dudao.ranking import weeks
+from dudao.ranking import selectors as ranking_selectors
 from dudao.ranking.models import Entry
 
 SHUIYUAN = "620423100200"  # 水源村, 一条山镇 (demo_inspector's area)
@@ -275,7 +275,7 @@ def test_scoring_through_the_api_feeds_the_week(users, office, batch):
     response = post(office, f"/api/v1/drone/photos/{four.pk}/score", {"score": 4, "flags": ["garbage"]})
     assert (response.status_code, response.json()["score"], response.json()["flags"]) == (200, 4, ["garbage"])
     assert post(office, f"/api/v1/drone/photos/{two.pk}/score", {"score": 2}).status_code == 200
-    round_ = ranking_services.round_live(campaign_get(), WEEK)
+    round_ = ranking_selectors.round_live(campaign_get(), WEEK)
     assert round_.drone_from_photos is True
     assert list(Entry.objects.filter(round=round_, source="drone").values_list("unit__code", "score")) == [
         (SHUIYUAN, 3.0)]

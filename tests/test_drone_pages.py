@@ -16,11 +16,11 @@ from PIL.TiffImagePlugin import IFDRational
 
 from dudao.audit.models import AuditEvent
 from dudao.campaigns.services import campaign_get
+from dudao.core import weeks
 from dudao.drone import services
 from dudao.drone.models import Batch, DronePhoto
 from dudao.org.models import Level, Unit
 from dudao.org.selectors import unit_point_wgs84
-from dudao.ranking import weeks
 from dudao.ranking.models import Entry, Round
 
 SHUIYUAN = "620423100200"  # 水源村, 一条山镇

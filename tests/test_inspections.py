@@ -14,7 +14,7 @@ from dudao.accounts.access import SYSTEM
 from dudao.audit.models import AuditEvent
 from dudao.campaigns.models import Campaign
 from dudao.campaigns.services import campaign_get
-from dudao.core import geo
+from dudao.core import geo, weeks
 from dudao.core.errors import Refused
 from dudao.core.tables import Problem as TableProblem
 from dudao.core.tables import write_csv
@@ -23,8 +23,8 @@ from dudao.inspections.models import Checklist, ChecklistItem, Inspection, ItemS
 from dudao.org.models import Unit
 from dudao.org.selectors import campaign_area_box, unit_point_wgs84
 from dudao.problems.models import Problem
+from dudao.ranking import selectors as ranking_selectors
 from dudao.ranking import services as ranking_services
-from dudao.ranking import weeks
 from dudao.ranking.models import Entry, Result, Round
 
 YITIAOSHAN = "620423100000"  # 一条山镇: demo_inspector's area
@@ -58,7 +58,7 @@ def current_week() -> str:
 
 
 def inspection_entries(week: str) -> dict[str, float]:
-    round_ = ranking_services.round_live(campaign_get(), week)
+    round_ = ranking_selectors.round_live(campaign_get(), week)
     if round_ is None:
         return {}
     return dict(Entry.objects.filter(round=round_, source="inspection").values_list("unit__code", "score"))
@@ -196,13 +196,13 @@ def test_a_township_checklist_inspection_does_not_count_in_the_ranking(users, co
                                   town=unit(XIQUAN), critical_cap=60.0,
                                   items=[services.ItemInput("工作法", "网格员每日巡查并留痕", 10)])
     week = weeks.add_weeks(current_week(), -12)
-    assert ranking_services.round_live(campaign, week) is None
+    assert ranking_selectors.round_live(campaign, week) is None
     result = submit(town_staff, own, code=DASHUI, fraction=0.5, inspected_at=in_week(week))
     assert (result.created, result.inspection.score, result.inspection.counts, result.inspection.week) == (
         True, 50.0, False, week)
-    assert ranking_services.round_live(campaign, week) is None
+    assert ranking_selectors.round_live(campaign, week) is None
     # The current week's round (collecting in the demo) is not touched either.
-    round_ = ranking_services.round_live(campaign, current_week())
+    round_ = ranking_selectors.round_live(campaign, current_week())
     entries, events = inspection_entries(current_week()), AuditEvent.objects.filter(action__startswith="ranking.")
     before = (round_.status, round_.inspection_from_field, entries, events.count())
     now = submit(town_staff, own, code=DASHUI, fraction=0.3)
@@ -222,7 +222,7 @@ def test_the_weeks_inspection_source_is_the_mean_of_each_villages_inspections(us
     campaign = campaign_get()
     inspector = users["inspector"]
     week = weeks.add_weeks(current_week(), -12)
-    assert ranking_services.round_live(campaign, week) is None
+    assert ranking_selectors.round_live(campaign, week) is None
     submit(inspector, county, code=SHUIYUAN, fraction=0.8, inspected_at=in_week(week, 0))
     assert inspection_entries(week) == {SHUIYUAN: 80.0}
     submit(inspector, county, code=SHUIYUAN, fraction=0.9, inspected_at=in_week(week, 6, 20))
@@ -232,7 +232,7 @@ def test_the_weeks_inspection_source_is_the_mean_of_each_villages_inspections(us
     submit(inspector, county, code=SHIMEN, fraction=0.1, inspected_at=in_week(weeks.add_weeks(week, 1), 0))
     assert inspection_entries(week) == {SHUIYUAN: 85.0, SHIMEN: 70.0}
     assert services.week_scores(campaign, week) == {unit(SHUIYUAN).pk: 85.0, unit(SHIMEN).pk: 70.0}
-    round_ = ranking_services.round_live(campaign, week)
+    round_ = ranking_selectors.round_live(campaign, week)
     assert (round_.status, round_.inspection_from_field) == ("collecting", True)
     submission = round_.submissions.get(source="inspection")
     assert (submission.submitted_by, submission.town, submission.entries) == ("field:inspections", None, 2)
@@ -266,7 +266,7 @@ def test_a_new_inspection_makes_a_computed_round_collect_again(users, county):
 def test_an_inspection_in_a_published_week_is_kept_but_does_not_count(users, county):
     campaign = campaign_get()
     week = weeks.add_weeks(current_week(), -1)  # published by the demo
-    round_ = ranking_services.round_live(campaign, week)
+    round_ = ranking_selectors.round_live(campaign, week)
     assert round_.status == "published"
     entries, scores = inspection_entries(week), services.week_scores(campaign, week)
     assert entries  # the demo's inspections of that week
@@ -490,7 +490,7 @@ def test_two_inspections_at_once_in_a_new_week_both_count(users, monkeypatch):
     county = services.checklist_current(campaign, services.DEFAULT_KEY)  # the demo's, committed
     assert county is not None
     week = weeks.add_weeks(current_week(), -20)
-    assert ranking_services.round_live(campaign, week) is None
+    assert ranking_selectors.round_live(campaign, week) is None
     last_seq = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first()
     barrier = threading.Barrier(2)
     errors: list[Exception] = []
@@ -538,6 +538,6 @@ def test_two_inspections_at_once_in_a_new_week_both_count(users, monkeypatch):
         cleaner = threading.Thread(target=remove_what_the_threads_stored)
         cleaner.start()
         cleaner.join()
-    assert ranking_services.round_live(campaign, week) is None
+    assert ranking_selectors.round_live(campaign, week) is None
     assert not Inspection.objects.filter(campaign=campaign, week=week).exists()
     assert AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first() == last_seq

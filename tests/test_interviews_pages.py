@@ -10,8 +10,7 @@ from django.utils import timezone
 
 from dudao.audit.models import AuditEvent
 from dudao.interviews import services
-from dudao.interviews.models import Commitment
-from dudao.ranking.models import Interview
+from dudao.interviews.models import Commitment, Interview
 
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 DASHUI = "620423103200"  # 大水䃎村 (demo_village), in 喜泉镇

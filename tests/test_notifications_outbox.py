@@ -26,12 +26,17 @@ from dudao.accounts.services import user_save
 from dudao.audit.models import AuditEvent
 from dudao.campaigns.services import campaign_get
 from dudao.core.tables import write_csv
-from dudao.notifications import channels, config, outbox, triggers
-from dudao.notifications.models import Attempt, Channel, Delivery, Event, Notification, PeriodicCheck, Rule
+from dudao.interviews.models import Interview
+from dudao.interviews.notices import interview_scheduled
+from dudao.notifications import channels, config, kinds, outbox
+from dudao.notifications.models import Attempt, Channel, Delivery, Notification, Rule
 from dudao.notifications.services import notify, publish
 from dudao.org.models import Person, Unit
+from dudao.publication import services as publication
+from dudao.publication.notices import ranking_deadline_approaching, round_published
 from dudao.ranking import services as ranking
-from dudao.ranking.models import Interview, Submission
+from dudao.ranking.models import Submission
+from dudao.worker.models import PeriodicCheck
 
 VILLAGE = "620423103200"  # 大水䃎村 (demo_village)
 TOWN = "620423103000"  # 喜泉镇 (demo_town)
@@ -457,7 +462,7 @@ def publish_round(week: str = WEEK):
     assert ranking.ranking_import(actor=SYSTEM, campaign=campaign, week=week, source="town",
                                   data=write_csv(["code", "rank"], rows)).ok
     ranking.ranking_compute(actor=SYSTEM, campaign=campaign, week=week)
-    return ranking.ranking_publish(actor=SYSTEM, campaign=campaign, week=week)
+    return publication.round_publish(actor=SYSTEM, campaign=campaign, week=week)
 
 
 def test_round_published_tells_villages_townships_and_their_robots_once(users, office, receivers, settings):
@@ -483,7 +488,7 @@ def test_round_published_tells_villages_townships_and_their_robots_once(users, o
     assert deaf.pk not in robots
     assert robots[village_robot.pk].body.startswith(
         f"**The ranking of week {WEEK} is published**\n大水䃎村: position {result.position} of {ranked}, ")
-    triggers.round_published(round_)  # again: nothing new
+    round_published(round_)  # again: nothing new
     assert Notification.objects.filter(kind="round_published", params__week=WEEK).count() == 2
     assert Delivery.objects.filter(event="round_published", robot__isnull=False).count() == 3
     outbox.deliver_all_due()
@@ -503,7 +508,7 @@ def test_interview_scheduled_tells_the_unit_the_office_and_the_robots(users, off
     town_robot = robot(office, receiver.url(), code=town.code)
     interview.scheduled_for = timezone.make_aware(dt.datetime(2026, 3, 24, 9, 30))
     interview.place = "县委三楼会议室"
-    triggers.interview_scheduled(interview)
+    interview_scheduled(interview)
     mine = f"interview_scheduled:{interview.pk}:"
     told = sorted(Notification.objects.filter(dedupe_key__startswith=mine).values_list("recipient__username",
                                                                                         flat=True))
@@ -515,10 +520,10 @@ def test_interview_scheduled_tells_the_unit_the_office_and_the_robots(users, off
     body = delivered.first().body
     assert f"{interview.person.name}, " in body
     assert "Scheduled for 2026-03-24 09:30 at 县委三楼会议室." in body
-    triggers.interview_scheduled(interview)  # the same schedule again: nothing new
+    interview_scheduled(interview)  # the same schedule again: nothing new
     assert Delivery.objects.filter(event="interview_scheduled", robot__isnull=False).count() == 2
     interview.scheduled_for += dt.timedelta(days=1)  # rescheduled: told again
-    triggers.interview_scheduled(interview)
+    interview_scheduled(interview)
     assert Delivery.objects.filter(event="interview_scheduled", robot__isnull=False).count() == 4
 
 
@@ -528,8 +533,8 @@ def test_township_deadline_reminder_once_per_town_and_week(users, office, receiv
     town_robot = robot(office, receiver.url(), code=TOWN)
     week = "2027-W10"  # no round yet: no township has submitted
     friday_noon = timezone.make_aware(dt.datetime(2027, 3, 12, 12, 0))
-    assert triggers.ranking_deadline_approaching(now=friday_noon - dt.timedelta(hours=25), hours=24) == []
-    towns = triggers.ranking_deadline_approaching(now=friday_noon - dt.timedelta(hours=23), hours=24)
+    assert ranking_deadline_approaching(now=friday_noon - dt.timedelta(hours=25), hours=24) == []
+    towns = ranking_deadline_approaching(now=friday_noon - dt.timedelta(hours=23), hours=24)
     # Every township that has someone to tell (staff or a robot): here 喜泉镇 only.
     assert [t.code for t in towns] == [TOWN]
     notification = Notification.objects.get(kind="ranking_deadline", recipient=users["town_staff"])
@@ -537,8 +542,8 @@ def test_township_deadline_reminder_once_per_town_and_week(users, office, receiv
     delivery = Delivery.objects.get(event="ranking_deadline", robot=town_robot)
     assert delivery.title == f"The township ranking of week {week} is due by 2027-03-12 12:00"
     # Once per township and week, however often the check runs.
-    assert triggers.ranking_deadline_approaching(now=friday_noon - dt.timedelta(hours=1), hours=24) == []
-    assert triggers.ranking_deadline_approaching(now=friday_noon, hours=24) == []  # the deadline has passed
+    assert ranking_deadline_approaching(now=friday_noon - dt.timedelta(hours=1), hours=24) == []
+    assert ranking_deadline_approaching(now=friday_noon, hours=24) == []  # the deadline has passed
     assert Notification.objects.filter(kind="ranking_deadline", recipient=users["town_staff"]).count() == 1
 
 
@@ -551,7 +556,7 @@ def test_a_township_that_submitted_is_not_reminded(users, office):
                                  codes=codes)
     assert Submission.objects.filter(round__week="2027-W11", town=xiquan).exists()
     friday = timezone.make_aware(dt.datetime(2027, 3, 19, 8, 0))
-    towns = triggers.ranking_deadline_approaching(now=friday, hours=24)
+    towns = ranking_deadline_approaching(now=friday, hours=24)
     assert [t.code for t in towns] == [OTHER_TOWN]
 
 
@@ -667,7 +672,8 @@ def test_rules_page_sets_and_removes_a_rule(users, client_for):
 
 
 def test_periodic_checks_do_not_fire_twice_in_a_period(db):
-    from dudao.notifications.worker import Check, run_checks
+    from dudao.worker.jobs import Check
+    from dudao.worker.runner import run_checks
 
     calls = []
     check = Check("test_check", dt.timedelta(hours=1), lambda now: calls.append(now) or "ok")
@@ -1017,7 +1023,7 @@ def test_the_outbox_page_shows_translated_labels_and_the_english_detail(users, o
         page = client.get("/notifications/outbox/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
         row = page.split(f'data-pk="{delivery.pk}"')[1].split("</tr>")[0]
         with translation.override(language):
-            event = str(Event.PROBLEM_DISPATCHED.label)
+            event = str(kinds.labels()["problem_dispatched"])
             label = translation.gettext("connection refused")
             gave_up = translation.gettext("gave up after %(attempts)s attempts: %(reason)s") % {
                 "attempts": 2, "reason": label}
@@ -1069,7 +1075,7 @@ def test_rescheduling_back_to_an_earlier_time_and_place_tells_everyone_again(use
     assert office_told.count() == 3
     # The trigger heard again for the same transition stores nothing new.
     interview.refresh_from_db()
-    triggers.interview_scheduled(interview)
+    interview_scheduled(interview)
     assert told.count() == 3
     outbox.deliver_all_due()
     assert len(receiver.received) == 3

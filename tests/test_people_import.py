@@ -114,7 +114,8 @@ def test_post_holders_in_a_week_follow_handovers(db):
                          start_date=dt.date(2026, 3, 5))
 
     def names(on, until=None):
-        return [p.person.name for p in services.post_holders(unit=village, role="grid_leader", on=on, until=until)]
+        posts = Post.objects.filter(unit=village, role="grid_leader").held_between(on, until)
+        return [p.person.name for p in posts.select_related("person").order_by("start_date", "person__name")]
 
     assert names(dt.date(2026, 1, 1)) == ["甲"]
     # ISO week 2026-W10 runs 2026-03-02 .. 2026-03-08: both held the post that week.

@@ -32,7 +32,7 @@ PAIRS = [(status, transition) for status in STATUSES for transition in (*TRANSIT
 
 def test_the_module_has_exactly_these_statuses_and_transitions():
     assert lifecycle.STATUSES == STATUSES
-    assert set(lifecycle.TRANSITIONS) == set(TRANSITIONS)
+    assert set(lifecycle.LOOP.transitions) == set(TRANSITIONS)
 
 
 @pytest.mark.parametrize(("status", "transition"), PAIRS)

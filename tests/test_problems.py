@@ -19,7 +19,6 @@ from django.db.models import F
 from django.utils import timezone, translation
 from PIL import Image
 
-from dudao.accounts import access
 from dudao.accounts.access import SYSTEM
 from dudao.accounts.models import Role, User
 from dudao.accounts.services import user_save
@@ -28,6 +27,7 @@ from dudao.campaigns.models import Campaign
 from dudao.campaigns.services import campaign_get
 from dudao.core.errors import Refused
 from dudao.notifications.models import Notification
+from dudao.org.access import can_report_at
 from dudao.org.models import Unit
 from dudao.org.selectors import unit_point_wgs84
 from dudao.photos.models import Photo
@@ -282,7 +282,7 @@ def test_who_may_move_a_problem(world, who, transition):
     problem = drive(world, START[transition], village=village, rectifier=rectifier)
     kwargs: dict = {"actor": actor, "problem": problem, "note": "说明理由"}
     if transition == "rectify":
-        can_upload = access.can_report_at(actor, village)
+        can_upload = can_report_at(actor, village)
         kwargs["photo_ids"] = [photo(world, actor, village).pk] if can_upload else []
     allowed = transition in MAY[who]
     assert (transition in services.allowed_for(actor, problem)) is allowed

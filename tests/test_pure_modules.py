@@ -8,12 +8,13 @@ import pytest
 SRC = Path(__file__).resolve().parents[1] / "src" / "dudao"
 PURE = [
     "core/tables.py", "org/unitfile.py", "org/peoplefile.py", "org/geojson.py", "audit/chain.py", "ranking/engine.py",
-    "ranking/sourcefile.py", "ranking/weeks.py", "core/geo.py", "problems/lifecycle.py", "inspections/scoring.py",
-    "photos/imaging.py", "drone/aerial.py", "drone/placement.py",
+    "ranking/sourcefile.py", "core/weeks.py", "core/geo.py", "problems/lifecycle.py", "inspections/scoring.py",
+    "photos/imaging.py", "drone/aerial.py", "drone/placement.py", "core/lifecycle.py", "ranking/lifecycle.py",
+    "interviews/lifecycle.py",
 ]
 # Pure modules may build on other pure modules.
 ALLOWED_DUDAO = {"dudao.core.tables", "dudao.org.unitfile", "dudao.core", "dudao.core.geo", "dudao.photos",
-                 "dudao.photos.imaging"}
+                 "dudao.photos.imaging", "dudao.core.lifecycle"}
 
 
 @pytest.mark.parametrize("module", PURE)

@@ -10,8 +10,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from dudao.interviews.models import Interview
 from dudao.org.models import Post, Unit
-from dudao.ranking.models import Interview, Round
+from dudao.ranking.models import Round
 
 
 @pytest.fixture(autouse=True)

@@ -7,6 +7,7 @@ from dudao.accounts.access import SYSTEM
 from dudao.campaigns.services import campaign_get
 from dudao.core.messages import describe_with_row
 from dudao.org.models import Unit
+from dudao.publication import services as publication
 from dudao.ranking import services
 from dudao.ranking.models import Entry, Round, Submission
 
@@ -115,7 +116,7 @@ def test_published_week_refuses_imports(db):
     codes = town_rows("620423103000")
     run("code,rank\n" + "".join(f"{c},{n}\n" for n, c in enumerate(codes, start=1)), source="town")
     services.ranking_compute(actor=SYSTEM, campaign=campaign_get(), week=WEEK)
-    services.ranking_publish(actor=SYSTEM, campaign=campaign_get(), week=WEEK)
+    publication.round_publish(actor=SYSTEM, campaign=campaign_get(), week=WEEK)
     report = run("code,score\n620423103200,1\n")
     assert messages(report) == ["Week 2026-W10 is published or awaiting approval; nothing can be submitted."]
 

@@ -18,10 +18,12 @@ from openpyxl import load_workbook
 from dudao.accounts.access import SYSTEM
 from dudao.audit.models import AuditEvent
 from dudao.campaigns.services import campaign_get
+from dudao.core import weeks
 from dudao.core.tables import write_csv
+from dudao.interviews.models import Interview
 from dudao.org.models import Post, PostRole, Unit
-from dudao.ranking import exports, services, weeks
-from dudao.ranking.models import Entry, Interview, Result, Round, Submission
+from dudao.ranking import exports, selectors, services
+from dudao.ranking.models import Entry, Result, Round, Submission
 
 ROLES = ["county_admin", "office", "leader", "inspector", "town_staff", "village_staff"]
 READ_ALL = {"county_admin", "office", "leader"}
@@ -81,7 +83,7 @@ def fresh_week(week: str = FRESH) -> Round:
         report = services.ranking_import(actor=SYSTEM, campaign=campaign, week=week, source=source,
                                          data=write_csv(header, rows), filename=f"{source}.csv")
         assert report.ok, report.problems
-    return services.round_live(campaign, week)
+    return selectors.round_live(campaign, week)
 
 
 @pytest.fixture
@@ -196,7 +198,7 @@ def test_drag_order_submission_writes_entries_in_that_order(client_of, users):
     response = client.post("/ranking/submit/", {"action": "order", "code": order}, follow=True, **EN)
     assert response.redirect_chain == [(f"/ranking/submit/?town={XIQUAN}", 302)]
     assert "Submitted the ranking of 18 villages of 喜泉镇" in body(response)
-    round_ = services.round_live(campaign_get(), this_week())
+    round_ = selectors.round_live(campaign_get(), this_week())
     entries = Entry.objects.filter(round=round_, source="town", unit__parent__code=XIQUAN).order_by("rank")
     assert [e.unit.code for e in entries] == order
     assert [e.rank for e in entries] == list(range(1, 19))
@@ -232,7 +234,7 @@ def test_office_submits_on_a_township_s_behalf(client_of):
     codes = town_codes(YITIAOSHAN)
     response = client_of("office").post(f"/ranking/submit/?town={YITIAOSHAN}", {"action": "order", "code": codes})
     assert response.status_code == 302
-    round_ = services.round_live(campaign_get(), this_week())
+    round_ = selectors.round_live(campaign_get(), this_week())
     assert Submission.objects.get(round=round_, source="town", town__code=YITIAOSHAN).submitted_by == "demo_office"
 
 
@@ -262,7 +264,7 @@ def test_scores_form_and_sheet_upload(client_of):
     assert f'name="score_{codes[1]}" value="51"' in body(response)  # what was typed stays
     scores[f"score_{codes[2]}"] = "70.5"
     assert client.post("/ranking/submit/", {"action": "scores", **scores}).status_code == 302
-    round_ = services.round_live(campaign_get(), this_week())
+    round_ = selectors.round_live(campaign_get(), this_week())
     stored = dict(Entry.objects.filter(round=round_, source="town", unit__parent__code=XIQUAN)
                   .values_list("unit__code", "score"))
     assert stored[codes[2]] == 70.5 and stored[codes[0]] == 50.0
@@ -289,7 +291,7 @@ def test_submission_closes_when_the_week_awaits_approval(client_of):
     services.ranking_compute(actor=SYSTEM, campaign=campaign, week=week)
     office = client_of("office")
     office.post(f"/ranking/{week}/action/", {"action": "request"})
-    assert services.round_live(campaign, week).status == "pending"
+    assert selectors.round_live(campaign, week).status == "pending"
     page = body(client.get("/ranking/submit/", **EN))
     assert f"Week {week} is awaiting approval: submission is closed." in page
     assert 'id="order-form"' not in page
@@ -425,7 +427,7 @@ def test_office_uploads_the_drone_source(client_of):
 def test_round_page_shows_who_has_not_submitted(client_of):
     week = this_week()
     page = body(client_of("office").get(f"/ranking/?week={week}", **EN))
-    round_ = services.round_live(campaign_get(), week)
+    round_ = selectors.round_live(campaign_get(), week)
     submitted = set(Submission.objects.filter(round=round_, source="town").values_list("town__code", flat=True)) \
         if round_ else set()
     missing = re.findall(r'<tr class="missing" data-town="(\d{12})">', page)
@@ -473,7 +475,7 @@ def test_exports_have_the_contract_columns_and_follow_the_area(client_of, tmp_pa
     data = json.loads(office.get(f"/ranking/{week}/export.json").content)
     assert list(data[0]) == exports.EXPORT_COLUMNS
     assert isinstance(data[0]["composite"], float) and isinstance(data[0]["escalated"], bool)
-    assert data == services.export_rows(Round.objects.get(week=week, status="published"))
+    assert data == selectors.export_rows(Round.objects.get(week=week, status="published"))
     sheet = load_workbook(io.BytesIO(office.get(f"/ranking/{week}/export.xlsx").content)).active
     assert [c.value for c in sheet[1]] == exports.EXPORT_COLUMNS and sheet.max_row == 152
     # Township staff export their own villages only; the township filter applies too.

@@ -11,9 +11,11 @@ from dudao.accounts.access import SYSTEM
 from dudao.audit.models import AuditEvent
 from dudao.campaigns.services import campaign_get
 from dudao.core.tables import write_csv
+from dudao.interviews.models import Interview
 from dudao.org.models import Unit
-from dudao.ranking import services
-from dudao.ranking.models import Interview, Result, Round
+from dudao.publication import services as publication
+from dudao.ranking import selectors, services
+from dudao.ranking.models import Result, Round
 
 WEEK = "2026-W12"
 
@@ -44,7 +46,7 @@ def test_revision_keeps_the_published_round_and_needs_a_reason(db):
     campaign = campaign_get()
     town_file()
     services.ranking_compute(actor=SYSTEM, campaign=campaign, week=WEEK)
-    first = services.ranking_publish(actor=SYSTEM, campaign=campaign, week=WEEK)
+    first = publication.round_publish(actor=SYSTEM, campaign=campaign, week=WEEK)
     with pytest.raises(services.RoundStateError):
         services.ranking_revise(actor=SYSTEM, campaign=campaign, week=WEEK, reason="  ")
     second = services.ranking_revise(actor=SYSTEM, campaign=campaign, week=WEEK, reason="喜泉镇报送有误")
@@ -52,7 +54,7 @@ def test_revision_keeps_the_published_round_and_needs_a_reason(db):
     assert (first.status, first.revision, second.status, second.revision) == ("superseded", 1, "collecting", 2)
     assert first.results.count() == 151 and first.interviews.count() > 0
     assert second.entries.count() == first.entries.count() == 151
-    assert services.round_live(campaign, WEEK) == second
+    assert selectors.round_live(campaign, WEEK) == second
     event = AuditEvent.objects.filter(action="ranking.revise").latest("seq")
     assert event.after == {"revision": 2, "reason": "喜泉镇报送有误"}
 
@@ -62,7 +64,7 @@ def test_each_round_keeps_the_settings_it_was_computed_with(db):
     town_file()
     computed = services.ranking_compute(actor=SYSTEM, campaign=campaign, week=WEEK)
     old_version = computed.settings.version
-    services.ranking_publish(actor=SYSTEM, campaign=campaign, week=WEEK)
+    publication.round_publish(actor=SYSTEM, campaign=campaign, week=WEEK)
     new = services.settings_update(actor=SYSTEM, campaign=campaign, green_count=10, red_count=5)
     assert new.version == old_version + 1
     assert Round.objects.get(week=WEEK).settings.version == old_version
@@ -98,14 +100,14 @@ def test_four_eyes_needs_a_second_office_user(users):
     office, admin = users["office"], users["county_admin"]
     services.ranking_compute(actor=office, campaign=campaign, week=WEEK)
     with pytest.raises(services.RoundStateError):
-        services.ranking_publish(actor=office, campaign=campaign, week=WEEK)
+        publication.round_publish(actor=office, campaign=campaign, week=WEEK)
     services.ranking_request_publication(actor=office, campaign=campaign, week=WEEK)
     with pytest.raises(services.RoundStateError) as refused:
-        services.ranking_approve(actor=office, campaign=campaign, week=WEEK)
-    assert services.round_live(campaign, WEEK).status == "pending" and str(refused.value)
+        publication.round_approve(actor=office, campaign=campaign, week=WEEK)
+    assert selectors.round_live(campaign, WEEK).status == "pending" and str(refused.value)
     with pytest.raises(services.RoundStateError):
         services.ranking_compute(actor=admin, campaign=campaign, week=WEEK)
-    published = services.ranking_approve(actor=admin, campaign=campaign, week=WEEK)
+    published = publication.round_approve(actor=admin, campaign=campaign, week=WEEK)
     assert (published.status, published.published_by, published.approved_by) == (
         "published", "demo_office", "demo_admin")
 
@@ -116,10 +118,10 @@ def test_entries_after_a_computation_make_the_draft_stale(db):
     services.ranking_compute(actor=SYSTEM, campaign=campaign, week=WEEK)
     services.ranking_import(actor=SYSTEM, campaign=campaign, week=WEEK, source="drone",
                             data=write_csv(["code", "score"], [["620423103200", "3"]]))
-    round_ = services.round_live(campaign, WEEK)
+    round_ = selectors.round_live(campaign, WEEK)
     assert (round_.status, round_.computed_at, Result.objects.filter(round=round_).count()) == ("collecting", None, 0)
     with pytest.raises(services.RoundStateError):
-        services.ranking_publish(actor=SYSTEM, campaign=campaign, week=WEEK)
+        publication.round_publish(actor=SYSTEM, campaign=campaign, week=WEEK)
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -136,7 +138,7 @@ def test_two_approvals_at_once_publish_once(demo_data, users):
     def approve():
         barrier.wait()
         try:
-            services.ranking_approve(actor=users["county_admin"], campaign=campaign, week=WEEK)
+            publication.round_approve(actor=users["county_admin"], campaign=campaign, week=WEEK)
             outcomes.append("published")
         except services.RoundStateError:
             outcomes.append("refused")
@@ -149,7 +151,7 @@ def test_two_approvals_at_once_publish_once(demo_data, users):
     for t in threads:
         t.join()
     assert sorted(outcomes) == ["published", "refused"]
-    round_ = services.round_live(campaign, WEEK)
+    round_ = selectors.round_live(campaign, WEEK)
     assert AuditEvent.objects.filter(action="ranking.publish", object_id=f"{campaign.slug}/{WEEK}").count() == 1
     assert Interview.objects.filter(round=round_).count() == len(set(
         Interview.objects.filter(round=round_).values_list("village_id", "role", "post_id")))
@@ -169,16 +171,16 @@ def test_office_reminds_the_townships_that_have_not_submitted(users, client_for)
         Unit.objects.filter(level="town").exclude(code="620423103000").values_list("code", flat=True))
     assert AuditEvent.objects.latest("seq").action == "ranking.remind"
     with pytest.raises(PermissionDenied):
-        services.ranking_remind(actor=users["town_staff"], campaign=campaign, week=WEEK)
+        publication.towns_remind(actor=users["town_staff"], campaign=campaign, week=WEEK)
 
 
 def test_the_reminded_township_sees_the_reminder(users, client_for):
     from django.utils import timezone
 
-    from dudao.ranking import weeks
+    from dudao.core import weeks
 
     this_week = weeks.week_of(timezone.localdate())
-    reminded = services.ranking_remind(actor=users["office"], campaign=campaign_get(), week=this_week)
+    reminded = publication.towns_remind(actor=users["office"], campaign=campaign_get(), week=this_week)
     assert "620423105000" in {t.code for t in reminded}  # 红水镇 has not submitted in the demo
     page = client_for(users["office"]).get("/ranking/submit/", {"town": "620423105000"}, HTTP_ACCEPT_LANGUAGE="en")
     assert 'id="reminder"' in page.content.decode()
@@ -208,7 +210,7 @@ def test_settings_page_saves_a_new_version(users, client_for):
 def test_inspectors_submit_the_inspection_part_of_their_townships(users, client_for):
     from django.utils import timezone
 
-    from dudao.ranking import weeks
+    from dudao.core import weeks
     from dudao.ranking.models import Entry
 
     this_week = weeks.week_of(timezone.localdate())

@@ -19,12 +19,12 @@ from PIL import Image
 from PIL.TiffImagePlugin import IFDRational
 
 from dudao.campaigns.services import campaign_get
+from dudao.core import weeks
 from dudao.core.errors import Refused
 from dudao.drone import services as drone_services
 from dudao.org.models import Unit
 from dudao.org.selectors import unit_point_wgs84
 from dudao.photos import services as photo_services
-from dudao.ranking import weeks
 
 SHUIYUAN = "620423100200"  # 水源村, 一条山镇 (demo_inspector's area)
 WEEK = weeks.add_weeks(weeks.week_of(timezone.localdate()), -26)

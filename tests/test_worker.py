@@ -18,9 +18,10 @@ from django_tasks_db.models import DBTaskResult
 
 from dudao.accounts.models import User
 from dudao.notifications import config, outbox
-from dudao.notifications.models import Delivery, PeriodicCheck
+from dudao.notifications.models import Delivery
 from dudao.notifications.services import publish
 from dudao.org.models import Unit
+from dudao.worker.models import PeriodicCheck
 
 from .test_notifications_outbox import VILLAGE, Receiver, receivers  # noqa: F401 (a fixture)
 
@@ -178,7 +179,7 @@ def test_the_web_server_runs_the_worker_in_its_processes_by_default(tmp_path):
 def test_the_worker_survives_an_unexpected_error(db, monkeypatch, caplog):
     """A bug in a job (here a KeyError out of the outbox sweep) is logged with its traceback; the worker waits
     and carries on instead of dying with its thread."""
-    from dudao.notifications import worker as worker_module
+    from dudao.worker import runner as worker_module
 
     monkeypatch.setattr(worker_module, "close_old_connections", lambda: None)
     monkeypatch.setattr(worker_module, "run_checks", lambda now=None: {})

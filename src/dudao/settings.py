@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "dudao.core",
+    "dudao.worker",
     "dudao.audit",
     "dudao.accounts",
     "dudao.org",
@@ -37,7 +38,10 @@ INSTALLED_APPS = [
     "dudao.drone",
     "dudao.interviews",
     "dudao.bulletins",
+    "dudao.publication",
     "dudao.api",
+    "dudao.demo",
+    "dudao.site",
 ]
 
 MIDDLEWARE = [
@@ -66,7 +70,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "dudao.core.context.navigation",
+                "dudao.site.context.navigation",
             ],
         },
     },

@@ -3,6 +3,7 @@ from django.urls import include, path, re_path
 from dudao.api.api import api, api_not_found
 
 urlpatterns = [
+    path("", include("dudao.site.urls")),
     path("", include("dudao.core.urls")),
     path("", include("dudao.org.urls")),
     path("", include("dudao.accounts.urls")),

@@ -10,6 +10,6 @@ application = get_wsgi_application()
 from django.conf import settings  # noqa: E402  (settings are configured only now)
 
 if settings.WORKER == "web":
-    from dudao.notifications.worker import start_in_web_process  # noqa: E402
+    from dudao.worker.runner import start_in_web_process  # noqa: E402
 
     start_in_web_process()

@@ -18,7 +18,7 @@ from PIL import Image, ImageDraw
 from PIL.TiffImagePlugin import IFDRational
 from playwright.sync_api import expect
 
-from dudao.ranking import weeks
+from dudao.core import weeks
 
 pytestmark = pytest.mark.browser
 

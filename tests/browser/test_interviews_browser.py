@@ -20,8 +20,7 @@ DESKTOP = {"viewport": {"width": 1280, "height": 900}, "locale": "en-US"}
 def test_schedule_then_hold_a_pending_interview(signed_in, server_db):
     from django.utils import timezone
 
-    from dudao.interviews.models import Commitment
-    from dudao.ranking.models import Interview
+    from dudao.interviews.models import Commitment, Interview
 
     page = signed_in("demo_office", **DESKTOP)
     page.goto("/interviews/")

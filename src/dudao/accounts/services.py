@@ -3,6 +3,7 @@
 import datetime as dt
 import hashlib
 import secrets
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import authenticate
@@ -15,7 +16,6 @@ from django.utils.translation import gettext as _
 from dudao.accounts import access
 from dudao.accounts.models import ApiToken, LoginAttempt, Role, User
 from dudao.audit.services import audit_record
-from dudao.org.models import Person, Unit
 
 TOKEN_PREFIX = "dd_"  # noqa: S105 - a marker that makes leaked tokens easy to grep for, not a secret
 
@@ -99,18 +99,19 @@ def user_snapshot(user: User) -> dict:
     }
 
 
-def user_save(*, actor, username: str, role: str, scope_unit: Unit | None = None, person: Person | None = None,
+def user_save(*, actor, username: str, role: str, scope_unit: Any = None, person: Any = None,
               password: str | None = None, display_name: str = "", is_active: bool = True) -> User:
-    """Create or update an account; township and village staff need a unit of their level."""
+    """Create or update an account; township and village staff need a unit (an org.Unit) of their level, an
+    inspector the person (an org.Person) in their inspection group."""
     if not access.can_manage_users(actor):
         raise PermissionDenied
     if not username.strip():
         raise ValidationError(_("The username is empty."))
     if role not in Role.values:
         raise ValidationError(_("Unknown role %(role)s.") % {"role": role})
-    if role == Role.TOWN_STAFF and (scope_unit is None or scope_unit.level != "town"):
+    if role == Role.TOWN_STAFF and (scope_unit is None or not scope_unit.is_town):
         raise ValidationError(_("Township staff need a township as their area."))
-    if role == Role.VILLAGE_STAFF and (scope_unit is None or scope_unit.level not in ("village", "community")):
+    if role == Role.VILLAGE_STAFF and (scope_unit is None or not scope_unit.is_ranked):
         raise ValidationError(_("Village staff need a village or community as their area."))
     if role == Role.INSPECTOR and person is None:
         raise ValidationError(_("An inspector must be linked to a person in an inspection group."))

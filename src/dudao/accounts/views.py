@@ -1,15 +1,20 @@
-"""Account management for the county administrator; writes go through accounts.services.user_save."""
+"""Sign-in and sign-out, and account management for the county administrator (writes go through
+accounts.services)."""
 
 from django import forms
 from django.contrib import messages
+from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
 from dudao.accounts import access, services
 from dudao.accounts.models import Role, User
+from dudao.accounts.services import LockedOut, sign_in
 from dudao.org.models import Person, Unit
 from dudao.org.peoplefile import normalise_phone
 
@@ -68,3 +73,37 @@ def user_edit(request, username: str | None = None):
                 return redirect("user_edit", username=saved.username)
     title = _("Edit %(name)s") % {"name": user.username} if user else _("New user")
     return render(request, "org/form.html", {"form": form, "title": title})
+
+
+class SignInForm(forms.Form):
+    username = forms.CharField(label=gettext_lazy("Username"), max_length=150)
+    password = forms.CharField(label=gettext_lazy("Password"), widget=forms.PasswordInput)
+
+
+def sign_in_view(request):
+    form = SignInForm(request.POST or None)
+    error = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = sign_in(request=request, username=form.cleaned_data["username"],
+                           password=form.cleaned_data["password"])
+        except LockedOut:
+            user = None
+            error = _("Too many failed sign-ins. The account is locked for a while; try again later or ask "
+                      "the administrator.")
+        else:
+            if user is None:
+                error = _("The username or password is wrong.")
+        if user is not None:
+            login(request, user)
+            target = request.GET.get("next", "")
+            if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+                target = "home"
+            return redirect(target)
+    return render(request, "accounts/login.html", {"form": form, "error": error}, status=401 if error else 200)
+
+
+@require_POST
+def sign_out_view(request):
+    logout(request)
+    return redirect("login")

@@ -14,6 +14,14 @@ from dudao import __version__
 from dudao.accounts import access
 from dudao.accounts.services import token_user
 from dudao.core.errors import Refused
+from dudao.org.access import (
+    area_roots,
+    groups_visible_to,
+    phone_for,
+    posts_visible_to,
+    unit_visible_or_404,
+    units_visible_to,
+)
 from dudao.org.selectors import search_units
 
 
@@ -134,7 +142,7 @@ def _unit_out(unit) -> UnitOut:
 
 @api.get("/me", response=Me, summary="The signed-in user, their role and area")
 def me(request):
-    roots = access.area_roots(request.user)
+    roots = area_roots(request.user)
     return Me(username=request.user.username, name=request.user.get_full_name(),
               role=access.effective_role(request.user), area=None if roots is None else [u.code for u in roots],
               version=__version__)
@@ -144,7 +152,7 @@ def me(request):
 def units(request, q: str = "", level: str = "", limit: int = Query(500, ge=1, le=5000),
           offset: int = Query(0, ge=0)):
     queryset = search_units(request.user, q) if q else \
-        access.units_visible_to(request.user).select_related("parent").order_by("path")
+        units_visible_to(request.user).select_related("parent").order_by("path")
     if level:
         queryset = queryset.filter(level=level)
     return [_unit_out(u) for u in queryset[offset: offset + limit]]
@@ -152,18 +160,18 @@ def units(request, q: str = "", level: str = "", limit: int = Query(500, ge=1, l
 
 @api.get("/units/{code}", response=UnitOut, summary="One unit")
 def unit(request, code: str):
-    return _unit_out(access.unit_visible_or_404(request.user, code))
+    return _unit_out(unit_visible_or_404(request.user, code))
 
 
 @api.get("/units/{code}/posts", response=list[PostOut], summary="Posts at a unit, optionally on a date")
 def unit_posts(request, code: str, on: dt.date | None = None):
-    target = access.unit_visible_or_404(request.user, code)
-    posts = access.posts_visible_to(request.user).filter(unit=target).select_related("person", "unit")
+    target = unit_visible_or_404(request.user, code)
+    posts = posts_visible_to(request.user).filter(unit=target).select_related("person", "unit")
     if on is not None:
-        posts = posts.filter(start_date__lte=on).exclude(end_date__lt=on)
+        posts = posts.held_between(on)
     return [
         PostOut(id=p.pk, person_id=p.person_id, person_name=p.person.name,
-                phone=access.phone_for(request.user, p.person), unit_code=p.unit.code, role=p.role, title=p.title,
+                phone=phone_for(request.user, p.person), unit_code=p.unit.code, role=p.role, title=p.title,
                 start_date=p.start_date, end_date=p.end_date)
         for p in posts
     ]
@@ -173,7 +181,7 @@ def unit_posts(request, code: str, on: dt.date | None = None):
 def groups(request):
     return [
         GroupOut(id=g.pk, kind=g.kind, name=g.name, towns=[t.code for t in g.towns.all()], active=g.active)
-        for g in access.groups_visible_to(request.user).prefetch_related("towns")
+        for g in groups_visible_to(request.user).prefetch_related("towns")
     ]
 
 

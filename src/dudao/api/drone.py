@@ -15,8 +15,9 @@ from dudao.accounts import access
 from dudao.campaigns.services import campaign_get
 from dudao.core.errors import Refused
 from dudao.drone import services
+from dudao.drone.access import drone_photos_visible_to
 from dudao.drone.models import Batch, DronePhoto, Upload
-from dudao.org.models import Level
+from dudao.org.access import unit_visible_or_404
 from dudao.problems.models import Category
 
 router = Router(tags=["drone"])
@@ -108,7 +109,7 @@ class CoverageOut(Schema):
 
 
 def _office(request) -> None:
-    if not access.can_manage_drone(request.user):
+    if not access.is_office(request.user):
         raise HttpError(403, _("You may not see or change this."))
 
 
@@ -192,7 +193,7 @@ def upload_state(request, upload_id: uuid.UUID):
 @router.get("/drone/photos", response=list[DronePhotoOut], summary="Drone photos in the caller's area")
 def photos(request, week: str = "", batch: int | None = None, village: str = "", state: str = "",
            limit: int = Query(500, ge=1, le=5000), offset: int = Query(0, ge=0)):
-    rows = access.drone_photos_visible_to(request.user).select_related("village")
+    rows = drone_photos_visible_to(request.user).select_related("village")
     if week:
         rows = rows.filter(batch__week=week)
     if batch is not None:
@@ -211,7 +212,7 @@ def photos(request, week: str = "", batch: int | None = None, village: str = "",
 
 
 def _photo(request, photo_id: int) -> DronePhoto:
-    return get_object_or_404(access.drone_photos_visible_to(request.user).select_related("village", "batch"),
+    return get_object_or_404(drone_photos_visible_to(request.user).select_related("village", "batch"),
                              pk=photo_id)
 
 
@@ -236,8 +237,8 @@ def place(request, photo_id: int, payload: PlaceIn):
     _office(request)
     village = None
     if payload.village:
-        village = access.unit_visible_or_404(request.user, payload.village)
-        if village.level not in (Level.VILLAGE, Level.COMMUNITY):
+        village = unit_visible_or_404(request.user, payload.village)
+        if not village.is_ranked:
             raise HttpError(422, _("%(name)s is not a village or community.") % {"name": village.name})
     try:
         return _photo_out(services.drone_place(actor=request.user, photo=_photo(request, photo_id), village=village))
@@ -263,7 +264,7 @@ def raise_problem(request, photo_id: int, payload: RaiseIn):
 @router.get("/drone/coverage", response=CoverageOut, summary="Which villages the week's drone photos cover")
 def coverage(request, week: str):
     try:
-        from dudao.ranking import weeks
+        from dudao.core import weeks
 
         weeks.parse_week(week)
     except ValueError:

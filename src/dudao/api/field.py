@@ -16,17 +16,20 @@ from dudao.accounts import access
 from dudao.campaigns.services import campaign_get
 from dudao.core.errors import Refused
 from dudao.inspections import services as inspection_services
+from dudao.inspections.access import checklists_visible_to, inspections_visible_to
 from dudao.inspections.models import Checklist
 from dudao.inspections.selectors import inspections_filtered
 from dudao.notifications import services as notification_services
 from dudao.notifications.models import Notification
-from dudao.org.models import Level
+from dudao.org.access import UNSET, area_roots, in_area, unit_visible_or_404, units_visible_to
 from dudao.org.selectors import unit_point_wgs84
 from dudao.photos import imaging
 from dudao.photos import services as photo_services
+from dudao.photos.access import photos_visible_to
 from dudao.photos.models import Photo
 from dudao.problems import selectors as problem_selectors
 from dudao.problems import services as problem_services
+from dudao.problems.access import problems_visible_to
 from dudao.problems.models import Category, Problem
 
 router = Router(tags=["field"])
@@ -234,8 +237,8 @@ def _same_user(request) -> None:
 
 
 def _village(user, code: str):
-    unit = access.unit_visible_or_404(user, code)
-    if unit.level not in (Level.VILLAGE, Level.COMMUNITY):
+    unit = unit_visible_or_404(user, code)
+    if not unit.is_ranked:
         raise HttpError(422, _("%(name)s is not a village or community.") % {"name": unit.name})
     return unit
 
@@ -261,7 +264,7 @@ def _checklist_out(checklist: Checklist) -> ChecklistOut:
 def bootstrap(request):
     campaign = campaign_get()
     user = request.user
-    villages = (access.units_visible_to(user).filter(level__in=[Level.VILLAGE, Level.COMMUNITY], active=True)
+    villages = (units_visible_to(user).ranked().filter(active=True)
                 .select_related("parent").order_by("path"))
     town_codes = {v.parent.code for v in villages if v.parent_id}
     checklists = [c for c in inspection_services.checklists_current(campaign)
@@ -285,7 +288,7 @@ def bootstrap(request):
 
 @router.get("/checklists/{checklist_id}", response=ChecklistOut, summary="One checklist version")
 def checklist(request, checklist_id: int):
-    return _checklist_out(get_object_or_404(access.checklists_visible_to(request.user), pk=checklist_id))
+    return _checklist_out(get_object_or_404(checklists_visible_to(request.user), pk=checklist_id))
 
 
 @router.post("/photos", response={200: PhotoOut, 201: PhotoOut}, summary="Upload one photo (multipart)",
@@ -311,7 +314,7 @@ def photo_upload(request, file: File[UploadedFile], village: Form[str], client_k
 
 @router.get("/photos/{photo_id}", response=PhotoOut, summary="One photo's data and its image links")
 def photo(request, photo_id: int):
-    return _photo_out(get_object_or_404(access.photos_visible_to(request.user), pk=photo_id))
+    return _photo_out(get_object_or_404(photos_visible_to(request.user), pk=photo_id))
 
 
 def _inspection_out(inspection, created: bool) -> InspectionOut:
@@ -335,7 +338,7 @@ def inspection_submit(request, payload: InspectionIn):
     village = _village(request.user, payload.village)
     checklist = Checklist.objects.filter(pk=payload.checklist, campaign=campaign).first()
     # Another township's checklist is answered like a missing one: its existence is not the caller's to learn.
-    if checklist is None or (checklist.town is not None and not access.in_area(request.user, checklist.town)):
+    if checklist is None or (checklist.town is not None and not in_area(request.user, checklist.town)):
         raise HttpError(422, _("The checklist %(id)s does not exist.") % {"id": payload.checklist})
     if payload.inspected_at is not None and payload.inspected_at.tzinfo is not None and \
             payload.inspected_at < timezone.now() - inspection_services.MAX_AGE:
@@ -368,12 +371,12 @@ def inspections(request, week: str = "", village: str = "", town: str = "",
 
 @router.get("/inspections/{inspection_id}", response=InspectionOut, summary="One inspection")
 def inspection(request, inspection_id: int):
-    found = get_object_or_404(access.inspections_visible_to(request.user).select_related("village"),
+    found = get_object_or_404(inspections_visible_to(request.user).select_related("village"),
                               pk=inspection_id)
     return _inspection_out(found, False)
 
 
-def _problem_out(problem: Problem, user, now, roots=access._UNSET) -> dict:
+def _problem_out(problem: Problem, user, now, roots=UNSET) -> dict:
     return dict(
         id=problem.pk, number=problem.number, status=problem.status, status_label=problem.get_status_display(),
         category=problem.category.code, category_name=problem.category.name, village=problem.village.code,
@@ -423,7 +426,7 @@ def problems(request, status: str = "", town: str = "", village: str = "", categ
     rows = problem_selectors.problems_filtered(request.user, problem_selectors.Filters(
         status=status, town=town, village=village, category=category, overdue=overdue, mine=mine))
     now = timezone.now()
-    roots = access.area_roots(request.user)  # once, not per problem and transition
+    roots = area_roots(request.user)  # once, not per problem and transition
     return ProblemPage(count=rows.count(), counts=problem_selectors.counts(rows),
                        items=[ProblemOut(**_problem_out(p, request.user, now, roots))
                               for p in rows[offset: offset + limit]])
@@ -432,7 +435,7 @@ def problems(request, status: str = "", town: str = "", village: str = "", categ
 @router.get("/problems/stats", response=list[StatsOut],
             summary="Problem statistics per village or township for the problems reported in a week")
 def problem_stats(request, week: str, by: str = "village"):
-    from dudao.ranking import weeks
+    from dudao.core import weeks
 
     try:
         start_day = weeks.week_start(week)
@@ -441,7 +444,7 @@ def problem_stats(request, week: str, by: str = "village"):
     start = timezone.make_aware(dt.datetime.combine(start_day, dt.time()))
     stats = problem_selectors.problem_stats(campaign_get(), start, start + dt.timedelta(days=7),
                                             by="town" if by == "town" else "village")
-    units = {u.pk: u for u in access.units_visible_to(request.user).filter(pk__in=stats)}
+    units = {u.pk: u for u in units_visible_to(request.user).filter(pk__in=stats)}
     return [StatsOut(code=units[pk].code, name=units[pk].name, **vars(s))
             for pk, s in sorted(stats.items(), key=lambda kv: units[kv[0]].code if kv[0] in units else "")
             if pk in units]
@@ -449,7 +452,7 @@ def problem_stats(request, week: str, by: str = "village"):
 
 @router.get("/problems/{problem_id}", response=ProblemDetailOut, summary="One problem with its timeline")
 def problem(request, problem_id: int):
-    found = get_object_or_404(access.problems_visible_to(request.user).select_related("category", "village", "town"),
+    found = get_object_or_404(problems_visible_to(request.user).select_related("category", "village", "town"),
                               pk=problem_id)
     return _problem_detail(found, request.user)
 
@@ -459,7 +462,7 @@ def problem(request, problem_id: int):
              description="rectify needs photos (after-photos uploaded first); return and cancel need a note. "
                          "A transition the problem's state does not allow answers 409.")
 def problem_transition(request, problem_id: int, transition: str, payload: TransitionIn):
-    found = get_object_or_404(access.problems_visible_to(request.user), pk=problem_id)
+    found = get_object_or_404(problems_visible_to(request.user), pk=problem_id)
     if transition not in problem_services.TRANSITION_FUNCTIONS:
         raise Http404
     function = problem_services.TRANSITION_FUNCTIONS[transition]

@@ -442,10 +442,11 @@ def _build(round_, letterhead: dict | None, chart: bool) -> BulletinContent:
     from django.utils import timezone
     from django.utils.translation import gettext as _
 
+    from dudao.core import weeks
+    from dudao.interviews.models import Interview, InterviewReason
     from dudao.org.models import PostRole
     from dudao.problems.models import Problem, ProblemEvent
-    from dudao.ranking import weeks
-    from dudao.ranking.models import Entry, Interview, InterviewReason, Result, Round, SourceName, Submission
+    from dudao.ranking.models import Entry, Result, Round, SourceName, Submission
 
     if round_.published_at is None:
         raise BulletinError(_("Week %(week)s is not published: it has no bulletin.") % {"week": round_.week})
@@ -518,7 +519,7 @@ def current_letterhead(round_) -> tuple[str, str]:
     """The campaign's letterhead now, and the round's document number: its serial among the campaign's
     published weeks of the same year."""
     from dudao.bulletins.models import Letterhead
-    from dudao.ranking import weeks
+    from dudao.core import weeks
     from dudao.ranking.models import Round
 
     campaign = round_.campaign

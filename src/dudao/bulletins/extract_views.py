@@ -12,11 +12,11 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
-from dudao.accounts import access
 from dudao.bulletins.extracts import Extract, NotInRound, extracts_for, village_extract
 from dudao.campaigns.services import campaign_get
 from dudao.core.http import week_or_404
 from dudao.core.pdf import weasyprint_html
+from dudao.org.access import area_roots, unit_visible_or_404, units_visible_to
 from dudao.org.models import Level, Unit
 from dudao.ranking.models import Round, RoundStatus
 
@@ -52,7 +52,7 @@ def published_round(week: str) -> Round:
 
 
 def _village(request, code: str) -> Unit:
-    unit = access.unit_visible_or_404(request.user, code)
+    unit = unit_visible_or_404(request.user, code)
     if unit.level not in (Level.VILLAGE, Level.COMMUNITY):
         raise Http404
     return unit
@@ -92,7 +92,7 @@ def village(request, week: str, code: str):
     return render(request, "bulletins/extract.html", {
         "e": extract,
         # The link to all of the township's pages, for those whose area holds the township.
-        "town_pdf": access.units_visible_to(request.user).filter(code=extract.town_code).exists(),
+        "town_pdf": units_visible_to(request.user).filter(code=extract.town_code).exists(),
     })
 
 
@@ -115,11 +115,11 @@ def town_pdf(request, week: str):
         return _not_found(request, refused.message)
     code = request.GET.get("town", "").strip()
     if code:
-        town = access.unit_visible_or_404(user, code)
+        town = unit_visible_or_404(user, code)
         if town.level != Level.TOWN:
             raise Http404
     else:
-        roots = access.area_roots(user) or []
+        roots = area_roots(user) or []
         if len(roots) != 1 or roots[0].level != Level.TOWN:
             return render(request, "core/error.html", {
                 "message": _("Name the township: add ?town= and its code to the address.")}, status=400)

@@ -21,15 +21,15 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from dudao.core import weeks
 from dudao.drone.models import DronePhoto
 from dudao.inspections.models import Inspection
+from dudao.interviews.models import ROLE_ORDER, Interview, InterviewReason
 from dudao.org.models import PostRole, Unit
 from dudao.problems import lifecycle
 from dudao.problems.models import Problem, ProblemEvent, Status
-from dudao.ranking import weeks
-from dudao.ranking.models import Entry, Interview, InterviewReason, Result, Round, RoundStatus, SourceName, Tier
-from dudao.ranking.services import SOURCES
-from dudao.ranking.views import ROLE_ORDER, tier_styles
+from dudao.ranking.models import SOURCES, Entry, Result, Round, RoundStatus, SourceName, Tier
+from dudao.ranking.tiers import tier_styles
 
 
 class NotInRound(LookupError):

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from dudao.accounts import access
 from dudao.audit.services import actor_label, audit_record
+from dudao.bulletins.access import can_read_bulletins
 from dudao.bulletins.content import BulletinContent, BulletinError, build
 from dudao.bulletins.models import Bulletin, BulletinTemplate, Letterhead
 from dudao.core.errors import Refused
@@ -31,7 +32,7 @@ PUBLISHED_ONCE = ("published", "superseded")
 
 
 def bulletins_visible_to(user, campaign):
-    if not access.can_read_bulletins(user):
+    if not can_read_bulletins(user):
         return Bulletin.objects.none()
     return Bulletin.objects.filter(campaign=campaign, round__status__in=PUBLISHED_ONCE)
 
@@ -129,7 +130,7 @@ def bulletin_generate(*, actor, round_) -> Bulletin:
     template that does not render this week is Refused with the reason (nothing written)."""
     from dudao.bulletins import annex, pdf, word
 
-    if actor is not access.SYSTEM and not access.can_manage_bulletins(actor):
+    if actor is not access.SYSTEM and not access.is_office(actor):
         raise PermissionDenied
     if round_.status not in PUBLISHED_ONCE or round_.published_at is None:
         raise Refused("bulletin_unpublished", _("Week %(week)s is not published: it has no bulletin.")
@@ -245,7 +246,7 @@ def template_upload(*, actor, campaign, data: bytes, name: str) -> BulletinTempl
     not render is refused with the reason and nothing is stored."""
     from dudao.bulletins import word
 
-    if not access.can_manage_bulletins(actor):
+    if not access.is_office(actor):
         raise PermissionDenied
     sample = latest_published_round(campaign)
     if sample is None:
@@ -275,7 +276,7 @@ def template_activate(*, actor, campaign, template: BulletinTemplate) -> Bulleti
     """Bring back an earlier upload (checked again on the latest published week)."""
     from dudao.bulletins import word
 
-    if not access.can_manage_bulletins(actor):
+    if not access.is_office(actor):
         raise PermissionDenied
     sample = latest_published_round(campaign)
     if sample is not None:
@@ -294,7 +295,7 @@ def template_activate(*, actor, campaign, template: BulletinTemplate) -> Bulleti
 
 
 def template_use_default(*, actor, campaign) -> None:
-    if not access.can_manage_bulletins(actor):
+    if not access.is_office(actor):
         raise PermissionDenied
     with transaction.atomic():
         before = active_template(campaign)
@@ -316,7 +317,7 @@ def letterhead_get(campaign) -> tuple[str, str]:
 
 def letterhead_update(*, actor, campaign, issuer: str, prefix: str) -> Letterhead:
     """The issuing office and number prefix of bulletins issued from now on (issued ones keep theirs)."""
-    if not access.can_manage_bulletins(actor):
+    if not access.is_office(actor):
         raise PermissionDenied
     issuer, prefix = issuer.strip(), prefix.strip()
     if not issuer or not prefix:

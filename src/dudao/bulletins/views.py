@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from dudao.accounts import access
 from dudao.bulletins import document, services, word
+from dudao.bulletins.access import can_read_bulletins
 from dudao.bulletins.content import BulletinError
 from dudao.bulletins.models import Bulletin, BulletinTemplate
 from dudao.campaigns.services import campaign_get
@@ -41,7 +42,7 @@ class LetterheadForm(forms.Form):
 @login_required
 def bulletin_list(request):
     user = request.user
-    require(access.can_read_bulletins(user))
+    require(can_read_bulletins(user))
     campaign = campaign_get()
     rows: list[dict] = []
     seen: set[str] = set()
@@ -52,17 +53,17 @@ def bulletin_list(request):
         seen.add(bulletin.week)
         rows.append({"bulletin": bulletin, "doc_number": bulletin.letterhead.get("doc_number", "")})
     waiting = []
-    if access.can_manage_bulletins(user):
+    if access.is_office(user):
         waiting = list(Round.objects.filter(campaign=campaign, status="published", bulletin__isnull=True)
                        .order_by("-week_start")[:20])
     return render(request, "bulletins/list.html", {
-        "rows": rows, "waiting": waiting, "can_manage": access.can_manage_bulletins(user)})
+        "rows": rows, "waiting": waiting, "can_manage": access.is_office(user)})
 
 
 @login_required
 def bulletin_week(request, week: str):
     user = request.user
-    require(access.can_read_bulletins(user))
+    require(can_read_bulletins(user))
     week_or_404(week)
     campaign = campaign_get()
     round_ = services.round_for_week(campaign, week)
@@ -88,14 +89,14 @@ def bulletin_week(request, week: str):
     failure = services.bulletin_failure(round_) if bulletin is None else None
     return render(request, "bulletins/week.html", {
         "week": week, "round": round_, "bulletin": bulletin, "summary": summary, "failure": failure,
-        "can_manage": access.can_manage_bulletins(user),
+        "can_manage": access.is_office(user),
     })
 
 
 @login_required
 def bulletin_download(request, week: str, kind: str):
     user = request.user
-    require(access.can_read_bulletins(user))
+    require(can_read_bulletins(user))
     week_or_404(week)
     if kind not in CONTENT_TYPES:
         raise Http404
@@ -115,7 +116,7 @@ def bulletin_download(request, week: str, kind: str):
 @require_POST
 def bulletin_regenerate(request, week: str):
     user = request.user
-    require(access.can_manage_bulletins(user))
+    require(access.is_office(user))
     week_or_404(week)
     campaign = campaign_get()
     round_ = services.round_for_week(campaign, week)
@@ -141,7 +142,7 @@ def bulletin_regenerate(request, week: str):
 @login_required
 def template_page(request):
     user = request.user
-    require(access.can_manage_bulletins(user))
+    require(access.is_office(user))
     campaign = campaign_get()
     upload_form = TemplateUploadForm()
     issuer, prefix = services.letterhead_get(campaign)
@@ -206,7 +207,7 @@ def template_page(request):
 @login_required
 def template_download(request, which: str):
     user = request.user
-    require(access.can_manage_bulletins(user))
+    require(access.is_office(user))
     campaign = campaign_get()
     if which == "default":
         data, name = word.default_template(), "bulletin-template-default.docx"

@@ -3,7 +3,7 @@
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from dudao.ranking import weeks
+from dudao.core import weeks
 
 
 def require(allowed: bool) -> None:

@@ -1,10 +1,12 @@
 """Translated text for the problem codes that pure modules report."""
 
+from collections.abc import Iterable
+
+from django.db.models import TextChoices
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from dudao.core.tables import Problem
-from dudao.org.models import Level
 
 MESSAGES = {
     "empty": gettext_lazy("The file is empty."),
@@ -95,14 +97,24 @@ COLUMN_LABELS = {
 }
 
 
+# Parameters whose values are codes of an app's choices (a unit's level), shown by their labels. The app that owns
+# the choices registers them when it is ready, so that core names no app.
+VALUE_LABELS: dict[str, type[TextChoices]] = {}
+
+
+def register_value_labels(keys: Iterable[str], choices: type[TextChoices]) -> None:
+    for key in keys:
+        VALUE_LABELS[key] = choices
+
+
 def describe(problem: Problem) -> str:
     text = str(MESSAGES[problem.code])
     params = dict(problem.params)
     if "column" in params and params["column"] in COLUMN_LABELS:
         params["column"] = str(COLUMN_LABELS[params["column"]])
-    for key in ("level", "parent_level"):
-        if key in params and params[key] in Level.values:
-            params[key] = str(Level(params[key]).label)
+    for key, choices in VALUE_LABELS.items():
+        if key in params and params[key] in choices.values:
+            params[key] = str(choices(params[key]).label)
     try:
         text = text % params if params else text
     except (KeyError, TypeError, ValueError):

@@ -11,11 +11,11 @@ from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from dudao.accounts.models import User
+from dudao.core import weeks
 from dudao.drone import services
 from dudao.drone.models import Batch
 from dudao.org.models import Unit
 from dudao.org.selectors import unit_point_wgs84
-from dudao.ranking import weeks
 
 PHOTOS = 24
 SCORED = 15

@@ -24,8 +24,8 @@ from django.utils import timezone
 
 from dudao.accounts.models import User
 from dudao.interviews import services
-from dudao.interviews.models import Commitment
-from dudao.ranking.models import Interview, InterviewStatus, Round, RoundStatus
+from dudao.interviews.models import Commitment, Interview, InterviewStatus
+from dudao.ranking.models import Round, RoundStatus
 
 XIQUAN = "620423103000"  # 喜泉镇: demo_town
 DASHUI = "620423103200"  # 大水䃎村: demo_village

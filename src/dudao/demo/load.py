@@ -99,7 +99,7 @@ def _people_rows(units: list[Unit]) -> tuple[list[list[str]], dict[str, list[tup
             post(unit, "town_head", suffix)
             post(unit, "town_deputy", "分管副" + suffix)
             pool[unit.code] = [names.person() for _ in range(6)]
-        elif unit.level in ("village", "community"):
+        elif unit.is_ranked:
             assert unit.parent is not None
             town_staff = pool[unit.parent.code]
             leader = "居委会主任" if unit.level == "community" else "村委会主任"

@@ -12,11 +12,13 @@ import random
 from django.utils import timezone
 
 from dudao.accounts.access import SYSTEM
+from dudao.core import weeks
 from dudao.core.tables import write_csv
 from dudao.demo import drone as demo_drone
 from dudao.demo import field
 from dudao.org.models import Unit
-from dudao.ranking import services, weeks
+from dudao.publication import services as publication
+from dudao.ranking import services
 from dudao.ranking.models import Round
 
 CARELESS_TOWN = "620423105000"  # 红水镇
@@ -31,7 +33,7 @@ def demo_weeks(today: dt.date) -> list[str]:
 def load_rounds(campaign, today: dt.date | None = None) -> list[str]:
     """Create the demo rounds that do not exist yet; returns the demo weeks."""
     today = today or timezone.localdate()
-    villages = list(Unit.objects.filter(level__in=["village", "community"], active=True)
+    villages = list(Unit.objects.ranked().filter(active=True)
                     .select_related("parent").order_by("code"))
     rng = random.Random(48)
     condition = {v.code: rng.gauss(0, 1) for v in villages}
@@ -67,7 +69,7 @@ def load_rounds(campaign, today: dt.date | None = None) -> list[str]:
             if not report.ok:
                 raise RuntimeError(report.problems)
         services.ranking_compute(actor=SYSTEM, campaign=campaign, week=week)
-        services.ranking_publish(actor=SYSTEM, campaign=campaign, week=week)
+        publication.round_publish(actor=SYSTEM, campaign=campaign, week=week)
     field.load_problems(campaign, villages)
     demo_drone.load_drone_batch(campaign, villages)
     return demo

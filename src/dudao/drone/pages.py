@@ -23,17 +23,19 @@ from django.utils.translation import gettext as _
 
 from dudao.accounts import access
 from dudao.campaigns.services import campaign_get
+from dudao.core import weeks
 from dudao.core.errors import Refused
 from dudao.drone import placement, services
+from dudao.drone.access import drone_photos_visible_to
 from dudao.drone.models import Batch, DronePhoto, Flag
-from dudao.org.models import Level, Unit
+from dudao.org.access import area_roots, unit_visible_or_404, units_visible_to
+from dudao.org.models import RANKED_LEVELS, Unit
 from dudao.org.selectors import unit_point_wgs84
 from dudao.problems.models import Category
-from dudao.ranking import services as ranking_services
-from dudao.ranking import weeks
+from dudao.ranking import lifecycle as ranking_lifecycle
+from dudao.ranking import selectors as ranking_selectors
 from dudao.ranking.models import Entry, RoundStatus, SourceName
 
-RANKED_LEVELS = (Level.VILLAGE, Level.COMMUNITY)
 WEEKS_SHOWN = 104
 # The review screen's keys for the rubric flags (c: construction debris, b: building).
 FLAG_KEYS = {Flag.GARBAGE: "g", Flag.DEBRIS: "c", Flag.STACKING: "s", Flag.STRUCTURE: "b"}
@@ -48,7 +50,7 @@ NO_UPLOAD = uuid.UUID(int=0)
 
 
 def _office(user) -> None:
-    if not access.can_manage_drone(user):
+    if not access.is_office(user):
         raise PermissionDenied
 
 
@@ -83,11 +85,11 @@ def _week_links(view: str, week: str) -> dict:
 
 def _villages(campaign, user=None) -> list[Unit]:
     """The campaign's active villages and communities (in the user's area when a user is given), in tree order."""
-    units = Unit.objects.filter(level__in=RANKED_LEVELS, active=True)
+    units = Unit.objects.ranked().filter(active=True)
     if campaign.county_id:
         units = units.filter(path__startswith=campaign.county.path)
-    if user is not None and access.area_roots(user) is not None:
-        units = units.filter(pk__in=access.units_visible_to(user))
+    if user is not None and area_roots(user) is not None:
+        units = units.filter(pk__in=units_visible_to(user))
     return list(units.select_related("parent").order_by("path"))
 
 
@@ -351,7 +353,7 @@ def _place(request, photo: DronePhoto) -> bool:
     code = request.POST.get("village", "").strip()
     village = None
     if code:
-        village = access.unit_visible_or_404(request.user, code)
+        village = unit_visible_or_404(request.user, code)
     try:
         services.drone_place(actor=request.user, photo=photo, village=village)
     except Refused as error:
@@ -405,10 +407,10 @@ def drone_unplaced(request):
 def drone_photo(request, pk: int):
     """One photo: what the camera recorded, where it was placed and how it was scored; the office re-places it."""
     user = request.user
-    photo = get_object_or_404(access.drone_photos_visible_to(user).select_related("village__parent", "batch",
+    photo = get_object_or_404(drone_photos_visible_to(user).select_related("village__parent", "batch",
                                                                                    "scored_by", "uploaded_by"),
                               pk=pk)
-    can_manage = access.can_manage_drone(user)
+    can_manage = access.is_office(user)
     if request.method == "POST":
         if not can_manage:
             raise PermissionDenied
@@ -416,7 +418,8 @@ def drone_photo(request, pk: int):
         return redirect("drone_photo", pk=photo.pk)
     context = {"photo": photo, "can_manage": can_manage,
                "flag_labels": [str(Flag(f).label) for f in photo.flags if f in Flag.values],
-               "review_link": f"{reverse('drone_review')}?{urlencode({'week': photo.batch.week, 'photo': photo.pk})}"}
+               "review_link": reverse("drone_review") + "?" + urlencode({"week": photo.batch.week,
+                                                                          "photo": str(photo.pk)})}
     if can_manage:
         villages = _villages(photo.campaign)
         marks = [(photo.lon, photo.lat, photo.filename, photo.pk)] if photo.lon is not None and \
@@ -462,7 +465,7 @@ def drone_coverage(request):
                                             score__isnull=False, village__isnull=False)
                   .values("village_id").annotate(n=Count("id")).values_list("village_id", "n").order_by())
     means = services.week_scores(campaign, week)
-    round_ = ranking_services.round_live(campaign, week)
+    round_ = ranking_selectors.round_live(campaign, week)
     source = dict(Entry.objects.filter(round=round_, source=SourceName.DRONE).values_list("unit_id", "score")) \
         if round_ else {}
     towns: dict[str, CoverageTown] = {}
@@ -479,7 +482,7 @@ def drone_coverage(request):
         **_week_links("drone_coverage", week), "week_error": week_error, "towns": list(towns.values()),
         "flown_count": len(found.flown), "not_flown_count": len(found.not_flown),
         "map": village_map(found.flown + found.not_flown, states, found.photos), "round": round_,
-        "source_closed": round_ is not None and round_.status not in ranking_services.OPEN,
-        "source_count": len(source), "can_manage": access.can_manage_drone(user),
+        "source_closed": round_ is not None and round_.status not in ranking_lifecycle.OPEN,
+        "source_count": len(source), "can_manage": access.is_office(user),
         "is_published": round_ is not None and round_.status == RoundStatus.PUBLISHED,
     })

@@ -1,5 +1,5 @@
 """Drone imagery: resumable uploads, ingest (metadata, placement, display copies), scoring, reassigning, raising
-problems, and the week's drone source fed from the scores. The office does all of it (access.can_manage_drone);
+problems, and the week's drone source fed from the scores. The office does all of it (access.is_office);
 every change is audit-logged."""
 
 import datetime as dt
@@ -18,21 +18,21 @@ from django.utils.translation import gettext as _
 
 from dudao.accounts import access
 from dudao.audit.services import audit_record
-from dudao.core import geo
+from dudao.core import geo, weeks
 from dudao.core.errors import Refused
 from dudao.drone import aerial, placement
 from dudao.drone.models import Batch, DronePhoto, Flag, Placement, Upload
+from dudao.org.access import units_visible_to
 from dudao.org.models import Level, Unit
 from dudao.org.selectors import campaign_area_box
 from dudao.ranking import services as ranking_services
-from dudao.ranking import weeks
 from dudao.ranking.models import SourceName
 
 CHUNK_MAX = 8 * 1024 * 1024
 
 
 def _require(actor) -> None:
-    if not access.can_manage_drone(actor):
+    if not access.is_office(actor):
         raise PermissionDenied
 
 
@@ -136,7 +136,7 @@ _cache = _IndexCache()
 
 def village_index(campaign) -> placement.Index:
     """The placement index of the campaign's villages (rebuilt when a unit changes)."""
-    units = Unit.objects.filter(level__in=[Level.VILLAGE, Level.COMMUNITY], active=True)
+    units = Unit.objects.ranked().filter(active=True)
     if campaign.county_id:
         units = units.filter(path__startswith=campaign.county.path)
     key = (campaign.pk, units.count(), units.aggregate(m=Max("updated_at"))["m"], settings.DRONE_NEAREST_METRES)
@@ -294,7 +294,7 @@ def drone_score(*, actor, photo: DronePhoto, score: int | None, flags: list[str]
 def drone_place(*, actor, photo: DronePhoto, village: Unit | None) -> DronePhoto:
     """Place (or re-place) a photo on a village by hand; None takes it off."""
     _require(actor)
-    if village is not None and village.level not in (Level.VILLAGE, Level.COMMUNITY):
+    if village is not None and not village.is_ranked:
         raise Refused("not_village", _("%(name)s is not a village or community.") % {"name": village.name})
     with transaction.atomic():
         # of=self: PostgreSQL cannot lock the nullable side of the outer join to the village.
@@ -349,7 +349,7 @@ def coverage(campaign, week: str, user=None) -> Coverage:
     if campaign.county_id:
         villages = villages.filter(path__startswith=campaign.county.path)
     if user is not None:
-        villages = villages.filter(pk__in=access.units_visible_to(user))
+        villages = villages.filter(pk__in=units_visible_to(user))
     counts: dict[int, int] = dict(
         DronePhoto.objects.filter(campaign=campaign, batch__week=week, outside_week=False, village__isnull=False)
         .order_by().values_list("village_id").annotate(n=Count("pk")))

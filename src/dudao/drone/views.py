@@ -8,13 +8,14 @@ from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 
 from dudao.accounts import access
+from dudao.drone.access import drone_photos_visible_to
 from dudao.drone.services import display_ensure
 
 
 def _serve(request, photo_id: int, kind: str) -> FileResponse:
-    photo = get_object_or_404(access.drone_photos_visible_to(request.user), pk=photo_id)
+    photo = get_object_or_404(drone_photos_visible_to(request.user), pk=photo_id)
     if kind == "original":
-        if not access.can_manage_drone(request.user):
+        if not access.is_office(request.user):
             raise PermissionDenied
         content_type = "image/heic" if photo.source_format == "HEIF" else "image/jpeg"
         response = FileResponse(default_storage.open(photo.original_name, "rb"), content_type=content_type,

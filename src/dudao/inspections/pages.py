@@ -20,15 +20,23 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
-from dudao.accounts import access
 from dudao.campaigns.services import campaign_get
+from dudao.core import weeks
 from dudao.core.errors import Refused
 from dudao.inspections import scoring, services
+from dudao.inspections.access import (
+    can_manage_checklist,
+    can_see_checklists,
+    checklists_visible_to,
+    inspections_visible_to,
+)
 from dudao.inspections.models import Checklist
 from dudao.inspections.selectors import inspections_filtered
+from dudao.org.access import area_roots, town_of, unit_visible_or_404, units_visible_to
 from dudao.org.models import Level, Unit
+from dudao.photos.access import photos_visible_to
+from dudao.problems.access import problems_visible_to
 from dudao.problems.models import Category
-from dudao.ranking import weeks
 
 PAGE_SIZE = 50
 MAX_ROWS = 300  # more items than any checklist needs; bounds the work a forged form can ask for
@@ -44,7 +52,7 @@ def _require(allowed: bool) -> None:
 
 # Who sees which checklist ------------------------------------------------------------------------------
 def _checklist_or_404(user, pk: int) -> Checklist:
-    checklist = access.checklists_visible_to(user).select_related("town", "campaign").filter(pk=pk).first()
+    checklist = checklists_visible_to(user).select_related("town", "campaign").filter(pk=pk).first()
     if checklist is None:
         raise Http404
     return checklist
@@ -55,9 +63,9 @@ def _towns_for_new(user, campaign) -> list[Unit]:
     towns = Unit.objects.filter(level=Level.TOWN, active=True)
     if campaign.county_id:
         towns = towns.filter(path__startswith=campaign.county.path)
-    if access.area_roots(user) is not None:
-        towns = towns.filter(pk__in=access.units_visible_to(user))
-    return [town for town in towns.order_by("code") if access.can_manage_checklist(user, town)]
+    if area_roots(user) is not None:
+        towns = towns.filter(pk__in=units_visible_to(user))
+    return [town for town in towns.order_by("code") if can_manage_checklist(user, town)]
 
 
 @dataclass
@@ -88,27 +96,27 @@ def _sections(rows) -> list[Section]:
 @login_required
 def checklist_list(request):
     user = request.user
-    _require(access.can_see_checklists(user))
+    _require(can_see_checklists(user))
     campaign = campaign_get()
-    versions = list(access.checklists_visible_to(user).filter(campaign=campaign).select_related("town")
+    versions = list(checklists_visible_to(user).filter(campaign=campaign).select_related("town")
                     .annotate(item_count=Count("items"), total_points=Sum("items__max_points"))
                     .order_by("key", "-version"))
     by_key: dict[str, list[Checklist]] = {}
     for checklist in versions:
         by_key.setdefault(checklist.key, []).append(checklist)
-    used = dict(access.inspections_visible_to(user).filter(campaign=campaign, checklist__key__in=list(by_key))
+    used = dict(inspections_visible_to(user).filter(campaign=campaign, checklist__key__in=list(by_key))
                 .order_by().values("checklist__key").annotate(n=Count("id")).values_list("checklist__key", "n"))
     rows = []
     for key, all_versions in by_key.items():
         current = all_versions[0]
         current.older = all_versions[1:]  # type: ignore[attr-defined]
         current.inspection_count = used.get(key, 0)  # type: ignore[attr-defined]
-        current.editable = access.can_manage_checklist(user, current.town)  # type: ignore[attr-defined]
+        current.editable = can_manage_checklist(user, current.town)  # type: ignore[attr-defined]
         rows.append(current)
     rows.sort(key=lambda c: (c.town is not None, c.town.code if c.town else "", c.name, c.key))
     towns = _towns_for_new(user, campaign)
     return render(request, "inspections/checklist_list.html", {
-        "rows": rows, "can_new_county": access.can_manage_checklist(user, None), "new_towns": towns,
+        "rows": rows, "can_new_county": can_manage_checklist(user, None), "new_towns": towns,
         "has_county": any(c.town is None for c in rows),
     })
 
@@ -118,15 +126,15 @@ def checklist_detail(request, pk: int):
     user = request.user
     checklist = _checklist_or_404(user, pk)
     items = list(checklist.items.select_related("category"))
-    versions = list(access.checklists_visible_to(user).filter(campaign=checklist.campaign, key=checklist.key)
+    versions = list(checklists_visible_to(user).filter(campaign=checklist.campaign, key=checklist.key)
                     .order_by("-version").only("pk", "version", "created_at", "created_by"))
     latest = versions[0]
     return render(request, "inspections/checklist_detail.html", {
         "checklist": checklist, "sections": _sections(items), "item_count": len(items),
         "total_points": sum(i.max_points for i in items), "critical_count": sum(1 for i in items if i.critical),
         "versions": versions, "latest": latest, "is_latest": latest.pk == checklist.pk,
-        "editable": latest.pk == checklist.pk and access.can_manage_checklist(user, checklist.town),
-        "inspection_count": access.inspections_visible_to(user).filter(checklist=checklist).count(),
+        "editable": latest.pk == checklist.pk and can_manage_checklist(user, checklist.town),
+        "inspection_count": inspections_visible_to(user).filter(checklist=checklist).count(),
     })
 
 
@@ -262,14 +270,14 @@ def _checklist_form(request, *, campaign, checklist: Checklist | None, town: Uni
 def _scope(user, value: str) -> Unit | None:
     """The county (None) or the township a new checklist is for, as the form names it."""
     if value == "county":
-        _require(access.can_manage_checklist(user, None))
+        _require(can_manage_checklist(user, None))
         return None
     if not value:
         raise Refused("scope_required", _("Choose the county or a township."))
-    town = access.unit_visible_or_404(user, value)
+    town = unit_visible_or_404(user, value)
     if town.level != Level.TOWN:
         raise Http404
-    _require(access.can_manage_checklist(user, town))
+    _require(can_manage_checklist(user, town))
     return town
 
 
@@ -286,7 +294,7 @@ def checklist_new(request):
     user = request.user
     campaign = campaign_get()
     towns = _towns_for_new(user, campaign)
-    can_county = access.can_manage_checklist(user, None)
+    can_county = can_manage_checklist(user, None)
     _require(can_county or bool(towns))
     scope = request.GET.get("town", "").strip()
     if not can_county and len(towns) == 1:
@@ -306,7 +314,7 @@ def checklist_edit(request, pk: int):
     """A new version of a checklist, starting from the latest one's items."""
     user = request.user
     checklist = _checklist_or_404(user, pk)
-    _require(access.can_manage_checklist(user, checklist.town))
+    _require(can_manage_checklist(user, checklist.town))
     latest = services.checklist_current(checklist.campaign, checklist.key)
     if request.method != "POST" and latest is not None and latest.pk != checklist.pk:
         return redirect("checklist_edit", latest.pk)
@@ -337,19 +345,19 @@ def inspection_list(request):
     village = request.GET.get("village", "").strip()
     key = request.GET.get("checklist", "").strip()
 
-    towns = list(access.units_visible_to(user).filter(level=Level.TOWN).order_by("code"))
+    towns = list(units_visible_to(user).filter(level=Level.TOWN).order_by("code"))
     if len(towns) == 1:
         town = towns[0].code  # the only choice; also lists its villages
     if village and not town:  # a link to one village's inspections
-        unit = access.units_visible_to(user).filter(code=village).first()
-        town_unit = access.town_of(unit)
+        unit = units_visible_to(user).filter(code=village).first()
+        town_unit = town_of(unit)
         town = town_unit.code if town_unit else ""
-    villages = (list(access.units_visible_to(user).filter(parent__code=town, level__in=RANKED_LEVELS)
+    villages = (list(units_visible_to(user).filter(parent__code=town, level__in=RANKED_LEVELS)
                      .order_by("code")) if town else [])
     if villages and village not in {v.code for v in villages}:
         village = ""  # a village of the township chosen before
     latest_by_key: dict[str, Checklist] = {}
-    visible = access.checklists_visible_to(user).filter(campaign=campaign)
+    visible = checklists_visible_to(user).filter(campaign=campaign)
     for c in visible.order_by("key", "-version").only("key", "name"):
         latest_by_key.setdefault(c.key, c)
 
@@ -380,7 +388,7 @@ def inspection_list(request):
 @login_required
 def inspection_detail(request, pk: int):
     user = request.user
-    inspection = get_object_or_404(access.inspections_visible_to(user).select_related(
+    inspection = get_object_or_404(inspections_visible_to(user).select_related(
         "village", "town", "inspector", "checklist"), pk=pk)
     scores = list(inspection.scores.select_related("item", "item__category"))
     pure_items = [scoring.Item(s.item_id, s.item.max_points, s.item.weight, s.item.critical, s.item.allow_na)
@@ -390,8 +398,8 @@ def inspection_detail(request, pk: int):
     for s in scores:
         s.critical_failed = s.item_id in failed  # type: ignore[attr-defined]
         s.lost = s.points is not None and s.points < s.item.max_points  # type: ignore[attr-defined]
-    photos = list(access.photos_visible_to(user).filter(inspections=inspection).order_by("pk"))
-    problems = list(access.problems_visible_to(user).filter(inspection=inspection).select_related("category", "item")
+    photos = list(photos_visible_to(user).filter(inspections=inspection).order_by("pk"))
+    problems = list(problems_visible_to(user).filter(inspection=inspection).select_related("category", "item")
                     .order_by("pk"))
     delay = inspection.received_at - inspection.inspected_at
     return render(request, "inspections/inspection_detail.html", {

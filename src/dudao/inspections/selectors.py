@@ -2,13 +2,13 @@
 
 from django.db.models import QuerySet
 
-from dudao.accounts import access
+from dudao.inspections.access import inspections_visible_to
 from dudao.inspections.models import Inspection
 
 
 def inspections_filtered(user, *, week: str = "", town: str = "", village: str = "",
                          checklist_key: str = "") -> QuerySet[Inspection]:
-    rows = access.inspections_visible_to(user)
+    rows = inspections_visible_to(user)
     if week:
         rows = rows.filter(week=week)
     if town:

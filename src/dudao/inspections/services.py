@@ -12,18 +12,19 @@ from django.utils.translation import gettext as _
 
 from dudao.accounts import access
 from dudao.audit.services import audit_record
-from dudao.core import geo
+from dudao.core import geo, weeks
 from dudao.core.errors import Refused
 from dudao.env import env_int
 from dudao.inspections import scoring
+from dudao.inspections.access import can_manage_checklist, inspection_counts_in_ranking
 from dudao.inspections.models import Checklist, ChecklistItem, Inspection, ItemScore
+from dudao.org.access import can_inspect_at, town_of
 from dudao.org.models import Unit
 from dudao.org.selectors import unit_point_wgs84
 from dudao.photos.services import check_position, key_reused, photos_for
 from dudao.problems import services as problem_services
 from dudao.problems.models import Category, Source
 from dudao.ranking import services as ranking_services
-from dudao.ranking import weeks
 from dudao.ranking.models import SourceName
 
 POOR_ACCURACY_M = 100
@@ -113,7 +114,7 @@ def checklists_current(campaign) -> list[Checklist]:
 
 def checklists_for_village(campaign, village: Unit) -> list[Checklist]:
     """The checklists in use for a village: the county's and its township's own."""
-    town = access.town_of(village)
+    town = town_of(village)
     return [c for c in checklists_current(campaign)
             if c.active and (c.town_id is None or (town is not None and c.town_id == town.pk))]
 
@@ -121,7 +122,7 @@ def checklists_for_village(campaign, village: Unit) -> list[Checklist]:
 def checklist_save(*, actor, campaign, key: str, name: str, town: Unit | None, critical_cap: float,
                    items: list[ItemInput], active: bool = True) -> Checklist:
     """A new version of a checklist (or its first). Inspections already made keep their version."""
-    if not access.can_manage_checklist(actor, town):
+    if not can_manage_checklist(actor, town):
         raise PermissionDenied
     name = name.strip()
     if not name:
@@ -188,7 +189,7 @@ def inspection_submit(*, actor, campaign, village: Unit, checklist: Checklist, m
                       problems: list[ProblemInput] | tuple = (), client_key: str | None = None) -> Submitted:
     """Store one inspection with its item scores, photos and the problems raised from it, all or nothing.
     The same ``client_key`` sent again (a phone retrying) returns the stored inspection unchanged."""
-    if not access.can_inspect_at(actor, village):
+    if not can_inspect_at(actor, village):
         raise PermissionDenied
     client_key = (client_key or "").strip() or None
     if client_key is not None:
@@ -217,7 +218,7 @@ def inspection_submit(*, actor, campaign, village: Unit, checklist: Checklist, m
     warnings = _warnings(village, lat, lon, accuracy_m)
     photos = photos_for(actor=actor, ids=list(photo_ids), village=village)
     week = weeks.week_of(timezone.localtime(inspected_at).date())
-    town = access.town_of(village)
+    town = town_of(village)
     try:
         with transaction.atomic():
             inspection = Inspection.objects.create(
@@ -225,7 +226,7 @@ def inspection_submit(*, actor, campaign, village: Unit, checklist: Checklist, m
                 inspected_at=inspected_at, received_at=now, week=week, lat=lat, lon=lon, accuracy_m=accuracy_m,
                 distance_m=_distance(village, lat, lon), warnings=warnings, score=scored.score,
                 critical_failed=bool(scored.critical_failed), capped=scored.capped, note=note.strip(),
-                counts=checklist.town_id is None and access.inspection_counts_in_ranking(actor),
+                counts=checklist.town_id is None and inspection_counts_in_ranking(actor),
                 client_key=client_key)
             ItemScore.objects.bulk_create([ItemScore(inspection=inspection, item_id=m.item_id, points=m.points,
                                                      note=m.note.strip()[:500]) for m in marks])

@@ -18,6 +18,8 @@ when the last commitment is verified, never by hand.
 import datetime as dt
 from collections.abc import Iterable
 
+from dudao.core.lifecycle import Lifecycle, TransitionRefused, transition
+
 PENDING = "pending"
 SCHEDULED = "scheduled"
 HELD = "held"
@@ -36,62 +38,43 @@ COMMITMENT_STATUSES = (OPEN, DONE, VERIFIED)
 OFFICE = "office"
 UNIT = "unit"
 SYSTEM = "system"
+__all__ = ["TransitionRefused"]
 
-# transition → (the statuses it may start from, the status it leads to, the parties who may take it)
-TRANSITIONS: dict[str, tuple[frozenset[str], str, frozenset[str]]] = {
-    "schedule": (frozenset({PENDING}), SCHEDULED, frozenset({OFFICE})),
-    "reschedule": (frozenset({SCHEDULED}), SCHEDULED, frozenset({OFFICE})),
-    "hold": (frozenset({SCHEDULED}), HELD, frozenset({OFFICE})),
-    "close": (frozenset({HELD}), CLOSED, frozenset({SYSTEM})),
-    "cancel": (frozenset({PENDING, SCHEDULED}), CANCELLED, frozenset({OFFICE})),
-}
-COMMITMENT_TRANSITIONS: dict[str, tuple[frozenset[str], str, frozenset[str]]] = {
-    "done": (frozenset({OPEN}), DONE, frozenset({OFFICE, UNIT})),
-    "verify": (frozenset({DONE}), VERIFIED, frozenset({OFFICE})),
-    "return": (frozenset({DONE}), OPEN, frozenset({OFFICE})),
-}
+INTERVIEW = Lifecycle(STATUSES, {
+    "schedule": transition({PENDING}, SCHEDULED, {OFFICE}),
+    "reschedule": transition({SCHEDULED}, SCHEDULED, {OFFICE}),
+    "hold": transition({SCHEDULED}, HELD, {OFFICE}),
+    "close": transition({HELD}, CLOSED, {SYSTEM}),
+    "cancel": transition({PENDING, SCHEDULED}, CANCELLED, {OFFICE}),
+})
+COMMITMENT = Lifecycle(COMMITMENT_STATUSES, {
+    "done": transition({OPEN}, DONE, {OFFICE, UNIT}),
+    "verify": transition({DONE}, VERIFIED, {OFFICE}),
+    "return": transition({DONE}, OPEN, {OFFICE}),
+})
 # Hold an interview within this many working days of the round's publication (the default hold-by date).
 HOLD_WITHIN_WORKING_DAYS = 5
 # A schedule may lie at most this far ahead.
 SCHEDULE_HORIZON_DAYS = 90
 
 
-class TransitionRefused(Exception):
-    def __init__(self, transition: str, status: str) -> None:
-        super().__init__(f"{transition} is not allowed from {status}")
-        self.transition = transition
-        self.status = status
-
-
-def _next(table: dict[str, tuple[frozenset[str], str, frozenset[str]]], status: str, transition: str) -> str:
-    if transition not in table:
-        raise TransitionRefused(transition, status)
-    sources, target, _parties = table[transition]
-    if status not in sources:
-        raise TransitionRefused(transition, status)
-    return target
-
-
-def next_status(status: str, transition: str) -> str:
+def next_status(status: str, name: str) -> str:
     """The interview's status after the transition, or TransitionRefused (unknown transitions too)."""
-    return _next(TRANSITIONS, status, transition)
+    return INTERVIEW.next_status(status, name)
 
 
-def next_commitment_status(status: str, transition: str) -> str:
-    return _next(COMMITMENT_TRANSITIONS, status, transition)
+def next_commitment_status(status: str, name: str) -> str:
+    return COMMITMENT.next_status(status, name)
 
 
-def may(transition: str, parties: Iterable[str], commitment: bool = False) -> bool:
+def may(name: str, parties: Iterable[str], commitment: bool = False) -> bool:
     """Whether one of the parties may take the transition (whatever the state)."""
-    table = COMMITMENT_TRANSITIONS if commitment else TRANSITIONS
-    return transition in table and bool(table[transition][2] & set(parties))
+    return (COMMITMENT if commitment else INTERVIEW).may(name, parties)
 
 
 def allowed(status: str, parties: Iterable[str], commitment: bool = False) -> list[str]:
     """The transitions the parties may take from the status, in the table's order."""
-    table = COMMITMENT_TRANSITIONS if commitment else TRANSITIONS
-    parties = set(parties)
-    return [name for name, (sources, _target, who) in table.items() if status in sources and who & parties]
+    return (COMMITMENT if commitment else INTERVIEW).allowed(status, parties)
 
 
 def default_is_working(day: dt.date) -> bool:

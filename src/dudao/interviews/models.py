@@ -1,8 +1,74 @@
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from dudao.interviews import lifecycle
+from dudao.org.models import PostRole
+
+
+class InterviewReason(models.TextChoices):
+    RED = "red", _("red this week")
+    ESCALATED = "escalated", _("red rounds in a row")
+
+
+class InterviewStatus(models.TextChoices):
+    """The interview's lifecycle (lifecycle.py holds the transition table)."""
+
+    PENDING = lifecycle.PENDING, _("to be scheduled")
+    SCHEDULED = lifecycle.SCHEDULED, _("scheduled")
+    HELD = lifecycle.HELD, _("held, commitments open")
+    CLOSED = lifecycle.CLOSED, _("closed")
+    CANCELLED = lifecycle.CANCELLED, _("cancelled")
+
+
+# The order of a red village's interviews in every list: its head, its liaison, the township's head, its deputy.
+ROLE_ORDER: dict[str, int] = {PostRole.VILLAGE_HEAD: 0, PostRole.VILLAGE_LIAISON: 1, PostRole.TOWN_HEAD: 2,
+                              PostRole.TOWN_DEPUTY: 3}
+
+
+class Interview(models.Model):
+    """A formal accountability interview (约谈) generated when a round is published, then scheduled, held (with
+    its commitments) and closed when every commitment is verified - or cancelled with a reason. Changed only
+    through dudao.interviews.services."""
+
+    round = models.ForeignKey("ranking.Round", on_delete=models.PROTECT, related_name="interviews")
+    village = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="+")
+    unit = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="+")
+    role = models.CharField(max_length=20)
+    reason = models.CharField(max_length=10, choices=InterviewReason.choices)
+    post = models.ForeignKey("org.Post", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    person = models.ForeignKey("org.Person", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    vacant = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(_("status"), max_length=10, choices=InterviewStatus.choices,
+                              default=InterviewStatus.PENDING)
+    # Set when the interview is created (services.interviews_create_for_round): working days after publication.
+    hold_by = models.DateField(_("to be held by"))
+    scheduled_for = models.DateTimeField(_("scheduled for"), null=True, blank=True)
+    place = models.CharField(_("place"), max_length=200, blank=True)
+    interviewer = models.CharField(_("interviewer"), max_length=100, blank=True)
+    held_on = models.DateField(_("held on"), null=True, blank=True)
+    minutes = models.TextField(_("minutes"), blank=True)
+    cancel_reason = models.TextField(_("reason for cancelling"), blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        # The table of the ranking app, where interviews began (no data moved when the model did).
+        db_table = "ranking_interview"
+        ordering = ["round", "village__code", "reason", "role"]
+        indexes = [models.Index(fields=["status", "hold_by"], name="interview_status_hold_by")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status__in=["held", "closed"]) | Q(held_on__isnull=False),
+                name="interview_held_has_date",
+            ),
+        ]
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("interview_detail", args=[self.pk])
 
 
 class CommitmentStatus(models.TextChoices):
@@ -16,7 +82,7 @@ class Commitment(models.Model):
     staff (or the office), verified by the office - not by the office user who marked it done. When every
     commitment of an interview is verified, the interview closes."""
 
-    interview = models.ForeignKey("ranking.Interview", on_delete=models.PROTECT, related_name="commitments")
+    interview = models.ForeignKey(Interview, on_delete=models.PROTECT, related_name="commitments")
     position = models.PositiveSmallIntegerField(default=0)
     text = models.TextField(_("commitment"))
     due_date = models.DateField(_("due date"))

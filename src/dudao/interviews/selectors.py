@@ -1,5 +1,5 @@
 """Scoped reads of interviews: the list with its filters and counts, overdue interviews and commitments, an
-official's history. Everything a user sees starts from access.interviews_visible_to."""
+official's history. Everything a user sees starts from interviews_visible_to."""
 
 import datetime as dt
 from dataclasses import dataclass
@@ -7,11 +7,10 @@ from dataclasses import dataclass
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from dudao.accounts import access
 from dudao.interviews import lifecycle
-from dudao.interviews.models import Commitment
+from dudao.interviews.access import interviews_visible_to
+from dudao.interviews.models import Commitment, Interview
 from dudao.org.models import Unit
-from dudao.ranking.models import Interview
 
 
 def _today(today: dt.date | None) -> dt.date:
@@ -61,7 +60,7 @@ class Filters:
 
 
 def interviews_filtered(user, filters: Filters, today: dt.date | None = None) -> QuerySet[Interview]:
-    rows = access.interviews_visible_to(user).select_related("round", "village", "village__parent", "unit",
+    rows = interviews_visible_to(user).select_related("round", "village", "village__parent", "unit",
                                                                "person")
     if filters.status:
         rows = rows.filter(status=filters.status)

@@ -15,13 +15,14 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from dudao.accounts import access
 from dudao.audit.services import audit_record
 from dudao.core.errors import Refused
 from dudao.interviews import lifecycle
-from dudao.interviews.models import Commitment
-from dudao.notifications.triggers import interview_scheduled
-from dudao.ranking.models import Interview, InterviewStatus
+from dudao.interviews.access import interview_parties
+from dudao.interviews.models import Commitment, Interview, InterviewReason, InterviewStatus
+from dudao.interviews.notices import interview_scheduled
+from dudao.org.models import Post, PostRole
+from dudao.ranking.models import Result, Tier
 
 TRANSITION_LABELS = {
     "schedule": gettext_lazy("scheduled"), "reschedule": gettext_lazy("rescheduled"),
@@ -97,7 +98,7 @@ def _refusal(transition: str, status_label: str) -> Refused:
 
 def _check(actor, interview: Interview, transition: str) -> str:
     """Rights, then state: the status the transition leads to."""
-    if not lifecycle.may(transition, access.interview_parties(actor, interview)):
+    if not lifecycle.may(transition, interview_parties(actor, interview)):
         raise PermissionDenied
     try:
         return lifecycle.next_status(interview.status, transition)
@@ -209,7 +210,7 @@ def _locked_commitment(actor, commitment: Commitment, transition: str) -> tuple[
     interview = _locked(commitment.interview)
     commitment = Commitment.objects.select_for_update().get(pk=commitment.pk)
     commitment.interview = interview
-    if not lifecycle.may(transition, access.interview_parties(actor, interview), commitment=True):
+    if not lifecycle.may(transition, interview_parties(actor, interview), commitment=True):
         raise PermissionDenied
     try:
         status = lifecycle.next_commitment_status(commitment.status, transition)
@@ -296,7 +297,7 @@ def _four_eyes(actor, commitment: Commitment) -> None:
 
 
 def allowed_for(user, interview: Interview) -> list[str]:
-    return lifecycle.allowed(interview.status, access.interview_parties(user, interview))
+    return lifecycle.allowed(interview.status, interview_parties(user, interview))
 
 
 def commitment_allowed_for(user, commitment: Commitment, interview: Interview) -> list[str]:
@@ -304,11 +305,56 @@ def commitment_allowed_for(user, commitment: Commitment, interview: Interview) -
     it done, and nothing moves before the interview is held or after it was cancelled."""
     if interview.status not in (lifecycle.HELD, lifecycle.CLOSED):
         return []
-    names = lifecycle.allowed(commitment.status, access.interview_parties(user, interview), commitment=True)
+    names = lifecycle.allowed(commitment.status, interview_parties(user, interview), commitment=True)
     pk = getattr(user, "pk", None)
     if pk is not None and commitment.done_by_id == pk:
         names = [n for n in names if n not in ("verify", "return")]
     return names
+
+
+# A published week -------------------------------------------------------------------------------------------
+
+
+def interviews_for_round(round_) -> list[Interview]:
+    """The interviews a round calls for (not stored): for each red village its village liaison and its village
+    head, and for an escalated one (red rounds in a row) also its township's deputy in charge and head -
+    whoever held the post during the round's week (posts are dated); a post nobody held is a vacant interview."""
+    start, end = round_.week_start, round_.week_start + dt.timedelta(days=6)
+    reds = list(Result.objects.filter(round=round_, tier=Tier.RED).select_related("unit", "town"))
+    posts: dict[tuple[int, str], list[Post]] = {}
+    for post in Post.objects.filter(
+            unit_id__in={r.unit_id for r in reds} | {r.town_id for r in reds if r.escalated},
+            role__in=[PostRole.VILLAGE_LIAISON, PostRole.VILLAGE_HEAD, PostRole.TOWN_DEPUTY, PostRole.TOWN_HEAD],
+    ).held_between(start, end).order_by("start_date", "pk"):
+        posts.setdefault((post.unit_id, post.role), []).append(post)
+    interviews = []
+    for result in reds:
+        wanted = [(result.unit_id, PostRole.VILLAGE_LIAISON, InterviewReason.RED),
+                  (result.unit_id, PostRole.VILLAGE_HEAD, InterviewReason.RED)]
+        if result.escalated:
+            wanted += [(result.town_id, PostRole.TOWN_DEPUTY, InterviewReason.ESCALATED),
+                       (result.town_id, PostRole.TOWN_HEAD, InterviewReason.ESCALATED)]
+        for unit_id, role, reason in wanted:
+            holders = posts.get((unit_id, role), [])
+            if not holders:
+                interviews.append(Interview(round=round_, village_id=result.unit_id, unit_id=unit_id, role=role,
+                                            reason=reason, vacant=True))
+            for post in holders:
+                interviews.append(Interview(round=round_, village_id=result.unit_id, unit_id=unit_id, role=role,
+                                            reason=reason, post=post, person_id=post.person_id))
+    return interviews
+
+
+def interviews_create_for_round(*, actor, round_) -> list[Interview]:
+    """Store the interviews of a round being published (inside the transaction of dudao.publication), each to be
+    held within HOLD_WITHIN_WORKING_DAYS working days; a revision follows the revision before it."""
+    interviews = interviews_for_round(round_)
+    hold_by = hold_by_default()  # once for all, rather than asking the working calendar per row
+    for interview in interviews:
+        interview.hold_by = hold_by
+    if round_.revision > 1:
+        return interviews_create_for_revision(actor=actor, round_=round_, wanted=interviews)
+    return Interview.objects.bulk_create(interviews)
 
 
 # A revised week ----------------------------------------------------------------------------------------

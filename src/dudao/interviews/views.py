@@ -19,13 +19,15 @@ from django.views.decorators.http import require_POST
 
 from dudao.accounts import access
 from dudao.audit.models import AuditEvent
+from dudao.core import weeks
 from dudao.core.errors import Refused
 from dudao.interviews import lifecycle, selectors, services
+from dudao.interviews.access import can_see_interviews, interview_people_visible_to, interviews_visible_to
 from dudao.interviews.forms import CommitmentFormSet, HoldForm, ReasonForm, ScheduleForm
-from dudao.interviews.models import Commitment
+from dudao.interviews.models import Commitment, Interview, InterviewStatus
+from dudao.org.access import people_visible_to, units_visible_to
 from dudao.org.models import Level, PostRole
-from dudao.ranking import weeks
-from dudao.ranking.models import Interview, InterviewStatus, RoundStatus
+from dudao.ranking.models import RoundStatus
 
 PAGE_SIZE = 50
 STEP_LABELS = {
@@ -53,7 +55,7 @@ def _see_other(url: str) -> HttpResponseRedirect:
 
 
 def _require_reader(user) -> None:
-    if not access.can_see_interviews(user):
+    if not can_see_interviews(user):
         raise PermissionDenied
 
 
@@ -90,9 +92,9 @@ def interview_list(request):
     for interview in interviews:
         interview.role_label = _role_label(interview.role)  # type: ignore[attr-defined]
     counted = selectors.counts(rows, today)
-    visible_towns = list(access.units_visible_to(user).filter(level=Level.TOWN).order_by("code"))
+    visible_towns = list(units_visible_to(user).filter(level=Level.TOWN).order_by("code"))
     town_names = {t.code: t.name for t in visible_towns}
-    week_choices = sorted(access.interviews_visible_to(user).order_by().values_list("round__week", flat=True)
+    week_choices = sorted(interviews_visible_to(user).order_by().values_list("round__week", flat=True)
                           .distinct(), reverse=True)
     return render(request, "interviews/list.html", {
         "filters": filters, "page": page, "interviews": interviews, "total": page.paginator.count,
@@ -111,7 +113,7 @@ def interview_list(request):
 
 def _visible_or_404(user, pk: int) -> Interview:
     _require_reader(user)
-    return get_object_or_404(access.interviews_visible_to(user).select_related(
+    return get_object_or_404(interviews_visible_to(user).select_related(
         "round", "village", "village__parent", "unit", "person", "post"), pk=pk)
 
 
@@ -159,7 +161,7 @@ def _detail_context(request, interview: Interview, forms: dict | None = None) ->
     if "cancel" in actions and "cancel" not in forms:
         forms["cancel"] = ReasonForm(prefix="cancel", initial={
             "reason": _("The post was vacant that week.") if interview.vacant else ""})
-    others = (access.interviews_visible_to(user).filter(round=interview.round, village=interview.village)
+    others = (interviews_visible_to(user).filter(round=interview.round, village=interview.village)
               .exclude(pk=interview.pk).select_related("person"))
     return {
         "interview": interview, "role_label": _role_label(interview.role), "commitments": commitments,
@@ -169,7 +171,7 @@ def _detail_context(request, interview: Interview, forms: dict | None = None) ->
         "held_late": interview.held_on is not None and interview.held_on > interview.hold_by,
         "timeline": _timeline(interview, commitments), "others": list(others),
         "can_read_all": access.can_read_all(user),
-        "can_see_person": interview.person_id is not None and access.interview_people_visible_to(user)
+        "can_see_person": interview.person_id is not None and interview_people_visible_to(user)
         .filter(pk=interview.person_id).exists(),
     }
 
@@ -239,7 +241,7 @@ def commitment_action(request, pk: int, action: str):
         raise Http404
     user = request.user
     _require_reader(user)
-    commitment = get_object_or_404(Commitment.objects.filter(interview__in=access.interviews_visible_to(user))
+    commitment = get_object_or_404(Commitment.objects.filter(interview__in=interviews_visible_to(user))
                                    .select_related("interview"), pk=pk)
     text = request.POST.get("note", "")[:2000]
     try:
@@ -265,9 +267,9 @@ def commitment_action(request, pk: int, action: str):
 def person_history(request, person_id: int):
     user = request.user
     _require_reader(user)
-    person = get_object_or_404(access.interview_people_visible_to(user), pk=person_id)
+    person = get_object_or_404(interview_people_visible_to(user), pk=person_id)
     today = timezone.localdate()
-    rows = list(access.interviews_visible_to(user).filter(person=person)
+    rows = list(interviews_visible_to(user).filter(person=person)
                 .select_related("round", "village", "village__parent", "unit")
                 .prefetch_related("commitments").order_by("-round__week_start", "round__revision", "village__code",
                                                           "pk"))
@@ -285,6 +287,7 @@ def person_history(request, person_id: int):
         "weeks": len({(r.round.week) for r in rows}),
         "escalated": sum(1 for r in rows if r.reason == "escalated"),
         "status_counts": [(s.value, s.label, counted[s.value]) for s in InterviewStatus if s.value in counted],
-        "overdue": sum(1 for r in rows if r.overdue), "late_commitments": sum(r.late_commitments for r in rows),
-        "can_see_person_page": access.people_visible_to(user).filter(pk=person.pk).exists(),
+        "overdue": sum(1 for r in rows if getattr(r, "overdue")),  # noqa: B009 (set by annotate_flags)
+        "late_commitments": sum(getattr(r, "late_commitments") for r in rows),  # noqa: B009
+        "can_see_person_page": people_visible_to(user).filter(pk=person.pk).exists(),
     })

@@ -9,17 +9,16 @@ from django.utils import timezone
 
 from dudao.accounts import access
 from dudao.audit.services import audit_record
-from dudao.notifications import outbox
+from dudao.notifications import kinds, outbox
 from dudao.notifications.channels import redacted_url
-from dudao.notifications.models import Channel, Delivery, Event, Rule, Status
+from dudao.notifications.models import Channel, Delivery, Rule, Status
+from dudao.notifications.notices import TEST
 from dudao.notifications.services import compose
 from dudao.org.models import Unit
 
-ROBOT_EVENTS = [e for e in Event.values if e != Event.TEST]
-
 
 def _require(actor) -> None:
-    if not access.can_manage_groups(actor):
+    if not access.is_office(actor):
         raise PermissionDenied
 
 
@@ -44,7 +43,7 @@ def channel_save(*, actor, channel: Channel | None = None, kind: str, unit: Unit
     channel.kind, channel.unit, channel.name, channel.url = kind, unit, name.strip(), url.strip()
     if secret is not None:
         channel.secret = secret.strip()
-    channel.events = [e for e in Event.values if e in set(events)]
+    channel.events = [kind.code for kind in kinds.all_kinds() if kind.code in set(events)]
     channel.active = active
     channel.full_clean()
     channel.save()
@@ -70,8 +69,8 @@ def channel_test(*, actor, channel: Channel) -> Delivery:
     _require(actor)
     now = timezone.now()
     params = {"name": channel.name, "unit": channel.unit.name}
-    title, body = compose(channel.kind, Event.TEST, params, "")
-    delivery = Delivery.objects.create(event=Event.TEST, medium=channel.kind, robot=channel, title=title, body=body,
+    title, body = compose(channel.kind, TEST, params, "")
+    delivery = Delivery.objects.create(event=TEST, medium=channel.kind, robot=channel, title=title, body=body,
                                        created_at=now, next_attempt_at=now,
                                        dedupe_key=f"test:robot{channel.pk}:{uuid.uuid4().hex}")
     audit_record(actor=actor, action="notifications.robot_test", object_type="robot", object_id=str(channel.pk),

@@ -4,9 +4,9 @@ from django.core.validators import URLValidator
 from django.utils.translation import gettext_lazy as _
 
 from dudao.accounts.models import Role
+from dudao.notifications import kinds
 from dudao.notifications.channels import redacted_url
-from dudao.notifications.config import ROBOT_EVENTS
-from dudao.notifications.models import Event, RobotKind, Status
+from dudao.notifications.models import RobotKind, Status
 from dudao.org.models import Level, Unit
 
 UNIT_LEVELS = [Level.COUNTY, Level.TOWN, Level.VILLAGE, Level.COMMUNITY]
@@ -24,7 +24,7 @@ def _units():
 
 
 def _event_choices():
-    return [(e, label) for e, label in Event.choices if e in ROBOT_EVENTS]
+    return kinds.robot_choices()
 
 
 class ChannelForm(forms.Form):

@@ -10,17 +10,6 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
-class Event(models.TextChoices):
-    PROBLEM_DISPATCHED = "problem_dispatched", _("problem dispatched")
-    PROBLEM_OVERDUE = "problem_overdue", _("problem overdue")
-    PROBLEM_RETURNED = "problem_returned", _("problem returned for rework")
-    PROBLEM_RECTIFIED = "problem_rectified", _("problem rectified")
-    RANKING_DEADLINE = "ranking_deadline", _("township ranking deadline approaching")
-    ROUND_PUBLISHED = "round_published", _("weekly round published")
-    INTERVIEW_SCHEDULED = "interview_scheduled", _("interview scheduled")
-    TEST = "test", _("test message")
-
-
 class Notification(models.Model):
     """A message to one user, stored in the transaction of the event that causes it. Its text is rendered in
     the reader's language from ``kind`` and ``params`` (dudao.notifications.services.render).
@@ -84,7 +73,8 @@ class Rule(models.Model):
     """Which channels an event reaches for the accounts of one role at one unit (and the units below it; no
     unit: everywhere). The most specific rule wins; with none, the default is in-app and e-mail."""
 
-    event = models.CharField(_("event"), max_length=40, choices=Event.choices)
+    # A notification kind (dudao.notifications.kinds), registered by the app that sends it.
+    event = models.CharField(_("event"), max_length=40)
     unit = models.ForeignKey("org.Unit", verbose_name=_("unit"), null=True, blank=True, on_delete=models.PROTECT,
                              related_name="+")
     role = models.CharField(_("role"), max_length=20)
@@ -166,13 +156,3 @@ class Attempt(models.Model):
 
     class Meta:
         ordering = ["delivery", "at", "pk"]
-
-
-class PeriodicCheck(models.Model):
-    """When the worker last started a periodic check; claimed with a conditional UPDATE so that two workers
-    never start the same check in the same period (the checks are idempotent as well)."""
-
-    name = models.CharField(max_length=40, unique=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    outcome = models.CharField(max_length=500, blank=True)

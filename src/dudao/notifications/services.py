@@ -1,4 +1,7 @@
-"""Who is told what, and where: in-app notifications and the transactional outbox.
+"""Who is told what, and where: in-app notifications and the transactional outbox - the one door through which
+every app tells people of its events. An app says what it sends and when (its ``notices`` module registers the
+kinds, dudao.notifications.kinds, and calls ``publish`` or ``notify`` in the transaction of the cause); this module
+knows no domain.
 
 An event is stored in the transaction of its cause: one Notification per recipient who reads it in the app, and
 one Delivery per e-mail, SMS and group-robot message (dudao.notifications.outbox sends those, with retries). The
@@ -17,73 +20,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from dudao.accounts.models import Role, User
-from dudao.notifications.models import Channel, Delivery, Event, Medium, Notification, Rule, Status
-from dudao.org.models import PostRole, Unit
+from dudao.notifications import kinds
+from dudao.notifications.models import Channel, Delivery, Medium, Notification, Rule, Status
+from dudao.org.models import Unit
 
 log = logging.getLogger(__name__)
 
 WECOM_MARKDOWN_BYTES = 4096
 
 
-def _tier(code: str) -> str:
-    from dudao.ranking.models import Tier
-
-    return str(Tier(code).label) if code in Tier.values else code
-
-
-def _post_role(code: str) -> str:
-    return str(PostRole(code).label) if code in PostRole.values else code
-
-
-class _Params(dict):
-    """Parameters of a message; a missing one renders empty rather than failing the event's cause."""
-
-    def __missing__(self, key: str) -> str:
-        return ""
-
-
 def render_message(kind: str, params: dict) -> tuple[str, str]:
-    """Title and body of an event in the active language."""
-    p = _Params(params)
-    if kind == Event.PROBLEM_DISPATCHED:
-        return (_("Problem %(number)s to rectify by %(deadline)s") % p,
-                _("%(category)s at %(village)s: %(description)s") % p)
-    if kind == Event.PROBLEM_OVERDUE:
-        return (_("Problem %(number)s is overdue (deadline %(deadline)s)") % p,
-                _("%(category)s at %(village)s: %(description)s") % p)
-    if kind == Event.PROBLEM_RETURNED:
-        return (_("Problem %(number)s was returned for rework") % p, p.get("note", ""))
-    if kind == Event.PROBLEM_RECTIFIED:
-        return (_("Problem %(number)s was rectified and awaits verification") % p,
-                _("%(category)s at %(village)s: %(description)s") % p)
-    if kind == Event.ROUND_PUBLISHED:
-        title = _("The ranking of week %(week)s is published") % p
-        scope = p.get("scope")
-        if scope == "village" and p.get("position"):
-            return title, _("%(unit)s: position %(position)s of %(ranked)s, %(tier)s.") % _Params(
-                p, tier=_tier(p.get("tier", "")))
-        if scope == "village":
-            return title, _("%(unit)s was not ranked this week.") % p
-        return title, _("%(unit)s: %(green)s green, %(yellow)s yellow and %(red)s red of %(ranked)s ranked.") % p
-    if kind == Event.INTERVIEW_SCHEDULED:
-        values = _Params(p, role=_post_role(p.get("role", "")))
-        title = _("Interview about %(village)s (week %(week)s)") % values
-        if p.get("vacant"):
-            body = _("The post of %(role)s at %(unit)s is vacant; the interview about %(village)s is due.") % values
-        else:
-            body = _("%(person)s, %(role)s at %(unit)s, is to be interviewed about %(village)s.") % values
-        if p.get("when") and p.get("place"):
-            body += " " + _("Scheduled for %(when)s at %(place)s.") % values
-        elif p.get("when"):
-            body += " " + _("Scheduled for %(when)s.") % values
-        return title, body
-    if kind == Event.RANKING_DEADLINE:
-        return (_("The township ranking of week %(week)s is due by %(deadline)s") % p,
-                _("%(town)s has not submitted its ranking of its villages yet.") % p)
-    if kind == Event.TEST:
-        return (_("Test message from Dudao") % p,
-                _("The group robot %(name)s of %(unit)s works.") % p)
-    return kind, ""
+    """Title and body of an event in the active language (the kind's own wording, registered by its app)."""
+    return kinds.render(kind, params)
 
 
 def render(notification: Notification) -> tuple[str, str]:
@@ -278,23 +226,9 @@ def notify(*, recipients: list[User], kind: str, params: dict, link: str = "", k
     """Tell the recipients (and the group robots of ``units``) of an event, inside the transaction of its
     cause; the in-app notifications stored. Without ``key`` every call is a new event."""
     key = key or f"{kind}:{uuid.uuid4().hex}"
-    if not units and kind.startswith("problem_") and "number" in params:
-        units = _problem_units(params["number"])
     published = publish(kind=kind, key=key, users=[(user, params, link) for user in recipients],
                         units=[(unit, params, link) for unit in units])
     return published.notifications
-
-
-def _problem_units(number: str) -> list[Unit]:
-    """The village and township of a problem: their group robots hear of it."""
-    from dudao.problems.models import Problem
-
-    try:
-        pk = int(str(number).rsplit("-", 1)[-1])
-    except ValueError:
-        return []
-    problem = Problem.objects.filter(pk=pk).select_related("village", "town").first()
-    return [problem.village, problem.town] if problem else []
 
 
 def send_pending() -> int:

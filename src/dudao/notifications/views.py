@@ -18,10 +18,10 @@ from django.views.decorators.http import require_POST
 
 from dudao.accounts import access
 from dudao.accounts.models import Role
-from dudao.notifications import channels, config, services
+from dudao.notifications import channels, config, kinds, services
 from dudao.notifications.channels import redacted_url
 from dudao.notifications.forms import ChannelForm, OutboxFilter, RuleForm
-from dudao.notifications.models import Attempt, Channel, Delivery, Event, Notification, Rule, Status
+from dudao.notifications.models import Attempt, Channel, Delivery, Notification, Rule, Status
 
 PAGE_SIZE = 50
 
@@ -63,7 +63,7 @@ def notification_read(request, pk: int):
 
 
 def _require_office(request) -> None:
-    if not access.can_manage_groups(request.user):
+    if not access.is_office(request.user):
         raise PermissionDenied
 
 
@@ -81,7 +81,7 @@ def channel_list(request):
     robots = list(Channel.objects.select_related("unit").annotate(
         sent=Count("deliveries", filter=Q(deliveries__status=Status.SENT)),
         failed=Count("deliveries", filter=Q(deliveries__status=Status.FAILED))))
-    return render(request, "notifications/channels.html", {"robots": robots, "events": dict(Event.choices)})
+    return render(request, "notifications/channels.html", {"robots": robots, "events": kinds.labels()})
 
 
 @login_required
@@ -112,7 +112,7 @@ def channel_edit(request, pk: int | None = None):
                                     "active": channel.active},
                            has_secret=bool(channel.secret), stored_url=channel.url)
     else:
-        form = ChannelForm(initial={"events": config.ROBOT_EVENTS, "active": True})
+        form = ChannelForm(initial={"events": kinds.robot_codes(), "active": True})
     return render(request, "notifications/channel_form.html", {"form": form, "channel": channel})
 
 
@@ -176,7 +176,7 @@ def outbox_list(request):
         rows = rows.filter(status=status)
     counts = dict(Delivery.objects.values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    events = dict(Event.choices)
+    events = kinds.labels()
     for delivery in page.object_list:
         delivery.event_label = events.get(delivery.event, delivery.event)
         delivery.attempt_list = list(delivery.attempt_set.all())

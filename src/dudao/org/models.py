@@ -1,3 +1,5 @@
+import datetime as dt
+
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -13,9 +15,36 @@ class Level(models.TextChoices):
     GRID = "grid", _("grid")
 
 
+# The levels the weekly round ranks, inspectors visit and drones fly over: villages and communities.
+RANKED_LEVELS: tuple[str, ...] = (Level.VILLAGE, Level.COMMUNITY)
+
+
 class Datum(models.TextChoices):
     GCJ02 = "gcj02", "GCJ-02"
     WGS84 = "wgs84", "WGS-84"
+
+
+def town_code(path: str) -> str:
+    """The code of the township in a unit's path (county/town/…); "" for the county itself."""
+    parts = path.split("/")
+    return parts[1] if len(parts) > 2 else ""
+
+
+class UnitQuerySet(models.QuerySet):
+    def ranked(self) -> "UnitQuerySet":
+        """Villages and communities: what the weekly round ranks."""
+        return self.filter(level__in=RANKED_LEVELS)
+
+    def towns(self) -> "UnitQuerySet":
+        return self.filter(level=Level.TOWN)
+
+    def under(self, unit: "Unit") -> "UnitQuerySet":
+        """The unit and the units below it (its subtree)."""
+        return self.filter(path__startswith=unit.path)
+
+    def of_campaign(self, campaign) -> "UnitQuerySet":
+        """The units of the campaign's county (all units while the campaign has no county)."""
+        return self.under(campaign.county) if campaign.county_id else self
 
 
 class Unit(models.Model):
@@ -44,6 +73,8 @@ class Unit(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = UnitQuerySet.as_manager()
+
     class Meta:
         ordering = ["path"]
         verbose_name = _("unit")
@@ -65,7 +96,12 @@ class Unit(models.Model):
 
     @property
     def is_ranked(self) -> bool:
-        return self.level in (Level.VILLAGE, Level.COMMUNITY)
+        """A village or a community: the units the weekly round ranks."""
+        return self.level in RANKED_LEVELS
+
+    @property
+    def is_town(self) -> bool:
+        return self.level == Level.TOWN
 
 
 class Person(models.Model):
@@ -97,6 +133,12 @@ class PostRole(models.TextChoices):
     OTHER = "other", _("other")
 
 
+class PostQuerySet(models.QuerySet):
+    def held_between(self, first: dt.date, last: dt.date | None = None) -> "PostQuerySet":
+        """Posts held on the day ``first``, or at any time from ``first`` to ``last`` (e.g. in a ranking week)."""
+        return self.filter(start_date__lte=last or first).exclude(end_date__lt=first)
+
+
 class Post(models.Model):
     """A person holding a role at a unit from start_date to end_date (inclusive; open-ended if empty)."""
 
@@ -106,6 +148,8 @@ class Post(models.Model):
     title = models.CharField(_("title"), max_length=50, blank=True)
     start_date = models.DateField(_("start date"))
     end_date = models.DateField(_("end date"), null=True, blank=True)
+
+    objects = PostQuerySet.as_manager()
 
     class Meta:
         ordering = ["unit__path", "role", "-start_date"]

@@ -2,15 +2,15 @@
 
 from django.db.models import Count, Max, Q, QuerySet
 
-from dudao.accounts import access
 from dudao.core import geo
+from dudao.org.access import units_visible_to
 from dudao.org.models import Unit
 
 
 def search_units(user, query: str) -> QuerySet[Unit]:
     """Units in the user's area matching a name, code, full pinyin or pinyin initials (``dsz`` finds 大水䃎村)."""
     query = query.strip()
-    units = access.units_visible_to(user).select_related("parent")
+    units = units_visible_to(user).select_related("parent")
     if not query:
         return units.none()
     lowered = query.lower()

@@ -19,6 +19,15 @@ from dudao.audit.services import Change, audit_record, audit_record_many
 from dudao.core.messages import describe
 from dudao.core.tables import MAX_BYTES, Problem, Table, TableRefused, read_table, text_problem
 from dudao.org import geojson, peoplefile, unitfile
+from dudao.org.access import (
+    can_edit_person,
+    can_manage_people,
+    can_manage_posts_at,
+    phone_for,
+    posts_visible_to,
+    units_managed_for_posts,
+    units_visible_to,
+)
 from dudao.org.models import Datum, GroupMember, Person, Post, Unit, WorkingGroup
 from dudao.org.peoplefile import normalise_phone
 
@@ -73,7 +82,7 @@ def units_import(*, actor, data: bytes, filename: str = "", progress: Progress |
 
     A unit keeps its row when renamed or moved, so everything that refers to it keeps its history.
     """
-    if not access.can_manage_units(actor):
+    if not access.is_office(actor):
         raise PermissionDenied
     try:
         table = read_table(data, filename, max_bytes)
@@ -196,7 +205,7 @@ def unit_boundaries_import(*, actor, data: bytes, datum: str) -> ImportReport:
 
     The datum (wgs84 or gcj02) is recorded with each boundary: drones record WGS-84, Chinese web maps GCJ-02.
     """
-    if not access.can_manage_units(actor):
+    if not access.is_office(actor):
         raise PermissionDenied
     if datum not in Datum.values:
         raise ValueError(datum)
@@ -223,13 +232,13 @@ def unit_boundaries_import(*, actor, data: bytes, datum: str) -> ImportReport:
 
 
 def units_export_rows(*, actor, chinese: bool = False) -> tuple[list[str], list[list[str]]]:
-    units = access.units_visible_to(actor).select_related("parent").order_by("path")
+    units = units_visible_to(actor).select_related("parent").order_by("path")
     return unitfile.export_rows([unit_snapshot(u) for u in units], chinese=chinese)
 
 
 def unit_update(*, actor, unit: Unit, **fields) -> Unit:
     """Change a unit's names, point or active flag from the web form."""
-    if not access.can_manage_units(actor):
+    if not access.is_office(actor):
         raise PermissionDenied
     allowed = {"name", "official_name", "active", "lon", "lat", "point_datum", "point_synthetic", "boundary",
                "boundary_datum"}
@@ -286,7 +295,7 @@ def person_save(*, actor, person: Person | None, name: str, phone: str, first_po
     Township staff must give the first post, inside their township: a person without a post in their area
     would be outside it the moment they were created.
     """
-    if not access.can_manage_people(actor) or (person is not None and not access.can_edit_person(actor, person)):
+    if not can_manage_people(actor) or (person is not None and not can_edit_person(actor, person)):
         raise PermissionDenied
     if person is None and first_post is None and not access.can_read_all(actor):
         raise ValidationError(_("Give the person's first post: a unit in your area, the post and its start date."))
@@ -335,7 +344,7 @@ def _check_overlap(person: Person, unit: Unit, role: str, start: dt.date, end: d
 
 def post_create(*, actor, person: Person, unit: Unit, role: str, title: str = "", start_date: dt.date,
                 end_date: dt.date | None = None) -> Post:
-    if not access.can_manage_posts_at(actor, unit):
+    if not can_manage_posts_at(actor, unit):
         raise PermissionDenied
     if end_date is not None and end_date < start_date:
         raise ValidationError(_("The end date is before the start date."))
@@ -351,7 +360,7 @@ def post_create(*, actor, person: Person, unit: Unit, role: str, title: str = ""
 
 def post_end(*, actor, post: Post, end_date: dt.date) -> Post:
     """Close a post: the person stops holding it after end_date (history stays)."""
-    if not access.can_manage_posts_at(actor, post.unit):
+    if not can_manage_posts_at(actor, post.unit):
         raise PermissionDenied
     with transaction.atomic():
         post = Post.objects.select_for_update().select_related("unit").get(pk=post.pk)
@@ -363,17 +372,6 @@ def post_end(*, actor, post: Post, end_date: dt.date) -> Post:
         audit_record(actor=actor, action="post.end", object_type="post", object_id=str(post.pk),
                      before=old, after=post_snapshot(post))
     return post
-
-
-def post_holders(*, unit: Unit, role: str, on: dt.date, until: dt.date | None = None) -> list[Post]:
-    """The posts of a role at a unit held on a day (or at any time in [on, until]), e.g. in a ranking week."""
-    last = until or on
-    return list(
-        Post.objects.filter(unit=unit, role=role, start_date__lte=last)
-        .exclude(end_date__lt=on)
-        .select_related("person")
-        .order_by("start_date", "person__name")
-    )
 
 
 # Working groups ---------------------------------------------------------------------------------------
@@ -388,7 +386,7 @@ def group_snapshot(group: WorkingGroup) -> dict:
 
 def group_save(*, actor, group: WorkingGroup | None, campaign, kind: str, name: str, duties: str = "",
                towns: list[Unit] | None = None, active: bool = True) -> WorkingGroup:
-    if not access.can_manage_groups(actor):
+    if not access.is_office(actor):
         raise PermissionDenied
     name = check_text(name, "name", 100)
     if not name:
@@ -415,7 +413,7 @@ def group_save(*, actor, group: WorkingGroup | None, campaign, kind: str, name: 
 
 
 def group_member_set(*, actor, group: WorkingGroup, person: Person, role: str) -> GroupMember:
-    if not access.can_manage_groups(actor):
+    if not access.is_office(actor):
         raise PermissionDenied
     with transaction.atomic():
         member = GroupMember.objects.filter(group=group, person=person).first()
@@ -433,7 +431,7 @@ def group_member_set(*, actor, group: WorkingGroup, person: Person, role: str) -
 
 
 def group_member_remove(*, actor, member: GroupMember) -> None:
-    if not access.can_manage_groups(actor):
+    if not access.is_office(actor):
         raise PermissionDenied
     with transaction.atomic():
         audit_record(actor=actor, action="group.member_remove", object_type="group",
@@ -448,7 +446,7 @@ def people_import(*, actor, data: bytes, filename: str = "", progress: Progress 
     People are matched by phone; posts by (person, unit, post, start date), whose title and end date are
     updated. Posts may only be placed at units the actor manages.
     """
-    if not access.can_manage_people(actor):
+    if not can_manage_people(actor):
         raise PermissionDenied
     try:
         table = read_table(data, filename, max_bytes)
@@ -462,7 +460,7 @@ def people_import(*, actor, data: bytes, filename: str = "", progress: Progress 
 
 @transaction.atomic
 def _people_import_rows(actor, table: Table, progress: Progress | None, synthetic: bool) -> ImportReport:
-    units = {u.code: u for u in access.units_managed_for_posts(actor)}
+    units = {u.code: u for u in units_managed_for_posts(actor)}
     rows, problems = peoplefile.parse_people(table, set(units))
     if not access.can_read_all(actor):
         # Township staff manage people through their posts: a row without one would leave its area at once.
@@ -471,7 +469,7 @@ def _people_import_rows(actor, table: Table, progress: Progress | None, syntheti
         raise TableRefused(sorted(problems, key=lambda p: p.row))
     people = {p.phone: p for p in Person.objects.filter(phone__in={r.phone for r in rows})}
     for person in people.values():
-        if not access.can_edit_person(actor, person):
+        if not can_edit_person(actor, person):
             row = next(r for r in rows if r.phone == person.phone)
             raise TableRefused([Problem("bad_phone_scope", row.row, {"phone": person.phone})])
     report = ImportReport()
@@ -524,10 +522,10 @@ def people_export_rows(*, actor, chinese: bool = True) -> tuple[list[str], list[
     not see them."""
     header = peoplefile.HEADERS_ZH if chinese else peoplefile.HEADERS_EN
     rows = []
-    for post in access.posts_visible_to(actor).select_related("person", "unit").order_by(
+    for post in posts_visible_to(actor).select_related("person", "unit").order_by(
             "unit__path", "role", "start_date", "person__name"):
         rows.append([
-            post.person.name, access.phone_for(actor, post.person), post.unit.code, post.unit.name,
+            post.person.name, phone_for(actor, post.person), post.unit.code, post.unit.name,
             peoplefile.ROLE_NAMES_ZH[post.role] if chinese else post.role, post.title,
             post.start_date.isoformat(), post.end_date.isoformat() if post.end_date else "",
         ])

@@ -20,6 +20,19 @@ from dudao.campaigns.services import campaign_get
 from dudao.core.messages import describe
 from dudao.core.tables import write_csv, write_xlsx
 from dudao.org import forms, peoplefile, services, unitfile
+from dudao.org.access import (
+    can_edit_person,
+    can_manage_people,
+    can_manage_posts_at,
+    groups_visible_to,
+    people_search,
+    people_visible_to,
+    phone_for,
+    posts_visible_to,
+    unit_visible_or_404,
+    units_managed_for_posts,
+    units_visible_to,
+)
 from dudao.org.models import GroupMember, Person, PostRole, Unit
 from dudao.org.selectors import search_units
 
@@ -36,7 +49,7 @@ def _show_phones(user, rows) -> None:
     """Give each row (a person, or a post or membership with .person) the phone as this user may see it."""
     for row in rows:
         person = row if isinstance(row, Person) else row.person
-        row.shown_phone = access.phone_for(user, person)
+        row.shown_phone = phone_for(user, person)
 
 
 def _require(allowed: bool) -> None:
@@ -49,7 +62,7 @@ def _require(allowed: bool) -> None:
 
 @login_required
 def unit_tree(request):
-    units = list(access.units_visible_to(request.user).only("code", "name", "level", "path", "active",
+    units = list(units_visible_to(request.user).only("code", "name", "level", "path", "active",
                                                              "parent_id"))
     children: dict[int | None, list[Unit]] = {}
     ids = {u.pk for u in units}
@@ -75,26 +88,26 @@ def unit_search(request):
 
 @login_required
 def unit_detail(request, code: str):
-    unit = access.unit_visible_or_404(request.user, code)
+    unit = unit_visible_or_404(request.user, code)
     today = timezone.localdate()
-    posts = list(access.posts_visible_to(request.user).filter(unit=unit).select_related("person"))
+    posts = list(posts_visible_to(request.user).filter(unit=unit).select_related("person"))
     current = [p for p in posts if p.start_date <= today and (p.end_date is None or p.end_date >= today)]
     past = [p for p in posts if p not in current]
     _show_phones(request.user, posts)
-    ancestors = list(access.units_visible_to(request.user).filter(code__in=unit.path.strip("/").split("/")[:-1])
+    ancestors = list(units_visible_to(request.user).filter(code__in=unit.path.strip("/").split("/")[:-1])
                      .order_by("path"))
     history = AuditEvent.objects.filter(object_type="unit", object_id=unit.code).order_by("-seq")[:50]
     return render(request, "org/unit_detail.html", {
-        "unit": unit, "ancestors": ancestors, "children": access.units_visible_to(request.user).filter(parent=unit),
+        "unit": unit, "ancestors": ancestors, "children": units_visible_to(request.user).filter(parent=unit),
         "current_posts": current, "past_posts": past, "history": history,
-        "groups": access.groups_visible_to(request.user).filter(towns=unit) if unit.level == "town" else [],
+        "groups": groups_visible_to(request.user).filter(towns=unit) if unit.level == "town" else [],
     })
 
 
 @login_required
 def unit_edit(request, code: str):
-    unit = access.unit_visible_or_404(request.user, code)
-    _require(access.can_manage_units(request.user))
+    unit = unit_visible_or_404(request.user, code)
+    _require(access.is_office(request.user))
     initial = {"name": unit.name, "official_name": unit.official_name, "active": unit.active, "lon": unit.lon,
                "lat": unit.lat, "point_datum": unit.point_datum}
     form = forms.UnitForm(request.POST or None, initial=initial)
@@ -140,7 +153,7 @@ def _import_page(request, *, kind: str, run, template_url: str, title: str, allo
 @login_required
 def unit_import(request):
     return _import_page(request, kind="units", run=services.units_import, template_url="unit_template",
-                        title=_("Import units"), allowed=access.can_manage_units(request.user))
+                        title=_("Import units"), allowed=access.is_office(request.user))
 
 
 @login_required
@@ -173,8 +186,8 @@ def unit_export(request, fmt: str):
 def person_list(request):
     query = request.GET.get("q", "").strip()
     today = timezone.localdate()
-    current = access.posts_visible_to(request.user).filter(start_date__lte=today).exclude(end_date__lt=today)
-    page = Paginator(access.people_search(request.user, query).prefetch_related(
+    current = posts_visible_to(request.user).held_between(today)
+    page = Paginator(people_search(request.user, query).prefetch_related(
         Prefetch("posts", queryset=current.select_related("unit"), to_attr="current_posts")), 100
     ).get_page(request.GET.get("page"))
     _show_phones(request.user, page.object_list)
@@ -182,18 +195,18 @@ def person_list(request):
 
 
 def _visible_person(user, pk: int) -> Person:
-    return get_object_or_404(access.people_visible_to(user), pk=pk)
+    return get_object_or_404(people_visible_to(user), pk=pk)
 
 
 @login_required
 def person_detail(request, pk: int):
     person = _visible_person(request.user, pk)
-    posts = list(access.posts_visible_to(request.user).filter(person=person).select_related("unit"))
+    posts = list(posts_visible_to(request.user).filter(person=person).select_related("unit"))
     memberships = GroupMember.objects.filter(person=person,
-                                             group__in=access.groups_visible_to(request.user)).select_related("group")
+                                             group__in=groups_visible_to(request.user)).select_related("group")
     return render(request, "org/person_detail.html", {
-        "person": person, "phone": access.phone_for(request.user, person), "posts": posts,
-        "memberships": memberships, "can_edit": access.can_edit_person(request.user, person),
+        "person": person, "phone": phone_for(request.user, person), "posts": posts,
+        "memberships": memberships, "can_edit": can_edit_person(request.user, person),
         "today": timezone.localdate(),
     })
 
@@ -201,8 +214,8 @@ def person_detail(request, pk: int):
 @login_required
 def person_edit(request, pk: int | None = None):
     person = _visible_person(request.user, pk) if pk else None
-    allowed = access.can_manage_people(request.user)
-    _require(allowed and (person is None or access.can_edit_person(request.user, person)))
+    allowed = can_manage_people(request.user)
+    _require(allowed and (person is None or can_edit_person(request.user, person)))
     if person is not None:
         form: forms.PersonForm = forms.PersonForm(request.POST or None,
                                                   initial={"name": person.name, "phone": person.phone})
@@ -212,7 +225,7 @@ def person_edit(request, pk: int | None = None):
         data = form.cleaned_data
         first_post = None
         if data.get("unit"):
-            unit = access.units_managed_for_posts(request.user).filter(code=data["unit"]).first()
+            unit = units_managed_for_posts(request.user).filter(code=data["unit"]).first()
             if unit is None:
                 form.add_error("unit", _("The unit %(code)s does not exist or is outside your area.")
                                % {"code": data["unit"]})
@@ -234,11 +247,11 @@ def person_edit(request, pk: int | None = None):
 @login_required
 def post_new(request, pk: int):
     person = _visible_person(request.user, pk)
-    _require(access.can_manage_people(request.user))
+    _require(can_manage_people(request.user))
     form = forms.PostForm(request.POST or None, initial={"unit": request.GET.get("unit", "")})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        unit = access.units_managed_for_posts(request.user).filter(code=data["unit"]).first()
+        unit = units_managed_for_posts(request.user).filter(code=data["unit"]).first()
         if unit is None:
             message = _("The unit %(code)s does not exist or is outside your area.") % {"code": data["unit"]}
             form.add_error("unit", message)
@@ -256,8 +269,8 @@ def post_new(request, pk: int):
 
 @login_required
 def post_end_view(request, pk: int):
-    post = get_object_or_404(access.posts_visible_to(request.user).select_related("unit", "person"), pk=pk)
-    _require(access.can_manage_posts_at(request.user, post.unit))
+    post = get_object_or_404(posts_visible_to(request.user).select_related("unit", "person"), pk=pk)
+    _require(can_manage_posts_at(request.user, post.unit))
     form = forms.PostEndForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -273,7 +286,7 @@ def post_end_view(request, pk: int):
 @login_required
 def people_import_view(request):
     return _import_page(request, kind="people", run=services.people_import, template_url="people_template",
-                        title=_("Import people and posts"), allowed=access.can_manage_people(request.user))
+                        title=_("Import people and posts"), allowed=can_manage_people(request.user))
 
 
 @login_required
@@ -296,25 +309,25 @@ def people_export(request):
 
 @login_required
 def group_list(request):
-    groups = access.groups_visible_to(request.user).prefetch_related("towns", "members__person")
+    groups = groups_visible_to(request.user).prefetch_related("towns", "members__person")
     return render(request, "org/group_list.html", {"groups": groups})
 
 
 @login_required
 def group_detail(request, pk: int):
-    group = get_object_or_404(access.groups_visible_to(request.user).prefetch_related("towns"), pk=pk)
+    group = get_object_or_404(groups_visible_to(request.user).prefetch_related("towns"), pk=pk)
     members = list(group.members.select_related("person"))
     _show_phones(request.user, members)
     return render(request, "org/group_detail.html", {
         "group": group, "members": members, "member_form": forms.MemberForm(),
-        "can_manage": access.can_manage_groups(request.user),
+        "can_manage": access.is_office(request.user),
     })
 
 
 @login_required
 def group_edit(request, pk: int | None = None):
-    _require(access.can_manage_groups(request.user))
-    group = get_object_or_404(access.groups_visible_to(request.user), pk=pk) if pk else None
+    _require(access.is_office(request.user))
+    group = get_object_or_404(groups_visible_to(request.user), pk=pk) if pk else None
     initial = {"kind": group.kind, "name": group.name, "duties": group.duties, "active": group.active,
                "towns": list(group.towns.all())} if group else {"active": True}
     form = forms.GroupForm(request.POST or None, initial=initial)
@@ -336,12 +349,12 @@ def group_edit(request, pk: int | None = None):
 @login_required
 @require_POST
 def group_member_add(request, pk: int):
-    _require(access.can_manage_groups(request.user))
-    group = get_object_or_404(access.groups_visible_to(request.user), pk=pk)
+    _require(access.is_office(request.user))
+    group = get_object_or_404(groups_visible_to(request.user), pk=pk)
     form = forms.MemberForm(request.POST)
     if form.is_valid():
         phone = services.normalise_phone(form.cleaned_data["phone"]) or ""
-        person = access.people_visible_to(request.user).filter(phone=phone).first()
+        person = people_visible_to(request.user).filter(phone=phone).first()
         if person is None:
             message = _("No person has the phone number %(phone)s.") % {"phone": form.cleaned_data["phone"]}
             messages.error(request, message)
@@ -354,8 +367,8 @@ def group_member_add(request, pk: int):
 @login_required
 @require_POST
 def group_member_remove_view(request, pk: int):
-    _require(access.can_manage_groups(request.user))
-    member = get_object_or_404(GroupMember.objects.filter(group__in=access.groups_visible_to(request.user)), pk=pk)
+    _require(access.is_office(request.user))
+    member = get_object_or_404(GroupMember.objects.filter(group__in=groups_visible_to(request.user)), pk=pk)
     services.group_member_remove(actor=request.user, member=member)
     messages.success(request, _("Removed."))
     return redirect("group_detail", pk=member.group_id)

@@ -14,10 +14,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from dudao.accounts import access
 from dudao.audit.services import audit_record
 from dudao.core import geo
 from dudao.core.errors import Refused
+from dudao.org.access import can_report_at
 from dudao.org.models import Unit
 from dudao.org.selectors import campaign_area_box
 from dudao.photos import imaging
@@ -86,7 +86,7 @@ def photo_upload(*, actor, campaign, village: Unit, data: bytes, client_key: str
                  taken_at: dt.datetime | None = None) -> Photo:
     """Store one photo for a village. ``lat``/``lon``/``accuracy_m``/``taken_at`` are the phone's own readings,
     used when the photo carries no EXIF position or time (phone browsers often strip it)."""
-    if not access.can_report_at(actor, village):
+    if not can_report_at(actor, village):
         raise PermissionDenied
     client_key = (client_key or "").strip() or None
     if client_key is not None:

@@ -5,11 +5,11 @@ from django.core.files.storage import default_storage
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 
-from dudao.accounts import access
+from dudao.photos.access import photos_visible_to
 
 
 def _serve(request, photo_id: int, thumb: bool) -> FileResponse:
-    photo = get_object_or_404(access.photos_visible_to(request.user), pk=photo_id)
+    photo = get_object_or_404(photos_visible_to(request.user), pk=photo_id)
     name = photo.thumb_name if thumb else photo.display_name
     response = FileResponse(default_storage.open(name, "rb"), content_type="image/jpeg")
     response["X-Content-Type-Options"] = "nosniff"

@@ -10,6 +10,8 @@ Pure: no Django.
 import datetime as dt
 from collections.abc import Callable
 
+from dudao.core.lifecycle import Lifecycle, TransitionRefused, transition
+
 REPORTED = "reported"
 REGISTERED = "registered"
 DISPATCHED = "dispatched"
@@ -20,41 +22,29 @@ RETURNED = "returned"
 CANCELLED = "cancelled"
 STATUSES = (REPORTED, REGISTERED, DISPATCHED, RECTIFIED, VERIFIED, CLOSED, RETURNED, CANCELLED)
 
-# transition → (the statuses it may start from, the status it leads to)
-TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
-    "register": (frozenset({REPORTED}), REGISTERED),
-    "dispatch": (frozenset({REGISTERED}), DISPATCHED),
-    "rectify": (frozenset({DISPATCHED, RETURNED}), RECTIFIED),
-    "verify": (frozenset({RECTIFIED}), VERIFIED),
-    "return": (frozenset({RECTIFIED}), RETURNED),
-    "close": (frozenset({VERIFIED}), CLOSED),
-    "cancel": (frozenset({REPORTED, REGISTERED, DISPATCHED, RETURNED}), CANCELLED),
-}
+LOOP = Lifecycle(STATUSES, {
+    "register": transition({REPORTED}, REGISTERED),
+    "dispatch": transition({REGISTERED}, DISPATCHED),
+    "rectify": transition({DISPATCHED, RETURNED}, RECTIFIED),
+    "verify": transition({RECTIFIED}, VERIFIED),
+    "return": transition({RECTIFIED}, RETURNED),
+    "close": transition({VERIFIED}, CLOSED),
+    "cancel": transition({REPORTED, REGISTERED, DISPATCHED, RETURNED}, CANCELLED),
+})
 # Waiting for the village: the deadline runs and the problem can be overdue.
 AWAITING_VILLAGE = frozenset({DISPATCHED, RETURNED})
 OPEN = frozenset({REPORTED, REGISTERED, DISPATCHED, RETURNED, RECTIFIED, VERIFIED})
 FINISHED = frozenset({CLOSED, CANCELLED})
+__all__ = ["TransitionRefused"]
 
 
-class TransitionRefused(Exception):
-    def __init__(self, transition: str, status: str) -> None:
-        super().__init__(f"{transition} is not allowed from {status}")
-        self.transition = transition
-        self.status = status
-
-
-def next_status(status: str, transition: str) -> str:
+def next_status(status: str, name: str) -> str:
     """The status after the transition, or TransitionRefused (unknown transitions too)."""
-    if transition not in TRANSITIONS:
-        raise TransitionRefused(transition, status)
-    sources, target = TRANSITIONS[transition]
-    if status not in sources:
-        raise TransitionRefused(transition, status)
-    return target
+    return LOOP.next_status(status, name)
 
 
 def allowed(status: str) -> list[str]:
-    return [name for name, (sources, _target) in TRANSITIONS.items() if status in sources]
+    return LOOP.allowed(status)
 
 
 def default_is_working(day: dt.date) -> bool:

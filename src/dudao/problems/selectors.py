@@ -1,5 +1,5 @@
 """Scoped reads of problems: lists with filters and counts, "my tasks", and the statistics the bulletin and
-dashboard use. Everything starts from access.problems_visible_to."""
+dashboard use. Everything starts from problems_visible_to."""
 
 import datetime as dt
 from dataclasses import dataclass
@@ -10,6 +10,7 @@ from django.utils import timezone
 from dudao.accounts import access
 from dudao.accounts.models import Role
 from dudao.problems import lifecycle
+from dudao.problems.access import problems_visible_to
 from dudao.problems.models import Problem, Status
 
 
@@ -43,7 +44,7 @@ class Filters:
 
 
 def problems_filtered(user, filters: Filters) -> QuerySet[Problem]:
-    rows = access.problems_visible_to(user).select_related("category", "village", "town")
+    rows = problems_visible_to(user).select_related("category", "village", "town")
     if filters.status:
         rows = rows.filter(status=filters.status)
     if filters.town:

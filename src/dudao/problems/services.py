@@ -6,9 +6,7 @@ from collections.abc import Callable
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -17,10 +15,11 @@ from dudao.accounts.models import Role
 from dudao.audit.services import audit_record
 from dudao.core import geo
 from dudao.core.errors import Refused
-from dudao.notifications.services import notify, unit_staff
+from dudao.org.access import UNSET, area_roots, can_report_at, town_of
 from dudao.org.models import Unit
 from dudao.photos.services import check_position, key_reused, photos_for
-from dudao.problems import lifecycle
+from dudao.problems import lifecycle, notices
+from dudao.problems.access import can_transition, problem_sources_for
 from dudao.problems.models import CalendarDay, Category, PhotoKind, Problem, ProblemEvent, ProblemPhoto, Source
 
 # Reports from these roles are registered and dispatched at once (即刻反馈): they are the campaign's own eyes.
@@ -81,17 +80,6 @@ def _event(problem: Problem, actor, transition: str, before: str, note: str, at:
                                        actor_label=label, at=at, note=note)
 
 
-def _link(problem: Problem) -> str:
-    return reverse("problem_detail", args=[problem.pk])
-
-
-def _params(problem: Problem) -> dict:
-    deadline = timezone.localtime(problem.deadline) if problem.deadline else None
-    return {"number": problem.number, "category": problem.category.name, "village": problem.village.name,
-            "description": problem.description[:200],
-            "deadline": date_format(deadline, "Y-m-d H:i") if deadline else ""}
-
-
 def find_duplicate(category: Category, village: Unit, lat: float | None, lon: float | None,
                    at: dt.datetime) -> Problem | None:
     """An earlier open problem of the same category within the category's radius and time window. A radius or
@@ -117,7 +105,7 @@ def problem_report(*, actor, campaign, village: Unit, category: Category, descri
                    client_key: str | None = None) -> Problem:
     """Report a problem. The office's and inspectors' reports are registered and dispatched at once, unless
     they look like a duplicate: those, and reports from villages and townships, wait to be registered."""
-    if not access.can_report_at(actor, village):
+    if not can_report_at(actor, village):
         raise PermissionDenied
     client_key = (client_key or "").strip() or None
     if client_key is not None:
@@ -131,7 +119,7 @@ def problem_report(*, actor, campaign, village: Unit, category: Category, descri
         raise Refused("description_required", _("Describe the problem."))
     if category.campaign_id != campaign.pk or not category.active:
         raise Refused("bad_category", _("The category is not in use in this campaign."))
-    sources = access.problem_sources_for(actor)
+    sources = problem_sources_for(actor)
     source = source or (sources[0] if sources else Source.OFFICE)
     if source not in Source.values:
         raise Refused("bad_source", _("The source “%(source)s” is unknown.") % {"source": source})
@@ -142,7 +130,7 @@ def problem_report(*, actor, campaign, village: Unit, category: Category, descri
     if (lat is None or lon is None) and photos:
         lat, lon = photos[0].lat, photos[0].lon
     check_position(campaign, lat, lon)
-    town = access.town_of(village)
+    town = town_of(village)
     now = timezone.now()
     try:
         with transaction.atomic():
@@ -195,7 +183,7 @@ def _move(actor, problem: Problem, transition: str, note: str, photo_ids: list[i
     if transition in ("verify", "return") and problem.rectified_by_id is not None \
             and problem.rectified_by_id == getattr(actor, "pk", None):
         raise Refused("rectifier_verifies", _("You rectified this problem: someone else must verify it."))
-    if not as_part_of_report and not access.can_transition(actor, problem, transition):
+    if not as_part_of_report and not can_transition(actor, problem, transition):
         raise PermissionDenied
     note = note.strip()
     if transition in ("return", "cancel") and not note:
@@ -233,14 +221,11 @@ def _move(actor, problem: Problem, transition: str, note: str, photo_ids: list[i
     audit_record(actor=actor, action=f"problem.{transition}", object_type="problem", object_id=str(problem.pk),
                  before=before, after=_snapshot(problem) | {"note": note, "photos": [p.pk for p in photos]})
     if transition == "dispatch":
-        notify(recipients=unit_staff(problem.village, problem.town), kind="problem_dispatched",
-               params=_params(problem), link=_link(problem))
+        notices.tell(problem, notices.DISPATCHED)
     elif transition == "return":
-        notify(recipients=unit_staff(problem.village), kind="problem_returned",
-               params=_params(problem) | {"note": note}, link=_link(problem))
+        notices.tell(problem, notices.RETURNED, note)
     elif transition == "rectify":
-        notify(recipients=unit_staff(problem.town), kind="problem_rectified", params=_params(problem),
-               link=_link(problem))
+        notices.tell(problem, notices.RECTIFIED)
     return problem
 
 
@@ -286,14 +271,14 @@ def problem_cancel(*, actor, problem: Problem, note: str) -> Problem:
     return _transition(actor, problem, "cancel", note)
 
 
-def allowed_for(user, problem: Problem, roots=access._UNSET) -> list[str]:
+def allowed_for(user, problem: Problem, roots=UNSET) -> list[str]:
     """The transitions this user may take on the problem now (the buttons to show); pass ``roots``
-    (access.area_roots) when asking about many problems."""
-    if roots is access._UNSET:
-        roots = access.area_roots(user)
+    (area_roots) when asking about many problems."""
+    if roots is UNSET:
+        roots = area_roots(user)
     rectifier = problem.rectified_by_id is not None and problem.rectified_by_id == getattr(user, "pk", None)
     return [t for t in lifecycle.allowed(problem.status)
-            if access.can_transition(user, problem, t, roots) and not (rectifier and t in ("verify", "return"))]
+            if can_transition(user, problem, t, roots) and not (rectifier and t in ("verify", "return"))]
 
 
 TRANSITION_FUNCTIONS: dict[str, Callable[..., Problem]] = {
@@ -312,8 +297,7 @@ def problems_overdue_notify(*, now: dt.datetime | None = None) -> list[Problem]:
         for problem in due:
             problem.overdue_notified_at = now
             problem.save(update_fields=["overdue_notified_at"])
-            notify(recipients=unit_staff(problem.village, problem.town), kind="problem_overdue",
-                   params=_params(problem), link=_link(problem))
+            notices.tell(problem, notices.OVERDUE)
             told.append(problem)
         if told:
             audit_record(actor=access.SYSTEM, action="problem.overdue", object_type="problems", object_id="",

@@ -35,7 +35,7 @@ DATE_PATTERN = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
 
 
 def _require_office(actor) -> None:
-    if not access.can_manage_groups(actor):
+    if not access.is_office(actor):
         raise PermissionDenied
 
 

@@ -144,7 +144,7 @@ def _render(request, *, add_form: CalendarDayForm | None = None, import_form: Ca
     days = [{"day": d, "as_usual": d.working == lifecycle.default_is_working(d.date)}
             for d in CalendarDay.objects.filter(date__gte=today, date__lt=until).order_by("date")]
     check_form, check = _deadline_check(request, campaign)
-    can_manage = access.can_manage_groups(user)
+    can_manage = access.is_office(user)
     return render(request, "problems/settings.html", {
         "categories": categories, "days": days, "until": until, "today": today,
         "later_count": CalendarDay.objects.filter(date__gte=until).count(),
@@ -167,7 +167,7 @@ def problem_settings(request):
 def problem_category_edit(request):
     """A new category (no ``code`` in the query), or the one whose code is given."""
     user = request.user
-    _require(access.can_manage_groups(user))
+    _require(access.is_office(user))
     campaign = campaign_get()
     code = request.GET.get("code", "")
     category = get_object_or_404(Category, campaign=campaign, code=code) if code else None
@@ -207,7 +207,7 @@ def problem_category_edit(request):
 def problem_calendar(request):
     """Add or change one exception (action=add), remove one (action=remove) or paste a list (action=import)."""
     user = request.user
-    _require(access.can_manage_groups(user))
+    _require(access.is_office(user))
     action = request.POST.get("action", "")
     back = reverse("problem_settings") + "#calendar"
     if action == "remove":

@@ -25,10 +25,12 @@ from dudao.accounts import access
 from dudao.campaigns.services import campaign_get
 from dudao.core.errors import Refused
 from dudao.core.tables import csv_safe_text, write_csv, write_xlsx
+from dudao.org.access import can_report_at, units_visible_to
 from dudao.org.models import Level, Unit
 from dudao.photos import imaging
 from dudao.photos import services as photo_services
 from dudao.problems import lifecycle, selectors, services
+from dudao.problems.access import problem_sources_for, problems_visible_to
 from dudao.problems.models import Category, PhotoKind, Problem, Source, Status
 
 PAGE_SIZE = 50
@@ -126,7 +128,7 @@ def problem_list(request):
 
     campaign = campaign_get()
     counted = selectors.counts(rows)
-    visible = access.units_visible_to(user)
+    visible = units_visible_to(user)
     towns = list(visible.filter(level=Level.TOWN).order_by("code"))
     town_names = {t.code: t.name for t in towns}
     town_names.update(Unit.objects.filter(code__in=[c for c in counted["town"] if c not in town_names])
@@ -251,9 +253,9 @@ def problem_new(request):
     if access.effective_role(user) not in access.FIELD_ROLES:
         raise PermissionDenied
     campaign = campaign_get()
-    villages = [v for v in access.units_visible_to(user).filter(level__in=[Level.VILLAGE, Level.COMMUNITY],
+    villages = [v for v in units_visible_to(user).filter(level__in=[Level.VILLAGE, Level.COMMUNITY],
                                                                   active=True).select_related("parent").order_by("path")
-                if access.can_report_at(user, v)]
+                if can_report_at(user, v)]
     if not villages:
         raise PermissionDenied
     by_code = {v.code: v for v in villages}
@@ -261,7 +263,7 @@ def problem_new(request):
     if request.GET.get("village") in by_code:
         initial["village"] = request.GET["village"]
     form = ReportForm(request.POST or None, request.FILES or None, villages=villages, campaign=campaign,
-                      sources=tuple(s for s in access.problem_sources_for(user) if s != Source.DRONE),
+                      sources=tuple(s for s in problem_sources_for(user) if s != Source.DRONE),
                       initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -298,19 +300,21 @@ def problem_new(request):
 @login_required
 def problem_detail(request, pk: int):
     user = request.user
-    problem = get_object_or_404(access.problems_visible_to(user).select_related(
+    problem = get_object_or_404(problems_visible_to(user).select_related(
         "category", "village", "town", "reported_by", "rectified_by"), pk=pk)
     photos = list(problem.problem_photos.order_by("pk"))
     events = list(problem.events.select_related("actor").prefetch_related("photos"))
     for event in events:
-        event.label = STEP_LABELS.get(event.transition, event.transition)
-        event.from_label = Status(event.from_status).label if event.from_status in Status.values else ""
-        event.to_label = Status(event.to_status).label if event.to_status in Status.values else event.to_status
-        event.photo_ids = [p.photo_id for p in event.photos.all()]
+        event.label = STEP_LABELS.get(event.transition, event.transition)  # type: ignore[attr-defined]
+        event.from_label = (  # type: ignore[attr-defined]
+            Status(event.from_status).label if event.from_status in Status.values else "")
+        event.to_label = (  # type: ignore[attr-defined]
+            Status(event.to_status).label if event.to_status in Status.values else event.to_status)
+        event.photo_ids = [p.photo_id for p in event.photos.all()]  # type: ignore[attr-defined]
     rectifications = [e for e in events if e.transition == "rectify"]
     duplicate = None
     if problem.possible_duplicate_of_id:
-        duplicate = access.problems_visible_to(user).filter(pk=problem.possible_duplicate_of_id).first()
+        duplicate = problems_visible_to(user).filter(pk=problem.possible_duplicate_of_id).first()
     actions = [{"name": name, "button": BUTTONS[name], "note_required": name in NOTE_REQUIRED,
                 "photo_required": name == "rectify", "danger": name in ("return", "cancel")}
                for name in services.allowed_for(user, problem)]
@@ -318,7 +322,7 @@ def problem_detail(request, pk: int):
         "problem": problem, "events": events, "actions": actions, "duplicate": duplicate,
         "before": [p.photo_id for p in photos if p.kind == PhotoKind.BEFORE],
         "after": [p.photo_id for p in photos if p.kind == PhotoKind.AFTER],
-        "last_after": rectifications[-1].photo_ids if rectifications else [],
+        "last_after": rectifications[-1].photo_ids if rectifications else [],  # type: ignore[attr-defined]
         "overdue": lifecycle.is_overdue(problem.status, problem.deadline, timezone.now()),
     })
 
@@ -330,7 +334,7 @@ def problem_transition(request, pk: int, transition: str):
     if function is None:
         raise Http404
     user = request.user
-    problem = get_object_or_404(access.problems_visible_to(user).select_related("category", "village", "town"),
+    problem = get_object_or_404(problems_visible_to(user).select_related("category", "village", "town"),
                                 pk=pk)
     kwargs: dict = {"actor": user, "problem": problem, "note": request.POST.get("note", "")[:2000]}
     try:

@@ -4,8 +4,7 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
-from dudao.ranking.models import Entry, Result, SourceName
-from dudao.ranking.services import SOURCES
+from dudao.ranking.models import SOURCES, Entry, Result, SourceName
 
 
 @dataclass

@@ -4,11 +4,17 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from dudao.ranking import lifecycle
+
 
 class SourceName(models.TextChoices):
     TOWN = "town", _("township ranking")
     INSPECTION = "inspection", _("inspection ranking")
     DRONE = "drone", _("drone ranking")
+
+
+# The three sources in the order every table, export and engine call lists them.
+SOURCES: list[str] = [SourceName.TOWN, SourceName.INSPECTION, SourceName.DRONE]
 
 
 class Tier(models.TextChoices):
@@ -55,11 +61,13 @@ class RankingSettings(models.Model):
 
 
 class RoundStatus(models.TextChoices):
-    COLLECTING = "collecting", _("collecting")
-    COMPUTED = "computed", _("computed (draft)")
-    PENDING = "pending", _("awaiting approval")
-    PUBLISHED = "published", _("published")
-    SUPERSEDED = "superseded", _("superseded by a revision")
+    """The round's lifecycle (lifecycle.py holds the transition table)."""
+
+    COLLECTING = lifecycle.COLLECTING, _("collecting")
+    COMPUTED = lifecycle.COMPUTED, _("computed (draft)")
+    PENDING = lifecycle.PENDING, _("awaiting approval")
+    PUBLISHED = lifecycle.PUBLISHED, _("published")
+    SUPERSEDED = lifecycle.SUPERSEDED, _("superseded by a revision")
 
 
 class Round(models.Model):
@@ -152,70 +160,6 @@ class Result(models.Model):
     class Meta:
         ordering = ["round", "position", "unit__code"]
         constraints = [models.UniqueConstraint(fields=["round", "unit"], name="result_unique")]
-
-
-class InterviewReason(models.TextChoices):
-    RED = "red", _("red this week")
-    ESCALATED = "escalated", _("red rounds in a row")
-
-
-class InterviewStatus(models.TextChoices):
-    """The interview's lifecycle (dudao.interviews.lifecycle holds the transition table)."""
-
-    PENDING = "pending", _("to be scheduled")
-    SCHEDULED = "scheduled", _("scheduled")
-    HELD = "held", _("held, commitments open")
-    CLOSED = "closed", _("closed")
-    CANCELLED = "cancelled", _("cancelled")
-
-
-def interview_hold_by() -> dt.date:
-    """The default date by which a new interview is to be held: a number of working days after today, the day
-    the round is published (dudao.interviews.services.hold_by_default)."""
-    from dudao.interviews.services import hold_by_default
-
-    return hold_by_default()
-
-
-class Interview(models.Model):
-    """A formal accountability interview (约谈) generated when a round is published, then scheduled, held (with
-    commitments: dudao.interviews.models.Commitment) and closed when every commitment is verified - or cancelled
-    with a reason. Changed only through dudao.interviews.services."""
-
-    round = models.ForeignKey(Round, on_delete=models.PROTECT, related_name="interviews")
-    village = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="+")
-    unit = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="+")
-    role = models.CharField(max_length=20)
-    reason = models.CharField(max_length=10, choices=InterviewReason.choices)
-    post = models.ForeignKey("org.Post", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    person = models.ForeignKey("org.Person", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    vacant = models.BooleanField(default=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    status = models.CharField(_("status"), max_length=10, choices=InterviewStatus.choices,
-                              default=InterviewStatus.PENDING)
-    hold_by = models.DateField(_("to be held by"), default=interview_hold_by)
-    scheduled_for = models.DateTimeField(_("scheduled for"), null=True, blank=True)
-    place = models.CharField(_("place"), max_length=200, blank=True)
-    interviewer = models.CharField(_("interviewer"), max_length=100, blank=True)
-    held_on = models.DateField(_("held on"), null=True, blank=True)
-    minutes = models.TextField(_("minutes"), blank=True)
-    cancel_reason = models.TextField(_("reason for cancelling"), blank=True)
-    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
-
-    class Meta:
-        ordering = ["round", "village__code", "reason", "role"]
-        indexes = [models.Index(fields=["status", "hold_by"], name="interview_status_hold_by")]
-        constraints = [
-            models.CheckConstraint(
-                condition=~Q(status__in=["held", "closed"]) | Q(held_on__isnull=False),
-                name="interview_held_has_date",
-            ),
-        ]
-
-    def get_absolute_url(self) -> str:
-        from django.urls import reverse
-
-        return reverse("interview_detail", args=[self.pk])
 
 
 class Reminder(models.Model):

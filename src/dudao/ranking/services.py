@@ -3,7 +3,6 @@
 Every transition is one function here, atomic and audit-logged; the arithmetic is dudao.ranking.engine.
 """
 
-import datetime as dt
 import hashlib
 import json
 import re
@@ -20,16 +19,15 @@ from django.utils.translation import gettext_lazy
 
 from dudao.accounts import access
 from dudao.audit.services import audit_record
-from dudao.bulletins.services import bulletin_on_publish
+from dudao.core import weeks
 from dudao.core.tables import Problem, Table, TableRefused, read_table
-from dudao.interviews.services import hold_by_default, interviews_create_for_revision
-from dudao.notifications.triggers import round_published
-from dudao.org.models import Level, Post, PostRole, Unit
-from dudao.ranking import engine, sourcefile, weeks
+from dudao.org.access import area_roots
+from dudao.org.models import Unit
+from dudao.ranking import engine, lifecycle, sourcefile
+from dudao.ranking.access import can_submit_for_town, can_submit_inspection
 from dudao.ranking.models import (
+    SOURCES,
     Entry,
-    Interview,
-    InterviewReason,
     RankingSettings,
     Reminder,
     Result,
@@ -39,40 +37,38 @@ from dudao.ranking.models import (
     Submission,
     Tier,
 )
+from dudao.ranking.selectors import deadline, export_row, previous_published, ranked_units, towns_not_submitted
 
-SOURCES = [SourceName.TOWN, SourceName.INSPECTION, SourceName.DRONE]
 TIER_CODES = {1: Tier.GREEN, 2: Tier.YELLOW, 3: Tier.RED}
-OPEN = (RoundStatus.COLLECTING, RoundStatus.COMPUTED)
+OPEN = lifecycle.OPEN
 
 
 class RoundStateError(Exception):
     """A transition that the round's state does not allow; the message says why."""
 
 
-# The round's state machine: the states each transition may start from, and why it is refused otherwise.
-TRANSITIONS = {
-    "compute": ((RoundStatus.COLLECTING, RoundStatus.COMPUTED),
-                gettext_lazy("Week %(week)s is %(status)s and cannot be recomputed.")),
-    "publish": ((RoundStatus.COMPUTED,),
-                gettext_lazy("Week %(week)s must be computed before it is published (it is %(status)s).")),
-    "request": ((RoundStatus.COMPUTED,),
-                gettext_lazy("Week %(week)s must be computed before it is published (it is %(status)s).")),
-    "approve": ((RoundStatus.PENDING,), gettext_lazy("Week %(week)s is not awaiting approval.")),
-    "withdraw": ((RoundStatus.PENDING,), gettext_lazy("Week %(week)s is not awaiting approval.")),
-    "revise": ((RoundStatus.PUBLISHED,),
-               gettext_lazy("Only a published week is revised; week %(week)s can still be changed directly.")),
+# Why a transition of the round's lifecycle (lifecycle.ROUND) is refused in the round's present state.
+REFUSALS = {
+    "compute": gettext_lazy("Week %(week)s is %(status)s and cannot be recomputed."),
+    "publish": gettext_lazy("Week %(week)s must be computed before it is published (it is %(status)s)."),
+    "request": gettext_lazy("Week %(week)s must be computed before it is published (it is %(status)s)."),
+    "approve": gettext_lazy("Week %(week)s is not awaiting approval."),
+    "withdraw": gettext_lazy("Week %(week)s is not awaiting approval."),
+    "revise": gettext_lazy("Only a published week is revised; week %(week)s can still be changed directly."),
 }
 
 
-def _begin(actor, campaign, week: str, transition: str) -> Round:
-    """The office's permission, the week's live round locked for update, and the transition table's check."""
-    if not access.can_manage_groups(actor):
+def _begin(actor, campaign, week: str, transition: str) -> tuple[Round, str]:
+    """The office's permission, the week's live round locked for update, and the lifecycle's check: the round
+    and the status the transition leads to."""
+    if not access.is_office(actor):
         raise PermissionDenied
     round_ = _round_for_update(campaign, week, create=False)
-    allowed, refusal = TRANSITIONS[transition]
-    if round_.status not in allowed:
-        raise RoundStateError(str(refusal) % {"week": week, "status": round_.get_status_display()})
-    return round_
+    try:
+        return round_, lifecycle.next_status(round_.status, transition)
+    except lifecycle.TransitionRefused:
+        raise RoundStateError(str(REFUSALS[transition]) % {"week": week, "status": round_.get_status_display()}) \
+            from None
 
 
 @dataclass
@@ -108,7 +104,7 @@ def settings_snapshot(settings: RankingSettings) -> dict:
 
 def settings_update(*, actor, campaign, **changes) -> RankingSettings:
     """A new settings version with the changes; rounds already computed keep theirs."""
-    if not access.can_manage_groups(actor):
+    if not access.is_office(actor):
         raise PermissionDenied
     unknown = set(changes) - set(SETTING_FIELDS)
     if unknown:
@@ -131,10 +127,6 @@ def settings_update(*, actor, campaign, **changes) -> RankingSettings:
 # Rounds -----------------------------------------------------------------------------------------------
 
 
-def round_live(campaign, week: str) -> Round | None:
-    return Round.objects.filter(campaign=campaign, week=week).exclude(status=RoundStatus.SUPERSEDED).first()
-
-
 def _round_for_update(campaign, week: str, create: bool) -> Round:
     weeks.parse_week(week)
     live = (Round.objects.select_for_update().filter(campaign=campaign, week=week)
@@ -151,28 +143,6 @@ def _round_for_update(campaign, week: str, create: bool) -> Round:
             live = (Round.objects.select_for_update().filter(campaign=campaign, week=week)
                     .exclude(status=RoundStatus.SUPERSEDED).get())
     return live
-
-
-def deadline(round_: Round) -> dt.datetime:
-    """The submission deadline of the round's week (its settings' weekday and time, local time)."""
-    settings = round_.settings
-    year, week = weeks.parse_week(round_.week)
-    day = dt.date.fromisocalendar(year, week, settings.deadline_weekday)
-    return timezone.make_aware(dt.datetime.combine(day, settings.deadline_time))
-
-
-def _campaign_units(campaign, levels: list[str]):
-    units = Unit.objects.filter(level__in=levels)
-    if campaign.county_id:
-        units = units.filter(path__startswith=campaign.county.path)
-    return units
-
-
-def ranked_units(campaign) -> dict[str, sourcefile.Ranked]:
-    """The villages and communities of the campaign's county with their township."""
-    return {code: sourcefile.Ranked(code, path[-26:-14], active)  # ".../<town 12>/<village 12>/"
-            for code, path, active in _campaign_units(campaign, [Level.VILLAGE, Level.COMMUNITY])
-            .values_list("code", "path", "active")}
 
 
 def _refuse_if_closed(round_: Round) -> None:
@@ -214,13 +184,13 @@ def _submission_scope(actor, source: str, town: Unit | None) -> list[Unit] | Non
     """The townships whose part of the source a submission replaces (None: the whole source), or
     PermissionDenied."""
     if town is not None:
-        if source != SourceName.TOWN or not access.can_submit_for_town(actor, town):
+        if source != SourceName.TOWN or not can_submit_for_town(actor, town):
             raise PermissionDenied
         return [town]
-    if access.can_manage_groups(actor):
+    if access.is_office(actor):
         return None
-    if source == SourceName.INSPECTION and access.can_submit_inspection(actor):
-        return access.area_roots(actor) or []
+    if source == SourceName.INSPECTION and can_submit_inspection(actor):
+        return area_roots(actor) or []
     raise PermissionDenied
 
 
@@ -265,8 +235,7 @@ def _import_table(actor, campaign, week: str, source: str, table: Table, scope: 
     if scope is None:
         # The whole source was replaced: drop submissions of townships the file no longer contains.
         Submission.objects.filter(round=round_, source=source).exclude(submitted_at=now).delete()
-    if round_.status == RoundStatus.COMPUTED:
-        round_.status = RoundStatus.COLLECTING
+    round_.status = lifecycle.next_status(round_.status, "collect")
     # New entries make the draft result stale: it is removed until the next computation.
     Result.objects.filter(round=round_).delete()
     round_.computed_at = None
@@ -309,8 +278,7 @@ def source_feed(*, actor, campaign, week: str, source: str, scores: Callable[[],
         now = timezone.now()
         Submission.objects.create(round=round_, source=source, town=None, submitted_by=FED_BY[source],
                                   submitted_at=now, late=now > deadline(round_), entries=len(by_unit))
-        if round_.status == RoundStatus.COMPUTED:
-            round_.status = RoundStatus.COLLECTING
+        round_.status = lifecycle.next_status(round_.status, "collect")
         Result.objects.filter(round=round_).delete()
         round_.computed_at = None
         round_.result_digest = ""
@@ -323,18 +291,17 @@ def source_feed(*, actor, campaign, week: str, source: str, scores: Callable[[],
 
 
 @transaction.atomic
-def ranking_remind(*, actor, campaign, week: str) -> list[Unit]:
-    """Remind every active township that has not submitted its ranking for the week; the townships reminded.
-    The reminder shows on the township's submission page (other channels come with notifications)."""
-    if not access.can_manage_groups(actor):
+def reminders_record(*, actor, campaign, week: str) -> list[Unit]:
+    """Record the office's reminder to every active township that has not submitted its ranking for the week
+    (the township's submission page shows it); the townships reminded. Telling them is dudao.publication's
+    (services.towns_remind calls this, then tells their staff and group robots)."""
+    if not access.is_office(actor):
         raise PermissionDenied
     round_ = _round_for_update(campaign, week, create=True)
     if round_.status not in OPEN:
         raise RoundStateError(_("Week %(week)s is %(status)s: there is nothing to remind.")
                               % {"week": week, "status": round_.get_status_display()})
-    submitted = Submission.objects.filter(round=round_, source=SourceName.TOWN).values_list("town_id", flat=True)
-    towns = list(_campaign_units(campaign, [Level.TOWN]).filter(active=True).exclude(pk__in=submitted)
-                 .order_by("code"))
+    towns = list(towns_not_submitted(campaign, round_))
     now = timezone.now()
     Reminder.objects.bulk_create([Reminder(round=round_, town=t, sent_by=actor.username, sent_at=now) for t in towns])
     if towns:
@@ -344,11 +311,6 @@ def ranking_remind(*, actor, campaign, week: str) -> list[Unit]:
 
 
 # Computing --------------------------------------------------------------------------------------------
-
-
-def _previous_published(round_: Round) -> Round | None:
-    return (Round.objects.filter(campaign=round_.campaign, status=RoundStatus.PUBLISHED,
-                                 week_start__lt=round_.week_start).order_by("-week_start").first())
 
 
 def engine_sources(round_: Round, index: dict[int, int], town_of: dict[int, int], settings: RankingSettings):
@@ -390,13 +352,13 @@ def _town_values(entries, scope: np.ndarray) -> np.ndarray:
 @transaction.atomic
 def ranking_compute(*, actor, campaign, week: str) -> Round:
     """Compute (or recompute) the draft result of a week from its entries, with the current settings."""
-    round_ = _begin(actor, campaign, week, "compute")
+    round_, status = _begin(actor, campaign, week, "compute")
     settings = settings_current(campaign)
     round_.settings = settings
-    units = list(_campaign_units(campaign, [Level.VILLAGE, Level.COMMUNITY]).order_by("code")
+    units = list(Unit.objects.of_campaign(campaign).ranked().order_by("code")
                  .values_list("pk", "code", "name", "path", "active"))
     index = {pk: n for n, (pk, *_rest) in enumerate(units)}
-    town_pk = dict(_campaign_units(campaign, [Level.TOWN]).values_list("code", "pk"))
+    town_pk = dict(Unit.objects.of_campaign(campaign).towns().values_list("code", "pk"))
     town_index = {code: n for n, code in enumerate(sorted(town_pk))}
     town_of = {pk: town_index[path[-26:-14]] for pk, _code, _name, path, _active in units}
     # Villages with no entry at all are listed as not ranked only when active.
@@ -410,7 +372,7 @@ def ranking_compute(*, actor, campaign, week: str) -> Round:
             if name in result.percentile:
                 independent |= ~np.isnan(result.percentile[name])
         only_town = ~independent
-    previous = _previous_published(round_)
+    previous = previous_published(round_)
     streak_before = dict(Result.objects.filter(round=previous).values_list("unit_id", "red_streak")) \
         if previous else {}
     # Plain Python lists once, rather than numpy scalars one by one.
@@ -433,11 +395,11 @@ def ranking_compute(*, actor, campaign, week: str) -> Round:
         rows.append((round_.pk, pk, town_pk[town], composite[n], position[n] or None, str(tier), streak, escalated,
                      *(col[n] for col in r_cols), *(col[n] for col in p_cols), capped))
         if position[n]:
-            exported.append(_export_row(code, name, town, composite[n], position[n], str(tier), streak, escalated,
+            exported.append(export_row(code, name, town, composite[n], position[n], str(tier), streak, escalated,
                                         *(col[n] for col in p_cols)))
     Result.objects.filter(round=round_).delete()
     _insert_results(rows)
-    round_.status = RoundStatus.COMPUTED
+    round_.status = status
     round_.computed_at = timezone.now()
     exported.sort(key=lambda row: (row["position"], row["code"]))
     round_.result_digest = _digest(exported)
@@ -475,13 +437,6 @@ def _floats(array: np.ndarray) -> list[float | None]:
     return [None if v != v else v for v in array.tolist()]  # NaN is the only value not equal to itself
 
 
-def _export_row(code, name, town_code, composite, position, tier, streak, escalated, p_town, p_inspection,
-                p_drone) -> dict:
-    return {"code": code, "name": name, "town_code": town_code, "composite": composite, "position": position,
-            "tier": tier, "red_streak": streak, "escalated": escalated, "p_town": p_town,
-            "p_inspection": p_inspection, "p_drone": p_drone}
-
-
 def _digest(rows: list[dict]) -> str:
     """SHA-256 over the export rows, one tab-separated line each in the contract's column order."""
     text = "\n".join("\t".join("" if v is None else str(v) for v in row.values()) for row in rows)
@@ -489,21 +444,56 @@ def _digest(rows: list[dict]) -> str:
 
 
 # Publishing -------------------------------------------------------------------------------------------
+# Publishing a round is one act of dudao.publication (results, then interviews, the bulletin and the notices, in
+# one transaction); the round's own part is here: the checks before, and the change of state after.
 
 
-@transaction.atomic
-def ranking_publish(*, actor, campaign, week: str) -> Round:
-    """Publish directly (command line, or the web when four-eyes is off)."""
-    round_ = _begin(actor, campaign, week, "publish")
+@dataclass(frozen=True)
+class Publishing:
+    """A round checked and locked for publishing, with the status it goes to and who approved it."""
+
+    round: Round
+    status: str
+    approver: str
+
+
+def publishing_begin(*, actor, campaign, week: str, approve: bool) -> Publishing:
+    """Check and lock the week's round for publishing: the second office user's approval of a request
+    (``approve``), or directly (the command line, or the web when the settings turn four eyes off). Only inside
+    the transaction of dudao.publication.services, which goes on to do the whole act."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("publishing runs inside the transaction of dudao.publication")
+    if approve:
+        round_, status = _begin(actor, campaign, week, "approve")
+        if round_.requested_by == actor.username:
+            raise RoundStateError(_("The approval must come from another office user than the one who requested "
+                                    "it."))
+        return Publishing(round_, status, approver=actor.username)
+    round_, status = _begin(actor, campaign, week, "publish")
     if actor.pk is not None and round_.settings.four_eyes:
         raise RoundStateError(_("Publishing needs a second office user's approval: request it instead."))
-    return _publish(actor, round_, approver="")
+    return Publishing(round_, status, approver="")
+
+
+def publishing_finish(*, actor, publishing: Publishing, audit: dict) -> Round:
+    """Mark the round published and audit-log it with what publishing it caused (``audit``)."""
+    round_ = publishing.round
+    round_.status = publishing.status
+    round_.published_at = timezone.now()
+    round_.published_by = round_.requested_by or actor.username
+    round_.approved_by = publishing.approver
+    round_.save()
+    audit_record(actor=actor, action="ranking.publish", object_type="round",
+                 object_id=f"{round_.campaign.slug}/{round_.week}",
+                 after={"revision": round_.revision, "sha256": round_.result_digest,
+                        "approved_by": publishing.approver} | audit)
+    return round_
 
 
 @transaction.atomic
 def ranking_request_publication(*, actor, campaign, week: str) -> Round:
-    round_ = _begin(actor, campaign, week, "request")
-    round_.status = RoundStatus.PENDING
+    round_, status = _begin(actor, campaign, week, "request")
+    round_.status = status
     round_.requested_by = actor.username
     round_.save(update_fields=["status", "requested_by"])
     audit_record(actor=actor, action="ranking.request_publication", object_type="round",
@@ -513,83 +503,24 @@ def ranking_request_publication(*, actor, campaign, week: str) -> Round:
 
 
 @transaction.atomic
-def ranking_approve(*, actor, campaign, week: str) -> Round:
-    """The second office user's approval publishes the round."""
-    round_ = _begin(actor, campaign, week, "approve")
-    if round_.requested_by == actor.username:
-        raise RoundStateError(_("The approval must come from another office user than the one who requested it."))
-    return _publish(actor, round_, approver=actor.username)
-
-
-@transaction.atomic
 def ranking_withdraw(*, actor, campaign, week: str) -> Round:
-    round_ = _begin(actor, campaign, week, "withdraw")
-    round_.status = RoundStatus.COMPUTED
+    round_, status = _begin(actor, campaign, week, "withdraw")
+    round_.status = status
     round_.save(update_fields=["status"])
     audit_record(actor=actor, action="ranking.withdraw", object_type="round", object_id=f"{campaign.slug}/{week}",
                  after={"revision": round_.revision})
     return round_
 
 
-def _publish(actor, round_: Round, approver: str) -> Round:
-    interviews = _interviews(round_)
-    hold_by = hold_by_default()  # once for all: the model's default would ask the working calendar per row
-    for interview in interviews:
-        interview.hold_by = hold_by
-    if round_.revision > 1:
-        interviews_create_for_revision(actor=actor, round_=round_, wanted=interviews)
-    else:
-        Interview.objects.bulk_create(interviews)
-    round_.status = RoundStatus.PUBLISHED
-    round_.published_at = timezone.now()
-    round_.published_by = round_.requested_by or actor.username
-    round_.approved_by = approver
-    round_.save()
-    audit_record(actor=actor, action="ranking.publish", object_type="round",
-                 object_id=f"{round_.campaign.slug}/{round_.week}",
-                 after={"revision": round_.revision, "sha256": round_.result_digest, "approved_by": approver,
-                        "interviews": len(interviews), "vacant": sum(1 for i in interviews if i.vacant)})
-    bulletin_on_publish(round_)
-    round_published(round_)
-    return round_
-
-
-def _interviews(round_: Round) -> list[Interview]:
-    start, end = round_.week_start, round_.week_start + dt.timedelta(days=6)
-    reds = list(Result.objects.filter(round=round_, tier=Tier.RED).select_related("unit", "town"))
-    posts: dict[tuple[int, str], list[Post]] = {}
-    for post in Post.objects.filter(
-            unit_id__in={r.unit_id for r in reds} | {r.town_id for r in reds if r.escalated},
-            role__in=[PostRole.VILLAGE_LIAISON, PostRole.VILLAGE_HEAD, PostRole.TOWN_DEPUTY, PostRole.TOWN_HEAD],
-            start_date__lte=end).exclude(end_date__lt=start).order_by("start_date", "pk"):
-        posts.setdefault((post.unit_id, post.role), []).append(post)
-    interviews = []
-    for result in reds:
-        wanted = [(result.unit_id, PostRole.VILLAGE_LIAISON, InterviewReason.RED),
-                  (result.unit_id, PostRole.VILLAGE_HEAD, InterviewReason.RED)]
-        if result.escalated:
-            wanted += [(result.town_id, PostRole.TOWN_DEPUTY, InterviewReason.ESCALATED),
-                       (result.town_id, PostRole.TOWN_HEAD, InterviewReason.ESCALATED)]
-        for unit_id, role, reason in wanted:
-            holders = posts.get((unit_id, role), [])
-            if not holders:
-                interviews.append(Interview(round=round_, village_id=result.unit_id, unit_id=unit_id, role=role,
-                                            reason=reason, vacant=True))
-            for post in holders:
-                interviews.append(Interview(round=round_, village_id=result.unit_id, unit_id=unit_id, role=role,
-                                            reason=reason, post=post, person_id=post.person_id))
-    return interviews
-
-
 @transaction.atomic
 def ranking_revise(*, actor, campaign, week: str, reason: str) -> Round:
     """Open a new revision of a published week, with the same entries; the published one stays visible."""
-    if not access.can_manage_groups(actor):
+    if not access.is_office(actor):
         raise PermissionDenied
     if not reason.strip():
         raise RoundStateError(_("A revision needs a stated reason."))
-    old = _begin(actor, campaign, week, "revise")
-    old.status = RoundStatus.SUPERSEDED
+    old, status = _begin(actor, campaign, week, "revise")
+    old.status = status
     old.save(update_fields=["status"])
     new = Round.objects.create(campaign=campaign, week=week, week_start=old.week_start, revision=old.revision + 1,
                                settings=settings_current(campaign), revision_reason=reason.strip())
@@ -602,14 +533,3 @@ def ranking_revise(*, actor, campaign, week: str, reason: str) -> Round:
                  before={"revision": old.revision, "sha256": old.result_digest},
                  after={"revision": new.revision, "reason": new.revision_reason})
     return new
-
-
-# Reading results --------------------------------------------------------------------------------------
-
-
-def export_rows(round_: Round) -> list[dict]:
-    """CONTRACTS §3 "Result export": one row per ranked village, in position order."""
-    rows = (Result.objects.filter(round=round_, position__isnull=False).order_by("position", "unit__code")
-            .values_list("unit__code", "unit__name", "town__code", "composite", "position", "tier", "red_streak",
-                         "escalated", "p_town", "p_inspection", "p_drone"))
-    return [_export_row(*row) for row in rows]

@@ -5,8 +5,6 @@ Reads go through dudao.accounts.access, every change through dudao.ranking.servi
 do what or how a round is computed. The views only pick the round to show, and put the stored numbers in words.
 """
 
-import re
-from dataclasses import dataclass
 
 from django.conf import settings as django_settings
 from django.contrib import messages
@@ -23,17 +21,21 @@ from django.views.decorators.http import require_POST
 
 from dudao.accounts import access
 from dudao.campaigns.services import campaign_get
+from dudao.core import weeks
 from dudao.core.http import require, week_or_404
 from dudao.core.messages import describe, describe_with_row
 from dudao.core.tables import Problem, write_csv
+from dudao.interviews.models import ROLE_ORDER, Interview, InterviewReason
+from dudao.org.access import area_roots, town_of, unit_visible_or_404, units_visible_to
 from dudao.org.models import Level, PostRole, Unit
-from dudao.ranking import checks, exports, services, weeks
+from dudao.publication import services as publication
+from dudao.ranking import checks, exports, lifecycle, selectors, services
+from dudao.ranking.access import can_submit_for_town, can_submit_inspection
 from dudao.ranking.explain import explain
 from dudao.ranking.forms import SettingsForm, SourceUploadForm, UploadForm
 from dudao.ranking.models import (
+    SOURCES,
     Entry,
-    Interview,
-    InterviewReason,
     RankingSettings,
     Reminder,
     Result,
@@ -43,69 +45,31 @@ from dudao.ranking.models import (
     Submission,
     Tier,
 )
+from dudao.ranking.tiers import TierStyle, tier_styles
 
-SOURCES = [SourceName.TOWN, SourceName.INSPECTION, SourceName.DRONE]
-# Rounds whose results are current for their state (a collecting round's results, if any, are stale).
-WITH_RESULTS: list[str] = [RoundStatus.COMPUTED, RoundStatus.PENDING, RoundStatus.PUBLISHED, RoundStatus.SUPERSEDED]
-PUBLISHED_ONCE: list[str] = [RoundStatus.PUBLISHED, RoundStatus.SUPERSEDED]
-HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
-FALLBACK_COLOURS = {Tier.GREEN: "#1b7f3b", Tier.YELLOW: "#b58900", Tier.RED: "#c0392b"}
-RANKED_LEVELS = (Level.VILLAGE, Level.COMMUNITY)
-ROLE_ORDER: dict[str, int] = {PostRole.VILLAGE_HEAD: 0, PostRole.VILLAGE_LIAISON: 1, PostRole.TOWN_HEAD: 2,
-                              PostRole.TOWN_DEPUTY: 3}
+WITH_RESULTS = lifecycle.WITH_RESULTS
+PUBLISHED_ONCE = lifecycle.PUBLISHED_ONCE
 
 
 def _this_week() -> str:
     return weeks.week_of(timezone.localdate())
 
 
-def _statuses_shown(user) -> list[str]:
+def _statuses_shown(user) -> frozenset[str]:
     """Drafts are for the office and the leaders; everyone else sees what was published."""
     return WITH_RESULTS if access.can_read_all(user) else PUBLISHED_ONCE
 
 
 def _visible_results(user, results: QuerySet[Result]) -> QuerySet[Result]:
-    if access.area_roots(user) is None:
+    if area_roots(user) is None:
         return results
-    return results.filter(unit__in=access.units_visible_to(user))
+    return results.filter(unit__in=units_visible_to(user))
 
 
 def _download(data: bytes, filename: str, content_type: str) -> HttpResponse:
     response = HttpResponse(data, content_type=content_type)
     response["Content-Disposition"] = f"attachment; filename=\"{filename}\""
     return response
-
-
-# Tiers as the round's settings show them ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TierStyle:
-    code: str
-    label: str
-    colour: str
-    ink: str  # black or white, whichever reads better on the colour
-
-
-def _luminance(colour: str) -> float:
-    def channel(hex_pair: str) -> float:
-        c = int(hex_pair, 16) / 255
-        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
-
-    r, g, b = (channel(colour[i:i + 2]) for i in (1, 3, 5))
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
-
-
-def tier_styles(settings: RankingSettings) -> dict[str, TierStyle]:
-    styles = {}
-    for tier in Tier.values:
-        colour = getattr(settings, f"{tier}_colour")
-        if not HEX_COLOUR.match(colour or ""):
-            colour = FALLBACK_COLOURS[Tier(tier)]
-        light = _luminance(colour)
-        ink = "#000000" if (light + 0.05) / 0.05 > 1.05 / (light + 0.05) else "#ffffff"
-        styles[tier] = TierStyle(tier, getattr(settings, f"{tier}_label") or str(Tier(tier).label), colour, ink)
-    return styles
 
 
 def _decorate(results: list[Result], styles: dict[str, TierStyle]) -> None:
@@ -123,21 +87,21 @@ def _submission_town(request) -> Unit | None:
     user = request.user
     code = request.GET.get("town", "").strip()
     if code:
-        town = access.unit_visible_or_404(user, code)
+        town = unit_visible_or_404(user, code)
         if town.level != Level.TOWN:
             raise Http404
-        require(access.can_submit_for_town(user, town))
+        require(can_submit_for_town(user, town))
         return town
-    if access.can_manage_groups(user):
+    if access.is_office(user):
         return None
-    roots = access.area_roots(user) or []
-    if len(roots) == 1 and roots[0].level == Level.TOWN and access.can_submit_for_town(user, roots[0]):
+    roots = area_roots(user) or []
+    if len(roots) == 1 and roots[0].level == Level.TOWN and can_submit_for_town(user, roots[0]):
         return roots[0]
     raise PermissionDenied
 
 
 def _town_villages(campaign, town: Unit) -> list[Unit]:
-    ranked = services.ranked_units(campaign)
+    ranked = selectors.ranked_units(campaign)
     codes = [code for code, unit in ranked.items() if unit.town == town.code and unit.active]
     return list(Unit.objects.filter(code__in=codes).order_by("code"))
 
@@ -185,12 +149,12 @@ def submit(request):
     campaign = campaign_get()
     week = _this_week()
     town = _submission_town(request)
-    round_ = services.round_live(campaign, week)
+    round_ = selectors.round_live(campaign, week)
     if town is None:
         return render(request, "ranking/submit_pick.html", {
             "week": week, "round": round_, "town_rows": _town_rows(campaign, round_)})
     villages = _town_villages(campaign, town)
-    closed = round_ is not None and round_.status not in services.OPEN
+    closed = round_ is not None and round_.status not in lifecycle.OPEN
     problems: list[str] = []
     upload_form = UploadForm()
     posted_order: list[str] = []
@@ -234,7 +198,7 @@ def submit(request):
             return redirect(f"{reverse('ranking_submit')}?{urlencode({'town': town.code})}")
         if report is not None:
             problems = _problem_lines(report.problems, names)
-        round_ = services.round_live(campaign, week)
+        round_ = selectors.round_live(campaign, week)
     entries = _last_entries(campaign, villages)
     ordered = _initial_order(villages, entries)
     if posted_order:  # a refused order is shown as it was sent, to be corrected
@@ -247,14 +211,14 @@ def submit(request):
     submission = (Submission.objects.filter(round=round_, source=SourceName.TOWN, town=town).first()
                   if round_ else None)
     reminder = Reminder.objects.filter(round=round_, town=town).first() if round_ else None
-    deadline = services.deadline(round_ or Round(campaign=campaign, week=week,
+    deadline = selectors.deadline(round_ or Round(campaign=campaign, week=week,
                                                  settings=services.settings_current(campaign)))
     return render(request, "ranking/submit.html", {
         "town": town, "week": week, "week_start": weeks.week_start(week), "week_end": weeks.week_end(week),
         "round": round_, "closed": closed, "deadline": deadline, "deadline_passed": timezone.now() > deadline,
         "submission": submission, "ordered": ordered,
         "reminder": reminder, "villages": villages, "upload_form": upload_form,
-        "problems": problems, "office": access.can_manage_groups(user),
+        "problems": problems, "office": access.is_office(user),
     }, status=400 if problems else 200)
 
 
@@ -267,7 +231,7 @@ def _coverage(round_: Round) -> list[tuple[str, int]]:
 
 
 def _round_context(request, campaign, week: str) -> dict:
-    round_ = services.round_live(campaign, week)
+    round_ = selectors.round_live(campaign, week)
     revisions = list(Round.objects.filter(campaign=campaign, week=week).order_by("revision"))
     independent = (list(Submission.objects.filter(round=round_, source__in=[SourceName.INSPECTION,
                                                                              SourceName.DRONE]))
@@ -284,16 +248,16 @@ def _round_context(request, campaign, week: str) -> dict:
         "town_rows": town_rows, "missing": sum(1 for _town, s in town_rows if s is None),
         "independent": independent,
         "coverage": _coverage(round_) if round_ else [],
-        "deadline": services.deadline(round_) if round_ else None,
+        "deadline": selectors.deadline(round_) if round_ else None,
         "upload_form": SourceUploadForm(),
-        "can_compute": status in services.OPEN,
+        "can_compute": status in lifecycle.OPEN,
         "can_request": status == RoundStatus.COMPUTED and four_eyes,
         "can_publish": status == RoundStatus.COMPUTED and not four_eyes,
         "can_approve": status == RoundStatus.PENDING and round_ is not None and round_.requested_by != user.username,
         "can_withdraw": status == RoundStatus.PENDING,
         "can_revise": status == RoundStatus.PUBLISHED,
         "has_results": status in WITH_RESULTS,
-        "is_open": status is None or status in services.OPEN,
+        "is_open": status is None or status in lifecycle.OPEN,
         "stale": status == RoundStatus.COLLECTING and round_ is not None and round_.computed_at is not None,
     }
 
@@ -302,14 +266,14 @@ def _round_context(request, campaign, week: str) -> dict:
 def round_page(request):
     user = request.user
     campaign = campaign_get()
-    if not access.can_manage_groups(user):
-        roots = access.area_roots(user) or []
+    if not access.is_office(user):
+        roots = area_roots(user) or []
         return render(request, "ranking/weeks.html", {
             "rounds": Round.objects.filter(campaign=campaign, status__in=_statuses_shown(user))
             .order_by("-week_start", "-revision")[:60],
             "can_submit": len(roots) == 1 and roots[0].level == Level.TOWN
-            and access.can_submit_for_town(user, roots[0]),
-            "villages": [r for r in roots if r.level in RANKED_LEVELS],
+            and can_submit_for_town(user, roots[0]),
+            "villages": [r for r in roots if r.is_ranked],
         })
     week = week_or_404(request.GET.get("week", "").strip() or _this_week())
     return render(request, "ranking/round.html", _round_context(request, campaign, week))
@@ -318,9 +282,9 @@ def round_page(request):
 ACTIONS = {
     "compute": services.ranking_compute,
     "request": services.ranking_request_publication,
-    "approve": services.ranking_approve,
+    "approve": publication.round_approve,
     "withdraw": services.ranking_withdraw,
-    "publish": services.ranking_publish,
+    "publish": publication.round_publish,
 }
 
 
@@ -344,7 +308,7 @@ def _action_message(action: str, round_: Round) -> str:
 @require_POST
 def round_action(request, week: str):
     user = request.user
-    require(access.can_manage_groups(user))
+    require(access.is_office(user))
     week_or_404(week)
     campaign = campaign_get()
     action = request.POST.get("action", "")
@@ -352,7 +316,7 @@ def round_action(request, week: str):
         return HttpResponse(status=400)
     try:
         if action == "remind":
-            towns = services.ranking_remind(actor=user, campaign=campaign, week=week)
+            towns = publication.towns_remind(actor=user, campaign=campaign, week=week)
             messages.success(request, _("Reminded %(count)s township(s): %(names)s.")
                              % {"count": len(towns), "names": "、".join(t.name for t in towns) or "—"})
             return redirect(f"{reverse('ranking_round')}?{urlencode({'week': week})}")
@@ -374,7 +338,7 @@ def round_action(request, week: str):
 @require_POST
 def round_upload(request, week: str):
     user = request.user
-    require(access.can_manage_groups(user))
+    require(access.is_office(user))
     week_or_404(week)
     campaign = campaign_get()
     form = SourceUploadForm(request.POST, request.FILES)
@@ -482,7 +446,7 @@ def results_export(request, week: str, fmt: str):
     round_, _revisions = _round_shown(user, campaign, week, request.GET.get("revision", ""))
     visible = set(_result_rows(user, round_, request.GET.get("town", "").strip()).values_list("unit__code",
                                                                                                flat=True))
-    rows = [row for row in services.export_rows(round_) if row["code"] in visible]
+    rows = [row for row in selectors.export_rows(round_) if row["code"] in visible]
     data = exports.export(rows, fmt, sheet=week, bom=True)
     return _download(data, f"ranking-{week}-r{round_.revision}.{fmt}", exports.CONTENT_TYPES[fmt])
 
@@ -493,8 +457,8 @@ def results_export(request, week: str, fmt: str):
 @login_required
 def village(request, code: str):
     user = request.user
-    unit = access.unit_visible_or_404(user, code)
-    if unit.level not in RANKED_LEVELS:
+    unit = unit_visible_or_404(user, code)
+    if not unit.is_ranked:
         raise Http404
     campaign = campaign_get()
     statuses = _statuses_shown(user)
@@ -522,7 +486,7 @@ def village(request, code: str):
     elif history:
         selected = history[0]
     context: dict = {"unit": unit, "history": history, "selected": selected,
-                     "town": access.town_of(unit)}
+                     "town": town_of(unit)}
     if selected is not None:
         selected.style = tier_styles(selected.round.settings).get(selected.tier)  # type: ignore[attr-defined]
         context["explanation"] = explain(selected)
@@ -568,7 +532,7 @@ def interviews(request, week: str):
 @login_required
 def settings_page(request):
     """Office staff change the ranking settings: each save is a new version; rounds keep the one they used."""
-    require(access.can_manage_groups(request.user))
+    require(access.is_office(request.user))
     campaign = campaign_get()
     current = services.settings_current(campaign)
     form = SettingsForm(request.POST or None, instance=RankingSettings(
@@ -593,11 +557,11 @@ def inspection(request):
     """Inspectors enter or upload this week's inspection scores for the villages of their townships; each
     submission replaces their townships' part of the inspection source."""
     user = request.user
-    require(access.can_submit_inspection(user))
+    require(can_submit_inspection(user))
     campaign = campaign_get()
     week = _this_week()
-    round_ = services.round_live(campaign, week)
-    villages = list(access.units_visible_to(user).filter(level__in=[Level.VILLAGE, Level.COMMUNITY], active=True)
+    round_ = selectors.round_live(campaign, week)
+    villages = list(units_visible_to(user).ranked().filter(active=True)
                     .select_related("parent").order_by("path"))
     problems: list[str] = []
     upload_form = UploadForm()
@@ -624,7 +588,7 @@ def inspection(request):
                              % {"count": report.entries, "week": week})
             return redirect("ranking_inspection")
         problems = _problem_lines(report.problems, names)
-        round_ = services.round_live(campaign, week)
+        round_ = selectors.round_live(campaign, week)
     scores = dict(Entry.objects.filter(round=round_, source=SourceName.INSPECTION, unit__in=villages)
                   .values_list("unit_id", "score")) if round_ else {}
     for village in villages:
@@ -632,7 +596,7 @@ def inspection(request):
         village.last_score = "" if value is None else f"{value:.15g}"  # type: ignore[attr-defined]
     return render(request, "ranking/inspection.html", {
         "week": week, "round": round_, "villages": villages, "problems": problems, "upload_form": upload_form,
-        "closed": round_ is not None and round_.status not in services.OPEN,
+        "closed": round_ is not None and round_.status not in lifecycle.OPEN,
         "from_field": round_ is not None and round_.inspection_from_field,
-        "towns": access.area_roots(user) or [],
+        "towns": area_roots(user) or [],
     }, status=400 if problems else 200)

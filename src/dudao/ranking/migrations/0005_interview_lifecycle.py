@@ -8,8 +8,6 @@ from django.db import migrations, models
 from django.db.models import Q
 from django.utils import timezone
 
-import dudao.ranking.models
-
 
 def backfill_hold_by(apps, schema_editor):
     Interview = apps.get_model("ranking", "Interview")
@@ -61,7 +59,9 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="interview",
             name="hold_by",
-            field=models.DateField(default=dudao.ranking.models.interview_hold_by, verbose_name="to be held by"),
+            # The default that stood here (a function of the ranking app) moved with the model to dudao.interviews,
+            # where interviews are created with their hold-by date; a callable default never reached the database.
+            field=models.DateField(verbose_name="to be held by"),
         ),
         migrations.AddField(
             model_name="interview",

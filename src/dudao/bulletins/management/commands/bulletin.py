@@ -7,9 +7,9 @@ from django.utils.translation import gettext as _
 from dudao.accounts.access import SYSTEM
 from dudao.bulletins import services
 from dudao.campaigns.models import Campaign
+from dudao.core import weeks
 from dudao.core.cli import DudaoCommand
 from dudao.core.errors import Refused
-from dudao.ranking import weeks
 
 
 class Command(DudaoCommand):

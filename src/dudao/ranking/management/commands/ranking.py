@@ -3,8 +3,10 @@ from django.utils.translation import gettext as _
 
 from dudao.accounts.access import SYSTEM
 from dudao.campaigns.models import Campaign
+from dudao.core import weeks
 from dudao.core.cli import DudaoCommand
-from dudao.ranking import exports, services, weeks
+from dudao.publication import services as publication
+from dudao.ranking import exports, selectors, services
 from dudao.ranking.models import SourceName
 
 
@@ -45,7 +47,7 @@ class Command(DudaoCommand):
                 self.stderr.write(_("Computed %(week)s (revision %(revision)s).")
                                   % {"week": week, "revision": round_.revision})
             elif action == "publish":
-                round_ = services.ranking_publish(actor=SYSTEM, campaign=campaign, week=week)
+                round_ = publication.round_publish(actor=SYSTEM, campaign=campaign, week=week)
                 self.stderr.write(_("Published %(week)s (revision %(revision)s): %(count)s interviews.")
                                   % {"week": week, "revision": round_.revision, "count": round_.interviews.count()})
             else:
@@ -61,10 +63,10 @@ class Command(DudaoCommand):
         return campaign
 
     def _export(self, campaign, week: str, options) -> None:
-        round_ = services.round_live(campaign, week)
+        round_ = selectors.round_live(campaign, week)
         if round_ is None or round_.computed_at is None:
             raise CommandError(_("Week %(week)s has no computed result.") % {"week": week})
-        rows = services.export_rows(round_)
+        rows = selectors.export_rows(round_)
         output = options["output"]
         fmt = options["format"] or (output.rsplit(".", 1)[-1].lower() if output and "." in output else "csv")
         if fmt not in exports.FORMATS:

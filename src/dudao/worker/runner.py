@@ -1,5 +1,5 @@
-"""`dudao worker`: runs the tasks queued in the database (django-tasks), sweeps the notification outbox and runs
-the periodic checks, until SIGTERM or SIGINT (it finishes the job at hand first).
+"""`dudao worker`: runs the tasks queued in the database (django-tasks), the apps' sweeps (the notification
+outbox) and their periodic checks (dudao.worker.jobs), until SIGTERM or SIGINT (it finishes the job at hand first).
 
 Periodic checks never fire twice for one period: each is started by a conditional UPDATE of its PeriodicCheck row
 (``started_at`` older than the period), so of several workers only one starts it; and each check is idempotent
@@ -12,8 +12,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections import Counter
 
 from django.db import IntegrityError, close_old_connections, transaction
 from django.db.models import Q
@@ -25,46 +24,11 @@ from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
 from dudao.core.pdf import weasyprint_html
-from dudao.notifications import outbox
-from dudao.notifications.models import PeriodicCheck
+from dudao.worker import jobs
+from dudao.worker.jobs import Check
+from dudao.worker.models import PeriodicCheck
 
 log = logging.getLogger("dudao.worker")
-
-TASK_RESULTS_KEPT = dt.timedelta(days=14)
-
-
-def check_overdue(now: dt.datetime) -> str:
-    from dudao.problems.services import problems_overdue_notify
-
-    return f"{len(problems_overdue_notify(now=now))} problem(s) newly overdue"
-
-
-def check_ranking_deadline(now: dt.datetime) -> str:
-    from dudao.notifications.triggers import ranking_deadline_approaching
-
-    towns = ranking_deadline_approaching(now=now)
-    return f"{len(towns)} township(s) reminded"
-
-
-def prune_task_results(now: dt.datetime) -> str:
-    deleted, _ = DBTaskResult.objects.filter(finished_at__lt=now - TASK_RESULTS_KEPT).delete()
-    return f"{deleted} finished task result(s) pruned"
-
-
-@dataclass(frozen=True)
-class Check:
-    name: str
-    every: dt.timedelta
-    run: Callable[[dt.datetime], str]
-
-
-# The overdue check is cheap and idempotent, so it runs hourly (a problem is told once, soon after its
-# deadline); the deadline reminder every 10 minutes so that it fires close to "N hours before".
-CHECKS = [
-    Check("problems_overdue", dt.timedelta(hours=1), check_overdue),
-    Check("ranking_deadline", dt.timedelta(minutes=10), check_ranking_deadline),
-    Check("prune_task_results", dt.timedelta(days=1), prune_task_results),
-]
 
 
 def start_check(check: Check, now: dt.datetime) -> bool:
@@ -81,10 +45,10 @@ def start_check(check: Check, now: dt.datetime) -> bool:
                 .update(started_at=now))
 
 
-def run_checks(now: dt.datetime | None = None, checks: list[Check] = CHECKS) -> dict[str, str]:
-    """Run the periodic checks that are due; what each said."""
+def run_checks(now: dt.datetime | None = None, checks: list[Check] | None = None) -> dict[str, str]:
+    """Run the periodic checks that are due (every app's, unless ``checks`` are given); what each said."""
     done = {}
-    for check in checks:
+    for check in jobs.periodic_checks() if checks is None else checks:
         now_ = now or timezone.now()
         if not start_check(check, now_):
             continue
@@ -151,17 +115,24 @@ class Worker:
         return ran
 
     def sweep(self, now: dt.datetime | None = None) -> dict:
-        counts = outbox.deliver_all_due(now=now, stop=self.should_stop)
-        if counts["claimed"]:
-            log.info("outbox: %s sent, %s to retry, %s failed", counts["sent"], counts["pending"], counts["failed"])
-        return dict(counts)
+        """Every app's sweep once; their counts added up."""
+        total: Counter = Counter()
+        for sweep in jobs.sweeps():
+            if not self.running:
+                break
+            counts = sweep.run(now=now, stop=self.should_stop)
+            if counts.get("claimed"):
+                log.info("%s: %s sent, %s to retry, %s failed", sweep.name, counts.get("sent", 0),
+                         counts.get("pending", 0), counts.get("failed", 0))
+            total.update(counts)
+        return dict(total)
 
     def run_once(self, now: dt.datetime | None = None) -> dict:
-        """Everything that is due, once: the periodic checks, the queued tasks, the outbox."""
+        """Everything that is due, once: the periodic checks, the queued tasks, the sweeps."""
         checks = run_checks(now)
         tasks = self.run_tasks()
         swept = self.sweep(now)
-        return {"checks": checks, "tasks": tasks, "outbox": swept}
+        return {"checks": checks, "tasks": tasks, "swept": swept}
 
     def run(self, *, signals: bool = True) -> None:
         if signals:

@@ -8,7 +8,7 @@ from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 
 from dudao.core.cli import DudaoCommand
-from dudao.notifications.worker import Worker
+from dudao.worker.runner import Worker
 
 
 def _interval(text: str) -> float:
@@ -39,11 +39,11 @@ class Command(DudaoCommand):
             except Exception as error:  # noqa: BLE001 (reported in the user's language, exit non-zero)
                 logging.getLogger("dudao.worker").exception("worker failed")
                 raise CommandError(_("The worker failed: %(error)s") % {"error": error}) from None
-            outbox = done["outbox"]
+            swept = done["swept"]
             self.stderr.write(_("%(tasks)s task(s) run; %(sent)s message(s) sent, %(pending)s to retry later, "
-                                "%(failed)s failed.") % {"tasks": done["tasks"], "sent": outbox.get("sent", 0),
-                                                         "pending": outbox.get("pending", 0),
-                                                         "failed": outbox.get("failed", 0)})
+                                "%(failed)s failed.") % {"tasks": done["tasks"], "sent": swept.get("sent", 0),
+                                                         "pending": swept.get("pending", 0),
+                                                         "failed": swept.get("failed", 0)})
             return
         worker.run()
 

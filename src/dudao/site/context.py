@@ -1,17 +1,20 @@
 from dudao.accounts import access
+from dudao.inspections.access import can_see_checklists
+from dudao.interviews.access import can_see_interviews
 from dudao.notifications.services import unread_count
+from dudao.org.access import can_manage_people
 
 
 def navigation(request):
     user = getattr(request, "user", None)
     return {
-        "can_manage_units": access.can_manage_units(user),
-        "can_manage_people": access.can_manage_people(user),
-        "can_manage_groups": access.can_manage_groups(user),
+        "can_manage_units": access.is_office(user),
+        "can_manage_people": can_manage_people(user),
+        "can_manage_groups": access.is_office(user),
         "can_manage_users": access.can_manage_users(user),
         "can_report_problems": access.effective_role(user) in access.FIELD_ROLES,
         "can_inspect": access.effective_role(user) in access.INSPECTING_ROLES,
-        "can_see_checklists": access.can_see_checklists(user),
-        "can_see_interviews": access.can_see_interviews(user),
+        "can_see_checklists": can_see_checklists(user),
+        "can_see_interviews": can_see_interviews(user),
         "unread_notifications": unread_count(user),
     }
