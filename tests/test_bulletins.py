@@ -31,6 +31,7 @@ from dudao.bulletins import annex, content, document, services, word
 from dudao.bulletins.models import Bulletin, Letterhead
 from dudao.campaigns.services import campaign_get
 from dudao.core import weeks
+from dudao.core.errors import Refused
 from dudao.problems import selectors
 from dudao.publication import services as publication
 from dudao.ranking.models import Result, Round, Tier
@@ -185,7 +186,7 @@ def test_a_missing_font_is_a_clear_error(monkeypatch, tmp_path):
     monkeypatch.setattr(content, "CJK_FONT", tmp_path / "missing.ttc")
     monkeypatch.setattr(subprocess, "run", lambda *a, **k: subprocess.CompletedProcess(a, 0, stdout="", stderr=""))
     try:
-        with pytest.raises(content.BulletinError, match="Noto Sans CJK SC is not installed"):
+        with pytest.raises(Refused, match="Noto Sans CJK SC is not installed"):
             content.cjk_font_file()
     finally:
         content.cjk_font_file.cache_clear()

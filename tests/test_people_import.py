@@ -4,12 +4,13 @@ import datetime as dt
 import io
 
 import pytest
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.utils import translation
 from openpyxl import load_workbook
 
 from dudao.accounts.access import SYSTEM
 from dudao.audit.models import AuditEvent
+from dudao.core.errors import Refused
 from dudao.core.messages import describe_with_row
 from dudao.org import services
 from dudao.org.models import Person, Post, Unit
@@ -128,18 +129,21 @@ def test_post_overlap_and_reversed_dates_are_refused_by_the_service(db):
     village = Unit.objects.get(code="620423103200")
     person = services.person_save(actor=SYSTEM, person=None, name="丙", phone="13900000012")
     services.post_create(actor=SYSTEM, person=person, unit=village, role="cleaner", start_date=dt.date(2026, 1, 1))
-    with pytest.raises(ValidationError):
+    with pytest.raises(Refused) as refused:
         services.post_create(actor=SYSTEM, person=person, unit=village, role="cleaner",
                              start_date=dt.date(2026, 2, 1))
-    with pytest.raises(ValidationError):
+    assert refused.value.code == "post_overlap"
+    with pytest.raises(Refused) as refused:
         services.post_create(actor=SYSTEM, person=person, unit=village, role="grid_worker",
                              start_date=dt.date(2026, 2, 1), end_date=dt.date(2026, 1, 1))
+    assert refused.value.code == "dates_reversed"
 
 
 def test_duplicate_phone_is_refused(db):
     services.person_save(actor=SYSTEM, person=None, name="丁", phone="13900000013")
-    with pytest.raises(ValidationError):
+    with pytest.raises(Refused) as refused:
         services.person_save(actor=SYSTEM, person=None, name="戊", phone="139 0000 0013")
+    assert refused.value.code == "phone_taken"
 
 
 def test_export_round_trips_through_import(db):

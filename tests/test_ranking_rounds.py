@@ -10,6 +10,7 @@ from django.db import connection
 from dudao.accounts.access import SYSTEM
 from dudao.audit.models import AuditEvent
 from dudao.campaigns.services import campaign_get
+from dudao.core.errors import Refused
 from dudao.core.tables import write_csv
 from dudao.interviews.models import Interview
 from dudao.org.models import Unit
@@ -47,8 +48,9 @@ def test_revision_keeps_the_published_round_and_needs_a_reason(db):
     town_file()
     services.ranking_compute(actor=SYSTEM, campaign=campaign, week=WEEK)
     first = publication.round_publish(actor=SYSTEM, campaign=campaign, week=WEEK)
-    with pytest.raises(services.RoundStateError):
+    with pytest.raises(Refused) as refused:
         services.ranking_revise(actor=SYSTEM, campaign=campaign, week=WEEK, reason="  ")
+    assert (refused.value.code, refused.value.message) == ("reason_required", "修订须说明理由。")
     second = services.ranking_revise(actor=SYSTEM, campaign=campaign, week=WEEK, reason="喜泉镇报送有误")
     first.refresh_from_db()
     assert (first.status, first.revision, second.status, second.revision) == ("superseded", 1, "collecting", 2)
@@ -99,14 +101,17 @@ def test_four_eyes_needs_a_second_office_user(users):
     town_file()
     office, admin = users["office"], users["county_admin"]
     services.ranking_compute(actor=office, campaign=campaign, week=WEEK)
-    with pytest.raises(services.RoundStateError):
+    with pytest.raises(Refused) as refused:
         publication.round_publish(actor=office, campaign=campaign, week=WEEK)
+    assert refused.value.code == "four_eyes"
     services.ranking_request_publication(actor=office, campaign=campaign, week=WEEK)
-    with pytest.raises(services.RoundStateError) as refused:
+    with pytest.raises(Refused) as refused:
         publication.round_approve(actor=office, campaign=campaign, week=WEEK)
-    assert selectors.round_live(campaign, WEEK).status == "pending" and str(refused.value)
-    with pytest.raises(services.RoundStateError):
+    assert refused.value.code == "same_user"
+    assert selectors.round_live(campaign, WEEK).status == "pending"
+    with pytest.raises(Refused) as refused:
         services.ranking_compute(actor=admin, campaign=campaign, week=WEEK)
+    assert refused.value.code == "transition_refused"
     published = publication.round_approve(actor=admin, campaign=campaign, week=WEEK)
     assert (published.status, published.published_by, published.approved_by) == (
         "published", "demo_office", "demo_admin")
@@ -120,8 +125,9 @@ def test_entries_after_a_computation_make_the_draft_stale(db):
                             data=write_csv(["code", "score"], [["620423103200", "3"]]))
     round_ = selectors.round_live(campaign, WEEK)
     assert (round_.status, round_.computed_at, Result.objects.filter(round=round_).count()) == ("collecting", None, 0)
-    with pytest.raises(services.RoundStateError):
+    with pytest.raises(Refused) as refused:
         publication.round_publish(actor=SYSTEM, campaign=campaign, week=WEEK)
+    assert refused.value.code == "transition_refused"
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -140,7 +146,7 @@ def test_two_approvals_at_once_publish_once(demo_data, users):
         try:
             publication.round_approve(actor=users["county_admin"], campaign=campaign, week=WEEK)
             outcomes.append("published")
-        except services.RoundStateError:
+        except Refused:
             outcomes.append("refused")
         finally:
             connection.close()

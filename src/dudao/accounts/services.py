@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from dudao.accounts import access
 from dudao.accounts.models import ApiToken, LoginAttempt, Role, User
 from dudao.audit.services import audit_record
+from dudao.core.errors import Refused
 
 TOKEN_PREFIX = "dd_"  # noqa: S105 - a marker that makes leaked tokens easy to grep for, not a secret
 
@@ -106,15 +107,15 @@ def user_save(*, actor, username: str, role: str, scope_unit: Any = None, person
     if not access.can_manage_users(actor):
         raise PermissionDenied
     if not username.strip():
-        raise ValidationError(_("The username is empty."))
+        raise Refused("username_required", _("The username is empty."))
     if role not in Role.values:
-        raise ValidationError(_("Unknown role %(role)s.") % {"role": role})
+        raise Refused("bad_role", _("Unknown role %(role)s.") % {"role": role})
     if role == Role.TOWN_STAFF and (scope_unit is None or not scope_unit.is_town):
-        raise ValidationError(_("Township staff need a township as their area."))
+        raise Refused("town_area_required", _("Township staff need a township as their area."))
     if role == Role.VILLAGE_STAFF and (scope_unit is None or not scope_unit.is_ranked):
-        raise ValidationError(_("Village staff need a village or community as their area."))
+        raise Refused("village_area_required", _("Village staff need a village or community as their area."))
     if role == Role.INSPECTOR and person is None:
-        raise ValidationError(_("An inspector must be linked to a person in an inspection group."))
+        raise Refused("person_required", _("An inspector must be linked to a person in an inspection group."))
     with transaction.atomic():
         user = User.objects.select_for_update().filter(username=username).first()
         old = user_snapshot(user) if user else None
@@ -124,7 +125,10 @@ def user_save(*, actor, username: str, role: str, scope_unit: Any = None, person
         if display_name:
             user.first_name = display_name
         if password is not None:
-            validate_password(password, user)
+            try:
+                validate_password(password, user)
+            except ValidationError as weak:
+                raise Refused("weak_password", " ".join(weak.messages), errors=list(weak.messages)) from None
             user.set_password(password)
         elif not user.pk:
             user.set_unusable_password()

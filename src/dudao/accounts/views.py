@@ -5,7 +5,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from dudao.accounts import access, services
 from dudao.accounts.models import Role, User
 from dudao.accounts.services import LockedOut, sign_in
+from dudao.core.errors import Refused
 from dudao.org.models import Person, Unit
 from dudao.org.peoplefile import normalise_phone
 
@@ -66,8 +67,8 @@ def user_edit(request, username: str | None = None):
                     scope_unit=unit, person=person, password=data["password"] or None,
                     display_name=data["display_name"], is_active=data["is_active"],
                 )
-            except ValidationError as exc:
-                form.add_error(None, exc)
+            except Refused as exc:
+                form.add_error(None, exc.messages)
             else:
                 messages.success(request, _("Saved."))
                 return redirect("user_edit", username=saved.username)

@@ -15,13 +15,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from dudao.core.errors import Refused
+
 TIERS = ("green", "yellow", "red")
 SOURCES = ("town", "inspection", "drone")
 NOT_RANKED = ""  # the tier of a village listed but not ranked (no source covered it), or absent last week
-
-
-class BulletinError(Exception):
-    """Something the bulletin needs is missing (a font, a published round); the message says what."""
 
 
 # The content ------------------------------------------------------------------------------------------
@@ -357,8 +355,8 @@ def cjk_font_file() -> tuple[str, int]:
                 break
             if font.getname()[0] == CJK_FAMILY:
                 return path, index
-    raise BulletinError(f"The font {CJK_FAMILY} is not installed (Debian: apt-get install fonts-noto-cjk); "
-                        f"bulletins need it for their charts.")
+    raise Refused("font_missing", f"The font {CJK_FAMILY} is not installed (Debian: apt-get install "
+                                  f"fonts-noto-cjk); bulletins need it for their charts.")
 
 
 def _font(size: int):
@@ -449,7 +447,8 @@ def _build(round_, letterhead: dict | None, chart: bool) -> BulletinContent:
     from dudao.ranking.models import Entry, Result, Round, SourceName, Submission
 
     if round_.published_at is None:
-        raise BulletinError(_("Week %(week)s is not published: it has no bulletin.") % {"week": round_.week})
+        raise Refused("not_published", _("Week %(week)s is not published: it has no bulletin.")
+                      % {"week": round_.week})
     round_ = Round.objects.select_related("settings", "campaign", "campaign__county").get(pk=round_.pk)
     settings = round_.settings
     campaign = round_.campaign

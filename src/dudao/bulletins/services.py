@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from dudao.accounts import access
 from dudao.audit.services import actor_label, audit_record
 from dudao.bulletins.access import can_read_bulletins
-from dudao.bulletins.content import BulletinContent, BulletinError, build
+from dudao.bulletins.content import BulletinContent, build
 from dudao.bulletins.models import Bulletin, BulletinTemplate, Letterhead
 from dudao.core.errors import Refused
 
@@ -255,7 +255,7 @@ def template_upload(*, actor, campaign, data: bytes, name: str) -> BulletinTempl
     with _document_language():
         try:
             content = build(sample)
-        except BulletinError as exc:
+        except Refused as exc:
             raise Refused("template_no_week", str(exc)) from None
     word.check(data, content, language=_site_language())
     digest = _sha256(data)

@@ -15,7 +15,6 @@ from django.views.decorators.http import require_POST
 from dudao.accounts import access
 from dudao.bulletins import document, services, word
 from dudao.bulletins.access import can_read_bulletins
-from dudao.bulletins.content import BulletinError
 from dudao.bulletins.models import Bulletin, BulletinTemplate
 from dudao.campaigns.services import campaign_get
 from dudao.core.errors import Refused
@@ -82,7 +81,7 @@ def bulletin_week(request, week: str):
                 content = build(bulletin.round, letterhead=bulletin.letterhead, chart=False)
             summary = {"text": document.context(content)["summary"], "counts": content.counts,
                        "styles": content.styles, "digest_ok": content.digest() == bulletin.content_digest}
-        except BulletinError:
+        except Refused:
             summary = None
     # A round published without a bulletin: the queued making may have been refused (the office's template did not
     # render this week); say so rather than "being made".
@@ -125,7 +124,7 @@ def bulletin_regenerate(request, week: str):
     before = Bulletin.objects.filter(round=round_).values_list("content_digest", flat=True).first()
     try:
         bulletin = services.bulletin_generate(actor=user, round_=round_)
-    except (Refused, BulletinError) as exc:
+    except Refused as exc:
         messages.error(request, str(exc))
     else:
         if before is None:

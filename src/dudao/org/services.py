@@ -8,7 +8,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -16,6 +16,7 @@ from pypinyin import Style, lazy_pinyin
 
 from dudao.accounts import access
 from dudao.audit.services import Change, audit_record, audit_record_many
+from dudao.core.errors import Refused
 from dudao.core.messages import describe
 from dudao.core.tables import MAX_BYTES, Problem, Table, TableRefused, read_table, text_problem
 from dudao.org import geojson, peoplefile, unitfile
@@ -68,11 +69,11 @@ class ImportReport:
 
 
 def check_text(value: str, column: str, max_length: int) -> str:
-    """A free-text field from a form: stripped, or ValidationError saying what is wrong with it."""
+    """A free-text field from a form: stripped, or Refused saying what is wrong with it."""
     value = value.strip()
     problem = text_problem(value, column, 0, max_length)
     if problem is not None:
-        raise ValidationError(describe(problem))
+        raise Refused(problem.code, describe(problem))
     return value
 
 
@@ -255,7 +256,7 @@ def unit_update(*, actor, unit: Unit, **fields) -> Unit:
         for key, value in fields.items():
             setattr(unit, key, value)
         if (unit.lon is None) != (unit.lat is None) or (unit.lon is not None and not unit.point_datum):
-            raise ValidationError(_("A point needs a longitude, a latitude and a datum."))
+            raise Refused("point_incomplete", _("A point needs a longitude, a latitude and a datum."))
         unit.initials, unit.pinyin = pinyin_keys(unit.name)
         unit.save()
         new = unit_snapshot(unit) | {"boundary": unit.boundary}
@@ -298,20 +299,21 @@ def person_save(*, actor, person: Person | None, name: str, phone: str, first_po
     if not can_manage_people(actor) or (person is not None and not can_edit_person(actor, person)):
         raise PermissionDenied
     if person is None and first_post is None and not access.can_read_all(actor):
-        raise ValidationError(_("Give the person's first post: a unit in your area, the post and its start date."))
+        raise Refused("first_post_required",
+                      _("Give the person's first post: a unit in your area, the post and its start date."))
     name = check_text(name, "name_person", 50)
     normalised = normalise_phone(phone)
     if not name:
-        raise ValidationError(pgettext("person", "The name is empty."))
+        raise Refused("name_required", pgettext("person", "The name is empty."))
     if normalised is None:
-        raise ValidationError(_("The phone number is not an 11-digit mobile number."))
+        raise Refused("bad_phone", _("The phone number is not an 11-digit mobile number."))
     phone = normalised
     with transaction.atomic():
         clash = Person.objects.filter(phone=phone)
         if person is not None:
             clash = clash.exclude(pk=person.pk)
         if clash.exists():
-            raise ValidationError(_("Another person already has this phone number."))
+            raise Refused("phone_taken", _("Another person already has this phone number."))
         if person is None:
             person = Person.objects.create(name=name, phone=phone, synthetic=synthetic)
             audit_record(actor=actor, action="person.create", object_type="person", object_id=str(person.pk),
@@ -338,7 +340,7 @@ def _check_overlap(person: Person, unit: Unit, role: str, start: dt.date, end: d
         others = others.exclude(pk=exclude)
     for other in others:
         if start <= (other.end_date or far) and other.start_date <= (end or far):
-            raise ValidationError(_("%(name)s already holds this post at %(unit)s for part of that time.")
+            raise Refused("post_overlap", _("%(name)s already holds this post at %(unit)s for part of that time.")
                                   % {"name": person.name, "unit": unit.name})
 
 
@@ -347,7 +349,7 @@ def post_create(*, actor, person: Person, unit: Unit, role: str, title: str = ""
     if not can_manage_posts_at(actor, unit):
         raise PermissionDenied
     if end_date is not None and end_date < start_date:
-        raise ValidationError(_("The end date is before the start date."))
+        raise Refused("dates_reversed", _("The end date is before the start date."))
     title = check_text(title, "title", 50)
     with transaction.atomic():
         _check_overlap(person, unit, role, start_date, end_date)
@@ -365,7 +367,7 @@ def post_end(*, actor, post: Post, end_date: dt.date) -> Post:
     with transaction.atomic():
         post = Post.objects.select_for_update().select_related("unit").get(pk=post.pk)
         if end_date < post.start_date:
-            raise ValidationError(_("The end date is before the start date."))
+            raise Refused("dates_reversed", _("The end date is before the start date."))
         old = post_snapshot(post)
         post.end_date = end_date
         post.save(update_fields=["end_date"])
@@ -390,15 +392,15 @@ def group_save(*, actor, group: WorkingGroup | None, campaign, kind: str, name: 
         raise PermissionDenied
     name = check_text(name, "name", 100)
     if not name:
-        raise ValidationError(_("The name is empty."))
+        raise Refused("name_required", _("The name is empty."))
     if towns and any(t.level != "town" for t in towns):
-        raise ValidationError(_("Only townships can be assigned to a group."))
+        raise Refused("not_a_town", _("Only townships can be assigned to a group."))
     with transaction.atomic():
         clash = WorkingGroup.objects.filter(campaign=campaign, name=name.strip())
         if group is not None:
             clash = clash.exclude(pk=group.pk)
         if clash.exists():
-            raise ValidationError(_("A group with this name already exists."))
+            raise Refused("group_name_taken", _("A group with this name already exists."))
         old = group_snapshot(group) if group else None
         if group is None:
             group = WorkingGroup(campaign=campaign)
@@ -496,7 +498,7 @@ def _people_import_rows(actor, table: Table, progress: Progress | None, syntheti
             if post is None:
                 try:
                     _check_overlap(person, unit, row.role, row.start_date, row.end_date)
-                except ValidationError:
+                except Refused:
                     raise TableRefused([Problem("post_overlap", row.row,
                                                 {"name": person.name, "unit": unit.name})]) from None
                 post = Post.objects.create(person=person, unit=unit, role=row.role, title=row.title,

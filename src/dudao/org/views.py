@@ -5,7 +5,7 @@ through org.services; nothing here decides who may do what."""
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from dudao.accounts import access
 from dudao.audit.models import AuditEvent
 from dudao.campaigns.services import campaign_get
+from dudao.core.errors import Refused
 from dudao.core.messages import describe
 from dudao.core.tables import write_csv, write_xlsx
 from dudao.org import forms, peoplefile, services, unitfile
@@ -118,8 +119,8 @@ def unit_edit(request, code: str):
             fields["point_synthetic"] = False
         try:
             services.unit_update(actor=request.user, unit=unit, **fields)
-        except ValidationError as exc:
-            form.add_error(None, exc)
+        except Refused as exc:
+            form.add_error(None, exc.messages)
         else:
             messages.success(request, _("Saved."))
             return redirect("unit_detail", code=unit.code)
@@ -235,8 +236,8 @@ def person_edit(request, pk: int | None = None):
         try:
             person = services.person_save(actor=request.user, person=person, name=data["name"],
                                           phone=data["phone"], first_post=first_post)
-        except ValidationError as exc:
-            form.add_error(None, exc)
+        except Refused as exc:
+            form.add_error(None, exc.messages)
         else:
             messages.success(request, _("Saved."))
             return redirect("person_detail", pk=person.pk)
@@ -259,8 +260,8 @@ def post_new(request, pk: int):
             try:
                 services.post_create(actor=request.user, person=person, unit=unit, role=data["role"],
                                      title=data["title"], start_date=data["start_date"], end_date=data["end_date"])
-            except ValidationError as exc:
-                form.add_error(None, exc)
+            except Refused as exc:
+                form.add_error(None, exc.messages)
             else:
                 messages.success(request, _("Saved."))
                 return redirect("person_detail", pk=person.pk)
@@ -275,8 +276,8 @@ def post_end_view(request, pk: int):
     if request.method == "POST" and form.is_valid():
         try:
             services.post_end(actor=request.user, post=post, end_date=form.cleaned_data["end_date"])
-        except ValidationError as exc:
-            form.add_error(None, exc)
+        except Refused as exc:
+            form.add_error(None, exc.messages)
         else:
             messages.success(request, _("Saved."))
             return redirect("person_detail", pk=post.person_id)
@@ -337,8 +338,8 @@ def group_edit(request, pk: int | None = None):
             group = services.group_save(actor=request.user, group=group, campaign=campaign_get(),
                                         kind=data["kind"], name=data["name"], duties=data["duties"],
                                         towns=list(data["towns"]), active=data["active"])
-        except ValidationError as exc:
-            form.add_error(None, exc)
+        except Refused as exc:
+            form.add_error(None, exc.messages)
         else:
             messages.success(request, _("Saved."))
             return redirect("group_detail", pk=group.pk)

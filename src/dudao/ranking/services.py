@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from dudao.accounts import access
 from dudao.audit.services import audit_record
 from dudao.core import weeks
+from dudao.core.errors import Refused
 from dudao.core.tables import Problem, Table, TableRefused, read_table
 from dudao.org.access import area_roots
 from dudao.org.models import Unit
@@ -43,10 +44,6 @@ TIER_CODES = {1: Tier.GREEN, 2: Tier.YELLOW, 3: Tier.RED}
 OPEN = lifecycle.OPEN
 
 
-class RoundStateError(Exception):
-    """A transition that the round's state does not allow; the message says why."""
-
-
 # Why a transition of the round's lifecycle (lifecycle.ROUND) is refused in the round's present state.
 REFUSALS = {
     "compute": gettext_lazy("Week %(week)s is %(status)s and cannot be recomputed."),
@@ -67,8 +64,8 @@ def _begin(actor, campaign, week: str, transition: str) -> tuple[Round, str]:
     try:
         return round_, lifecycle.next_status(round_.status, transition)
     except lifecycle.TransitionRefused:
-        raise RoundStateError(str(REFUSALS[transition]) % {"week": week, "status": round_.get_status_display()}) \
-            from None
+        raise Refused("transition_refused",
+                      str(REFUSALS[transition]) % {"week": week, "status": round_.get_status_display()}) from None
 
 
 @dataclass
@@ -133,7 +130,7 @@ def _round_for_update(campaign, week: str, create: bool) -> Round:
             .exclude(status=RoundStatus.SUPERSEDED).first())
     if live is None:
         if not create:
-            raise RoundStateError(_("There is no round for week %(week)s.") % {"week": week})
+            raise Refused("no_round", _("There is no round for week %(week)s.") % {"week": week})
         try:
             with transaction.atomic():
                 live = Round.objects.create(campaign=campaign, week=week, week_start=weeks.week_start(week),
@@ -299,7 +296,7 @@ def reminders_record(*, actor, campaign, week: str) -> list[Unit]:
         raise PermissionDenied
     round_ = _round_for_update(campaign, week, create=True)
     if round_.status not in OPEN:
-        raise RoundStateError(_("Week %(week)s is %(status)s: there is nothing to remind.")
+        raise Refused("transition_refused", _("Week %(week)s is %(status)s: there is nothing to remind.")
                               % {"week": week, "status": round_.get_status_display()})
     towns = list(towns_not_submitted(campaign, round_))
     now = timezone.now()
@@ -466,12 +463,12 @@ def publishing_begin(*, actor, campaign, week: str, approve: bool) -> Publishing
     if approve:
         round_, status = _begin(actor, campaign, week, "approve")
         if round_.requested_by == actor.username:
-            raise RoundStateError(_("The approval must come from another office user than the one who requested "
-                                    "it."))
+            raise Refused("same_user", _("The approval must come from another office user than the one who "
+                                         "requested it."))
         return Publishing(round_, status, approver=actor.username)
     round_, status = _begin(actor, campaign, week, "publish")
     if actor.pk is not None and round_.settings.four_eyes:
-        raise RoundStateError(_("Publishing needs a second office user's approval: request it instead."))
+        raise Refused("four_eyes", _("Publishing needs a second office user's approval: request it instead."))
     return Publishing(round_, status, approver="")
 
 
@@ -518,7 +515,7 @@ def ranking_revise(*, actor, campaign, week: str, reason: str) -> Round:
     if not access.is_office(actor):
         raise PermissionDenied
     if not reason.strip():
-        raise RoundStateError(_("A revision needs a stated reason."))
+        raise Refused("reason_required", _("A revision needs a stated reason."))
     old, status = _begin(actor, campaign, week, "revise")
     old.status = status
     old.save(update_fields=["status"])

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from dudao.accounts import access
 from dudao.campaigns.services import campaign_get
 from dudao.core import weeks
+from dudao.core.errors import Refused
 from dudao.core.http import require, week_or_404
 from dudao.core.messages import describe, describe_with_row
 from dudao.core.tables import Problem, write_csv
@@ -325,7 +326,7 @@ def round_action(request, week: str):
                                              reason=request.POST.get("reason", ""))
         else:
             round_ = ACTIONS[action](actor=user, campaign=campaign, week=week)
-    except services.RoundStateError as exc:
+    except Refused as exc:
         messages.error(request, str(exc))
     except PermissionDenied:
         messages.error(request, _("You may not do this."))

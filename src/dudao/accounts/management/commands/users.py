@@ -1,6 +1,5 @@
 import getpass
 
-from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 
@@ -8,6 +7,7 @@ from dudao.accounts import services
 from dudao.accounts.access import SYSTEM
 from dudao.accounts.models import Role
 from dudao.core.cli import DudaoCommand
+from dudao.core.errors import Refused
 from dudao.org.models import Person, Unit
 
 
@@ -39,7 +39,7 @@ class Command(DudaoCommand):
         try:
             user = services.user_save(actor=SYSTEM, username=options["username"], role=options["role"],
                                       scope_unit=unit, person=person, password=password)
-        except ValidationError as exc:
+        except Refused as exc:
             raise CommandError(" ".join(exc.messages)) from None
         self.stderr.write(_("Saved user %(username)s.") % {"username": user.username})
 

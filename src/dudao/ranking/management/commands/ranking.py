@@ -5,6 +5,7 @@ from dudao.accounts.access import SYSTEM
 from dudao.campaigns.models import Campaign
 from dudao.core import weeks
 from dudao.core.cli import DudaoCommand
+from dudao.core.errors import Refused
 from dudao.publication import services as publication
 from dudao.ranking import exports, selectors, services
 from dudao.ranking.models import SourceName
@@ -52,7 +53,7 @@ class Command(DudaoCommand):
                                   % {"week": week, "revision": round_.revision, "count": round_.interviews.count()})
             else:
                 self._export(campaign, week, options)
-        except services.RoundStateError as exc:
+        except Refused as exc:
             raise CommandError(str(exc)) from None
 
     def _campaign(self, slug: str | None) -> Campaign:
