@@ -346,7 +346,8 @@ def test_scores_feed_the_weeks_drone_source_and_a_hand_upload_is_refused(office,
     round_ = ranking_selectors.round_live(campaign, WEEK)
     assert (round_.drone_from_photos, round_.inspection_from_field, round_.status) == (True, False, "collecting")
     submission = round_.submissions.get(source="drone")
-    assert (submission.submitted_by, submission.town, submission.entries) == ("field:drone", None, 2)
+    assert (submission.submitted_by, submission.submitted_by_label, submission.town, submission.entries) == (
+        None, "field:drone", None, 2)
     assert unscored.score is None
     # The week's drone source now comes from the photos: a hand upload is refused and changes nothing.
     report = ranking_services.ranking_import(actor=SYSTEM, campaign=campaign, week=WEEK, source="drone",

@@ -176,7 +176,7 @@ def test_a_township_creates_its_own_checklist(users, client_for):
     response = client.post(reverse("checklist_new"), table_post(rows, name="2468工作法", town=XIQUAN), **EN)
     checklist = Checklist.objects.get(name="2468工作法")
     assert response.status_code == 302 and response["Location"] == reverse("checklist_detail", args=[checklist.pk])
-    assert (checklist.town.code, checklist.version, checklist.created_by) == (XIQUAN, 1, "demo_town")
+    assert (checklist.town.code, checklist.version, checklist.created_by_label) == (XIQUAN, 1, "demo_town")
     assert checklist.key.startswith(f"{XIQUAN}-")
     assert list(checklist.items.values_list("text", "max_points", "weight", "critical", "allow_na")) == [
         ("两委班子包片到户", 20.0, 1.0, False, False), ("四类垃圾分类收运", 30.0, 1.0, True, False),

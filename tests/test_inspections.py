@@ -94,8 +94,8 @@ def test_the_default_checklist_is_created_once_with_its_13_items(db):
     assert second.pk == first.pk
     assert list(Checklist.objects.filter(campaign=campaign).values_list("key", "version")) == [
         (services.DEFAULT_KEY, 1)]
-    assert (first.name, first.town, first.critical_cap, first.active, first.created_by) == (
-        "农村人居环境整治评分细则", None, 60.0, True, "system:cli")
+    assert (first.name, first.town, first.critical_cap, first.active, first.created_by, first.created_by_label) == (
+        "农村人居环境整治评分细则", None, 60.0, True, None, "system:cli")
     items = list(first.items.select_related("category").order_by("position"))
     assert [(i.position, i.section, i.text, i.max_points, i.weight, i.critical, i.allow_na, i.category.code)
             for i in items] == [(n, s, t, p, 1.0, c, na, cat)
@@ -117,7 +117,8 @@ def test_an_edit_is_a_new_version_and_inspections_keep_theirs(users, county):
         actor=office, campaign=campaign, key=services.DEFAULT_KEY, name="评分细则（修订）", town=None,
         critical_cap=50.0, items=[services.ItemInput("垃圾治理", "无垃圾积存", 20, 2.0, True, False, "garbage"),
                                   services.ItemInput("长效管护", "保洁员在岗", 10)])
-    assert (v2.version, v2.critical_cap, v2.created_by, v2.items.count()) == (2, 50.0, "demo_office", 2)
+    assert (v2.version, v2.critical_cap, v2.created_by.username, v2.created_by_label, v2.items.count()) == (
+        2, 50.0, "demo_office", "demo_office", 2)
     assert services.checklist_current(campaign, services.DEFAULT_KEY) == v2
     county.refresh_from_db()
     assert (county.version, county.items.count()) == (1, 13)
@@ -166,7 +167,8 @@ def test_a_township_may_add_its_own_checklist_the_office_too_others_not(users, c
     items = [services.ItemInput("工作法", "网格员每日巡查并留痕", 10, category="upkeep")]
     own = services.checklist_save(actor=town_staff, campaign=campaign, key="xiquan-method", name="喜泉镇工作法",
                                   town=unit(XIQUAN), critical_cap=60.0, items=items)
-    assert (own.version, own.town.code, own.created_by) == (1, XIQUAN, "demo_town")
+    assert (own.version, own.town.code, own.created_by.username, own.created_by_label) == (
+        1, XIQUAN, "demo_town", "demo_town")
     with pytest.raises(PermissionDenied):
         services.checklist_save(actor=town_staff, campaign=campaign, key="yitiaoshan-method", name="一条山镇工作法",
                                 town=unit(YITIAOSHAN), critical_cap=60.0, items=items)
@@ -235,7 +237,8 @@ def test_the_weeks_inspection_source_is_the_mean_of_each_villages_inspections(us
     round_ = ranking_selectors.round_live(campaign, week)
     assert (round_.status, round_.inspection_from_field) == ("collecting", True)
     submission = round_.submissions.get(source="inspection")
-    assert (submission.submitted_by, submission.town, submission.entries) == ("field:inspections", None, 2)
+    assert (submission.submitted_by, submission.submitted_by_label, submission.town, submission.entries) == (
+        None, "field:inspections", None, 2)
     # The inspection source of this week now comes from the field: it is not uploaded by hand any more.
     report = ranking_services.ranking_import(actor=SYSTEM, campaign=campaign, week=week, source="inspection",
                                              data=write_csv(["code", "score"], [[SHUIYUAN, "10"], [SHIMEN, "20"]]))

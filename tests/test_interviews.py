@@ -159,7 +159,7 @@ def test_lifecycle_is_pure():
             imported |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module:
             imported.add(node.module)
-    assert imported == {"datetime", "collections.abc", "dudao.core.lifecycle"}
+    assert imported == {"datetime", "collections.abc", "dudao.core.lifecycle", "dudao.core.workdays"}
 
 
 @pytest.mark.parametrize("status", STATUSES)

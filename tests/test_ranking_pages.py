@@ -203,7 +203,8 @@ def test_drag_order_submission_writes_entries_in_that_order(client_of, users):
     assert [e.unit.code for e in entries] == order
     assert [e.rank for e in entries] == list(range(1, 19))
     submission = Submission.objects.get(round=round_, source="town", town__code=XIQUAN)
-    assert (submission.submitted_by, submission.entries) == ("demo_town", 18)
+    assert (submission.submitted_by.username, submission.submitted_by_label, submission.entries) == (
+        "demo_town", "demo_town", 18)
     assert AuditEvent.objects.count() == before + 1
     # The page starts from the last submitted order and says who submitted.
     again = body(client.get("/ranking/submit/", **EN))
@@ -235,7 +236,8 @@ def test_office_submits_on_a_township_s_behalf(client_of):
     response = client_of("office").post(f"/ranking/submit/?town={YITIAOSHAN}", {"action": "order", "code": codes})
     assert response.status_code == 302
     round_ = selectors.round_live(campaign_get(), this_week())
-    assert Submission.objects.get(round=round_, source="town", town__code=YITIAOSHAN).submitted_by == "demo_office"
+    submission = Submission.objects.get(round=round_, source="town", town__code=YITIAOSHAN)
+    assert (submission.submitted_by.username, submission.submitted_by_label) == ("demo_office", "demo_office")
 
 
 def test_incomplete_order_is_refused_and_nothing_written(client_of):
@@ -325,7 +327,8 @@ def test_four_eyes_request_then_a_second_office_user_approves(client_of):
     response = act(office, "request")
     assert "another office user must approve it" in body(response)
     round_ = Round.objects.get(week=FRESH)
-    assert (round_.status, round_.requested_by) == ("pending", "demo_office")
+    assert (round_.status, round_.requested_by.username, round_.requested_by_label) == (
+        "pending", "demo_office", "demo_office")
     page = body(office.get(f"/ranking/?week={FRESH}", **EN))
     assert 'value="approve"' not in page and "Requested by demo_office: another office user must approve it." in page
     refused = act(office, "approve")
@@ -337,7 +340,10 @@ def test_four_eyes_request_then_a_second_office_user_approves(client_of):
     assert 'value="approve"' in body(admin.get(f"/ranking/?week={FRESH}"))
     response = act(admin, "approve")
     round_ = Round.objects.get(week=FRESH)
-    assert (round_.status, round_.requested_by, round_.approved_by) == ("published", "demo_office", "demo_admin")
+    assert (round_.status, round_.requested_by_label, round_.approved_by_label, round_.published_by_label) == (
+        "published", "demo_office", "demo_admin", "demo_office")
+    assert (round_.requested_by.username, round_.approved_by.username, round_.published_by.username) == (
+        "demo_office", "demo_admin", "demo_office")
     count = Interview.objects.filter(round=round_).count()
     assert count > 0
     assert f"Week 2025-W10 is published (revision 1): {count} interviews." in body(response)
@@ -361,7 +367,8 @@ def test_withdraw_and_publish_directly_without_four_eyes(client_of, users):
     assert 'value="publish"' in page and 'value="request"' not in page
     act(office, "publish")
     round_ = Round.objects.get(week=FRESH)
-    assert (round_.status, round_.approved_by, round_.published_by) == ("published", "", "demo_office")
+    assert (round_.status, round_.approved_by, round_.approved_by_label, round_.published_by.username,
+            round_.published_by_label) == ("published", None, "", "demo_office", "demo_office")
 
 
 def test_revise_needs_a_reason_and_keeps_the_old_revision_visible(client_of):

@@ -113,8 +113,9 @@ def test_four_eyes_needs_a_second_office_user(users):
         services.ranking_compute(actor=admin, campaign=campaign, week=WEEK)
     assert refused.value.code == "transition_refused"
     published = publication.round_approve(actor=admin, campaign=campaign, week=WEEK)
-    assert (published.status, published.published_by, published.approved_by) == (
+    assert (published.status, published.published_by_label, published.approved_by_label) == (
         "published", "demo_office", "demo_admin")
+    assert (published.published_by, published.approved_by) == (office, admin)
 
 
 def test_entries_after_a_computation_make_the_draft_stale(db):

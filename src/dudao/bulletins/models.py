@@ -2,6 +2,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from dudao.accounts.actors import actor_field
+
 
 class Letterhead(models.Model):
     """The issuing office's name and document-number prefix (机关代字) printed on a campaign's bulletins.
@@ -11,7 +13,8 @@ class Letterhead(models.Model):
     issuer = models.CharField(_("issuing office"), max_length=100)
     prefix = models.CharField(_("document number prefix"), max_length=30)
     updated_at = models.DateTimeField(auto_now=True)
-    updated_by = models.CharField(max_length=150, blank=True)
+    updated_by = actor_field()
+    updated_by_label = models.CharField(max_length=150, blank=True)
 
     def __str__(self) -> str:
         return self.issuer
@@ -26,7 +29,8 @@ class BulletinTemplate(models.Model):
     data = models.BinaryField()
     size = models.PositiveIntegerField(default=0)
     sha256 = models.CharField(max_length=64)
-    uploaded_by = models.CharField(max_length=150)
+    uploaded_by = actor_field()
+    uploaded_by_label = models.CharField(max_length=150)
     uploaded_at = models.DateTimeField()
     active = models.BooleanField(default=False)
 
@@ -57,7 +61,8 @@ class Bulletin(models.Model):
     # The letterhead and document number the bulletin was first issued with; regenerating keeps them.
     letterhead = models.JSONField(default=dict)
     generated_at = models.DateTimeField()
-    generated_by = models.CharField(max_length=150)
+    generated_by = actor_field()
+    generated_by_label = models.CharField(max_length=150)
 
     class Meta:
         ordering = ["campaign", "-week", "-revision"]

@@ -19,7 +19,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from dudao.accounts import access
-from dudao.audit.services import actor_label, audit_record
+from dudao.accounts.actors import actor_label, actor_user, recorded_by
+from dudao.audit.services import audit_record
 from dudao.bulletins.access import can_read_bulletins
 from dudao.bulletins.content import BulletinContent, build
 from dudao.bulletins.models import Bulletin, BulletinTemplate, Letterhead
@@ -174,7 +175,7 @@ def bulletin_generate(*, actor, round_) -> Bulletin:
             bulletin.template_sha256 = template_sha
             bulletin.letterhead = {"issuer": content.issuer, "doc_number": content.doc_number}
             bulletin.generated_at = timezone.now()
-            bulletin.generated_by = actor_label(actor)
+            bulletin.generated_by, bulletin.generated_by_label = actor_user(actor), actor_label(actor)
             bulletin.save()
             audit_record(actor=actor, action="bulletin.generate", object_type="round",
                          object_id=f"{campaign.slug}/{round_.week}", before=before, after=_snapshot(bulletin))
@@ -264,7 +265,7 @@ def template_upload(*, actor, campaign, data: bytes, name: str) -> BulletinTempl
         BulletinTemplate.objects.filter(campaign=campaign, active=True).update(active=False)
         template = BulletinTemplate.objects.create(
             campaign=campaign, name=name[:200] or "template.docx", data=data, size=len(data), sha256=digest,
-            uploaded_by=actor_label(actor), uploaded_at=timezone.now(), active=True)
+            uploaded_at=timezone.now(), active=True, **recorded_by("uploaded_by", actor))
         audit_record(actor=actor, action="bulletin.template_upload", object_type="campaign", object_id=campaign.slug,
                      before={"template": before.sha256 if before else "default"},
                      after={"template": digest, "name": template.name, "size": len(data),
@@ -327,7 +328,7 @@ def letterhead_update(*, actor, campaign, issuer: str, prefix: str) -> Letterhea
     with transaction.atomic():
         before = letterhead_get(campaign)
         letterhead, _created = Letterhead.objects.update_or_create(
-            campaign=campaign, defaults={"issuer": issuer, "prefix": prefix, "updated_by": actor_label(actor)})
+            campaign=campaign, defaults={"issuer": issuer, "prefix": prefix, **recorded_by("updated_by", actor)})
         audit_record(actor=actor, action="bulletin.letterhead", object_type="campaign", object_id=campaign.slug,
                      before={"issuer": before[0], "prefix": before[1]}, after={"issuer": issuer, "prefix": prefix})
     return letterhead

@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from dudao.accounts.actors import actor_field
+
 
 class Checklist(models.Model):
     """One version of a checklist (评分细则). Versions are never changed: an edit is a new version, and every
@@ -17,7 +19,8 @@ class Checklist(models.Model):
     critical_cap = models.FloatField(_("score cap after a critical failure"), default=60.0)
     active = models.BooleanField(_("in use"), default=True)
     created_at = models.DateTimeField()
-    created_by = models.CharField(max_length=150)
+    created_by = actor_field()
+    created_by_label = models.CharField(max_length=150)
 
     class Meta:
         ordering = ["campaign", "key", "-version"]

@@ -127,7 +127,7 @@ def checklist_detail(request, pk: int):
     checklist = _checklist_or_404(user, pk)
     items = list(checklist.items.select_related("category"))
     versions = list(checklists_visible_to(user).filter(campaign=checklist.campaign, key=checklist.key)
-                    .order_by("-version").only("pk", "version", "created_at", "created_by"))
+                    .order_by("-version").only("pk", "version", "created_at", "created_by_label"))
     latest = versions[0]
     return render(request, "inspections/checklist_detail.html", {
         "checklist": checklist, "sections": _sections(items), "item_count": len(items),
@@ -240,7 +240,7 @@ def _checklist_form(request, *, campaign, checklist: Checklist | None, town: Uni
                 if latest is not None and latest.pk != checklist.pk:
                     raise Refused("stale", _("Version %(version)s was saved meanwhile by %(who)s: your changes are "
                                              "not saved. Open the latest version and make them there.")
-                                  % {"version": latest.version, "who": latest.created_by})
+                                  % {"version": latest.version, "who": latest.created_by_label})
             else:
                 town = _scope(user, scope)
                 key = _new_key(campaign, town)

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dudao.accounts import access
+from dudao.accounts.actors import recorded_by
 from dudao.audit.services import audit_record
 from dudao.core import geo, weeks
 from dudao.core.errors import Refused
@@ -148,7 +149,7 @@ def checklist_save(*, actor, campaign, key: str, name: str, town: Unit | None, c
         checklist = Checklist.objects.create(
             campaign=campaign, key=key, version=(previous.version + 1) if previous else 1, name=name, town=town,
             critical_cap=critical_cap, active=active, created_at=timezone.now(),
-            created_by=getattr(actor, "username", "system:cli"))
+            **recorded_by("created_by", actor))
         ChecklistItem.objects.bulk_create([
             ChecklistItem(checklist=checklist, position=n, section=i.section.strip(), text=i.text.strip(),
                           max_points=i.max_points, weight=i.weight, critical=i.critical, allow_na=i.allow_na,

@@ -18,7 +18,9 @@ when the last commitment is verified, never by hand.
 import datetime as dt
 from collections.abc import Iterable
 
-from dudao.core.lifecycle import Lifecycle, TransitionRefused, transition
+from dudao.core.lifecycle import Lifecycle, transition
+from dudao.core.lifecycle import TransitionRefused as TransitionRefused  # the services catch it from here
+from dudao.core.workdays import add_working_days as add_working_days  # interviews are held within working days
 
 PENDING = "pending"
 SCHEDULED = "scheduled"
@@ -38,7 +40,6 @@ COMMITMENT_STATUSES = (OPEN, DONE, VERIFIED)
 OFFICE = "office"
 UNIT = "unit"
 SYSTEM = "system"
-__all__ = ["TransitionRefused"]
 
 INTERVIEW = Lifecycle(STATUSES, {
     "schedule": transition({PENDING}, SCHEDULED, {OFFICE}),
@@ -75,21 +76,6 @@ def may(name: str, parties: Iterable[str], commitment: bool = False) -> bool:
 def allowed(status: str, parties: Iterable[str], commitment: bool = False) -> list[str]:
     """The transitions the parties may take from the status, in the table's order."""
     return (COMMITMENT if commitment else INTERVIEW).allowed(status, parties)
-
-
-def default_is_working(day: dt.date) -> bool:
-    return day.weekday() < 5
-
-
-def add_working_days(start: dt.date, days: int, is_working=default_is_working) -> dt.date:
-    """The ``days``-th working day after ``start`` (``start`` itself does not count)."""
-    day = start
-    remaining = days
-    while remaining > 0:
-        day += dt.timedelta(days=1)
-        if is_working(day):
-            remaining -= 1
-    return day
 
 
 def interview_overdue(status: str, hold_by: dt.date | None, today: dt.date) -> bool:

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from dudao.interviews import lifecycle
 from dudao.interviews.access import interviews_visible_to
-from dudao.interviews.models import Commitment, Interview
+from dudao.interviews.models import ROLE_ORDER, Commitment, Interview, InterviewReason
 from dudao.org.models import Unit
 
 
@@ -98,3 +98,13 @@ def annotate_flags(interviews: list[Interview], today: dt.date | None = None) ->
     for interview in interviews:
         interview.overdue = lifecycle.interview_overdue(interview.status, interview.hold_by, today)  # type: ignore[attr-defined]
         interview.late_commitments = late.get(interview.pk, 0)  # type: ignore[attr-defined]
+
+
+def round_interviews(round_) -> list[Interview]:
+    """The interviews a round called for, per village: its own officials first (head, liaison), then its
+    township's (ROLE_ORDER)."""
+    if round_ is None:
+        return []
+    rows = list(Interview.objects.filter(round=round_).select_related("village", "unit", "person"))
+    rows.sort(key=lambda i: (i.village.code, i.reason != InterviewReason.RED, ROLE_ORDER.get(i.role, 99), i.pk))
+    return rows

@@ -15,13 +15,16 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from dudao.accounts.actors import actor_label
 from dudao.audit.services import audit_record
 from dudao.core.errors import Refused
+from dudao.core.workdays import add_working_days
 from dudao.interviews import lifecycle
 from dudao.interviews.access import interview_parties
 from dudao.interviews.models import Commitment, Interview, InterviewReason, InterviewStatus
 from dudao.interviews.notices import interview_scheduled
 from dudao.org.models import Post, PostRole
+from dudao.problems.services import is_working_day_factory
 from dudao.ranking.models import Result, Tier
 
 TRANSITION_LABELS = {
@@ -46,18 +49,10 @@ PROBLEM_MESSAGES = {
 }
 
 
-def is_working_day_factory(start: dt.date):
-    """Monday-Friday with the working calendar's exceptions (the problems' CalendarDay: holidays, worked
-    weekends), from ``start`` on."""
-    from dudao.problems.services import is_working_day_factory as factory
-
-    return factory(start)
-
-
 def hold_by_default(today: dt.date | None = None) -> dt.date:
     """The hold-by date of an interview created today: HOLD_WITHIN_WORKING_DAYS working days later."""
     today = today or timezone.localdate()
-    return lifecycle.add_working_days(today, lifecycle.HOLD_WITHIN_WORKING_DAYS, is_working_day_factory(today))
+    return add_working_days(today, lifecycle.HOLD_WITHIN_WORKING_DAYS, is_working_day_factory(today))
 
 
 @dataclass(frozen=True)
@@ -221,10 +216,6 @@ def _locked_commitment(actor, commitment: Commitment, transition: str) -> tuple[
     return commitment, status
 
 
-def _label(actor) -> str:
-    return getattr(actor, "username", "") or "system:cli"
-
-
 def commitment_done(*, actor, commitment: Commitment, note: str) -> Commitment:
     """The interviewed unit's staff (or the office) report a commitment fulfilled, saying what was done."""
     with transaction.atomic():
@@ -235,7 +226,7 @@ def commitment_done(*, actor, commitment: Commitment, note: str) -> Commitment:
         commitment.status = status
         commitment.done_note = note.strip()
         commitment.done_by_id = getattr(actor, "pk", None)
-        commitment.done_by_label = _label(actor)
+        commitment.done_by_label = actor_label(actor)
         commitment.done_at = timezone.now()
         commitment.save(update_fields=["status", "done_note", "done_by", "done_by_label", "done_at"])
         audit_record(actor=actor, action="interview.commitment_done", object_type="commitment",
@@ -253,7 +244,7 @@ def commitment_verify(*, actor, commitment: Commitment) -> Commitment:
         before = _commitment_snapshot(commitment)
         commitment.status = status
         commitment.verified_by_id = getattr(actor, "pk", None)
-        commitment.verified_by_label = _label(actor)
+        commitment.verified_by_label = actor_label(actor)
         commitment.verified_at = timezone.now()
         commitment.save(update_fields=["status", "verified_by", "verified_by_label", "verified_at"])
         audit_record(actor=actor, action="interview.commitment_verify", object_type="commitment",

@@ -8,9 +8,11 @@ Pure: no Django.
 """
 
 import datetime as dt
-from collections.abc import Callable
 
-from dudao.core.lifecycle import Lifecycle, TransitionRefused, transition
+from dudao.core.lifecycle import Lifecycle, transition
+from dudao.core.lifecycle import TransitionRefused as TransitionRefused  # the services catch it from here
+from dudao.core.workdays import IsWorking, add_working_days, first_working_day
+from dudao.core.workdays import default_is_working as default_is_working  # the calendar pages use it
 
 REPORTED = "reported"
 REGISTERED = "registered"
@@ -35,7 +37,6 @@ LOOP = Lifecycle(STATUSES, {
 AWAITING_VILLAGE = frozenset({DISPATCHED, RETURNED})
 OPEN = frozenset({REPORTED, REGISTERED, DISPATCHED, RETURNED, RECTIFIED, VERIFIED})
 FINISHED = frozenset({CLOSED, CANCELLED})
-__all__ = ["TransitionRefused"]
 
 
 def next_status(status: str, name: str) -> str:
@@ -47,22 +48,11 @@ def allowed(status: str) -> list[str]:
     return LOOP.allowed(status)
 
 
-def default_is_working(day: dt.date) -> bool:
-    return day.weekday() < 5
-
-
-def deadline(start: dt.datetime, working_days: int, is_working: Callable[[dt.date], bool] = default_is_working,
+def deadline(start: dt.datetime, working_days: int, is_working: IsWorking = default_is_working,
              end_of_day: dt.time = dt.time(23, 59, 59)) -> dt.datetime:
     """The end of the ``working_days``-th working day after ``start`` (0: the same day if it is a working
     day, otherwise the next working day). ``start`` is local time; the result has its tzinfo."""
-    day = start.date()
-    while not is_working(day):
-        day += dt.timedelta(days=1)
-    remaining = working_days
-    while remaining > 0:
-        day += dt.timedelta(days=1)
-        if is_working(day):
-            remaining -= 1
+    day = add_working_days(first_working_day(start.date(), is_working), working_days, is_working)
     return dt.datetime.combine(day, end_of_day, tzinfo=start.tzinfo)
 
 

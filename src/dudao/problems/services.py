@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from dudao.accounts import access
+from dudao.accounts.actors import recorded_by
 from dudao.accounts.models import Role
 from dudao.audit.services import audit_record
 from dudao.core import geo
@@ -52,6 +53,7 @@ def categories_ensure(campaign) -> list[Category]:
 
 
 def is_working_day_factory(start: dt.date, days: int = 90):
+    """Monday-Friday with the working calendar's exceptions (holidays, worked weekends), from ``start`` on."""
     exceptions = dict(CalendarDay.objects.filter(date__gte=start, date__lte=start + dt.timedelta(days=days))
                       .values_list("date", "working"))
 
@@ -74,10 +76,8 @@ def _snapshot(problem: Problem) -> dict:
 
 
 def _event(problem: Problem, actor, transition: str, before: str, note: str, at: dt.datetime) -> ProblemEvent:
-    label = getattr(actor, "username", "system:cli")
     return ProblemEvent.objects.create(problem=problem, transition=transition, from_status=before,
-                                       to_status=problem.status, actor_id=getattr(actor, "pk", None),
-                                       actor_label=label, at=at, note=note)
+                                       to_status=problem.status, at=at, note=note, **recorded_by("actor", actor))
 
 
 def find_duplicate(category: Category, village: Unit, lat: float | None, lon: float | None,

@@ -9,7 +9,8 @@
 A published round is never changed; a correction is a new revision with a stated reason.
 """
 
-from dudao.core.lifecycle import Lifecycle, TransitionRefused, transition
+from dudao.core.lifecycle import Lifecycle, transition
+from dudao.core.lifecycle import TransitionRefused as TransitionRefused  # the services catch it from here
 
 COLLECTING = "collecting"
 COMPUTED = "computed"
@@ -17,7 +18,6 @@ PENDING = "pending"
 PUBLISHED = "published"
 SUPERSEDED = "superseded"
 STATUSES = (COLLECTING, COMPUTED, PENDING, PUBLISHED, SUPERSEDED)
-__all__ = ["TransitionRefused"]
 
 ROUND = Lifecycle(STATUSES, {
     "collect": transition({COLLECTING, COMPUTED}, COLLECTING),

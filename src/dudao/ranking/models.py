@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from dudao.accounts.actors import actor_field
 from dudao.ranking import lifecycle
 
 
@@ -81,10 +82,13 @@ class Round(models.Model):
     settings = models.ForeignKey(RankingSettings, on_delete=models.PROTECT, related_name="+")
     revision_reason = models.TextField(_("reason for the revision"), blank=True)
     computed_at = models.DateTimeField(null=True, blank=True)
-    requested_by = models.CharField(max_length=150, blank=True)
+    requested_by = actor_field()
+    requested_by_label = models.CharField(max_length=150, blank=True)
     published_at = models.DateTimeField(null=True, blank=True)
-    published_by = models.CharField(max_length=150, blank=True)
-    approved_by = models.CharField(max_length=150, blank=True)
+    published_by = actor_field()
+    published_by_label = models.CharField(max_length=150, blank=True)
+    approved_by = actor_field()
+    approved_by_label = models.CharField(max_length=150, blank=True)
     result_digest = models.CharField(max_length=64, blank=True)
     # The inspection source comes from field inspections (dudao.inspections) and is not uploaded by hand.
     inspection_from_field = models.BooleanField(default=False)
@@ -130,7 +134,8 @@ class Submission(models.Model):
     round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="submissions")
     source = models.CharField(max_length=12, choices=SourceName.choices)
     town = models.ForeignKey("org.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    submitted_by = models.CharField(max_length=150)
+    submitted_by = actor_field()
+    submitted_by_label = models.CharField(max_length=150)
     submitted_at = models.DateTimeField()
     late = models.BooleanField(default=False)
     entries = models.PositiveIntegerField(default=0)
@@ -167,7 +172,8 @@ class Reminder(models.Model):
 
     round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="reminders")
     town = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="+")
-    sent_by = models.CharField(max_length=150)
+    sent_by = actor_field()
+    sent_by_label = models.CharField(max_length=150)
     sent_at = models.DateTimeField()
 
     class Meta:

@@ -3,13 +3,13 @@ published round before it, and the result as CONTRACTS §3 exports it. Scoped re
 
 import datetime as dt
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from dudao.core import weeks
 from dudao.org.models import Unit, town_code
 from dudao.ranking import sourcefile
-from dudao.ranking.models import RankingSettings, Result, Round, RoundStatus, SourceName, Submission
+from dudao.ranking.models import Entry, RankingSettings, Reminder, Result, Round, RoundStatus, SourceName, Submission
 
 
 def round_live(campaign, week: str) -> Round | None:
@@ -63,3 +63,130 @@ def export_rows(round_: Round) -> list[dict]:
             .values_list("unit__code", "unit__name", "town__code", "composite", "position", "tier", "red_streak",
                          "escalated", "p_town", "p_inspection", "p_drone"))
     return [export_row(*row) for row in rows]
+
+
+# For the pages ---------------------------------------------------------------------------------------------
+
+
+def town_villages(campaign, town: Unit) -> list[Unit]:
+    """The township's active villages and communities, which its ranking must order, by code."""
+    codes = [code for code, unit in ranked_units(campaign).items() if unit.town == town.code and unit.active]
+    return list(Unit.objects.filter(code__in=codes).order_by("code"))
+
+
+def last_town_entries(campaign, villages: list[Unit]) -> list[Entry]:
+    """The township's entries of the latest week in which it has any."""
+    last = (Entry.objects.filter(round__campaign=campaign, source=SourceName.TOWN, unit__in=villages)
+            .exclude(round__status=RoundStatus.SUPERSEDED).order_by("-round__week_start")
+            .values_list("round_id", flat=True).first())
+    if last is None:
+        return []
+    return list(Entry.objects.filter(round_id=last, source=SourceName.TOWN, unit__in=villages))
+
+
+def town_rows(campaign, round_: Round | None) -> list[tuple[Unit, Submission | None]]:
+    """The campaign's active townships, each with its submission of the round's township source (or None)."""
+    submitted = ({s.town_id: s for s in Submission.objects.filter(round=round_, source=SourceName.TOWN)}
+                 if round_ else {})
+    towns = Unit.objects.of_campaign(campaign).towns().filter(active=True).order_by("code")
+    return [(town, submitted.get(town.pk)) for town in towns]
+
+
+def town_submission(round_: Round | None, town: Unit) -> tuple[Submission | None, Reminder | None]:
+    """The township's submission of the round's township source and the office's latest reminder to it."""
+    if round_ is None:
+        return None, None
+    return (Submission.objects.filter(round=round_, source=SourceName.TOWN, town=town).first(),
+            Reminder.objects.filter(round=round_, town=town).first())
+
+
+def independent_submissions(round_: Round | None) -> list[Submission]:
+    """Who delivered the round's inspection and drone sources."""
+    if round_ is None:
+        return []
+    return list(Submission.objects.filter(round=round_, source__in=[SourceName.INSPECTION, SourceName.DRONE]))
+
+
+def revisions_of(campaign, week: str, statuses=None) -> list[Round]:
+    """The week's revisions (of the given statuses), oldest first."""
+    rounds = Round.objects.filter(campaign=campaign, week=week)
+    if statuses is not None:
+        rounds = rounds.filter(status__in=statuses)
+    return list(rounds.select_related("settings").order_by("revision"))
+
+
+def recent_rounds(campaign, statuses=None, limit: int = 60) -> list[Round]:
+    rounds = Round.objects.filter(campaign=campaign)
+    if statuses is not None:
+        rounds = rounds.filter(status__in=statuses)
+    return list(rounds.order_by("-week_start", "-revision")[:limit])
+
+
+def revision_shown(revisions: list[Round], revision: str) -> Round | None:
+    """The revision asked for (?revision=N), else the live one, else the latest; None when none matches."""
+    if not revisions:
+        return None
+    if revision:
+        return next((r for r in revisions if str(r.revision) == revision.strip()), None)
+    live = [r for r in revisions if r.status != RoundStatus.SUPERSEDED]
+    return live[0] if live else revisions[-1]
+
+
+def result_rows(results: QuerySet[Result], town: str = "") -> QuerySet[Result]:
+    """A round's results (already scoped to a user's area) in position order, the unranked last; of one township
+    when ``town`` names it."""
+    if town:
+        results = results.filter(town__code=town)
+    return results.select_related("unit", "town").order_by(F("position").asc(nulls_last=True), "unit__code")
+
+
+def result_towns(results: QuerySet[Result]) -> QuerySet[Unit]:
+    return Unit.objects.filter(pk__in=results.values("town_id")).order_by("code")
+
+
+def neighbour_weeks(campaign, round_: Round, statuses) -> dict[str, str | None]:
+    """The weeks before and after the round's with a round of the given statuses."""
+    shown = Round.objects.filter(campaign=campaign, status__in=statuses)
+    before = shown.filter(week_start__lt=round_.week_start).order_by("-week_start").values_list("week", flat=True)
+    after = shown.filter(week_start__gt=round_.week_start).order_by("week_start").values_list("week", flat=True)
+    return {"previous_week": before.first(), "next_week": after.first()}
+
+
+def result_counts(round_: Round) -> tuple[int, int]:
+    """How many villages the round ranked, and how many it listed without a rank."""
+    ranked = round_.results.filter(position__isnull=False).count()
+    return ranked, round_.results.filter(position__isnull=True).count()
+
+
+def village_history(unit: Unit, campaign, statuses) -> list[Result]:
+    """A village's result of each week, newest first: the week's latest revision of the given statuses (a
+    superseded one while its correction is a draft)."""
+    history, seen = [], set()
+    for row in (Result.objects.filter(unit=unit, round__campaign=campaign, round__status__in=statuses)
+                .select_related("round", "round__settings", "town")
+                .order_by("-round__week_start", "-round__revision")):
+        if row.round.week not in seen:
+            seen.add(row.round.week)
+            history.append(row)
+    return history
+
+
+def village_result(unit: Unit, campaign, statuses, week: str, revision: str = "") -> Result | None:
+    """A village's result of one week (its latest revision of the given statuses, or revision ``revision``)."""
+    chosen = (Result.objects.filter(unit=unit, round__campaign=campaign, round__status__in=statuses,
+                                    round__week=week)
+              .select_related("round", "round__settings", "town").order_by("-round__revision"))
+    if revision:
+        chosen = chosen.filter(round__revision=revision if revision.isdigit() else -1)
+    return chosen.first()
+
+
+def scores_of(round_: Round | None, source: str, villages: list[Unit]) -> dict[int, float | None]:
+    """The villages' scores in one source of the round (unit id → score)."""
+    if round_ is None:
+        return {}
+    return dict(Entry.objects.filter(round=round_, source=source, unit__in=villages).values_list("unit_id", "score"))
+
+
+def settings_versions(campaign, limit: int = 20) -> list[RankingSettings]:
+    return list(RankingSettings.objects.filter(campaign=campaign).order_by("-version")[:limit])

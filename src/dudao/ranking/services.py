@@ -8,6 +8,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from django.core.exceptions import PermissionDenied
@@ -18,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from dudao.accounts import access
+from dudao.accounts.actors import actor_label, actor_user, is_actor, recorded_by
 from dudao.audit.services import audit_record
 from dudao.core import weeks
 from dudao.core.errors import Refused
@@ -228,7 +230,8 @@ def _import_table(actor, campaign, week: str, source: str, table: Table, scope: 
         Submission.objects.filter(round=round_, source=source, town=town_units.get(town_code or "")).delete()
         count = sum(1 for r in rows if town_code is None or ranked[r.code].town == town_code)
         Submission.objects.create(round=round_, source=source, town=town_units.get(town_code or ""),
-                                  submitted_by=actor.username, submitted_at=now, late=late, entries=count)
+                                  submitted_at=now, late=late, entries=count,
+                                  **recorded_by("submitted_by", actor))
     if scope is None:
         # The whole source was replaced: drop submissions of townships the file no longer contains.
         Submission.objects.filter(round=round_, source=source).exclude(submitted_at=now).delete()
@@ -265,7 +268,7 @@ def source_feed(*, actor, campaign, week: str, source: str, scores: Callable[[],
         round_ = _round_for_update(campaign, week, create=True)
         if round_.status not in OPEN:
             return CLOSED
-        if Submission.objects.filter(round=round_, source=source).exclude(submitted_by=FED_BY[source]).exists():
+        if Submission.objects.filter(round=round_, source=source).exclude(submitted_by_label=FED_BY[source]).exists():
             return UPLOADED
         by_unit = scores()
         Entry.objects.filter(round=round_, source=source).delete()
@@ -273,7 +276,7 @@ def source_feed(*, actor, campaign, week: str, source: str, scores: Callable[[],
                                    for unit, score in sorted(by_unit.items())], batch_size=1000)
         Submission.objects.filter(round=round_, source=source).delete()
         now = timezone.now()
-        Submission.objects.create(round=round_, source=source, town=None, submitted_by=FED_BY[source],
+        Submission.objects.create(round=round_, source=source, town=None, submitted_by_label=FED_BY[source],
                                   submitted_at=now, late=now > deadline(round_), entries=len(by_unit))
         round_.status = lifecycle.next_status(round_.status, "collect")
         Result.objects.filter(round=round_).delete()
@@ -300,7 +303,8 @@ def reminders_record(*, actor, campaign, week: str) -> list[Unit]:
                               % {"week": week, "status": round_.get_status_display()})
     towns = list(towns_not_submitted(campaign, round_))
     now = timezone.now()
-    Reminder.objects.bulk_create([Reminder(round=round_, town=t, sent_by=actor.username, sent_at=now) for t in towns])
+    Reminder.objects.bulk_create([Reminder(round=round_, town=t, sent_at=now, **recorded_by("sent_by", actor))
+                                  for t in towns])
     if towns:
         audit_record(actor=actor, action="ranking.remind", object_type="round", object_id=f"{campaign.slug}/{week}",
                      after={"towns": [t.code for t in towns]})
@@ -447,11 +451,12 @@ def _digest(rows: list[dict]) -> str:
 
 @dataclass(frozen=True)
 class Publishing:
-    """A round checked and locked for publishing, with the status it goes to and who approved it."""
+    """A round checked and locked for publishing, with the status it goes to and who approved it (None when it
+    is published directly)."""
 
     round: Round
     status: str
-    approver: str
+    approver: Any
 
 
 def publishing_begin(*, actor, campaign, week: str, approve: bool) -> Publishing:
@@ -462,14 +467,14 @@ def publishing_begin(*, actor, campaign, week: str, approve: bool) -> Publishing
         raise RuntimeError("publishing runs inside the transaction of dudao.publication")
     if approve:
         round_, status = _begin(actor, campaign, week, "approve")
-        if round_.requested_by == actor.username:
+        if is_actor(round_.requested_by_id, round_.requested_by_label, actor):
             raise Refused("same_user", _("The approval must come from another office user than the one who "
                                          "requested it."))
-        return Publishing(round_, status, approver=actor.username)
+        return Publishing(round_, status, approver=actor)
     round_, status = _begin(actor, campaign, week, "publish")
     if actor.pk is not None and round_.settings.four_eyes:
         raise Refused("four_eyes", _("Publishing needs a second office user's approval: request it instead."))
-    return Publishing(round_, status, approver="")
+    return Publishing(round_, status, approver=None)
 
 
 def publishing_finish(*, actor, publishing: Publishing, audit: dict) -> Round:
@@ -477,13 +482,18 @@ def publishing_finish(*, actor, publishing: Publishing, audit: dict) -> Round:
     round_ = publishing.round
     round_.status = publishing.status
     round_.published_at = timezone.now()
-    round_.published_by = round_.requested_by or actor.username
-    round_.approved_by = publishing.approver
+    if round_.requested_by_label:  # the requester publishes, with the approver's consent
+        round_.published_by_id, round_.published_by_label = round_.requested_by_id, round_.requested_by_label
+    else:
+        round_.published_by, round_.published_by_label = actor_user(actor), actor_label(actor)
+    approver = publishing.approver
+    round_.approved_by = actor_user(approver) if approver is not None else None
+    round_.approved_by_label = actor_label(approver) if approver is not None else ""
     round_.save()
     audit_record(actor=actor, action="ranking.publish", object_type="round",
                  object_id=f"{round_.campaign.slug}/{round_.week}",
                  after={"revision": round_.revision, "sha256": round_.result_digest,
-                        "approved_by": publishing.approver} | audit)
+                        "approved_by": round_.approved_by_label} | audit)
     return round_
 
 
@@ -491,8 +501,8 @@ def publishing_finish(*, actor, publishing: Publishing, audit: dict) -> Round:
 def ranking_request_publication(*, actor, campaign, week: str) -> Round:
     round_, status = _begin(actor, campaign, week, "request")
     round_.status = status
-    round_.requested_by = actor.username
-    round_.save(update_fields=["status", "requested_by"])
+    round_.requested_by, round_.requested_by_label = actor_user(actor), actor_label(actor)
+    round_.save(update_fields=["status", "requested_by", "requested_by_label"])
     audit_record(actor=actor, action="ranking.request_publication", object_type="round",
                  object_id=f"{campaign.slug}/{week}", after={"revision": round_.revision,
                                                             "sha256": round_.result_digest})
@@ -524,7 +534,8 @@ def ranking_revise(*, actor, campaign, week: str, reason: str) -> Round:
     Entry.objects.bulk_create([Entry(round=new, source=e.source, unit_id=e.unit_id, rank=e.rank, score=e.score)
                                for e in old.entries.all()])
     Submission.objects.bulk_create([
-        Submission(round=new, source=s.source, town_id=s.town_id, submitted_by=s.submitted_by,
+        Submission(round=new, source=s.source, town_id=s.town_id, submitted_by_id=s.submitted_by_id,
+                   submitted_by_label=s.submitted_by_label,
                    submitted_at=s.submitted_at, late=s.late, entries=s.entries) for s in old.submissions.all()])
     audit_record(actor=actor, action="ranking.revise", object_type="round", object_id=f"{campaign.slug}/{week}",
                  before={"revision": old.revision, "sha256": old.result_digest},

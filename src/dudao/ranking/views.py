@@ -1,8 +1,9 @@
 """Pages of the weekly round: a township's submission, the office's round page, the result table with its checks,
 a village's history and explanation, and the week's interviews.
 
-Reads go through dudao.accounts.access, every change through dudao.ranking.services; nothing here decides who may
-do what or how a round is computed. The views only pick the round to show, and put the stored numbers in words.
+Reads go through ranking.selectors (scoped by ranking.access and org.access), every change through
+ranking.services and dudao.publication; nothing here decides who may do what or how a round is computed. The
+views only pick the round to show, and put the stored numbers in words.
 """
 
 
@@ -10,7 +11,7 @@ from django.conf import settings as django_settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,51 +21,36 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from dudao.accounts import access
+from dudao.accounts.actors import is_actor
 from dudao.campaigns.services import campaign_get
 from dudao.core import weeks
 from dudao.core.errors import Refused
 from dudao.core.http import require, week_or_404
 from dudao.core.messages import describe, describe_with_row
 from dudao.core.tables import Problem, write_csv
-from dudao.interviews.models import ROLE_ORDER, Interview, InterviewReason
+from dudao.interviews.selectors import round_interviews
 from dudao.org.access import area_roots, town_of, unit_visible_or_404, units_visible_to
 from dudao.org.models import Level, PostRole, Unit
 from dudao.publication import services as publication
 from dudao.ranking import checks, exports, lifecycle, selectors, services
-from dudao.ranking.access import can_submit_for_town, can_submit_inspection
+from dudao.ranking.access import can_submit_for_town, can_submit_inspection, results_visible_to, statuses_visible_to
 from dudao.ranking.explain import explain
 from dudao.ranking.forms import SettingsForm, SourceUploadForm, UploadForm
 from dudao.ranking.models import (
     SOURCES,
     Entry,
     RankingSettings,
-    Reminder,
     Result,
     Round,
     RoundStatus,
     SourceName,
-    Submission,
     Tier,
 )
 from dudao.ranking.tiers import TierStyle, tier_styles
 
-WITH_RESULTS = lifecycle.WITH_RESULTS
-PUBLISHED_ONCE = lifecycle.PUBLISHED_ONCE
-
 
 def _this_week() -> str:
     return weeks.week_of(timezone.localdate())
-
-
-def _statuses_shown(user) -> frozenset[str]:
-    """Drafts are for the office and the leaders; everyone else sees what was published."""
-    return WITH_RESULTS if access.can_read_all(user) else PUBLISHED_ONCE
-
-
-def _visible_results(user, results: QuerySet[Result]) -> QuerySet[Result]:
-    if area_roots(user) is None:
-        return results
-    return results.filter(unit__in=units_visible_to(user))
 
 
 def _download(data: bytes, filename: str, content_type: str) -> HttpResponse:
@@ -101,36 +87,11 @@ def _submission_town(request) -> Unit | None:
     raise PermissionDenied
 
 
-def _town_villages(campaign, town: Unit) -> list[Unit]:
-    ranked = selectors.ranked_units(campaign)
-    codes = [code for code, unit in ranked.items() if unit.town == town.code and unit.active]
-    return list(Unit.objects.filter(code__in=codes).order_by("code"))
-
-
-def _last_entries(campaign, villages: list[Unit]) -> list[Entry]:
-    """The township's entries of the latest week in which it has any."""
-    last = (Entry.objects.filter(round__campaign=campaign, source=SourceName.TOWN, unit__in=villages)
-            .exclude(round__status=RoundStatus.SUPERSEDED).order_by("-round__week_start")
-            .values_list("round_id", flat=True).first())
-    if last is None:
-        return []
-    return list(Entry.objects.filter(round_id=last, source=SourceName.TOWN, unit__in=villages))
-
-
 def _initial_order(villages: list[Unit], entries: list[Entry]) -> list[Unit]:
     """The last submitted order (rank ascending, score descending), villages not in it after, by code."""
     key = {e.unit_id: (e.rank if e.rank is not None else -(e.score or 0.0)) for e in entries}
     placed = sorted((v for v in villages if v.pk in key), key=lambda v: (key[v.pk], v.code))
     return placed + [v for v in villages if v.pk not in key]
-
-
-def _town_rows(campaign, round_: Round | None) -> list[tuple[Unit, Submission | None]]:
-    towns = Unit.objects.filter(level=Level.TOWN, active=True)
-    if campaign.county_id:
-        towns = towns.filter(path__startswith=campaign.county.path)
-    submitted = ({s.town_id: s for s in Submission.objects.filter(round=round_, source=SourceName.TOWN)}
-                 if round_ else {})
-    return [(town, submitted.get(town.pk)) for town in towns.order_by("code")]
 
 
 def _problem_lines(problems: list[Problem], names: dict[int, str] | None = None) -> list[str]:
@@ -153,8 +114,8 @@ def submit(request):
     round_ = selectors.round_live(campaign, week)
     if town is None:
         return render(request, "ranking/submit_pick.html", {
-            "week": week, "round": round_, "town_rows": _town_rows(campaign, round_)})
-    villages = _town_villages(campaign, town)
+            "week": week, "round": round_, "town_rows": selectors.town_rows(campaign, round_)})
+    villages = selectors.town_villages(campaign, town)
     closed = round_ is not None and round_.status not in lifecycle.OPEN
     problems: list[str] = []
     upload_form = UploadForm()
@@ -200,7 +161,7 @@ def submit(request):
         if report is not None:
             problems = _problem_lines(report.problems, names)
         round_ = selectors.round_live(campaign, week)
-    entries = _last_entries(campaign, villages)
+    entries = selectors.last_town_entries(campaign, villages)
     ordered = _initial_order(villages, entries)
     if posted_order:  # a refused order is shown as it was sent, to be corrected
         by_code = {v.code: v for v in villages}
@@ -209,9 +170,7 @@ def submit(request):
     scores = {e.unit_id: f"{e.score:.15g}" for e in entries if e.score is not None} | posted_scores
     for village in villages:
         village.last_score = scores.get(village.pk, "")  # type: ignore[attr-defined]
-    submission = (Submission.objects.filter(round=round_, source=SourceName.TOWN, town=town).first()
-                  if round_ else None)
-    reminder = Reminder.objects.filter(round=round_, town=town).first() if round_ else None
+    submission, reminder = selectors.town_submission(round_, town)
     deadline = selectors.deadline(round_ or Round(campaign=campaign, week=week,
                                                  settings=services.settings_current(campaign)))
     return render(request, "ranking/submit.html", {
@@ -233,19 +192,17 @@ def _coverage(round_: Round) -> list[tuple[str, int]]:
 
 def _round_context(request, campaign, week: str) -> dict:
     round_ = selectors.round_live(campaign, week)
-    revisions = list(Round.objects.filter(campaign=campaign, week=week).order_by("revision"))
-    independent = (list(Submission.objects.filter(round=round_, source__in=[SourceName.INSPECTION,
-                                                                             SourceName.DRONE]))
-                   if round_ else [])
+    revisions = selectors.revisions_of(campaign, week)
+    independent = selectors.independent_submissions(round_)
     status = round_.status if round_ else None
     four_eyes = round_.settings.four_eyes if round_ else True
     user = request.user
-    town_rows = _town_rows(campaign, round_)
+    town_rows = selectors.town_rows(campaign, round_)
     return {
         "week": week, "week_start": weeks.week_start(week), "week_end": weeks.week_end(week),
         "this_week": _this_week(), "previous_week": weeks.add_weeks(week, -1), "next_week": weeks.add_weeks(week, 1),
         "round": round_, "revisions": revisions,
-        "rounds": Round.objects.filter(campaign=campaign).order_by("-week_start", "-revision")[:60],
+        "rounds": selectors.recent_rounds(campaign),
         "town_rows": town_rows, "missing": sum(1 for _town, s in town_rows if s is None),
         "independent": independent,
         "coverage": _coverage(round_) if round_ else [],
@@ -254,10 +211,11 @@ def _round_context(request, campaign, week: str) -> dict:
         "can_compute": status in lifecycle.OPEN,
         "can_request": status == RoundStatus.COMPUTED and four_eyes,
         "can_publish": status == RoundStatus.COMPUTED and not four_eyes,
-        "can_approve": status == RoundStatus.PENDING and round_ is not None and round_.requested_by != user.username,
+        "can_approve": status == RoundStatus.PENDING and round_ is not None and not is_actor(
+            round_.requested_by_id, round_.requested_by_label, user),
         "can_withdraw": status == RoundStatus.PENDING,
         "can_revise": status == RoundStatus.PUBLISHED,
-        "has_results": status in WITH_RESULTS,
+        "has_results": status in lifecycle.WITH_RESULTS,
         "is_open": status is None or status in lifecycle.OPEN,
         "stale": status == RoundStatus.COLLECTING and round_ is not None and round_.computed_at is not None,
     }
@@ -270,8 +228,7 @@ def round_page(request):
     if not access.is_office(user):
         roots = area_roots(user) or []
         return render(request, "ranking/weeks.html", {
-            "rounds": Round.objects.filter(campaign=campaign, status__in=_statuses_shown(user))
-            .order_by("-week_start", "-revision")[:60],
+            "rounds": selectors.recent_rounds(campaign, statuses_visible_to(user)),
             "can_submit": len(roots) == 1 and roots[0].level == Level.TOWN
             and can_submit_for_town(user, roots[0]),
             "villages": [r for r in roots if r.is_ranked],
@@ -292,7 +249,7 @@ ACTIONS = {
 def _action_message(action: str, round_: Round) -> str:
     values = {"week": round_.week, "revision": round_.revision}
     if action == "compute":
-        values["count"] = round_.results.filter(position__isnull=False).count()
+        values["count"] = selectors.result_counts(round_)[0]
         return _("Week %(week)s computed: %(count)s villages ranked. Check the result before publishing.") % values
     if action == "request":
         return _("Publication of week %(week)s requested; another office user must approve it.") % values
@@ -370,32 +327,15 @@ def round_upload(request, week: str):
 
 def _round_shown(user, campaign, week: str, revision: str) -> tuple[Round, list[Round]]:
     """The revision of the week to show (?revision=N, else the live one, else the latest the user may see)."""
-    revisions = list(Round.objects.filter(campaign=campaign, week=week, status__in=_statuses_shown(user))
-                     .select_related("settings").order_by("revision"))
-    if not revisions:
+    revisions = selectors.revisions_of(campaign, week, statuses_visible_to(user))
+    round_ = selectors.revision_shown(revisions, revision)
+    if round_ is None:
         raise Http404
-    if revision:
-        chosen = [r for r in revisions if str(r.revision) == revision.strip()]
-        if not chosen:
-            raise Http404
-        return chosen[0], revisions
-    live = [r for r in revisions if r.status != RoundStatus.SUPERSEDED]
-    return (live[0] if live else revisions[-1]), revisions
+    return round_, revisions
 
 
 def _result_rows(user, round_: Round, town: str) -> QuerySet[Result]:
-    rows = _visible_results(user, Result.objects.filter(round=round_))
-    if town:
-        rows = rows.filter(town__code=town)
-    return rows.select_related("unit", "town").order_by(F("position").asc(nulls_last=True), "unit__code")
-
-
-def _neighbours(user, campaign, round_: Round) -> dict[str, str | None]:
-    """The weeks before and after with a result the user may see."""
-    shown = Round.objects.filter(campaign=campaign, status__in=_statuses_shown(user))
-    before = shown.filter(week_start__lt=round_.week_start).order_by("-week_start").values_list("week", flat=True)
-    after = shown.filter(week_start__gt=round_.week_start).order_by("week_start").values_list("week", flat=True)
-    return {"previous_week": before.first(), "next_week": after.first()}
+    return selectors.result_rows(results_visible_to(user, round_.results.all()), town)
 
 
 @login_required
@@ -408,18 +348,17 @@ def results(request, week: str):
     styles = tier_styles(round_.settings)
     rows = list(_result_rows(user, round_, town))
     _decorate(rows, styles)
-    towns = (Unit.objects.filter(pk__in=_visible_results(user, Result.objects.filter(round=round_))
-                                 .values("town_id")).order_by("code"))
+    towns = selectors.result_towns(results_visible_to(user, round_.results.all()))
     context: dict = {
         "round": round_, "week": week, "revisions": revisions, "rows": rows, "towns": towns, "town": town,
         "styles": styles, "sources": [SourceName(s) for s in SOURCES],
         "query": urlencode({k: v for k, v in (("revision", request.GET.get("revision", "")), ("town", town)) if v}),
         "tier_counts": {t: sum(1 for r in rows if r.tier == t) for t in Tier.values},
         "show_checks": access.can_read_all(user),
-        **_neighbours(user, campaign, round_),
+        **selectors.neighbour_weeks(campaign, round_, statuses_visible_to(user)),
     }
     if context["show_checks"]:
-        tiers = {r.unit_id: r for r in Result.objects.filter(round=round_)}
+        tiers = {r.unit_id: r for r in round_.results.all()}
         flips = []
         for flip in checks.sensitivity(round_):
             villages = [(unit, tiers.get(unit.pk)) for unit in flip.units]
@@ -427,10 +366,11 @@ def results(request, week: str):
                 if result is not None:
                     result.style = styles.get(result.tier)  # type: ignore[attr-defined]
             flips.append({"source": SourceName(flip.source).label, "factor": flip.factor, "villages": villages})
+        ranked, unranked = selectors.result_counts(round_)
         context.update({
             "coverage": _coverage(round_),
-            "ranked": round_.results.filter(position__isnull=False).count(),
-            "unranked": round_.results.filter(position__isnull=True).count(),
+            "ranked": ranked,
+            "unranked": unranked,
             "agreement": checks.agreement(round_), "flips": flips,
             "agreement_weeks": round_.settings.agreement_weeks,
         })
@@ -462,26 +402,14 @@ def village(request, code: str):
     if not unit.is_ranked:
         raise Http404
     campaign = campaign_get()
-    statuses = _statuses_shown(user)
-    history = []
-    weeks_seen = set()
-    # One row per week: its latest revision the user may see (a superseded one while its correction is a draft).
-    for row in (Result.objects.filter(unit=unit, round__campaign=campaign, round__status__in=statuses)
-                .select_related("round", "round__settings", "town").order_by("-round__week_start", "-round__revision")):
-        if row.round.week not in weeks_seen:
-            weeks_seen.add(row.round.week)
-            history.append(row)
+    statuses = statuses_visible_to(user)
+    history = selectors.village_history(unit, campaign, statuses)
     for row in history:
         row.style = tier_styles(row.round.settings).get(row.tier)  # type: ignore[attr-defined]
     week, revision = request.GET.get("week", "").strip(), request.GET.get("revision", "").strip()
     selected = None
     if week:
-        chosen = (Result.objects.filter(unit=unit, round__campaign=campaign, round__status__in=statuses,
-                                        round__week=week)
-                  .select_related("round", "round__settings", "town").order_by("-round__revision"))
-        if revision:
-            chosen = chosen.filter(round__revision=revision if revision.isdigit() else -1)
-        selected = chosen.first()
+        selected = selectors.village_result(unit, campaign, statuses, week, revision)
         if selected is None:
             raise Http404
     elif history:
@@ -504,20 +432,12 @@ def interviews(request, week: str):
     require(access.can_read_all(user))
     week_or_404(week)
     campaign = campaign_get()
-    published = list(Round.objects.filter(campaign=campaign, week=week, status__in=PUBLISHED_ONCE)
-                     .order_by("revision"))
+    published = selectors.revisions_of(campaign, week, lifecycle.PUBLISHED_ONCE)
     revision = request.GET.get("revision", "").strip()
-    round_ = None
-    if revision:
-        round_ = next((r for r in published if str(r.revision) == revision), None)
-        if round_ is None:
-            raise Http404
-    elif published:
-        live = [r for r in published if r.status == RoundStatus.PUBLISHED]
-        round_ = live[0] if live else published[-1]
-    rows = list(Interview.objects.filter(round=round_).select_related("village", "unit", "person")) if round_ else []
-    # Per village: its own posts first, then its township's.
-    rows.sort(key=lambda i: (i.village.code, i.reason != InterviewReason.RED, ROLE_ORDER.get(i.role, 99), i.pk))
+    round_ = selectors.revision_shown(published, revision)
+    if revision and round_ is None:
+        raise Http404
+    rows = round_interviews(round_)
     for row in rows:
         row.role_label = PostRole(row.role).label if row.role in PostRole.values else row.role  # type: ignore
     return render(request, "ranking/interviews.html", {
@@ -546,7 +466,7 @@ def settings_page(request):
             messages.success(request, _("Saved as version %(version)s; rounds computed before keep their version.")
                              % {"version": new.version})
         return redirect("ranking_settings")
-    versions = RankingSettings.objects.filter(campaign=campaign).order_by("-version")[:20]
+    versions = selectors.settings_versions(campaign)
     return render(request, "ranking/settings.html", {"form": form, "current": current, "versions": versions})
 
 
@@ -590,8 +510,7 @@ def inspection(request):
             return redirect("ranking_inspection")
         problems = _problem_lines(report.problems, names)
         round_ = selectors.round_live(campaign, week)
-    scores = dict(Entry.objects.filter(round=round_, source=SourceName.INSPECTION, unit__in=villages)
-                  .values_list("unit_id", "score")) if round_ else {}
+    scores = selectors.scores_of(round_, SourceName.INSPECTION, villages)
     for village in villages:
         value = scores.get(village.pk)
         village.last_score = "" if value is None else f"{value:.15g}"  # type: ignore[attr-defined]

@@ -1,0 +1,34 @@
+"""Who did something, as every record keeps it: a foreign key to the account that did it (None for the command
+line and for what Dudao does by itself) and a label to show (the user name, system:cli, or a marker such as
+field:inspections), so that the name stays readable whatever becomes of the account."""
+
+from django.conf import settings
+from django.db import models
+
+SYSTEM_LABEL = "system:cli"
+
+
+def actor_field() -> models.ForeignKey:
+    """The account of a recorded actor; declare ``<name>_label = models.CharField(max_length=150)`` beside it."""
+    return models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="+")
+
+
+def actor_label(actor) -> str:
+    return getattr(actor, "username", "") or SYSTEM_LABEL
+
+
+def actor_user(actor):
+    """The account, or None for the command line (accounts.access.SYSTEM)."""
+    return actor if getattr(actor, "pk", None) is not None else None
+
+
+def recorded_by(field: str, actor) -> dict:
+    """The pair of fields ``<field>`` (the account) and ``<field>_label`` for an actor, for a model's constructor or
+    update."""
+    return {field: actor_user(actor), f"{field}_label": actor_label(actor)}
+
+
+def is_actor(user_id: int | None, label: str, actor) -> bool:
+    """Whether a recorded actor (its account id and label) is this actor."""
+    return (user_id, label) == (getattr(actor, "pk", None), actor_label(actor))
