@@ -7,7 +7,6 @@ from django import forms as forms_module
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -20,6 +19,7 @@ from django.views.decorators.http import require_POST
 from dudao.accounts import access
 from dudao.audit.models import AuditEvent
 from dudao.core.errors import Refused
+from dudao.core.paging import paginate
 from dudao.interviews import lifecycle, selectors, services
 from dudao.interviews.forms import CommitmentFormSet, HoldForm, ReasonForm, ScheduleForm
 from dudao.interviews.models import Commitment
@@ -84,7 +84,7 @@ def interview_list(request):
     today = timezone.localdate()
     rows = selectors.interviews_filtered(user, filters, today).order_by("-round__week_start", "village__code",
                                                                         "reason", "role", "pk")
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, rows, PAGE_SIZE)
     interviews = list(page.object_list)
     selectors.annotate_flags(interviews, today)
     for interview in interviews:

@@ -6,7 +6,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,6 +17,7 @@ from dudao.accounts import access
 from dudao.audit.models import AuditEvent
 from dudao.campaigns.services import campaign_get
 from dudao.core.messages import describe
+from dudao.core.paging import paginate
 from dudao.core.tables import write_csv, write_xlsx
 from dudao.org import forms, peoplefile, services, unitfile
 from dudao.org.models import GroupMember, Person, PostRole, Unit
@@ -174,9 +174,8 @@ def person_list(request):
     query = request.GET.get("q", "").strip()
     today = timezone.localdate()
     current = access.posts_visible_to(request.user).filter(start_date__lte=today).exclude(end_date__lt=today)
-    page = Paginator(access.people_search(request.user, query).prefetch_related(
-        Prefetch("posts", queryset=current.select_related("unit"), to_attr="current_posts")), 100
-    ).get_page(request.GET.get("page"))
+    page = paginate(request, access.people_search(request.user, query).prefetch_related(
+        Prefetch("posts", queryset=current.select_related("unit"), to_attr="current_posts")), 100)
     _show_phones(request.user, page.object_list)
     return render(request, "org/person_list.html", {"people": page.object_list, "page": page, "query": query})
 
