@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from dudao.bulletins.extracts import Extract, NotInRound, extracts_for, village_extract
 from dudao.campaigns.services import campaign_get
 from dudao.core.http import week_or_404
-from dudao.core.pdf import weasyprint_html
+from dudao.core.pdf import write_pdf
 from dudao.org.access import area_roots, unit_visible_or_404, units_visible_to
 from dudao.org.models import Level, Unit
 from dudao.ranking.models import Round, RoundStatus
@@ -70,11 +70,9 @@ def _extract(request, week: str, code: str) -> Extract:
 
 def pdf_bytes(extracts: list[Extract]) -> bytes:
     """The extracts as a PDF, one A4 page each (WeasyPrint, Noto Sans CJK SC embedded). The page refers to nothing
-    outside itself, so WeasyPrint fetches nothing."""
-    HTML = weasyprint_html()
-
+    outside itself and its print CSS is a package file, so WeasyPrint fetches nothing."""
     html = render_to_string("bulletins/extract_pdf.html", {"extracts": extracts, "limit": PDF_PROBLEMS})
-    return HTML(string=html).write_pdf()
+    return write_pdf(html, "dudao/bulletins/extract-print.css")
 
 
 def _pdf_response(data: bytes, filename: str) -> HttpResponse:

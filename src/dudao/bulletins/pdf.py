@@ -10,7 +10,7 @@ from django.utils import translation
 
 from dudao.bulletins import document
 from dudao.bulletins.content import BulletinContent
-from dudao.core.pdf import weasyprint_html
+from dudao.core.pdf import write_pdf
 
 
 def html(content: BulletinContent, summary: bool = False) -> str:
@@ -27,8 +27,6 @@ def html(content: BulletinContent, summary: bool = False) -> str:
 
 
 def render(content: BulletinContent, summary: bool = False) -> bytes:
-    HTML = weasyprint_html()
-
     # WeasyPrint warns about every CSS property it ignores; the bulletin's are known.
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
-    return HTML(string=html(content, summary=summary), base_url=None).write_pdf()
+    return write_pdf(html(content, summary=summary), "dudao/bulletins/bulletin-print.css")

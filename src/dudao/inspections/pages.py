@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Avg, Count, Q, Sum
-from django.http import Http404
+from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -23,6 +22,7 @@ from django.utils.translation import gettext as _
 from dudao.campaigns.services import campaign_get
 from dudao.core import weeks
 from dudao.core.errors import Refused
+from dudao.core.paging import paginate
 from dudao.inspections import scoring, services
 from dudao.inspections.access import (
     can_manage_checklist,
@@ -365,9 +365,8 @@ def inspection_list(request):
         campaign=campaign)
     counts = found.aggregate(inspections=Count("id"), villages=Count("village", distinct=True), mean=Avg("score"),
                              critical=Count("id", filter=Q(critical_failed=True)))
-    page = Paginator(found.select_related("village", "town", "inspector", "checklist")
-                     .annotate(photo_count=Count("photos")).order_by("-inspected_at", "-pk"),
-                     PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, found.select_related("village", "town", "inspector", "checklist")
+                    .annotate(photo_count=Count("photos")).order_by("-inspected_at", "-pk"), PAGE_SIZE)
     for row in page:
         row.warning_texts = [services.warning_text(w) for w in row.warnings]  # type: ignore[attr-defined]
 
@@ -380,7 +379,7 @@ def inspection_list(request):
         "page": page, "counts": counts, "week": week, "week_error": week_error, "this_week": _this_week(),
         "this_link": link(week=_this_week()),
         "previous_link": link(week=weeks.add_weeks(week, -1)), "next_link": link(week=weeks.add_weeks(week, 1)),
-        "page_link": link(page=""), "town": town, "village": village, "key": key, "towns": towns,
+        "page_query": QueryDict(link().removeprefix("?")), "town": town, "village": village, "key": key, "towns": towns,
         "villages": villages, "checklists": sorted(latest_by_key.values(), key=lambda c: c.name),
     })
 

@@ -28,8 +28,8 @@ from dudao.inspections.services import FAR_FROM_VILLAGE_M, POOR_ACCURACY_M
 SW_SOURCE = "dudao/field/sw.js"
 SW_PLACEHOLDER = '{"version": "dev", "static": "/static/", "shell": []}'
 # The static files the app shell needs offline; the service worker's cache version is their digest.
-SHELL_STATIC = ("dudao/field/field.js", "dudao/upload.js", "dudao/dudao.css", "vendor/pico.min.css",
-                "vendor/htmx.min.js")
+SHELL_STATIC = ("dudao/field/field.js", "dudao/field/field.css", "dudao/upload.js", "dudao/dudao.css",
+                "vendor/pico.min.css", "vendor/htmx.min.js")
 ICON_SIZES = (192, 512)
 THEME_COLOUR = "#1b6e2d"
 

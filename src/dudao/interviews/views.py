@@ -7,7 +7,6 @@ from django import forms as forms_module
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -21,6 +20,7 @@ from dudao.accounts import access
 from dudao.audit.models import AuditEvent
 from dudao.core import weeks
 from dudao.core.errors import Refused
+from dudao.core.paging import paginate
 from dudao.interviews import lifecycle, selectors, services
 from dudao.interviews.access import can_see_interviews, interview_people_visible_to, interviews_visible_to
 from dudao.interviews.forms import CommitmentFormSet, HoldForm, ReasonForm, ScheduleForm
@@ -86,7 +86,7 @@ def interview_list(request):
     today = timezone.localdate()
     rows = selectors.interviews_filtered(user, filters, today).order_by("-round__week_start", "village__code",
                                                                         "reason", "role", "pk")
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, rows, PAGE_SIZE)
     interviews = list(page.object_list)
     selectors.annotate_flags(interviews, today)
     for interview in interviews:

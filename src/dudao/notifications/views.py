@@ -7,7 +7,6 @@ from typing import TypeVar
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Count, Model, Q, QuerySet
 from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -18,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from dudao.accounts import access
 from dudao.accounts.models import Role
+from dudao.core.paging import paginate
 from dudao.notifications import channels, config, kinds, services
 from dudao.notifications.channels import redacted_url
 from dudao.notifications.forms import ChannelForm, OutboxFilter, RuleForm
@@ -40,7 +40,7 @@ def notification_list(request):
     if request.method == "POST":
         services.mark_read(user=request.user)
         return _see_other(reverse("notification_list"))
-    page = Paginator(Notification.objects.filter(recipient=request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, Notification.objects.filter(recipient=request.user), PAGE_SIZE)
     for notification in page.object_list:
         notification.title, notification.body = services.render(notification)
     return render(request, "notifications/list.html", {
@@ -175,7 +175,7 @@ def outbox_list(request):
     if status:
         rows = rows.filter(status=status)
     counts = dict(Delivery.objects.values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, rows, PAGE_SIZE)
     events = kinds.labels()
     for delivery in page.object_list:
         delivery.event_label = events.get(delivery.event, delivery.event)

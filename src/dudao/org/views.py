@@ -6,7 +6,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,6 +18,7 @@ from dudao.audit.models import AuditEvent
 from dudao.campaigns.services import campaign_get
 from dudao.core.errors import Refused
 from dudao.core.messages import describe
+from dudao.core.paging import paginate
 from dudao.core.tables import write_csv, write_xlsx
 from dudao.org import forms, peoplefile, services, unitfile
 from dudao.org.access import (
@@ -188,9 +188,8 @@ def person_list(request):
     query = request.GET.get("q", "").strip()
     today = timezone.localdate()
     current = posts_visible_to(request.user).held_between(today)
-    page = Paginator(people_search(request.user, query).prefetch_related(
-        Prefetch("posts", queryset=current.select_related("unit"), to_attr="current_posts")), 100
-    ).get_page(request.GET.get("page"))
+    page = paginate(request, people_search(request.user, query).prefetch_related(
+        Prefetch("posts", queryset=current.select_related("unit"), to_attr="current_posts")), 100)
     _show_phones(request.user, page.object_list)
     return render(request, "org/person_list.html", {"people": page.object_list, "page": page, "query": query})
 

@@ -10,7 +10,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -24,6 +23,7 @@ from django.views.decorators.http import require_POST
 from dudao.accounts import access
 from dudao.campaigns.services import campaign_get
 from dudao.core.errors import Refused
+from dudao.core.paging import paginate
 from dudao.core.tables import csv_safe_text, write_csv, write_xlsx
 from dudao.org.access import can_report_at, units_visible_to
 from dudao.org.models import Level, Unit
@@ -121,7 +121,7 @@ def problem_list(request):
     tab_counts = {"all": base.count(), "overdue": base.filter(selectors.overdue_q()).count()}
     if _default_tab(user) == "mine":
         tab_counts["mine"] = base.filter(selectors.tasks_q(user)).count()
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, rows, PAGE_SIZE)
     now = timezone.now()
     for problem in page.object_list:
         problem.overdue = lifecycle.is_overdue(problem.status, problem.deadline, now)
