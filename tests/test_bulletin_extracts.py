@@ -13,7 +13,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from dudao.accounts.access import SYSTEM
-from dudao.bulletins import extract_views
+from dudao.bulletins import views as bulletin_views
 from dudao.bulletins.extracts import NotInRound, extracts_for, problems_moment, village_extract
 from dudao.campaigns.services import campaign_get
 from dudao.core import weeks
@@ -360,13 +360,13 @@ def test_every_page_stays_one_page_with_many_problems(round_, dashui, users):
     campaign = campaign_get()
     category = Category.objects.filter(campaign=campaign).order_by("position").first()
     start = timezone.make_aware(dt.datetime.combine(weeks.week_start(round_.week), dt.time()))
-    for n in range(extract_views.PDF_PROBLEMS + 5):
+    for n in range(bulletin_views.PDF_PROBLEMS + 5):
         problem = problems.problem_report(actor=users["office"], campaign=campaign, village=dashui,
                                           category=category, description=f"问题{n}" * 10)
         _move(problem, start + dt.timedelta(hours=9, minutes=n))
     e = village_extract(round_, dashui)
-    assert len(e.open_problems) == extract_views.PDF_PROBLEMS + 5
-    assert len(_pdf_text(extract_views.pdf_bytes([e]))) == 1
+    assert len(e.open_problems) == bulletin_views.PDF_PROBLEMS + 5
+    assert len(_pdf_text(bulletin_views.pdf_bytes([e]))) == 1
 
 
 def test_a_revision_awaiting_approval_leaves_the_published_one_shown(round_, users, client_for):
@@ -375,7 +375,7 @@ def test_a_revision_awaiting_approval_leaves_the_published_one_shown(round_, use
     response = client_for(users["village_staff"]).get(_url(round_.week, DASHUI))
     assert response.status_code == 200
     assert f'data-week="{round_.week}"' in response.content.decode()
-    assert extract_views.published_round(round_.week).pk == round_.pk
+    assert bulletin_views.published_round(round_.week).pk == round_.pk
 
 
 def test_drone_view_counts_the_photos_behind_it(round_, dashui):

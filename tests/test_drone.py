@@ -21,7 +21,7 @@ from dudao.core import geo, weeks
 from dudao.core.errors import Refused
 from dudao.core.tables import Problem as TableProblem
 from dudao.core.tables import write_csv
-from dudao.drone import services
+from dudao.drone import selectors, services
 from dudao.drone.models import Batch, DronePhoto, Upload
 from dudao.org.models import Unit
 from dudao.org.selectors import campaign_area_box, unit_point_wgs84
@@ -319,10 +319,10 @@ def test_a_photo_of_another_week_is_flagged_and_does_not_count(office, batch):
     photo, _duplicate = ingest(office, batch, at(SHUIYUAN, week=PREVIOUS_WEEK))
     assert (photo.week, photo.outside_week, photo.village.code) == (PREVIOUS_WEEK, True, SHUIYUAN)
     services.drone_score(actor=office, photo=photo, score=5)
-    assert services.week_scores(campaign_get(), WEEK) == {}
-    assert services.week_scores(campaign_get(), PREVIOUS_WEEK) == {}
+    assert selectors.week_scores(campaign_get(), WEEK) == {}
+    assert selectors.week_scores(campaign_get(), PREVIOUS_WEEK) == {}
     assert drone_entries(WEEK) == {} and drone_entries(PREVIOUS_WEEK) == {}
-    coverage = services.coverage(campaign_get(), WEEK)
+    coverage = selectors.coverage(campaign_get(), WEEK)
     assert SHUIYUAN not in {v.code for v in coverage.flown} and coverage.photos == {}
 
 
@@ -342,7 +342,7 @@ def test_scores_feed_the_weeks_drone_source_and_a_hand_upload_is_refused(office,
     services.drone_score(actor=office, photo=two, score=2)
     services.drone_score(actor=office, photo=five, score=5, flags=["structure"])
     assert drone_entries() == {SHUIYUAN: 3.0, DASHUI: 5.0}
-    assert services.week_scores(campaign, WEEK) == {four.village_id: 3.0, five.village_id: 5.0}
+    assert selectors.week_scores(campaign, WEEK) == {four.village_id: 3.0, five.village_id: 5.0}
     round_ = ranking_selectors.round_live(campaign, WEEK)
     assert (round_.drone_from_photos, round_.inspection_from_field, round_.status) == (True, False, "collecting")
     submission = round_.submissions.get(source="drone")

@@ -28,7 +28,8 @@ from dudao.campaigns.services import campaign_get
 from dudao.core.tables import write_csv
 from dudao.interviews.models import Interview
 from dudao.interviews.notices import interview_scheduled
-from dudao.notifications import channels, config, kinds, outbox
+from dudao.notifications import channels, kinds, outbox
+from dudao.notifications import services as notification_services
 from dudao.notifications.models import Attempt, Channel, Delivery, Notification, Rule
 from dudao.notifications.services import notify, publish
 from dudao.org.models import Person, Unit
@@ -142,7 +143,7 @@ def unit(code: str) -> Unit:
 def robot(office, url: str, *, kind: str = "wecom", code: str = VILLAGE, secret: str = "",
           events=("problem_dispatched", "problem_overdue", "round_published", "interview_scheduled",
                   "ranking_deadline")) -> Channel:
-    return config.channel_save(actor=office, kind=kind, unit=unit(code), name=f"{kind} {code}", url=url,
+    return notification_services.channel_save(actor=office, kind=kind, unit=unit(code), name=f"{kind} {code}", url=url,
                                secret=secret, events=list(events))
 
 
@@ -334,7 +335,7 @@ def test_rules_choose_the_channels_nearest_unit_first(users, office, settings, t
     village_user.person = Person.objects.create(name="张三", phone="13900000001")
     village_user.save()
     # Everywhere: village staff get SMS only; at the township (and below): in-app and SMS.
-    config.rule_save(actor=office, event="problem_overdue", unit=None, role=Role.VILLAGE_STAFF, in_app=False,
+    notification_services.rule_save(actor=office, event="problem_overdue", unit=None, role=Role.VILLAGE_STAFF, in_app=False,
                      email=False, sms=True)
     settings.LANGUAGE_CODE = "en"
     notify(recipients=[village_user, town_user], kind="problem_overdue", params=PARAMS, key="a",
@@ -343,7 +344,7 @@ def test_rules_choose_the_channels_nearest_unit_first(users, office, settings, t
         (f"a:email:u{town_user.pk}", "skipped"), (f"a:sms:u{village_user.pk}", "pending")]
     assert list(Notification.objects.filter(dedupe_key__startswith="a:").values_list("recipient__username",
                                                                                        flat=True)) == ["demo_town"]
-    config.rule_save(actor=office, event="problem_overdue", unit=unit(TOWN), role=Role.VILLAGE_STAFF, in_app=True,
+    notification_services.rule_save(actor=office, event="problem_overdue", unit=unit(TOWN), role=Role.VILLAGE_STAFF, in_app=True,
                      email=False, sms=True)
     notify(recipients=[village_user], kind="problem_overdue", params=PARAMS, key="b", link="/problems/42/")
     assert sorted(Delivery.objects.filter(dedupe_key__startswith="b:").values_list("dedupe_key", flat=True)) == [
@@ -365,9 +366,9 @@ def test_rules_choose_the_channels_nearest_unit_first(users, office, settings, t
 
 def test_no_phone_and_no_sms_backend_are_skipped_with_a_reason(users, office, settings):
     settings.SMS_BACKEND = ""
-    config.rule_save(actor=office, event="problem_overdue", unit=None, role=Role.VILLAGE_STAFF, in_app=True,
+    notification_services.rule_save(actor=office, event="problem_overdue", unit=None, role=Role.VILLAGE_STAFF, in_app=True,
                      email=False, sms=True)
-    config.rule_save(actor=office, event="problem_overdue", unit=None, role=Role.TOWN_STAFF, in_app=True,
+    notification_services.rule_save(actor=office, event="problem_overdue", unit=None, role=Role.TOWN_STAFF, in_app=True,
                      email=False, sms=True)
     town_user = users["town_staff"]
     town_user.person = Person.objects.create(name="李四", phone="13900000002")
@@ -390,7 +391,7 @@ def test_a_failing_sms_gateway_is_retried(users, office, settings):
     user = users["village_staff"]
     user.person = Person.objects.create(name="王五", phone="13900000003")
     user.save()
-    config.rule_save(actor=office, event="problem_overdue", unit=None, role=Role.VILLAGE_STAFF, in_app=False,
+    notification_services.rule_save(actor=office, event="problem_overdue", unit=None, role=Role.VILLAGE_STAFF, in_app=False,
                      email=False, sms=True)
     notify(recipients=[user], kind="problem_overdue", params={}, key="g")
     outbox.deliver_all_due()
@@ -702,7 +703,7 @@ def sms_user(users, office, phone: str = "13900000009") -> User:
     user = users["village_staff"]
     user.person = Person.objects.create(name="赵六", phone=phone)
     user.save()
-    config.rule_save(actor=office, event="problem_overdue", unit=None, role=Role.VILLAGE_STAFF, in_app=False,
+    notification_services.rule_save(actor=office, event="problem_overdue", unit=None, role=Role.VILLAGE_STAFF, in_app=False,
                      email=False, sms=True)
     return user
 
@@ -846,7 +847,7 @@ def test_a_disabled_robot_gets_none_of_its_queued_messages(users, office, receiv
     t0 = timezone.now()
     counts = outbox.deliver_all_due(now=t0)
     assert (counts["sent"], counts["pending"]) == (1, 1)  # the first answer is a 500: it waits for a retry
-    config.channel_set_active(actor=office, channel=channel, active=False)
+    notification_services.channel_set_active(actor=office, channel=channel, active=False)
     announce(1, key="after")  # stored while disabled: not for this robot at all
     assert outbox.deliver_all_due(now=t0 + dt.timedelta(minutes=1)) == {
         "claimed": 1, "skipped": 1, "sent": 0, "pending": 0, "failed": 0}

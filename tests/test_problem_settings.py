@@ -1,4 +1,4 @@
-"""The office's problem settings (dudao.problems.settings_services, the /problems/settings/ pages and
+"""The office's problem settings (dudao.problems.services, the /problems/settings/ pages and
 `dudao problems calendar import`): categories with their days to rectify and duplicate radius and window, the
 working calendar's exceptions, the refusals (with nothing written), who may change and who may read, and that a
 change applies to problems dispatched afterwards only."""
@@ -22,7 +22,7 @@ from dudao.org.models import Unit
 from dudao.org.selectors import unit_point_wgs84
 from dudao.problems import services
 from dudao.problems.models import CalendarDay, Category, Problem
-from dudao.problems.settings_services import (
+from dudao.problems.services import (
     calendar_clear,
     calendar_import,
     calendar_parse,

@@ -17,7 +17,8 @@ from django.db import connection
 from django_tasks_db.models import DBTaskResult
 
 from dudao.accounts.models import User
-from dudao.notifications import config, outbox
+from dudao.notifications import outbox
+from dudao.notifications import services as notification_services
 from dudao.notifications.models import Delivery
 from dudao.notifications.services import publish
 from dudao.org.models import Unit
@@ -29,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def village_robot(office, url: str):
-    return config.channel_save(actor=office, kind="wecom", unit=Unit.objects.get(code=VILLAGE), name="村群", url=url,
+    return notification_services.channel_save(actor=office, kind="wecom", unit=Unit.objects.get(code=VILLAGE), name="村群", url=url,
                                events=["problem_overdue"])
 
 

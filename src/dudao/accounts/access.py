@@ -7,6 +7,8 @@ the answer is "not found", never "forbidden", so that the existence of another t
 either.
 """
 
+from django.core.exceptions import PermissionDenied
+
 from dudao.accounts.models import Role
 
 READ_ALL = frozenset({Role.COUNTY_ADMIN, Role.OFFICE, Role.LEADER})
@@ -46,6 +48,12 @@ def is_office(user) -> bool:
     """The campaign office (and the county administrators): they run the campaign - the organisation, the
     rounds, the drone flights, the interviews, the bulletins, the notifications."""
     return effective_role(user) in OFFICE
+
+
+def require_office(user) -> None:
+    """PermissionDenied unless the user is the office: the check every office-only service starts with."""
+    if not is_office(user):
+        raise PermissionDenied
 
 
 def can_read_all(user) -> bool:

@@ -14,6 +14,7 @@ from ninja.errors import HttpError
 from dudao.accounts import access
 from dudao.campaigns.services import campaign_get
 from dudao.core.errors import Refused
+from dudao.drone import selectors as drone_selectors
 from dudao.drone import services
 from dudao.drone.access import drone_photos_visible_to
 from dudao.drone.models import Batch, DronePhoto, Upload
@@ -269,7 +270,7 @@ def coverage(request, week: str):
         weeks.parse_week(week)
     except ValueError:
         raise HttpError(422, _("The week must look like 2026-W10.")) from None
-    found = services.coverage(campaign_get(), week, user=request.user)
+    found = drone_selectors.coverage(campaign_get(), week, user=request.user)
 
     def row(v) -> CoverageVillage:
         return CoverageVillage(code=v.code, name=v.name, town=v.parent.code if v.parent else "",

@@ -519,6 +519,7 @@ def current_letterhead(round_) -> tuple[str, str]:
     published weeks of the same year."""
     from dudao.bulletins.models import Letterhead
     from dudao.core import weeks
+    from dudao.ranking import lifecycle
     from dudao.ranking.models import Round
 
     campaign = round_.campaign
@@ -528,7 +529,7 @@ def current_letterhead(round_) -> tuple[str, str]:
     else:
         issuer, prefix = default_letterhead(campaign.county.name if campaign.county_id else "")
     year = weeks.parse_week(round_.week)[0]
-    serial = (Round.objects.filter(campaign=campaign, status__in=["published", "superseded"],
+    serial = (Round.objects.filter(campaign=campaign, status__in=lifecycle.PUBLISHED_ONCE,
                                    week__startswith=f"{year}-W", week_start__lte=round_.week_start)
               .values("week").distinct().count())
     return issuer, doc_number(prefix, year, max(serial, 1))

@@ -21,44 +21,14 @@ from django.utils.translation import gettext as _
 from dudao.accounts import access
 from dudao.accounts.actors import actor_label, actor_user, recorded_by
 from dudao.audit.services import audit_record
-from dudao.bulletins.access import can_read_bulletins
 from dudao.bulletins.content import BulletinContent, build
 from dudao.bulletins.models import Bulletin, BulletinTemplate, Letterhead
+from dudao.bulletins.selectors import active_template
 from dudao.core.errors import Refused
+from dudao.ranking import lifecycle as round_lifecycle
+from dudao.ranking.selectors import latest_published_round
 
 log = logging.getLogger(__name__)
-
-PUBLISHED_ONCE = ("published", "superseded")
-# Reads -------------------------------------------------------------------------------------------------
-
-
-def bulletins_visible_to(user, campaign):
-    if not can_read_bulletins(user):
-        return Bulletin.objects.none()
-    return Bulletin.objects.filter(campaign=campaign, round__status__in=PUBLISHED_ONCE)
-
-
-def bulletin_for_week(user, campaign, week: str) -> Bulletin | None:
-    """The bulletin of the week's latest published revision."""
-    return bulletins_visible_to(user, campaign).filter(week=week).order_by("-revision").first()
-
-
-def round_for_week(campaign, week: str):
-    """The week's latest published (or superseded, while its correction is a draft) round."""
-    from dudao.ranking.models import Round
-
-    return (Round.objects.filter(campaign=campaign, week=week, status__in=PUBLISHED_ONCE)
-            .order_by("-revision").first())
-
-
-def latest_published_round(campaign):
-    from dudao.ranking.models import Round
-
-    return Round.objects.filter(campaign=campaign, status="published").order_by("-week_start").first()
-
-
-def active_template(campaign) -> BulletinTemplate | None:
-    return BulletinTemplate.objects.filter(campaign=campaign, active=True).first()
 
 
 def template_bytes(campaign) -> tuple[bytes | None, str]:
@@ -133,7 +103,7 @@ def bulletin_generate(*, actor, round_) -> Bulletin:
 
     if actor is not access.SYSTEM and not access.is_office(actor):
         raise PermissionDenied
-    if round_.status not in PUBLISHED_ONCE or round_.published_at is None:
+    if round_.status not in round_lifecycle.PUBLISHED_ONCE or round_.published_at is None:
         raise Refused("bulletin_unpublished", _("Week %(week)s is not published: it has no bulletin.")
                       % {"week": round_.week})
     campaign = round_.campaign
@@ -207,7 +177,7 @@ def bulletin_generate_queued(round_id: int) -> str:
     from dudao.ranking.models import Round
 
     round_ = Round.objects.select_related("campaign").filter(pk=round_id).first()
-    if round_ is None or round_.status not in PUBLISHED_ONCE:
+    if round_ is None or round_.status not in round_lifecycle.PUBLISHED_ONCE:
         return "skipped"
     if Bulletin.objects.filter(round=round_).exists():
         return "exists"
@@ -247,8 +217,7 @@ def template_upload(*, actor, campaign, data: bytes, name: str) -> BulletinTempl
     not render is refused with the reason and nothing is stored."""
     from dudao.bulletins import word
 
-    if not access.is_office(actor):
-        raise PermissionDenied
+    access.require_office(actor)
     sample = latest_published_round(campaign)
     if sample is None:
         raise Refused("template_no_week", _("A template is checked on the latest published week; publish a week "
@@ -277,8 +246,7 @@ def template_activate(*, actor, campaign, template: BulletinTemplate) -> Bulleti
     """Bring back an earlier upload (checked again on the latest published week)."""
     from dudao.bulletins import word
 
-    if not access.is_office(actor):
-        raise PermissionDenied
+    access.require_office(actor)
     sample = latest_published_round(campaign)
     if sample is not None:
         with _document_language():
@@ -296,8 +264,7 @@ def template_activate(*, actor, campaign, template: BulletinTemplate) -> Bulleti
 
 
 def template_use_default(*, actor, campaign) -> None:
-    if not access.is_office(actor):
-        raise PermissionDenied
+    access.require_office(actor)
     with transaction.atomic():
         before = active_template(campaign)
         if before is None:
@@ -318,8 +285,7 @@ def letterhead_get(campaign) -> tuple[str, str]:
 
 def letterhead_update(*, actor, campaign, issuer: str, prefix: str) -> Letterhead:
     """The issuing office and number prefix of bulletins issued from now on (issued ones keep theirs)."""
-    if not access.is_office(actor):
-        raise PermissionDenied
+    access.require_office(actor)
     issuer, prefix = issuer.strip(), prefix.strip()
     if not issuer or not prefix:
         raise Refused("letterhead_empty", _("Give the issuing office and the document number prefix."))

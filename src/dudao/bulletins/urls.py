@@ -3,6 +3,7 @@ from django.urls import path, re_path
 from dudao.bulletins import views
 
 WEEK = r"(?P<week>\d{4}-W\d{2})"
+CODE = r"(?P<code>\d{12})"
 
 urlpatterns = [
     path("bulletins/", views.bulletin_list, name="bulletin_list"),
@@ -13,4 +14,7 @@ urlpatterns = [
     re_path(rf"^bulletins/{WEEK}/bulletin\.(?P<kind>docx|pdf|xlsx)$", views.bulletin_download,
             name="bulletin_download"),
     re_path(rf"^bulletins/{WEEK}/regenerate/$", views.bulletin_regenerate, name="bulletin_regenerate"),
+    re_path(rf"^bulletins/{WEEK}/village/{CODE}/$", views.village, name="bulletin_extract"),
+    re_path(rf"^bulletins/{WEEK}/village/{CODE}\.pdf$", views.village_pdf, name="bulletin_extract_pdf"),
+    re_path(rf"^bulletins/{WEEK}/villages\.pdf$", views.town_pdf, name="bulletin_extract_town_pdf"),
 ]

@@ -1,5 +1,12 @@
-"""Pages of the bulletins: the list of weeks, one week's bulletin (downloads, summary, regenerate) and the office's
-template page. Reads through dudao.bulletins.services' selectors, changes through its service functions."""
+"""Pages of the bulletins: the list of weeks, one week's bulletin (downloads, summary, regenerate), the office's
+template page; and the per-village extracts: a village's page of a published round (HTML for the phone, one A4
+page as PDF), and the pages of all villages of a township in one PDF.
+
+Who sees what is dudao.bulletins.access's and dudao.org.access's: a village's staff their village, a township's
+staff its villages, the office, leaders and administrators every village, inspectors the villages of their
+inspection groups' townships. Outside one's area the answer is 404, like everywhere else. Changes go through
+dudao.bulletins.services.
+"""
 
 from django import forms
 from django.contrib import messages
@@ -7,18 +14,24 @@ from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from dudao.accounts import access
-from dudao.bulletins import document, services, word
+from dudao.bulletins import document, selectors, services, word
 from dudao.bulletins.access import can_read_bulletins
-from dudao.bulletins.models import Bulletin, BulletinTemplate
+from dudao.bulletins.extracts import Extract, NotInRound, extracts_for, village_extract
+from dudao.bulletins.models import BulletinTemplate
 from dudao.campaigns.services import campaign_get
 from dudao.core.errors import Refused
 from dudao.core.http import require, week_or_404
+from dudao.core.pdf import write_pdf
+from dudao.org.access import area_roots, unit_visible_or_404, units_visible_to
+from dudao.org.models import Level, Unit
+from dudao.ranking import selectors as ranking_selectors
 from dudao.ranking.models import Round
 
 CONTENT_TYPES = {
@@ -45,7 +58,7 @@ def bulletin_list(request):
     campaign = campaign_get()
     rows: list[dict] = []
     seen: set[str] = set()
-    for bulletin in (services.bulletins_visible_to(user, campaign).select_related("round")
+    for bulletin in (selectors.bulletins_visible_to(user, campaign).select_related("round")
                      .order_by("-round__week_start", "-revision")[:200]):
         if bulletin.week in seen:
             continue
@@ -53,8 +66,7 @@ def bulletin_list(request):
         rows.append({"bulletin": bulletin, "doc_number": bulletin.letterhead.get("doc_number", "")})
     waiting = []
     if access.is_office(user):
-        waiting = list(Round.objects.filter(campaign=campaign, status="published", bulletin__isnull=True)
-                       .order_by("-week_start")[:20])
+        waiting = selectors.rounds_without_bulletin(campaign)
     return render(request, "bulletins/list.html", {
         "rows": rows, "waiting": waiting, "can_manage": access.is_office(user)})
 
@@ -65,10 +77,10 @@ def bulletin_week(request, week: str):
     require(can_read_bulletins(user))
     week_or_404(week)
     campaign = campaign_get()
-    round_ = services.round_for_week(campaign, week)
+    round_ = ranking_selectors.published_round(campaign, week)
     if round_ is None:
         raise Http404
-    bulletin = services.bulletin_for_week(user, campaign, week)
+    bulletin = selectors.bulletin_for_week(user, campaign, week)
     summary = None
     if bulletin is not None:
         try:
@@ -99,7 +111,7 @@ def bulletin_download(request, week: str, kind: str):
     week_or_404(week)
     if kind not in CONTENT_TYPES:
         raise Http404
-    bulletin = services.bulletin_for_week(user, campaign_get(), week)
+    bulletin = selectors.bulletin_for_week(user, campaign_get(), week)
     if bulletin is None:
         raise Http404
     name = getattr(bulletin, f"{kind}_name")
@@ -118,10 +130,10 @@ def bulletin_regenerate(request, week: str):
     require(access.is_office(user))
     week_or_404(week)
     campaign = campaign_get()
-    round_ = services.round_for_week(campaign, week)
+    round_ = ranking_selectors.published_round(campaign, week)
     if round_ is None:
         raise Http404
-    before = Bulletin.objects.filter(round=round_).values_list("content_digest", flat=True).first()
+    before = selectors.bulletin_digest(round_)
     try:
         bulletin = services.bulletin_generate(actor=user, round_=round_)
     except Refused as exc:
@@ -191,15 +203,15 @@ def template_page(request):
             status = 400
     return render(request, "bulletins/template.html", {
         "upload_form": upload_form, "letterhead_form": letterhead_form, "problems": problems,
-        "active": services.active_template(campaign),
-        "history": BulletinTemplate.objects.filter(campaign=campaign).defer("data")[:50],
+        "active": selectors.active_template(campaign),
+        "history": selectors.template_history(campaign),
         "variables": document.VARIABLES,
         "intro": _("Download the template, edit it in Word (keep the {{ … }} and {%% … %%} tags), and upload it. It "
                    "is checked by making the bulletin of the latest published week with it.") % {},
         "syntax_help": _("Write {{ name }} for a value, {%%tr for v in red %%} … {%%tr endfor %%} in table rows for a "
                          "list, {%%p if … %%} … {%%p endif %%} around paragraphs. Unknown names are refused on "
                          "upload.") % {},
-        "sample_week": getattr(services.latest_published_round(campaign), "week", ""),
+        "sample_week": getattr(ranking_selectors.latest_published_round(campaign), "week", ""),
     }, status=status)
 
 
@@ -211,7 +223,7 @@ def template_download(request, which: str):
     if which == "default":
         data, name = word.default_template(), "bulletin-template-default.docx"
     elif which == "current":
-        active = services.active_template(campaign)
+        active = selectors.active_template(campaign)
         data, name = (bytes(active.data), active.name) if active else (word.default_template(),
                                                                         "bulletin-template-default.docx")
     elif which.isdigit():
@@ -231,3 +243,110 @@ def _ascii(name: str) -> str:
 
 def week_url(week: str) -> str:
     return reverse("bulletin_week", args=[week])
+
+
+# The village extracts ------------------------------------------------------------------------------------------
+
+
+# A problem list longer than this is cut on the PDF page, which stays one A4 page; the HTML page lists them all.
+PDF_PROBLEMS = 12
+
+
+class NotShown(Exception):
+    """A 404 whose message is worth saying (the handler404 page says only "not found, or outside your area")."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _not_found(request, message: str) -> HttpResponse:
+    return render(request, "core/error.html", {"message": message}, status=404)
+
+
+def published_round(week: str) -> Round:
+    """The week's published round (ranking.selectors.published_round); Http404 for a malformed week, NotShown for
+    a week without one."""
+    week_or_404(week)
+    round_ = ranking_selectors.published_round(campaign_get(), week)
+    if round_ is None:
+        raise NotShown(_("Week %(week)s has no published ranking.") % {"week": week})
+    return round_
+
+
+def _village(request, code: str) -> Unit:
+    unit = unit_visible_or_404(request.user, code)
+    if not unit.is_ranked:
+        raise Http404
+    return unit
+
+
+def _extract(request, week: str, code: str) -> Extract:
+    round_ = published_round(week)
+    unit = _village(request, code)
+    try:
+        return village_extract(round_, unit)
+    except NotInRound:
+        raise NotShown(_("%(village)s is not in the ranking of week %(week)s.")
+                       % {"village": unit.name, "week": week}) from None
+
+
+def pdf_bytes(extracts: list[Extract]) -> bytes:
+    """The extracts as a PDF, one A4 page each (WeasyPrint, Noto Sans CJK SC embedded). The page refers to nothing
+    outside itself and its print CSS is a package file, so WeasyPrint fetches nothing."""
+    html = render_to_string("bulletins/extract_pdf.html", {"extracts": extracts, "limit": PDF_PROBLEMS})
+    return write_pdf(html, "dudao/bulletins/extract-print.css")
+
+
+def _pdf_response(data: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f"inline; filename=\"{filename}\""
+    return response
+
+
+@login_required
+def village(request, week: str, code: str):
+    try:
+        extract = _extract(request, week, code)
+    except NotShown as refused:
+        return _not_found(request, refused.message)
+    return render(request, "bulletins/extract.html", {
+        "e": extract,
+        # The link to all of the township's pages, for those whose area holds the township.
+        "town_pdf": units_visible_to(request.user).filter(code=extract.town_code).exists(),
+    })
+
+
+@login_required
+def village_pdf(request, week: str, code: str):
+    try:
+        extract = _extract(request, week, code)
+    except NotShown as refused:
+        return _not_found(request, refused.message)
+    return _pdf_response(pdf_bytes([extract]),
+                         f"extract-{week}-{extract.code}.pdf")
+
+
+@login_required
+def town_pdf(request, week: str):
+    user = request.user
+    try:
+        round_ = published_round(week)
+    except NotShown as refused:
+        return _not_found(request, refused.message)
+    code = request.GET.get("town", "").strip()
+    if code:
+        town = unit_visible_or_404(user, code)
+        if town.level != Level.TOWN:
+            raise Http404
+    else:
+        roots = area_roots(user) or []
+        if len(roots) != 1 or roots[0].level != Level.TOWN:
+            return render(request, "core/error.html", {
+                "message": _("Name the township: add ?town= and its code to the address.")}, status=400)
+        town = roots[0]
+    extracts = extracts_for(round_, town=town)
+    if not extracts:
+        return _not_found(request, _("No village of %(town)s is in the ranking of week %(week)s.")
+                          % {"town": town.name, "week": week})
+    return _pdf_response(pdf_bytes(extracts), f"extracts-{week}-{town.code}.pdf")

@@ -1,7 +1,8 @@
-"""Small answers shared by the pages: refuse what the role may not do, and 404 what cannot name a thing."""
+"""Small answers shared by the pages: refuse what the role may not do, 404 what cannot name a thing, redirect
+after a POST, hand over a file."""
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 
 from dudao.core import weeks
 
@@ -19,3 +20,17 @@ def week_or_404(week: str) -> str:
     except ValueError:
         raise Http404 from None
     return week
+
+
+def see_other(url: str) -> HttpResponseRedirect:
+    """303 See Other: after a form's POST, the browser GETs the page again."""
+    response = HttpResponseRedirect(url)
+    response.status_code = 303
+    return response
+
+
+def download(data: bytes, filename: str, content_type: str) -> HttpResponse:
+    """A file to save, under its name."""
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f"attachment; filename=\"{filename}\""
+    return response

@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.db.models import Avg, Count, Max
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,8 +22,8 @@ from dudao.core import geo, weeks
 from dudao.core.errors import Refused
 from dudao.drone import aerial, placement
 from dudao.drone.models import Batch, DronePhoto, Flag, Placement, Upload
-from dudao.org.access import units_visible_to
-from dudao.org.models import Level, Unit
+from dudao.drone.selectors import week_scores
+from dudao.org.models import Unit
 from dudao.org.selectors import campaign_area_box
 from dudao.ranking import services as ranking_services
 from dudao.ranking.models import SourceName
@@ -31,13 +31,9 @@ from dudao.ranking.models import SourceName
 CHUNK_MAX = 8 * 1024 * 1024
 
 
-def _require(actor) -> None:
-    if not access.is_office(actor):
-        raise PermissionDenied
-
 
 def batch_create(*, actor, campaign, week: str, name: str = "") -> Batch:
-    _require(actor)
+    access.require_office(actor)
     try:
         weeks.parse_week(week)
     except ValueError:
@@ -59,7 +55,7 @@ def _upload_path(upload: Upload) -> Path:
 
 def upload_open(*, actor, batch: Batch, key: str, filename: str, size: int) -> Upload:
     """Start an upload, or find the one this browser started for the same file (to resume it)."""
-    _require(actor)
+    access.require_office(actor)
     if size <= 0:
         raise Refused("empty", _("The file “%(name)s” is empty.") % {"name": filename})
     if size > aerial.MAX_BYTES:
@@ -167,7 +163,7 @@ def _refusal(refused: aerial.AerialRefused, filename: str) -> Refused:
 
 def ingest(*, actor, batch: Batch, data: bytes, filename: str) -> tuple[DronePhoto, bool]:
     """Store one drone photo (or find it already stored: same content); (photo, was_duplicate)."""
-    _require(actor)
+    access.require_office(actor)
     try:
         # Metadata and the thumbnail only: the display copy is made when someone first opens the photo, which
         # keeps a batch of hundreds fast (bench/drone_ingest.py).
@@ -250,14 +246,6 @@ def display_ensure(photo: DronePhoto) -> DronePhoto:
 # Review --------------------------------------------------------------------------------------------------
 
 
-def week_scores(campaign, week: str) -> dict[int, float]:
-    """Each village's drone score for the week: the mean of its scored photos taken that week."""
-    rows = (DronePhoto.objects.filter(campaign=campaign, batch__week=week, outside_week=False, score__isnull=False,
-                                      village__isnull=False)
-            .values("village_id").annotate(mean=Avg("score")))
-    return {row["village_id"]: round(row["mean"], 3) for row in rows}
-
-
 def _feed(actor, photo: DronePhoto) -> str:
     campaign, week = photo.campaign, photo.batch.week
     return ranking_services.source_feed(actor=actor, campaign=campaign, week=week, source=SourceName.DRONE,
@@ -271,7 +259,7 @@ def _snapshot(photo: DronePhoto) -> dict:
 
 def drone_score(*, actor, photo: DronePhoto, score: int | None, flags: list[str] | tuple = ()) -> DronePhoto:
     """Score a photo 1–5 (None clears it) with rubric flags; the week's drone source follows at once."""
-    _require(actor)
+    access.require_office(actor)
     if score is not None and not (isinstance(score, int) and 1 <= score <= 5):
         raise Refused("bad_score", _("A drone score is a whole number from 1 to 5."))
     unknown = sorted(set(flags) - set(Flag.values))
@@ -293,7 +281,7 @@ def drone_score(*, actor, photo: DronePhoto, score: int | None, flags: list[str]
 
 def drone_place(*, actor, photo: DronePhoto, village: Unit | None) -> DronePhoto:
     """Place (or re-place) a photo on a village by hand; None takes it off."""
-    _require(actor)
+    access.require_office(actor)
     if village is not None and not village.is_ranked:
         raise Refused("not_village", _("%(name)s is not a village or community.") % {"name": village.name})
     with transaction.atomic():
@@ -318,7 +306,7 @@ def drone_raise_problem(*, actor, photo: DronePhoto, category, description: str)
     from dudao.problems.models import Source
     from dudao.problems.services import problem_report
 
-    _require(actor)
+    access.require_office(actor)
     village = photo.village
     if village is None:
         raise Refused("not_placed", _("Place the photo on a village first."))
@@ -334,27 +322,6 @@ def drone_raise_problem(*, actor, photo: DronePhoto, category, description: str)
         return problem_report(actor=actor, campaign=photo.campaign, village=village, category=category,
                               description=description, source=Source.DRONE, lat=photo.lat, lon=photo.lon,
                               photo_ids=[evidence.pk], client_key=f"drone-{photo.pk}-{uuid.uuid4().hex[:8]}")
-
-
-@dataclass(frozen=True)
-class Coverage:
-    flown: list[Unit]
-    not_flown: list[Unit]
-    photos: dict[int, int]  # village pk → photos that week
-
-
-def coverage(campaign, week: str, user=None) -> Coverage:
-    """Which villages the week's drone photos cover, and which they do not."""
-    villages = Unit.objects.filter(level__in=[Level.VILLAGE, Level.COMMUNITY], active=True)
-    if campaign.county_id:
-        villages = villages.filter(path__startswith=campaign.county.path)
-    if user is not None:
-        villages = villages.filter(pk__in=units_visible_to(user))
-    counts: dict[int, int] = dict(
-        DronePhoto.objects.filter(campaign=campaign, batch__week=week, outside_week=False, village__isnull=False)
-        .order_by().values_list("village_id").annotate(n=Count("pk")))
-    ordered = list(villages.select_related("parent").order_by("path"))
-    return Coverage([v for v in ordered if v.pk in counts], [v for v in ordered if v.pk not in counts], counts)
 
 
 def uploads_stale(*, older_than: dt.timedelta = dt.timedelta(days=7)) -> int:

@@ -7,8 +7,7 @@ from django import forms as forms_module
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,9 +16,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from dudao.accounts import access
-from dudao.audit.models import AuditEvent
+from dudao.audit.selectors import events_about
 from dudao.core import weeks
 from dudao.core.errors import Refused
+from dudao.core.http import see_other
 from dudao.core.paging import paginate
 from dudao.interviews import lifecycle, selectors, services
 from dudao.interviews.access import can_see_interviews, interview_people_visible_to, interviews_visible_to
@@ -47,11 +47,6 @@ BUTTONS = {
 INTERVIEW_ACTIONS = ("schedule", "reschedule", "hold", "cancel")
 COMMITMENT_ACTIONS = ("done", "verify", "return")
 
-
-def _see_other(url: str) -> HttpResponseRedirect:
-    response = HttpResponseRedirect(url)
-    response.status_code = 303
-    return response
 
 
 def _require_reader(user) -> None:
@@ -118,13 +113,11 @@ def _visible_or_404(user, pk: int) -> Interview:
 
 
 def _timeline(interview: Interview, commitments: list[Commitment]) -> list[dict]:
-    events = AuditEvent.objects.filter(
-        Q(object_type="interview", object_id=str(interview.pk))
-        | Q(object_type="commitment", object_id__in=[str(c.pk) for c in commitments])).select_related("actor")
+    events = events_about(interview=[interview.pk], commitment=[c.pk for c in commitments])
     numbers = {str(c.pk): c.position for c in commitments}
     steps = [{"label": _("Created by publishing week %(week)s") % {"week": interview.round.week},
               "at": interview.created_at, "actor": "", "note": "", "number": None}]
-    for event in events.order_by("seq"):
+    for event in events:
         after = event.after or {}
         actor = event.actor.get_full_name() or event.actor.username if event.actor else event.actor_label
         note = after.get("note") or after.get("reason") or ""
@@ -231,7 +224,7 @@ def interview_action(request, pk: int, action: str):
     interview.refresh_from_db()
     messages.success(request, _("Interview %(number)s: %(status)s.")
                      % {"number": interview.pk, "status": interview.get_status_display()})
-    return _see_other(reverse("interview_detail", args=[interview.pk]))
+    return see_other(reverse("interview_detail", args=[interview.pk]))
 
 
 @login_required
@@ -257,7 +250,7 @@ def commitment_action(request, pk: int, action: str):
         commitment.refresh_from_db()
         messages.success(request, _("Commitment %(number)s: %(status)s.")
                          % {"number": commitment.position, "status": commitment.get_status_display()})
-    return _see_other(reverse("interview_detail", args=[commitment.interview_id]) + "#commitments")
+    return see_other(reverse("interview_detail", args=[commitment.interview_id]) + "#commitments")
 
 
 # An official's history --------------------------------------------------------------------------------

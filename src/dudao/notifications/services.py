@@ -6,6 +6,9 @@ knows no domain.
 An event is stored in the transaction of its cause: one Notification per recipient who reads it in the app, and
 one Delivery per e-mail, SMS and group-robot message (dudao.notifications.outbox sends those, with retries). The
 channels a recipient gets come from the rules (Rule: event × unit × role); without a rule, in-app and e-mail.
+
+The office's changes (group robots, rules, test messages, retries) are here too: each atomic, checking the
+actor's rights, audit-logged; a robot's secret never enters the log.
 """
 
 import dataclasses
@@ -15,13 +18,18 @@ import uuid
 from collections.abc import Iterable, Sequence
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
+from dudao.accounts import access
 from dudao.accounts.models import Role, User
-from dudao.notifications import kinds
+from dudao.audit.services import audit_record
+from dudao.notifications import kinds, outbox
+from dudao.notifications.channels import redacted_url
 from dudao.notifications.models import Channel, Delivery, Medium, Notification, Rule, Status
+from dudao.notifications.notices import TEST
 from dudao.org.models import Unit
 
 log = logging.getLogger(__name__)
@@ -249,3 +257,106 @@ def mark_read(*, user, ids: list[int] | None = None) -> int:
     if ids is not None:
         rows = rows.filter(pk__in=ids)
     return rows.update(read_at=timezone.now())
+
+
+# The office's changes: group robots, rules, test messages, retries ---------------------------------------------
+
+
+def channel_snapshot(channel: Channel) -> dict:
+    return {"kind": channel.kind, "unit": channel.unit.code, "name": channel.name, "url": _redacted(channel.url),
+            "secret": "set" if channel.secret else "", "events": list(channel.events), "active": channel.active}
+
+
+def _redacted(url: str) -> str:
+    """The address without its key or token (they are credentials)."""
+    return redacted_url(url)
+
+
+@transaction.atomic
+def channel_save(*, actor, channel: Channel | None = None, kind: str, unit: Unit, name: str, url: str,
+                 secret: str | None = None, events: list[str], active: bool = True) -> Channel:
+    """Add a group robot, or change one; ``secret=None`` keeps the stored secret."""
+    access.require_office(actor)
+    before = channel_snapshot(channel) if channel is not None else None
+    if channel is None:
+        channel = Channel()
+    channel.kind, channel.unit, channel.name, channel.url = kind, unit, name.strip(), url.strip()
+    if secret is not None:
+        channel.secret = secret.strip()
+    channel.events = [kind.code for kind in kinds.all_kinds() if kind.code in set(events)]
+    channel.active = active
+    channel.full_clean()
+    channel.save()
+    audit_record(actor=actor, action="notifications.robot" if before else "notifications.robot_add",
+                 object_type="robot", object_id=str(channel.pk), before=before, after=channel_snapshot(channel))
+    return channel
+
+
+@transaction.atomic
+def channel_set_active(*, actor, channel: Channel, active: bool) -> Channel:
+    access.require_office(actor)
+    before = channel_snapshot(channel)
+    channel.active = active
+    channel.save(update_fields=["active", "updated_at"])
+    audit_record(actor=actor, action="notifications.robot_active", object_type="robot", object_id=str(channel.pk),
+                 before=before, after=channel_snapshot(channel))
+    return channel
+
+
+@transaction.atomic
+def channel_test(*, actor, channel: Channel) -> Delivery:
+    """Queue a test message to the robot (the worker sends it)."""
+    access.require_office(actor)
+    now = timezone.now()
+    params = {"name": channel.name, "unit": channel.unit.name}
+    title, body = compose(channel.kind, TEST, params, "")
+    delivery = Delivery.objects.create(event=TEST, medium=channel.kind, robot=channel, title=title, body=body,
+                                       created_at=now, next_attempt_at=now,
+                                       dedupe_key=f"test:robot{channel.pk}:{uuid.uuid4().hex}")
+    audit_record(actor=actor, action="notifications.robot_test", object_type="robot", object_id=str(channel.pk),
+                 after={"delivery": delivery.pk})
+    outbox.enqueue([delivery.pk])
+    return delivery
+
+
+def rule_snapshot(rule: Rule) -> dict:
+    return {"event": rule.event, "unit": rule.unit.code if rule.unit else "", "role": rule.role,
+            "in_app": rule.in_app, "email": rule.email, "sms": rule.sms}
+
+
+@transaction.atomic
+def rule_save(*, actor, event: str, unit: Unit | None, role: str, in_app: bool, email: bool, sms: bool) -> Rule:
+    """Set the channels of an event for one role at one unit (and below; no unit: everywhere)."""
+    access.require_office(actor)
+    rule = Rule.objects.select_for_update().filter(event=event, unit=unit, role=role).order_by("pk").first()
+    before = rule_snapshot(rule) if rule else None
+    if rule is None:
+        rule = Rule(event=event, unit=unit, role=role)
+    rule.in_app, rule.email, rule.sms = in_app, email, sms
+    rule.save()
+    audit_record(actor=actor, action="notifications.rule", object_type="rule", object_id=str(rule.pk),
+                 before=before, after=rule_snapshot(rule))
+    return rule
+
+
+@transaction.atomic
+def rule_delete(*, actor, rule: Rule) -> None:
+    access.require_office(actor)
+    before = rule_snapshot(rule)
+    pk = rule.pk
+    rule.delete()
+    audit_record(actor=actor, action="notifications.rule_delete", object_type="rule", object_id=str(pk),
+                 before=before, after=None)
+
+
+@transaction.atomic
+def delivery_retry(*, actor, delivery: Delivery) -> bool:
+    """Send a failed delivery once more, now."""
+    access.require_office(actor)
+    if delivery.status != Status.FAILED:
+        return False
+    retried = outbox.delivery_retry_now(delivery)
+    if retried:
+        audit_record(actor=actor, action="notifications.retry", object_type="delivery", object_id=str(delivery.pk),
+                     before={"status": Status.FAILED, "reason": delivery.reason}, after={"status": Status.PENDING})
+    return retried

@@ -6,8 +6,8 @@ from typing import TypeVar
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Model, Q, QuerySet
+from django.core.exceptions import ValidationError
+from django.db.models import Model, QuerySet
 from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -17,8 +17,9 @@ from django.views.decorators.http import require_POST
 
 from dudao.accounts import access
 from dudao.accounts.models import Role
+from dudao.core.http import require, see_other
 from dudao.core.paging import paginate
-from dudao.notifications import channels, config, kinds, services
+from dudao.notifications import channels, kinds, selectors, services
 from dudao.notifications.channels import redacted_url
 from dudao.notifications.forms import ChannelForm, OutboxFilter, RuleForm
 from dudao.notifications.models import Attempt, Channel, Delivery, Notification, Rule, Status
@@ -28,19 +29,14 @@ PAGE_SIZE = 50
 M = TypeVar("M", bound=Model)
 
 
-def _see_other(url: str) -> HttpResponseRedirect:
-    response = HttpResponseRedirect(url)
-    response.status_code = 303
-    return response
-
 
 @login_required
 def notification_list(request):
     """GET: the list, newest first; POST: mark them all read."""
     if request.method == "POST":
         services.mark_read(user=request.user)
-        return _see_other(reverse("notification_list"))
-    page = paginate(request, Notification.objects.filter(recipient=request.user), PAGE_SIZE)
+        return see_other(reverse("notification_list"))
+    page = paginate(request, selectors.notifications_of(request.user), PAGE_SIZE)
     for notification in page.object_list:
         notification.title, notification.body = services.render(notification)
     return render(request, "notifications/list.html", {
@@ -62,10 +58,6 @@ def notification_read(request, pk: int):
 # The office's pages: group robots, rules, the outbox -------------------------------------------------------------
 
 
-def _require_office(request) -> None:
-    if not access.is_office(request.user):
-        raise PermissionDenied
-
 
 def _posted(queryset: QuerySet[M], request, name: str) -> M:
     """The row whose id the form posted as ``name``; 404 when there is none or the id is not a number."""
@@ -77,16 +69,14 @@ def _posted(queryset: QuerySet[M], request, name: str) -> M:
 
 @login_required
 def channel_list(request):
-    _require_office(request)
-    robots = list(Channel.objects.select_related("unit").annotate(
-        sent=Count("deliveries", filter=Q(deliveries__status=Status.SENT)),
-        failed=Count("deliveries", filter=Q(deliveries__status=Status.FAILED))))
+    require(access.is_office(request.user))
+    robots = selectors.robots_with_counts()
     return render(request, "notifications/channels.html", {"robots": robots, "events": kinds.labels()})
 
 
 @login_required
 def channel_edit(request, pk: int | None = None):
-    _require_office(request)
+    require(access.is_office(request.user))
     channel = get_object_or_404(Channel.objects.select_related("unit"), pk=pk) if pk else None
     if request.method == "POST":
         form = ChannelForm(request.POST, has_secret=bool(channel and channel.secret),
@@ -97,7 +87,7 @@ def channel_edit(request, pk: int | None = None):
             if data.get("clear_secret"):
                 secret = ""
             try:
-                saved = config.channel_save(actor=request.user, channel=channel, kind=data["kind"], unit=data["unit"],
+                saved = services.channel_save(actor=request.user, channel=channel, kind=data["kind"], unit=data["unit"],
                                             name=data["name"], url=data["url"], secret=secret, events=data["events"],
                                             active=data["active"])
             except ValidationError as error:
@@ -105,7 +95,7 @@ def channel_edit(request, pk: int | None = None):
                     form.add_error(field if field in form.fields else None, errors)
             else:
                 messages.success(request, _("Group robot “%(name)s” saved.") % {"name": saved.name})
-                return _see_other(reverse("notification_channels"))
+                return see_other(reverse("notification_channels"))
     elif channel is not None:
         form = ChannelForm(initial={"kind": channel.kind, "unit": channel.unit, "name": channel.name,
                                     "url": redacted_url(channel.url), "events": channel.events,
@@ -119,40 +109,40 @@ def channel_edit(request, pk: int | None = None):
 @login_required
 @require_POST
 def channel_action(request, pk: int):
-    _require_office(request)
+    require(access.is_office(request.user))
     channel = get_object_or_404(Channel.objects.select_related("unit"), pk=pk)
     action = request.POST.get("action")
     if action == "test":
-        config.channel_test(actor=request.user, channel=channel)
+        services.channel_test(actor=request.user, channel=channel)
         messages.success(request, _("A test message to “%(name)s” is queued; its outcome shows in the outbox.")
                          % {"name": channel.name})
     elif action in ("disable", "enable"):
-        config.channel_set_active(actor=request.user, channel=channel, active=action == "enable")
+        services.channel_set_active(actor=request.user, channel=channel, active=action == "enable")
         messages.success(request, (_("“%(name)s” is active.") if action == "enable"
                                    else _("“%(name)s” is disabled.")) % {"name": channel.name})
     else:
         return HttpResponseBadRequest()
-    return _see_other(reverse("notification_channels"))
+    return see_other(reverse("notification_channels"))
 
 
 @login_required
 def rule_list(request):
-    _require_office(request)
+    require(access.is_office(request.user))
     form = RuleForm(initial={"in_app": True, "email": True})
     if request.method == "POST":
         if request.POST.get("action") == "delete":
             rule = _posted(Rule.objects.all(), request, "rule")
-            config.rule_delete(actor=request.user, rule=rule)
+            services.rule_delete(actor=request.user, rule=rule)
             messages.success(request, _("Rule removed: the default applies again."))
-            return _see_other(reverse("notification_rules"))
+            return see_other(reverse("notification_rules"))
         form = RuleForm(request.POST)
         if form.is_valid():
             data = form.cleaned_data
-            config.rule_save(actor=request.user, event=data["event"], unit=data["unit"], role=data["role"],
+            services.rule_save(actor=request.user, event=data["event"], unit=data["unit"], role=data["role"],
                              in_app=data["in_app"], email=data["email"], sms=data["sms"])
             messages.success(request, _("Rule saved."))
-            return _see_other(reverse("notification_rules"))
-    rules = list(Rule.objects.select_related("unit"))
+            return see_other(reverse("notification_rules"))
+    rules = selectors.rules()
     roles = dict(Role.choices)
     for rule in rules:
         rule.role_label = roles.get(rule.role, rule.role)
@@ -161,21 +151,18 @@ def rule_list(request):
 
 @login_required
 def outbox_list(request):
-    _require_office(request)
+    require(access.is_office(request.user))
     if request.method == "POST":
         delivery = _posted(Delivery.objects.all(), request, "delivery")
-        if config.delivery_retry(actor=request.user, delivery=delivery):
+        if services.delivery_retry(actor=request.user, delivery=delivery):
             messages.success(request, _("Delivery %(pk)s is queued to be sent again now.") % {"pk": delivery.pk})
         else:
             messages.error(request, _("Only a failed delivery can be retried."))
-        return _see_other(request.get_full_path())
+        return see_other(request.get_full_path())
     filters = OutboxFilter(request.GET)
-    rows = Delivery.objects.select_related("robot", "recipient").prefetch_related("attempt_set")
     status = filters.cleaned_data.get("status") if filters.is_valid() else ""
-    if status:
-        rows = rows.filter(status=status)
-    counts = dict(Delivery.objects.values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
-    page = paginate(request, rows, PAGE_SIZE)
+    counts = selectors.outbox_counts()
+    page = paginate(request, selectors.outbox(status), PAGE_SIZE)
     events = kinds.labels()
     for delivery in page.object_list:
         delivery.event_label = events.get(delivery.event, delivery.event)

@@ -4,7 +4,7 @@ from django.db.models import Count, Max, Q, QuerySet
 
 from dudao.core import geo
 from dudao.org.access import units_visible_to
-from dudao.org.models import Unit
+from dudao.org.models import GroupMember, Unit
 
 
 def search_units(user, query: str) -> QuerySet[Unit]:
@@ -18,6 +18,16 @@ def search_units(user, query: str) -> QuerySet[Unit]:
     if lowered.isascii() and lowered.isalpha():
         q |= Q(initials__startswith=lowered) | Q(pinyin__startswith=lowered) | Q(initials__contains=lowered)
     return units.filter(q).order_by("path")
+
+
+def memberships_of(person, groups) -> QuerySet[GroupMember]:
+    """The person's places in the given working groups, with their groups."""
+    return GroupMember.objects.filter(person=person, group__in=groups).select_related("group")
+
+
+def names_of(codes) -> dict[str, str]:
+    """Units' names by their codes."""
+    return dict(Unit.objects.filter(code__in=list(codes)).values_list("code", "name"))
 
 
 _area_boxes: dict[tuple, tuple[float, float, float, float] | None] = {}

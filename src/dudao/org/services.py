@@ -83,8 +83,7 @@ def units_import(*, actor, data: bytes, filename: str = "", progress: Progress |
 
     A unit keeps its row when renamed or moved, so everything that refers to it keeps its history.
     """
-    if not access.is_office(actor):
-        raise PermissionDenied
+    access.require_office(actor)
     try:
         table = read_table(data, filename, max_bytes)
     except TableRefused as refused:
@@ -206,8 +205,7 @@ def unit_boundaries_import(*, actor, data: bytes, datum: str) -> ImportReport:
 
     The datum (wgs84 or gcj02) is recorded with each boundary: drones record WGS-84, Chinese web maps GCJ-02.
     """
-    if not access.is_office(actor):
-        raise PermissionDenied
+    access.require_office(actor)
     if datum not in Datum.values:
         raise ValueError(datum)
     with transaction.atomic():
@@ -239,8 +237,7 @@ def units_export_rows(*, actor, chinese: bool = False) -> tuple[list[str], list[
 
 def unit_update(*, actor, unit: Unit, **fields) -> Unit:
     """Change a unit's names, point or active flag from the web form."""
-    if not access.is_office(actor):
-        raise PermissionDenied
+    access.require_office(actor)
     allowed = {"name", "official_name", "active", "lon", "lat", "point_datum", "point_synthetic", "boundary",
                "boundary_datum"}
     unknown = set(fields) - allowed
@@ -388,8 +385,7 @@ def group_snapshot(group: WorkingGroup) -> dict:
 
 def group_save(*, actor, group: WorkingGroup | None, campaign, kind: str, name: str, duties: str = "",
                towns: list[Unit] | None = None, active: bool = True) -> WorkingGroup:
-    if not access.is_office(actor):
-        raise PermissionDenied
+    access.require_office(actor)
     name = check_text(name, "name", 100)
     if not name:
         raise Refused("name_required", _("The name is empty."))
@@ -415,8 +411,7 @@ def group_save(*, actor, group: WorkingGroup | None, campaign, kind: str, name: 
 
 
 def group_member_set(*, actor, group: WorkingGroup, person: Person, role: str) -> GroupMember:
-    if not access.is_office(actor):
-        raise PermissionDenied
+    access.require_office(actor)
     with transaction.atomic():
         member = GroupMember.objects.filter(group=group, person=person).first()
         old = {"person": person.pk, "role": member.role} if member else None
@@ -433,8 +428,7 @@ def group_member_set(*, actor, group: WorkingGroup, person: Person, role: str) -
 
 
 def group_member_remove(*, actor, member: GroupMember) -> None:
-    if not access.is_office(actor):
-        raise PermissionDenied
+    access.require_office(actor)
     with transaction.atomic():
         audit_record(actor=actor, action="group.member_remove", object_type="group",
                      object_id=str(member.group_id), before={"person": member.person_id, "role": member.role})

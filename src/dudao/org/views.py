@@ -5,18 +5,18 @@ through org.services; nothing here decides who may do what."""
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from dudao.accounts import access
-from dudao.audit.models import AuditEvent
+from dudao.audit.selectors import events_about
 from dudao.campaigns.services import campaign_get
 from dudao.core.errors import Refused
+from dudao.core.http import download, require
 from dudao.core.messages import describe
 from dudao.core.paging import paginate
 from dudao.core.tables import write_csv, write_xlsx
@@ -35,15 +35,10 @@ from dudao.org.access import (
     units_visible_to,
 )
 from dudao.org.models import GroupMember, Person, PostRole, Unit
-from dudao.org.selectors import search_units
+from dudao.org.selectors import memberships_of, search_units
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-
-def _download(data: bytes, filename: str, content_type: str) -> HttpResponse:
-    response = HttpResponse(data, content_type=content_type)
-    response["Content-Disposition"] = f"attachment; filename=\"{filename}\""
-    return response
 
 
 def _show_phones(user, rows) -> None:
@@ -52,10 +47,6 @@ def _show_phones(user, rows) -> None:
         person = row if isinstance(row, Person) else row.person
         row.shown_phone = phone_for(user, person)
 
-
-def _require(allowed: bool) -> None:
-    if not allowed:
-        raise PermissionDenied
 
 
 # Units ------------------------------------------------------------------------------------------------
@@ -97,7 +88,7 @@ def unit_detail(request, code: str):
     _show_phones(request.user, posts)
     ancestors = list(units_visible_to(request.user).filter(code__in=unit.path.strip("/").split("/")[:-1])
                      .order_by("path"))
-    history = AuditEvent.objects.filter(object_type="unit", object_id=unit.code).order_by("-seq")[:50]
+    history = events_about(unit=[unit.code]).reverse()[:50]
     return render(request, "org/unit_detail.html", {
         "unit": unit, "ancestors": ancestors, "children": units_visible_to(request.user).filter(parent=unit),
         "current_posts": current, "past_posts": past, "history": history,
@@ -108,7 +99,7 @@ def unit_detail(request, code: str):
 @login_required
 def unit_edit(request, code: str):
     unit = unit_visible_or_404(request.user, code)
-    _require(access.is_office(request.user))
+    require(access.is_office(request.user))
     initial = {"name": unit.name, "official_name": unit.official_name, "active": unit.active, "lon": unit.lon,
                "lat": unit.lat, "point_datum": unit.point_datum}
     form = forms.UnitForm(request.POST or None, initial=initial)
@@ -129,7 +120,7 @@ def unit_edit(request, code: str):
 
 
 def _import_page(request, *, kind: str, run, template_url: str, title: str, allowed: bool):
-    _require(allowed)
+    require(allowed)
     form = forms.UploadForm(request.POST or None, request.FILES or None)
     problems: list[str] = []
     rows: list[tuple[int, str]] = []
@@ -165,7 +156,7 @@ def unit_template(request):
                ["620423103200", "大水䃎村", "village", "620423103000", "大水䃎村民委员会", "", "", "", "", "yes", "no"]]
     levels = [[code, zh] for code, zh in unitfile.LEVEL_ZH.items()]
     data = write_xlsx([(_("units"), unitfile.HEADERS_EN, example), (_("levels"), ["level", "层级"], levels)])
-    return _download(data, "units-template.xlsx", XLSX)
+    return download(data, "units-template.xlsx", XLSX)
 
 
 @login_required
@@ -175,9 +166,9 @@ def unit_export(request, fmt: str):
     chinese = request.GET.get("headers") == "zh"
     header, rows = services.units_export_rows(actor=request.user, chinese=chinese)
     if fmt == "xlsx":
-        return _download(write_xlsx([(_("units"), header, rows)]), "units.xlsx", XLSX)
+        return download(write_xlsx([(_("units"), header, rows)]), "units.xlsx", XLSX)
     encoding = "gb18030" if request.GET.get("encoding") == "gb18030" else "utf-8"
-    return _download(write_csv(header, rows, encoding), "units.csv", f"text/csv; charset={encoding}")
+    return download(write_csv(header, rows, encoding), "units.csv", f"text/csv; charset={encoding}")
 
 
 # People and posts -------------------------------------------------------------------------------------
@@ -202,8 +193,7 @@ def _visible_person(user, pk: int) -> Person:
 def person_detail(request, pk: int):
     person = _visible_person(request.user, pk)
     posts = list(posts_visible_to(request.user).filter(person=person).select_related("unit"))
-    memberships = GroupMember.objects.filter(person=person,
-                                             group__in=groups_visible_to(request.user)).select_related("group")
+    memberships = memberships_of(person, groups_visible_to(request.user))
     return render(request, "org/person_detail.html", {
         "person": person, "phone": phone_for(request.user, person), "posts": posts,
         "memberships": memberships, "can_edit": can_edit_person(request.user, person),
@@ -215,7 +205,7 @@ def person_detail(request, pk: int):
 def person_edit(request, pk: int | None = None):
     person = _visible_person(request.user, pk) if pk else None
     allowed = can_manage_people(request.user)
-    _require(allowed and (person is None or can_edit_person(request.user, person)))
+    require(allowed and (person is None or can_edit_person(request.user, person)))
     if person is not None:
         form: forms.PersonForm = forms.PersonForm(request.POST or None,
                                                   initial={"name": person.name, "phone": person.phone})
@@ -247,7 +237,7 @@ def person_edit(request, pk: int | None = None):
 @login_required
 def post_new(request, pk: int):
     person = _visible_person(request.user, pk)
-    _require(can_manage_people(request.user))
+    require(can_manage_people(request.user))
     form = forms.PostForm(request.POST or None, initial={"unit": request.GET.get("unit", "")})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -270,7 +260,7 @@ def post_new(request, pk: int):
 @login_required
 def post_end_view(request, pk: int):
     post = get_object_or_404(posts_visible_to(request.user).select_related("unit", "person"), pk=pk)
-    _require(can_manage_posts_at(request.user, post.unit))
+    require(can_manage_posts_at(request.user, post.unit))
     form = forms.PostEndForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -295,13 +285,13 @@ def people_template(request):
     roles = [[code, peoplefile.ROLE_NAMES_ZH[code], str(label)] for code, label in PostRole.choices]
     data = write_xlsx([(_("posts"), peoplefile.HEADERS_ZH, example),
                        (_("post list"), ["role", "岗位", _("meaning")], roles)])
-    return _download(data, "people-template.xlsx", XLSX)
+    return download(data, "people-template.xlsx", XLSX)
 
 
 @login_required
 def people_export(request):
     header, rows = services.people_export_rows(actor=request.user, chinese=True)
-    return _download(write_xlsx([(_("posts"), header, rows)]), "people.xlsx", XLSX)
+    return download(write_xlsx([(_("posts"), header, rows)]), "people.xlsx", XLSX)
 
 
 # Working groups ---------------------------------------------------------------------------------------
@@ -326,7 +316,7 @@ def group_detail(request, pk: int):
 
 @login_required
 def group_edit(request, pk: int | None = None):
-    _require(access.is_office(request.user))
+    require(access.is_office(request.user))
     group = get_object_or_404(groups_visible_to(request.user), pk=pk) if pk else None
     initial = {"kind": group.kind, "name": group.name, "duties": group.duties, "active": group.active,
                "towns": list(group.towns.all())} if group else {"active": True}
@@ -349,7 +339,7 @@ def group_edit(request, pk: int | None = None):
 @login_required
 @require_POST
 def group_member_add(request, pk: int):
-    _require(access.is_office(request.user))
+    require(access.is_office(request.user))
     group = get_object_or_404(groups_visible_to(request.user), pk=pk)
     form = forms.MemberForm(request.POST)
     if form.is_valid():
@@ -367,7 +357,7 @@ def group_member_add(request, pk: int):
 @login_required
 @require_POST
 def group_member_remove_view(request, pk: int):
-    _require(access.is_office(request.user))
+    require(access.is_office(request.user))
     member = get_object_or_404(GroupMember.objects.filter(group__in=groups_visible_to(request.user)), pk=pk)
     services.group_member_remove(actor=request.user, member=member)
     messages.success(request, _("Removed."))

@@ -11,7 +11,7 @@ from dudao.accounts import access
 from dudao.accounts.models import Role
 from dudao.problems import lifecycle
 from dudao.problems.access import problems_visible_to
-from dudao.problems.models import Problem, Status
+from dudao.problems.models import CalendarDay, Category, Problem, Status
 
 
 def overdue_q(now: dt.datetime | None = None) -> Q:
@@ -105,3 +105,29 @@ def problem_stats(campaign, start: dt.datetime, end: dt.datetime, now: dt.dateti
                 and rectified <= due:
             s.rectified_on_time += 1
     return stats
+
+
+def categories(campaign, active: bool | None = None) -> QuerySet[Category]:
+    """The campaign's problem categories in their order (only the active ones, or only the inactive ones, when
+    ``active`` says so)."""
+    rows = Category.objects.filter(campaign=campaign)
+    if active is not None:
+        rows = rows.filter(active=active)
+    return rows.order_by("position", "code")
+
+
+def categories_of(campaign, active: bool | None = None) -> list[Category]:
+    return list(categories(campaign, active))
+
+
+def calendar_day(day: dt.date) -> CalendarDay | None:
+    """The working calendar's exception for a day, if it has one."""
+    return CalendarDay.objects.filter(date=day).first()
+
+
+def calendar_days(first: dt.date, until: dt.date | None = None) -> QuerySet[CalendarDay]:
+    """The working calendar's exceptions from ``first`` (up to, not including, ``until``), in date order."""
+    rows = CalendarDay.objects.filter(date__gte=first)
+    if until is not None:
+        rows = rows.filter(date__lt=until)
+    return rows.order_by("date")

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from dudao.core import weeks
 from dudao.org.models import Unit, town_code
-from dudao.ranking import sourcefile
+from dudao.ranking import lifecycle, sourcefile
 from dudao.ranking.models import Entry, RankingSettings, Reminder, Result, Round, RoundStatus, SourceName, Submission
 
 
@@ -41,6 +41,18 @@ def towns_not_submitted(campaign, round_: Round | None) -> QuerySet[Unit]:
     submitted = (Submission.objects.filter(round=round_, source=SourceName.TOWN).values_list("town_id", flat=True)
                  if round_ is not None else [])
     return Unit.objects.of_campaign(campaign).towns().filter(active=True).exclude(pk__in=submitted).order_by("code")
+
+
+def published_round(campaign, week: str) -> Round | None:
+    """The week's published round: the live revision once published, else - while a correction awaits approval -
+    the revision published before it (the latest revision ever published)."""
+    return (Round.objects.filter(campaign=campaign, week=week, status__in=lifecycle.PUBLISHED_ONCE)
+            .select_related("settings").order_by("-revision").first())
+
+
+def latest_published_round(campaign) -> Round | None:
+    """The campaign's published round of the latest week."""
+    return Round.objects.filter(campaign=campaign, status=RoundStatus.PUBLISHED).order_by("-week_start").first()
 
 
 def previous_published(round_: Round) -> Round | None:
@@ -181,11 +193,14 @@ def village_result(unit: Unit, campaign, statuses, week: str, revision: str = ""
     return chosen.first()
 
 
-def scores_of(round_: Round | None, source: str, villages: list[Unit]) -> dict[int, float | None]:
-    """The villages' scores in one source of the round (unit id → score)."""
+def scores_of(round_: Round | None, source: str, villages: list[Unit] | None = None) -> dict[int, float | None]:
+    """The scores in one source of the round (unit id → score), of the given villages or all."""
     if round_ is None:
         return {}
-    return dict(Entry.objects.filter(round=round_, source=source, unit__in=villages).values_list("unit_id", "score"))
+    entries = Entry.objects.filter(round=round_, source=source)
+    if villages is not None:
+        entries = entries.filter(unit__in=villages)
+    return dict(entries.values_list("unit_id", "score"))
 
 
 def settings_versions(campaign, limit: int = 20) -> list[RankingSettings]:

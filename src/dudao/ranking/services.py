@@ -60,8 +60,7 @@ REFUSALS = {
 def _begin(actor, campaign, week: str, transition: str) -> tuple[Round, str]:
     """The office's permission, the week's live round locked for update, and the lifecycle's check: the round
     and the status the transition leads to."""
-    if not access.is_office(actor):
-        raise PermissionDenied
+    access.require_office(actor)
     round_ = _round_for_update(campaign, week, create=False)
     try:
         return round_, lifecycle.next_status(round_.status, transition)
@@ -103,8 +102,7 @@ def settings_snapshot(settings: RankingSettings) -> dict:
 
 def settings_update(*, actor, campaign, **changes) -> RankingSettings:
     """A new settings version with the changes; rounds already computed keep theirs."""
-    if not access.is_office(actor):
-        raise PermissionDenied
+    access.require_office(actor)
     unknown = set(changes) - set(SETTING_FIELDS)
     if unknown:
         raise ValueError(f"unknown settings {sorted(unknown)}")
@@ -295,8 +293,7 @@ def reminders_record(*, actor, campaign, week: str) -> list[Unit]:
     """Record the office's reminder to every active township that has not submitted its ranking for the week
     (the township's submission page shows it); the townships reminded. Telling them is dudao.publication's
     (services.towns_remind calls this, then tells their staff and group robots)."""
-    if not access.is_office(actor):
-        raise PermissionDenied
+    access.require_office(actor)
     round_ = _round_for_update(campaign, week, create=True)
     if round_.status not in OPEN:
         raise Refused("transition_refused", _("Week %(week)s is %(status)s: there is nothing to remind.")
@@ -522,8 +519,7 @@ def ranking_withdraw(*, actor, campaign, week: str) -> Round:
 @transaction.atomic
 def ranking_revise(*, actor, campaign, week: str, reason: str) -> Round:
     """Open a new revision of a published week, with the same entries; the published one stays visible."""
-    if not access.is_office(actor):
-        raise PermissionDenied
+    access.require_office(actor)
     if not reason.strip():
         raise Refused("reason_required", _("A revision needs a stated reason."))
     old, status = _begin(actor, campaign, week, "revise")

@@ -25,7 +25,7 @@ from dudao.accounts.actors import is_actor
 from dudao.campaigns.services import campaign_get
 from dudao.core import weeks
 from dudao.core.errors import Refused
-from dudao.core.http import require, week_or_404
+from dudao.core.http import download, require, week_or_404
 from dudao.core.messages import describe, describe_with_row
 from dudao.core.tables import Problem, write_csv
 from dudao.interviews.selectors import round_interviews
@@ -52,11 +52,6 @@ from dudao.ranking.tiers import TierStyle, tier_styles
 def _this_week() -> str:
     return weeks.week_of(timezone.localdate())
 
-
-def _download(data: bytes, filename: str, content_type: str) -> HttpResponse:
-    response = HttpResponse(data, content_type=content_type)
-    response["Content-Disposition"] = f"attachment; filename=\"{filename}\""
-    return response
 
 
 def _decorate(results: list[Result], styles: dict[str, TierStyle]) -> None:
@@ -389,7 +384,7 @@ def results_export(request, week: str, fmt: str):
                                                                                                flat=True))
     rows = [row for row in selectors.export_rows(round_) if row["code"] in visible]
     data = exports.export(rows, fmt, sheet=week, bom=True)
-    return _download(data, f"ranking-{week}-r{round_.revision}.{fmt}", exports.CONTENT_TYPES[fmt])
+    return download(data, f"ranking-{week}-r{round_.revision}.{fmt}", exports.CONTENT_TYPES[fmt])
 
 
 # 4. A village's history and the explanation of its composite -----------------------------------------------

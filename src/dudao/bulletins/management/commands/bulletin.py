@@ -10,6 +10,7 @@ from dudao.campaigns.models import Campaign
 from dudao.core import weeks
 from dudao.core.cli import DudaoCommand
 from dudao.core.errors import Refused
+from dudao.ranking.selectors import published_round
 
 
 class Command(DudaoCommand):
@@ -35,7 +36,7 @@ class Command(DudaoCommand):
             folder.mkdir(parents=True, exist_ok=True)
         except OSError:
             raise CommandError(_("%(path)s is not a folder.") % {"path": folder}) from None
-        round_ = services.round_for_week(campaign, week)
+        round_ = published_round(campaign, week)
         if round_ is None:
             raise CommandError(_("Week %(week)s is not published: it has no bulletin.") % {"week": week})
         bulletin = services.Bulletin.objects.filter(round=round_).first()

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from dudao.accounts.access import SYSTEM
 from dudao.core.cli import DudaoCommand
 from dudao.core.errors import Refused
-from dudao.problems import services, settings_services
+from dudao.problems import services
 from dudao.problems.models import Problem
 from dudao.problems.selectors import overdue_q
 
@@ -47,8 +47,8 @@ class Command(DudaoCommand):
 
     def calendar_import(self, path: str) -> None:
         try:
-            rows = settings_services.calendar_parse(settings_services.calendar_text(self.read_input(path)))
-            result = settings_services.calendar_import(actor=SYSTEM, rows=rows)
+            rows = services.calendar_parse(services.calendar_text(self.read_input(path)))
+            result = services.calendar_import(actor=SYSTEM, rows=rows)
         except Refused as refused:
             for error in refused.params.get("errors", []):
                 self.stderr.write(error)
