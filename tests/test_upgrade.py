@@ -4,7 +4,8 @@ interviews, bulletins, the outbox) migrates to today's schema with every row int
 The old code is taken from git, runs `dudao demo` in a process of its own into a fresh database (SQLite, or a
 scratch PostgreSQL database when the suite runs on PostgreSQL), every table is read raw; today's `dudao migrate`
 runs; every table is read again. Each old row must still be there with each old value - under its new column
-name where a column was renamed - and the new foreign keys of the actors must name the account of the label.
+name where a column was renamed - the new foreign keys of the actors must name the account of the label, and the
+new labels the account of the foreign key.
 """
 
 import os
@@ -200,6 +201,30 @@ def test_the_actors_name_their_accounts(upgraded):
                 assert row[key] == by_name.get(row[label]), (table, field, row[label], row[key])
                 linked += row[key] is not None
     assert linked > 0
+
+
+# Actors that were accounts only (or nothing, for the command line) and got a label beside: the column saying that
+# the act happened, so that "no account" reads system:cli only where there was an act.
+LABELLED = {"problems_problem": {"reported_by": "reported_at", "rectified_by": "rectified_at"},
+            "drone_dronephoto": {"scored_by": "score"}}
+
+
+def test_the_new_labels_name_the_actors(upgraded):
+    _before, after = upgraded
+    columns, users = after["accounts_user"]
+    names = {row[columns.index("id")]: row[columns.index("username")] for row in users}
+    wrong, labelled = [], 0
+    for table, fields in LABELLED.items():
+        columns, rows = after[table]
+        for field, happened in fields.items():
+            key, label, act = (columns.index(f"{field}_id"), columns.index(f"{field}_label"),
+                               columns.index(happened))
+            for row in rows:
+                expected = names[row[key]] if row[key] is not None else "system:cli" if row[act] is not None else ""
+                labelled += expected != ""
+                if row[label] != expected:
+                    wrong.append((table, field, row[0], row[label], expected))
+    assert (wrong, labelled > 0) == ([], True)
 
 
 def test_the_interview_content_type_follows_the_model(upgraded):

@@ -71,6 +71,7 @@ class DronePhoto(models.Model):
     flags = models.JSONField(default=list)
     scored_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                   related_name="+")
+    scored_by_label = models.CharField(max_length=150, blank=True)
     scored_at = models.DateTimeField(null=True, blank=True)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField()

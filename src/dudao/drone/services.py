@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dudao.accounts import access
+from dudao.accounts.actors import actor_label, actor_user
 from dudao.audit.services import audit_record
 from dudao.core import geo, weeks
 from dudao.core.errors import Refused
@@ -271,8 +272,10 @@ def drone_score(*, actor, photo: DronePhoto, score: int | None, flags: list[str]
                   .get(pk=photo.pk))
         before = _snapshot(locked)
         locked.score, locked.flags = score, sorted(set(flags))
-        locked.scored_by, locked.scored_at = (actor if score is not None else None), timezone.now()
-        locked.save(update_fields=["score", "flags", "scored_by", "scored_at"])
+        locked.scored_by = actor_user(actor) if score is not None else None
+        locked.scored_by_label = actor_label(actor) if score is not None else ""
+        locked.scored_at = timezone.now()
+        locked.save(update_fields=["score", "flags", "scored_by", "scored_by_label", "scored_at"])
         fed = _feed(actor, locked)
         audit_record(actor=actor, action="drone.score", object_type="drone_photo", object_id=str(locked.pk),
                      before=before, after=_snapshot(locked) | {"counted": fed})

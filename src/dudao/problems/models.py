@@ -75,12 +75,14 @@ class Problem(models.Model):
                              related_name="+")
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.REPORTED)
     reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    reported_by_label = models.CharField(max_length=150, blank=True)
     reported_at = models.DateTimeField(_("reported at"))
     dispatched_at = models.DateTimeField(null=True, blank=True)
     deadline = models.DateTimeField(_("deadline"), null=True, blank=True)
     rectified_at = models.DateTimeField(null=True, blank=True)
     rectified_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                      related_name="+")
+    rectified_by_label = models.CharField(max_length=150, blank=True)
     # Whether the last rectification came in by the deadline (kept, because rework moves rectified_at).
     first_rectified_at = models.DateTimeField(null=True, blank=True)
     verified_at = models.DateTimeField(null=True, blank=True)

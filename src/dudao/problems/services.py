@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from dudao.accounts import access
-from dudao.accounts.actors import recorded_by
+from dudao.accounts.actors import actor_label, actor_user, recorded_by
 from dudao.accounts.models import Role
 from dudao.audit.services import Change, audit_record, audit_record_many
 from dudao.core import geo
@@ -147,7 +147,7 @@ def problem_report(*, actor, campaign, village: Unit, category: Category, descri
             problem = Problem.objects.create(
                 campaign=campaign, category=category, village=village, town=town or village, source=source,
                 description=description, lat=lat, lon=lon, accuracy_m=accuracy_m, inspection=inspection,
-                item=item, reported_by_id=actor.pk, reported_at=now, possible_duplicate_of=duplicate,
+                item=item, reported_at=now, possible_duplicate_of=duplicate, **recorded_by("reported_by", actor),
                 client_key=client_key)
             first = _event(problem, actor, "report", "", "", now)
             ProblemPhoto.objects.bulk_create([ProblemPhoto(problem=problem, photo=photo, kind=PhotoKind.BEFORE,
@@ -214,7 +214,7 @@ def _move(actor, problem: Problem, transition: str, note: str, photo_ids: list[i
         problem.deadline = deadline_for(problem.category, now)
     elif transition == "rectify":
         problem.rectified_at = now
-        problem.rectified_by_id = actor.pk
+        problem.rectified_by, problem.rectified_by_label = actor_user(actor), actor_label(actor)
         problem.first_rectified_at = problem.first_rectified_at or now
     elif transition == "verify":
         problem.verified_at = now
