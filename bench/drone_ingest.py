@@ -171,7 +171,7 @@ def naive(data: bytes, index: placement.Index) -> tuple[bytes, placement.Placed]
     image.load()
     _taken, lat, lon = imaging.read_exif(image)
     aerial.read_xmp(image.info.get("xmp", b""))
-    thumb = image.resize(imaging._fit(image.size, aerial.THUMB_EDGE), Image.Resampling.LANCZOS)
+    thumb = image.resize(imaging.fit(image.size, aerial.THUMB_EDGE), Image.Resampling.LANCZOS)
     out_thumb = io.BytesIO()
     thumb.save(out_thumb, "JPEG", quality=aerial.THUMB_QUALITY, optimize=imaging.OPTIMIZE)
     placed = index.place(lon, lat) if lat is not None and lon is not None else placement.NOWHERE

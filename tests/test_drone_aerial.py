@@ -544,6 +544,15 @@ def test_pure_module(module):
                                                                         "dudao.core.geo"}
 
 
+def test_aerial_uses_only_the_public_imaging_steps():
+    """One decoding path: drone photos go through dudao.photos.imaging's public steps, none of its privates."""
+    tree = ast.parse(Path(aerial.__file__).read_text(encoding="utf-8"))
+    used = {node.attr for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "imaging"}
+    assert not {name for name in used if name.startswith("_")}
+    assert {"check_size", "open_image", "decode", "orient", "thumbnail", "encode_jpeg"} <= used
+
+
 def test_importing_the_pure_modules_loads_no_django():
     code = ("import sys, dudao.drone.aerial, dudao.drone.placement; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'django'))")

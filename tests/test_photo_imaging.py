@@ -432,3 +432,163 @@ def test_nothing_but_image_refused_escapes():
             assert opened(result.display).format == "JPEG"
             outcomes.add("processed")
     assert {"not_image", "corrupt", "processed"} <= outcomes
+
+
+# --- the public steps (shared with dudao.drone.aerial) --------------------------------------------------------
+
+class Refusal(Exception):
+    """A caller's own refusal class: the steps raise whatever `refused` makes of (code, **params)."""
+
+    def __init__(self, code, **params):
+        super().__init__(code)
+        self.code, self.params = code, params
+
+
+def test_check_size():
+    imaging.check_size(b"x" * 100, 100)  # at the limit: accepted, nothing returned
+    with pytest.raises(ImageRefused) as info:
+        imaging.check_size(b"x" * (3 * MIB + MIB // 4), 2 * MIB)
+    assert (info.value.code, info.value.params) == ("too_large", {"size_mb": 3.2, "max_mb": 2})
+    assert str(info.value) == "The upload is 3.2 MB; the limit is 2 MB."
+    with pytest.raises(Refusal) as own:
+        imaging.check_size(b"", 100, refused=Refusal)
+    assert (own.value.code, own.value.params) == ("empty", {})
+
+
+def test_open_image_reads_the_header_only():
+    image = imaging.open_image(phone_jpeg((400, 300)), ("JPEG",), max_pixels=120_000)
+    assert (image.format, image.size, image.mode) == ("JPEG", (400, 300), "RGB")
+    assert image.tile  # pixels not decoded yet
+    assert imaging.content_format(image) == "JPEG"
+    mpo = encode(picture((40, 30)), "MPO", save_all=True, append_images=[Image.new("RGB", (4, 3))])
+    opened_mpo = imaging.open_image(mpo, ("JPEG",), max_pixels=None)
+    assert (opened_mpo.format, imaging.content_format(opened_mpo)) == ("MPO", "JPEG")
+
+
+def test_open_image_refusals():
+    def refusal(data, formats=("JPEG",), **options):
+        with pytest.raises(Refusal) as info:
+            imaging.open_image(data, formats, refused=Refusal, **options)
+        return info.value.code, info.value.params
+
+    jpeg = phone_jpeg((400, 300))
+    assert refusal(jpeg, max_pixels=119_999) == ("too_many_pixels", {"width": 400, "height": 300, "max_mp": 0})
+    assert imaging.open_image(jpeg, ("JPEG",), max_pixels=None).size == (400, 300)  # None: not checked
+    assert refusal(encode(picture(), "PNG"), max_pixels=None) == ("unsupported_format", {"format": "PNG"})
+    assert imaging.open_image(encode(picture(), "PNG"), ("JPEG", "PNG"), max_pixels=None).format == "PNG"
+    assert refusal(b"<html></html>", max_pixels=None) == ("not_image", {})
+    assert refusal(b"\x1c" + bytes(40), max_pixels=None) == ("not_image", {})  # IPTC is not a picture
+    assert refusal(jpeg[:3], max_pixels=None) == ("not_image", {})
+    assert refusal(jpeg[:3], max_pixels=None, claimed=lambda data: data.startswith(b"\xff\xd8")) == ("corrupt", {})
+    assert refusal(b"<html></html>", max_pixels=None, claimed=lambda data: False) == ("not_image", {})
+
+
+def test_open_image_with_and_without_pillows_bomb_check():
+    data = png_claiming(10000, 10000)  # 100 MP: Pillow warns (an error where warnings are errors)
+    with pytest.warns(Image.DecompressionBombWarning):
+        assert imaging.open_image(data, ("PNG",), max_pixels=150_000_000).size == (10000, 10000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(Refusal) as info:
+            imaging.open_image(data, ("PNG",), max_pixels=150_000_000, refused=Refusal)
+        assert (info.value.code, info.value.params) == ("too_many_pixels",
+                                                        {"width": 10000, "height": 10000, "max_mp": 150})
+        assert imaging.open_image(data, ("PNG",), max_pixels=150_000_000, pillow_check=False).size == (10000, 10000)
+        with pytest.raises(ImageRefused) as info:
+            imaging.open_image(data, ("PNG",), max_pixels=99_999_999, pillow_check=False)
+        assert info.value.params == {"width": 10000, "height": 10000, "max_mp": 100}
+    with pytest.raises(ImageRefused) as info:  # over Pillow's error limit, no limit of ours: Pillow's is named
+        imaging.open_image(png_claiming(16000, 16000), ("PNG",), max_pixels=None)
+    assert info.value.params == {"width": 16000, "height": 16000, "max_mp": round(Image.MAX_IMAGE_PIXELS / 1e6)}
+
+
+def test_fit():
+    assert imaging.fit((4000, 3000), 1600) == (1600, 1200)
+    assert imaging.fit((3000, 4000), 1600) == (1200, 1600)
+    assert imaging.fit((7000, 1000), 1600) == (1600, 229)
+    assert imaging.fit((1600, 900), 1600) == (1600, 900)  # never upscaled
+    assert imaging.fit((100_000, 10), 320) == (320, 1)  # never 0
+
+
+@pytest.mark.parametrize(("size", "edge", "decoded", "result"), [
+    ((4000, 3000), 1600, (2000, 1500), (1600, 1200)),  # 1/2: the smallest DCT scale still >= the target
+    ((4000, 3000), 320, (500, 375), (320, 240)),  # 1/8
+    ((4000, 3000), 1000, (1000, 750), (1000, 750)),  # 1/4 is exactly the target
+    ((1700, 1000), 1600, (1700, 1000), (1600, 941)),  # 1/2 would be too small: full size
+    ((200, 100), 1600, (200, 100), (200, 100)),  # never upscaled
+])
+def test_decode_jpeg_at_the_smallest_scale_at_least_the_target(size, edge, decoded, result):
+    image = imaging.open_image(encode(picture(size), quality=90, exif=make_exif(orientation=6)), ("JPEG",),
+                               max_pixels=None)
+    out = imaging.decode(image, edge, max_pixels=50_000_000)
+    assert image.size == decoded  # what draft() decoded
+    assert (out.size, out.mode, out.info.get("icc_profile")) == (result, "RGB", None)
+    assert close(out.getpixel((5, 5)), RED) and close(out.getpixel((out.width - 5, out.height - 5)), BLUE)
+    # orientation is not applied by decode; the image stays open for its EXIF
+    assert imaging.exif_orientation(image) == 6 and read_exif(image)[1] == pytest.approx(LAT, abs=1e-6)
+
+
+def test_decode_png_transparency_and_refusals():
+    image = Image.new("RGBA", (400, 200), (0, 0, 0, 0))
+    ImageDraw.Draw(image).rectangle((200, 0, 399, 199), fill=(*RED, 255))
+    out = imaging.decode(imaging.open_image(encode(image, "PNG"), ("PNG",), max_pixels=None), 100, max_pixels=1)
+    assert (out.size, out.mode) == ((100, 50), "RGB")
+    assert out.getpixel((10, 25)) == (255, 255, 255) and close(out.getpixel((90, 25)), RED, 2)
+    damaged = encode(picture((400, 300)), "PNG")
+    for errors in (imaging.PILLOW_ERRORS, (OSError,)):
+        with pytest.raises(Refusal) as info:
+            imaging.decode(imaging.open_image(damaged[:300], ("PNG",), max_pixels=None), 100,
+                           max_pixels=1, refused=Refusal, errors=errors)
+        assert (info.value.code, info.value.params) == ("corrupt", {})
+        assert isinstance(info.value.__cause__, OSError)
+
+
+def test_decode_converts_the_colour_profile_to_srgb():
+    data = encode(picture((400, 300)), quality=95,
+                  icc_profile=ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+    out = imaging.decode(imaging.open_image(data, ("JPEG",), max_pixels=None), 200, max_pixels=1)
+    assert out.size == (200, 150) and close(out.getpixel((150, 100)), BLUE)
+
+
+@pytest.mark.parametrize(("orientation", "size", "red_at"), [
+    (1, (40, 30), (2, 2)), (2, (40, 30), (37, 2)), (3, (40, 30), (37, 27)), (4, (40, 30), (2, 27)),
+    (5, (30, 40), (2, 2)), (6, (30, 40), (27, 2)), (7, (30, 40), (27, 37)), (8, (30, 40), (2, 37)),
+    (0, (40, 30), (2, 2)), (9, (40, 30), (2, 2)),  # out of range: as is
+])
+def test_orient(orientation, size, red_at):
+    upright = imaging.orient(picture((40, 30)), orientation)
+    assert upright.size == size
+    assert upright.getpixel(red_at) == RED
+    # the same as Pillow's exif_transpose
+    reference = picture((40, 30))
+    reference.getexif()[0x0112] = orientation
+    assert ImageOps.exif_transpose(reference).tobytes() == upright.tobytes()
+
+
+def test_thumbnail_and_encode_jpeg_without_metadata():
+    source = picture((400, 300))
+    source.info.update(comment=b"SecretComment", exif=make_exif().tobytes(), icc_profile=b"x" * 100)
+    thumb = imaging.thumbnail(source, 100)
+    assert thumb.size == (100, 75) and imaging.thumbnail(source, 1000).size == (400, 300)
+    data = imaging.encode_jpeg(source, 80)
+    again = opened(data)
+    assert (again.format, again.size) == ("JPEG", (400, 300))
+    assert not {"exif", "icc_profile", "comment", "xmp"} & set(again.info) and not again.getexif()
+    assert b"Secret" not in data
+    plain = imaging.encode_jpeg(picture((400, 300)), 80, optimize=False)
+    assert plain == encode(picture((400, 300)), "JPEG", quality=80, optimize=False)
+    assert data == encode(picture((400, 300)), "JPEG", quality=80, optimize=True)  # OPTIMIZE by default
+
+
+def test_exif_readers():
+    exif = make_exif(orientation=8, taken="2026:05:09 10:30:00", offset="-03:30")
+    image = opened(encode(picture(), exif=exif))
+    assert imaging.exif_orientation(image) == 8
+    assert imaging.exif_orientation(Image.new("RGB", (2, 2))) == 1
+    assert imaging.exif_taken_at(image.getexif()) == dt.datetime(
+        2026, 5, 9, 10, 30, tzinfo=dt.timezone(-dt.timedelta(hours=3, minutes=30)))
+    lat, lon = imaging.gps_position(image.getexif().get_ifd(imaging.GPS_IFD))
+    assert lat == pytest.approx(LAT, abs=1e-6) and lon == pytest.approx(LON, abs=1e-6)
+    assert imaging.gps_position({}) == (None, None)
+    assert (imaging.exif_text(b"DJI\x00 "), imaging.exif_text(" FC6310\x00"), imaging.exif_text(42)) == (
+        "DJI", "FC6310", None)

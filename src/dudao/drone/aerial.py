@@ -20,7 +20,6 @@ makes ingesting hundreds of them affordable. HEIF has no reduced decoding and is
 
 import datetime as dt
 import hashlib
-import io
 import math
 import re
 import struct
@@ -53,7 +52,6 @@ THUMB_QUALITY = imaging.THUMB_QUALITY
 DISPLAY_OPTIMIZE = False
 MAX_XMP_BYTES = 4 * 1024 * 1024  # a JPEG's XMP segment holds at most 64 KiB; HEIF's XMP item is not bounded
 MAX_TEXT = 100  # make and model are cut to this many characters
-MIB = 1024 * 1024
 # pillow-heif reports libheif decoding failures as ValueError (in PILLOW_ERRORS) or, for "some other error",
 # RuntimeError (its documented exceptions)
 DECODE_ERRORS: tuple[type[BaseException], ...] = (*PILLOW_ERRORS, RuntimeError)
@@ -138,25 +136,18 @@ def process(data: bytes, *, max_bytes: int = MAX_BYTES, max_pixels: int = MAX_PI
     ``with_display=False`` is the ingest of a batch: metadata and the thumbnail only, decoded at the smallest
     scale the thumbnail allows (``display`` is then b""); the display copy follows when someone first opens the
     photo (``display_copy``)."""
-    if len(data) > max_bytes:
-        raise AerialRefused("too_large", size_mb=round(len(data) / MIB, 1), max_mb=round(max_bytes / MIB))
-    if not data:
-        raise AerialRefused("empty")
+    imaging.check_size(data, max_bytes, refused=AerialRefused)
     hashing = _HASHER.submit(_sha256, data)
-    image = _open(data)
-    source_format = "HEIF" if image.format == "HEIF" else "JPEG"
+    image = _open(data, max_pixels)
+    source_format = imaging.content_format(image)
     width, height = image.size
-    if width * height > max_pixels:
-        raise AerialRefused("too_many_pixels", width=width, height=height, max_mp=round(max_pixels / 1_000_000))
 
     exif, exif_corrupt = _read_exif(image)  # from the header: no pixel is decoded yet
     xmp, xmp_corrupt = _read_image_xmp(image)
-    edge = DISPLAY_EDGE if with_display else THUMB_EDGE
-    display, orientation = _decode_display(image, max_pixels, edge)  # closes the image
+    display, orientation = _decode(image, max_pixels, DISPLAY_EDGE if with_display else THUMB_EDGE)
     if orientation >= 5:
         width, height = height, width
-    thumb = display.resize(imaging._fit(display.size, THUMB_EDGE), imaging.RESAMPLE,
-                           reducing_gap=imaging.REDUCING_GAP) if with_display else display
+    thumb = imaging.thumbnail(display, THUMB_EDGE) if with_display else display
 
     sha256 = hashing.result()
     lat, lon = exif["lat"], exif["lon"]
@@ -172,8 +163,8 @@ def process(data: bytes, *, max_bytes: int = MAX_BYTES, max_pixels: int = MAX_PI
         gimbal_pitch=_xmp_number(xmp, "drone-dji:GimbalPitchDegree", PITCH_RANGE),
         gimbal_yaw=_xmp_number(xmp, "drone-dji:GimbalYawDegree", YAW_RANGE),
         make=exif["make"] or _cut(xmp.get("tiff:Make")), model=exif["model"] or _cut(xmp.get("tiff:Model")),
-        display=_jpeg(display, DISPLAY_QUALITY, DISPLAY_OPTIMIZE) if with_display else b"",
-        thumb=_jpeg(thumb, THUMB_QUALITY, imaging.OPTIMIZE),
+        display=imaging.encode_jpeg(display, DISPLAY_QUALITY, optimize=DISPLAY_OPTIMIZE) if with_display else b"",
+        thumb=imaging.encode_jpeg(thumb, THUMB_QUALITY),
         metadata_problems=(("exif_corrupt",) if exif_corrupt else ()) + (("xmp_corrupt",) if xmp_corrupt else ()),
     )
 
@@ -210,69 +201,38 @@ def read_xmp(data: bytes) -> dict[str, str]:
 
 # --- opening and decoding ---------------------------------------------------------------------------------------
 
-def _open(data: bytes) -> Image.Image:
-    """The image identified from content as JPEG or HEIF (header read, pixels not yet decoded).
+def _open(data: bytes, max_pixels: int | None) -> Image.Image:
+    """The image identified from content as JPEG or HEIF (header read, pixels not yet decoded), width x height
+    checked against max_pixels (None: a photo accepted before, not checked again).
 
-    Opened without Pillow's own decompression-bomb check (which warns above ~89 megapixels, below our limit):
-    `process` checks width x height against max_pixels itself before decoding anything.
+    Opened without Pillow's own decompression-bomb check (which warns above ~89 megapixels, below our limit).
+    libheif reads the whole box structure when opening: a HEIC cut short or damaged fails to open, and its ftyp
+    box says clearly enough what it was meant to be (unlike a 3-byte JPEG signature): "corrupt".
     """
-    image = imaging._identify(data, list(ACCEPTED))
-    if image is not None:
-        return image
-    if data[4:8] == b"ftyp" and data[8:12] in HEIF_BRANDS:
-        # libheif reads the whole box structure when opening: a HEIC cut short or damaged fails here, and its
-        # ftyp box says clearly enough what it was meant to be (unlike a 3-byte JPEG signature)
-        raise AerialRefused("corrupt")
-    other = imaging._identify(data, [name for name in Image.ID if name not in (*ACCEPTED, "MPO")])
-    if other is None or other.format in imaging.NOT_PICTURES:
-        raise AerialRefused("not_image")
-    raise AerialRefused("unsupported_format", format=other.format)
+    return imaging.open_image(data, ACCEPTED, max_pixels=max_pixels, refused=AerialRefused, pillow_check=False,
+                              claimed=_heif_signature)
+
+
+def _heif_signature(data: bytes) -> bool:
+    return data[4:8] == b"ftyp" and data[8:12] in HEIF_BRANDS
 
 
 def display_copy(data: bytes, *, max_pixels: int = MAX_PIXELS) -> bytes:
     """The display copy of a photo already accepted by ``process`` (JPEG, no metadata, <= DISPLAY_EDGE)."""
-    display, _orientation = _decode_display(_open(data), max_pixels, DISPLAY_EDGE)
-    return _jpeg(display, DISPLAY_QUALITY, DISPLAY_OPTIMIZE)
+    display, _orientation = _decode(_open(data, None), max_pixels, DISPLAY_EDGE)
+    return imaging.encode_jpeg(display, DISPLAY_QUALITY, optimize=DISPLAY_OPTIMIZE)
 
 
-def _decode_display(image: Image.Image, max_pixels: int, edge: int = DISPLAY_EDGE) -> tuple[Image.Image, int]:
+def _decode(image: Image.Image, max_pixels: int, edge: int) -> tuple[Image.Image, int]:
     """The RGB picture at most ``edge`` pixels long, EXIF orientation applied and converted to sRGB, and that
-    orientation."""
-    width, height = image.size  # before draft() shrinks it
-    size = imaging._fit(image.size, edge)
-    icc_profile = image.info.get("icc_profile")
+    orientation. Closes the image: frees the decoded pixels (60 MB for a 20-megapixel HEIF) before encoding."""
     try:
-        box = None
-        if image.format in ("JPEG", "MPO") and size != image.size:
-            # reduced-size DCT: decode at 1/2, 1/4 or 1/8 scale, the smallest still >= the display size
-            drafted = image.draft("RGB", size)
-            box = drafted[1] if drafted else None
-        image.load()
+        picture = imaging.decode(image, edge, max_pixels=max_pixels, refused=AerialRefused, errors=DECODE_ERRORS)
         # pillow-heif applies HEIF's own rotation and reports EXIF orientation 1, so this is a no-op for HEIF
-        orientation = imaging._orientation(image)
-        if box is not None:
-            display = imaging._rgb_or_rgba(image).resize(size, imaging.DRAFTED_RESAMPLE, box=box)
-        else:
-            display = imaging._rgb_or_rgba(image).resize(size, imaging.RESAMPLE, reducing_gap=imaging.REDUCING_GAP)
-        display = imaging._flatten(display)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise AerialRefused("too_many_pixels", width=width, height=height,
-                            max_mp=round(max_pixels / 1_000_000)) from exc
-    except DECODE_ERRORS as exc:
-        raise AerialRefused("corrupt") from exc
+        orientation = imaging.exif_orientation(image)
     finally:
-        image.close()  # frees the decoded pixels (60 MB for a 20-megapixel HEIF) before encoding
-    if orientation in imaging.TRANSPOSE:
-        display = display.transpose(imaging.TRANSPOSE[orientation])
-    return imaging._to_srgb(display, icc_profile), orientation
-
-
-def _jpeg(image: Image.Image, quality: int, optimize: bool) -> bytes:
-    """Baseline JPEG with no metadata (as imaging._jpeg, with the Huffman optimisation chosen per copy)."""
-    image.info = {}  # Pillow's JPEG writer would fall back to image.info["comment"]
-    buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=quality, optimize=optimize)
-    return buffer.getvalue()
+        image.close()
+    return imaging.orient(picture, orientation), orientation
 
 
 # --- EXIF -------------------------------------------------------------------------------------------------------
@@ -294,7 +254,7 @@ def _read_exif(image: Image.Image) -> tuple[dict[str, Any], bool]:
     if not exif:
         return fields, damaged
     try:
-        fields["taken_at"] = imaging._taken_at(exif)
+        fields["taken_at"] = imaging.exif_taken_at(exif)
     except PILLOW_ERRORS:
         damaged = True
     try:
@@ -303,7 +263,7 @@ def _read_exif(image: Image.Image) -> tuple[dict[str, Any], bool]:
         damaged = True
     try:
         gps = exif.get_ifd(imaging.GPS_IFD)
-        fields["lat"], fields["lon"] = imaging._position(gps)
+        fields["lat"], fields["lon"] = imaging.gps_position(gps)
         fields["altitude"] = _altitude(gps)
     except PILLOW_ERRORS:
         damaged = True
@@ -360,7 +320,7 @@ def _rational(value: Any) -> float | None:
 
 
 def _cut(value: Any) -> str:
-    text = imaging._text(value)
+    text = imaging.exif_text(value)
     return text[:MAX_TEXT] if text else ""
 
 

@@ -314,7 +314,7 @@ def drone_raise_problem(*, actor, photo: DronePhoto, category, description: str)
     if village is None:
         raise Refused("not_placed", _("Place the photo on a village first."))
     # A field photo's size is its display copy's (the drone photo's is the original's).
-    width, height = imaging._fit((photo.width, photo.height), aerial.DISPLAY_EDGE)
+    width, height = imaging.fit((photo.width, photo.height), aerial.DISPLAY_EDGE)
     photo = display_ensure(photo)
     with transaction.atomic():
         evidence = photo_from_copy(actor=actor, village=village, display_name=photo.display_name,

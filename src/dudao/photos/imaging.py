@@ -9,6 +9,10 @@ layer translates; no other exception leaves `process` for bad input, whatever th
 The format is decided by content, never by a file name. Sizes are checked before decoding: the byte count
 first, then width x height from the header (decompression bombs). JPEGs are decoded with reduced-size DCT
 (`draft`), so a 12-megapixel photo is decoded at half size, still at least the display size.
+
+The steps are public, for drone photos (`dudao.drone.aerial`) to go the same way with their own limits, formats
+and refusal class: `check_size`, `open_image`, `decode`, `orient`, `thumbnail` and `encode_jpeg`, with `fit`,
+`content_format` and the EXIF readers `exif_orientation`, `exif_taken_at`, `gps_position` and `exif_text`.
 """
 
 import datetime as dt
@@ -18,6 +22,7 @@ import math
 import re
 import struct
 import zlib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -115,45 +120,20 @@ class Processed:
 def process(data: bytes, *, max_bytes: int = MAX_BYTES, max_pixels: int = MAX_PIXELS,
             display_edge: int = DISPLAY_EDGE, thumb_edge: int = THUMB_EDGE) -> Processed:
     """Check the upload and re-encode it; raises ImageRefused (and nothing else) for any unacceptable bytes."""
-    if len(data) > max_bytes:
-        raise ImageRefused("too_large", size_mb=round(len(data) / MIB, 1), max_mb=round(max_bytes / MIB))
-    if not data:
-        raise ImageRefused("empty")
+    check_size(data, max_bytes)
     sha256 = hashlib.sha256(data).hexdigest()
-    image = _open(data, max_pixels)
-    source_format = "JPEG" if image.format == "MPO" else str(image.format)  # MPO: a phone JPEG with a depth map
+    image = open_image(data, ACCEPTED, max_pixels=max_pixels)
+    source_format = content_format(image)
     width, height = image.size
-    if width * height > max_pixels:
-        raise ImageRefused("too_many_pixels", width=width, height=height, max_mp=round(max_pixels / 1_000_000))
-    size = _fit((width, height), display_edge)
-    icc_profile = image.info.get("icc_profile")
-    try:
-        box = None
-        if image.format in ("JPEG", "MPO") and size != image.size:
-            # reduced-size DCT: decode at 1/2, 1/4 or 1/8 scale, the smallest still >= the display size
-            drafted = image.draft("RGB", size)
-            box = drafted[1] if drafted else None
-        image.load()
-        taken_at, lat, lon = read_exif(image)
-        orientation = _orientation(image)
-        if box is not None:
-            display = _rgb_or_rgba(image).resize(size, DRAFTED_RESAMPLE, box=box)
-        else:
-            display = _rgb_or_rgba(image).resize(size, RESAMPLE, reducing_gap=REDUCING_GAP)
-        display = _flatten(display)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ImageRefused("too_many_pixels", width=width, height=height,
-                           max_mp=round(max_pixels / 1_000_000)) from exc
-    except PILLOW_ERRORS as exc:
-        raise ImageRefused("corrupt") from exc
-    if orientation in TRANSPOSE:
-        display = display.transpose(TRANSPOSE[orientation])
-        if orientation >= 5:
-            width, height = height, width
-    display = _to_srgb(display, icc_profile)
-    thumb = display.resize(_fit(display.size, thumb_edge), RESAMPLE, reducing_gap=REDUCING_GAP)
+    display = decode(image, display_edge, max_pixels=max_pixels)
+    taken_at, lat, lon = read_exif(image)  # after decode's load(): a PNG's EXIF chunk may follow the pixels
+    orientation = exif_orientation(image)
+    display = orient(display, orientation)
+    if orientation >= 5:
+        width, height = height, width
+    thumb = thumbnail(display, thumb_edge)
     return Processed(
-        display=_jpeg(display, DISPLAY_QUALITY), thumb=_jpeg(thumb, THUMB_QUALITY),
+        display=encode_jpeg(display, DISPLAY_QUALITY), thumb=encode_jpeg(thumb, THUMB_QUALITY),
         width=display.width, height=display.height, source_format=source_format,
         source_width=width, source_height=height, sha256=sha256, taken_at=taken_at, lat=lat, lon=lon,
     )
@@ -169,11 +149,11 @@ def read_exif(image: Image.Image) -> tuple[dt.datetime | None, float | None, flo
     if exif is None:
         return None, None, None
     try:
-        taken_at = _taken_at(exif)
+        taken_at = exif_taken_at(exif)
     except PILLOW_ERRORS:
         taken_at = None
     try:
-        lat, lon = _position(exif.get_ifd(GPS_IFD))
+        lat, lon = gps_position(exif.get_ifd(GPS_IFD))
     except PILLOW_ERRORS:
         lat = lon = None
     return taken_at, lat, lon
@@ -181,31 +161,65 @@ def read_exif(image: Image.Image) -> tuple[dt.datetime | None, float | None, flo
 
 # --- opening ------------------------------------------------------------------------------------------------
 
-def _open(data: bytes, max_pixels: int) -> Image.Image:
-    """The image identified from content as JPEG, PNG or WEBP (header read, pixels not yet decoded).
+Refusal = Callable[..., Exception]  # called as refused(code, **params): ImageRefused, or a caller's own class
 
-    Whatever fails here, before any pixel is decoded, is "not_image" (or "unsupported_format"), not "corrupt":
-    Pillow's plugins raise OSError("Truncated File Read") and the like from header parsing for HTML behind a PNG
-    signature just as for a damaged header, and only a decoding failure tells a damaged photo apart.
+
+def check_size(data: bytes, max_bytes: int, *, refused: Refusal = ImageRefused) -> None:
+    """Refuse, before anything is read, bytes over max_bytes ("too_large") or none at all ("empty")."""
+    if len(data) > max_bytes:
+        raise refused("too_large", size_mb=round(len(data) / MIB, 1), max_mb=round(max_bytes / MIB))
+    if not data:
+        raise refused("empty")
+
+
+def open_image(data: bytes, formats: Iterable[str], *, max_pixels: int | None, refused: Refusal = ImageRefused,
+               pillow_check: bool = True, claimed: Callable[[bytes], bool] | None = None) -> Image.Image:
+    """The image identified from content as one of `formats` (Pillow format names; a JPEG with an MPF preview
+    opens as "MPO"): header read, pixels not yet decoded. Raises `refused(code, **params)` with
+
+    - "not_image" / "unsupported_format" (format=...) when no accepted format reads the header: whatever fails
+      here, before any pixel is decoded, is not "corrupt", since Pillow's plugins raise OSError("Truncated File
+      Read") and the like from header parsing for HTML behind a PNG signature just as for a damaged header;
+    - "corrupt" instead when `claimed(data)` says the bytes are meant to be an accepted format (a HEIF ftyp box);
+    - "too_many_pixels" (width, height, max_mp) when width x height from the header is over `max_pixels` (not
+      checked when None: a file accepted before, opened again).
+
+    `pillow_check`: also apply Pillow's own decompression-bomb check (Image.open's: an error above ~179
+    megapixels, a warning above ~89, which may be set to raise), for limits below it; off for limits above it,
+    where the header is read without it.
     """
-    try:
-        return Image.open(io.BytesIO(data), formats=list(ACCEPTED))
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        # Pillow's own limit (~179 megapixels an error, ~89 a warning, which may be set to raise) fired in
-        # Image.open before we could see the size: read the header again without that check
-        header = _identify(data, list(ACCEPTED))
-        width, height = (header.size if header is not None else _webp_canvas(data)) or (0, 0)
-        raise ImageRefused("too_many_pixels", width=width, height=height,
-                           max_mp=round(max_pixels / 1_000_000)) from exc
-    except PILLOW_ERRORS:  # UnidentifiedImageError, or a plugin's header parsing failed
-        other = _identify(data, [name for name in Image.ID if name not in ACCEPTED])
+    accepted = list(formats)
+    image: Image.Image | None
+    if pillow_check:
+        try:
+            image = Image.open(io.BytesIO(data), formats=accepted)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            # Pillow's limit fired in Image.open before we could see the size: read the header again without it
+            header = identify(data, accepted)
+            width, height = (header.size if header is not None else _webp_canvas(data)) or (0, 0)
+            limit = max_pixels if max_pixels is not None else Image.MAX_IMAGE_PIXELS or 0
+            raise refused("too_many_pixels", width=width, height=height,
+                          max_mp=round(limit / 1_000_000)) from exc
+        except PILLOW_ERRORS:  # UnidentifiedImageError, or a plugin's header parsing failed
+            image = None
+    else:
+        image = identify(data, accepted)
+    if image is None:
+        if claimed is not None and claimed(data):
+            raise refused("corrupt")
+        other = identify(data, [name for name in Image.ID if name not in (*accepted, "MPO")])  # MPO: a JPEG
         if other is None or other.format in NOT_PICTURES:
-            raise ImageRefused("not_image") from None
-        raise ImageRefused("unsupported_format", format=other.format) from None
+            raise refused("not_image")
+        raise refused("unsupported_format", format=other.format)
+    width, height = image.size
+    if max_pixels is not None and width * height > max_pixels:
+        raise refused("too_many_pixels", width=width, height=height, max_mp=round(max_pixels / 1_000_000))
+    return image
 
 
-def _identify(data: bytes, formats: list[str]) -> Image.Image | None:
-    """What Image.open does (header only) minus its decompression-bomb check: the first plugin that accepts."""
+def identify(data: bytes, formats: Iterable[str]) -> Image.Image | None:
+    """What Image.open does (header only) minus its decompression-bomb check: the first plugin that accepts the
+    bytes among `formats` and reads their header, else None."""
     Image.init()
     prefix = data[:16]
     for name in formats:
@@ -221,9 +235,14 @@ def _identify(data: bytes, formats: list[str]) -> Image.Image | None:
     return None
 
 
+def content_format(image: Image.Image) -> str:
+    """The opened image's format as reported to callers: "JPEG" for an MPO (a phone JPEG with a depth map)."""
+    return "JPEG" if image.format == "MPO" else str(image.format)
+
+
 def _webp_canvas(data: bytes) -> tuple[int, int] | None:
     """Width and height from a WEBP header: needed because Pillow's WEBP plugin runs the decompression-bomb
-    check inside its own header parsing, so `_identify` cannot get the size of a WEBP bomb from Pillow."""
+    check inside its own header parsing, so `identify` cannot get the size of a WEBP bomb from Pillow."""
     if len(data) < 30 or data[:4] != b"RIFF" or data[8:12] != b"WEBP":
         return None
     chunk = data[12:16]
@@ -239,13 +258,59 @@ def _webp_canvas(data: bytes) -> tuple[int, int] | None:
 
 # --- pixels -------------------------------------------------------------------------------------------------
 
-def _fit(size: tuple[int, int], edge: int) -> tuple[int, int]:
+def fit(size: tuple[int, int], edge: int) -> tuple[int, int]:
     """`size` scaled down (never up) so that its long edge is at most `edge`."""
     width, height = size
     long = max(width, height)
     if long <= edge:
         return width, height
     return max(1, round(width * edge / long)), max(1, round(height * edge / long))
+
+
+def decode(image: Image.Image, edge: int, *, max_pixels: int, refused: Refusal = ImageRefused,
+           errors: tuple[type[BaseException], ...] = PILLOW_ERRORS) -> Image.Image:
+    """The opened image's pixels as an RGB picture in sRGB whose long edge is at most `edge` (never upscaled),
+    EXIF orientation not yet applied (`orient`).
+
+    A JPEG is decoded by reduced-size DCT at 1/2, 1/4 or 1/8 scale, the smallest still >= the target size, and
+    resized from there (DRAFTED_RESAMPLE); anything else is resized from the full decode (RESAMPLE after an integer
+    pre-reduction). Transparent pixels are composited onto white; the embedded colour profile is converted to sRGB.
+    A decoding failure among `errors` raises refused("corrupt"), a decompression bomb refused("too_many_pixels")
+    with the header's size. The image is left loaded, not closed: its EXIF (a PNG's may follow the pixels) can
+    be read now, and closing it is the caller's.
+    """
+    width, height = image.size  # before draft() shrinks it
+    size = fit(image.size, edge)
+    icc_profile = image.info.get("icc_profile")
+    try:
+        box = None
+        if image.format in ("JPEG", "MPO") and size != image.size:
+            drafted = image.draft("RGB", size)
+            box = drafted[1] if drafted else None
+        image.load()
+        if box is not None:
+            picture = _rgb_or_rgba(image).resize(size, DRAFTED_RESAMPLE, box=box)
+        else:
+            picture = _rgb_or_rgba(image).resize(size, RESAMPLE, reducing_gap=REDUCING_GAP)
+        picture = _flatten(picture)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise refused("too_many_pixels", width=width, height=height,
+                      max_mp=round(max_pixels / 1_000_000)) from exc
+    except errors as exc:
+        raise refused("corrupt") from exc
+    # per pixel, so the same before or after `orient` turns the picture
+    return _to_srgb(picture, icc_profile)
+
+
+def orient(picture: Image.Image, orientation: int) -> Image.Image:
+    """The picture turned and/or mirrored upright for an EXIF orientation (1-8; 1 and unknown values: as is).
+    With orientation >= 5 width and height swap."""
+    return picture.transpose(TRANSPOSE[orientation]) if orientation in TRANSPOSE else picture
+
+
+def thumbnail(picture: Image.Image, edge: int) -> Image.Image:
+    """A decoded picture resized (never up) to a long edge of at most `edge` (RESAMPLE, integer pre-reduction)."""
+    return picture.resize(fit(picture.size, edge), RESAMPLE, reducing_gap=REDUCING_GAP)
 
 
 def _rgb_or_rgba(image: Image.Image) -> Image.Image:
@@ -285,12 +350,12 @@ def _to_srgb(image: Image.Image, icc_profile: Any) -> Image.Image:
     return converted if isinstance(converted, Image.Image) else image
 
 
-def _jpeg(image: Image.Image, quality: int) -> bytes:
+def encode_jpeg(image: Image.Image, quality: int, *, optimize: bool = OPTIMIZE) -> bytes:
     """Baseline JPEG with no metadata: nothing is passed for exif/icc_profile/xmp, and `info` is emptied
     because Pillow's JPEG writer falls back to image.info["comment"], which resize/convert copy over."""
     image.info = {}
     buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=quality, optimize=OPTIMIZE)
+    image.save(buffer, "JPEG", quality=quality, optimize=optimize)
     return buffer.getvalue()
 
 
@@ -304,24 +369,28 @@ def _exif(image: Image.Image) -> Image.Exif | None:
     return exif or None
 
 
-def _orientation(image: Image.Image) -> int:
+def exif_orientation(image: Image.Image) -> int:
+    """The EXIF Orientation (1-8), 1 when absent, out of range or unreadable."""
     exif = _exif(image)
     value = exif.get(ORIENTATION) if exif is not None else None
     return value if isinstance(value, int) and 1 <= value <= 8 else 1
 
 
-def _text(value: Any) -> str | None:
+def exif_text(value: Any) -> str | None:
+    """An EXIF ASCII value as str, stripped of NUL padding and spaces; None if it is not text."""
     if isinstance(value, bytes):
         value = value.decode("ascii", "replace")
     return value.strip("\x00 ") if isinstance(value, str) else None
 
 
-def _taken_at(exif: Image.Exif) -> dt.datetime | None:
+def exif_taken_at(exif: Image.Exif) -> dt.datetime | None:
+    """DateTimeOriginal, else DateTimeDigitized, else DateTime: naive, aware when the matching OffsetTime is
+    given; None if none is a valid time. May raise PILLOW_ERRORS for a damaged Exif IFD."""
     ifd = exif.get_ifd(EXIF_IFD)
     for source, time_tag, offset_tag in ((ifd, DATETIME_ORIGINAL, OFFSET_TIME_ORIGINAL),
                                          (ifd, DATETIME_DIGITIZED, OFFSET_TIME_DIGITIZED),
                                          (exif, DATETIME, OFFSET_TIME)):
-        text = _text(source.get(time_tag))
+        text = exif_text(source.get(time_tag))
         match = EXIF_TIME.fullmatch(text) if text else None
         if not match:
             continue
@@ -330,7 +399,7 @@ def _taken_at(exif: Image.Exif) -> dt.datetime | None:
             taken = dt.datetime(year, month, day, hour, minute, second)  # naive unless an offset follows
         except ValueError:  # "0000:00:00 00:00:00" and the like
             continue
-        offset = _text(ifd.get(offset_tag))
+        offset = exif_text(ifd.get(offset_tag))
         sign = EXIF_OFFSET.fullmatch(offset) if offset else None
         if sign and int(sign[2]) < 24 and int(sign[3]) < 60:
             delta = dt.timedelta(hours=int(sign[2]), minutes=int(sign[3]))
@@ -354,13 +423,13 @@ def _degrees(value: Any) -> float | None:
     return total
 
 
-def _position(gps: dict[int, Any]) -> tuple[float | None, float | None]:
+def gps_position(gps: dict[int, Any]) -> tuple[float | None, float | None]:
     """(lat, lon) from a GPS IFD, or (None, None): both or neither. A void fix (GPSStatus "V") and the 0, 0
     that some phones write when they have no fix count as absent."""
-    if not gps or _text(gps.get(GPS_STATUS)) == "V":
+    if not gps or exif_text(gps.get(GPS_STATUS)) == "V":
         return None, None
     lat, lon = _degrees(gps.get(GPS_LATITUDE)), _degrees(gps.get(GPS_LONGITUDE))
-    lat_ref, lon_ref = _text(gps.get(GPS_LATITUDE_REF)), _text(gps.get(GPS_LONGITUDE_REF))
+    lat_ref, lon_ref = exif_text(gps.get(GPS_LATITUDE_REF)), exif_text(gps.get(GPS_LONGITUDE_REF))
     if lat is None or lon is None or lat_ref not in ("N", "S") or lon_ref not in ("E", "W"):
         return None, None
     if lat > 90 or lon > 180 or (lat == 0 and lon == 0):
