@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("dudao.org.urls")),
     path("", include("dudao.accounts.urls")),
     path("", include("dudao.ranking.urls")),
+    path("", include("dudao.publication.urls")),
     path("", include("dudao.photos.urls")),
     path("", include("dudao.problems.urls")),
     path("", include("dudao.inspections.urls")),

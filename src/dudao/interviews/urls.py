@@ -1,6 +1,8 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from dudao.interviews import views
+
+WEEK = r"(?P<week>\d{4}-W\d{2})"
 
 urlpatterns = [
     path("interviews/", views.interview_list, name="interview_list"),
@@ -8,4 +10,5 @@ urlpatterns = [
     path("interviews/<int:pk>/<str:action>/", views.interview_action, name="interview_action"),
     path("interviews/commitments/<int:pk>/<str:action>/", views.commitment_action, name="commitment_action"),
     path("interviews/person/<int:person_id>/", views.person_history, name="interview_person"),
+    re_path(rf"^ranking/{WEEK}/interviews/$", views.week_interviews, name="ranking_interviews"),
 ]

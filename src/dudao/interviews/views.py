@@ -17,9 +17,10 @@ from django.views.decorators.http import require_POST
 
 from dudao.accounts import access
 from dudao.audit.selectors import events_about
+from dudao.campaigns.services import campaign_get
 from dudao.core import weeks
 from dudao.core.errors import Refused
-from dudao.core.http import see_other
+from dudao.core.http import require, see_other, week_or_404
 from dudao.core.paging import paginate
 from dudao.interviews import lifecycle, selectors, services
 from dudao.interviews.access import can_see_interviews, interview_people_visible_to, interviews_visible_to
@@ -27,6 +28,8 @@ from dudao.interviews.forms import CommitmentFormSet, HoldForm, ReasonForm, Sche
 from dudao.interviews.models import Commitment, Interview, InterviewStatus
 from dudao.org.access import people_visible_to, units_visible_to
 from dudao.org.models import Level, PostRole
+from dudao.ranking import lifecycle as round_lifecycle
+from dudao.ranking import selectors as ranking_selectors
 from dudao.ranking.models import RoundStatus
 
 PAGE_SIZE = 50
@@ -283,4 +286,28 @@ def person_history(request, person_id: int):
         "overdue": sum(1 for r in rows if getattr(r, "overdue")),  # noqa: B009 (set by annotate_flags)
         "late_commitments": sum(getattr(r, "late_commitments") for r in rows),  # noqa: B009
         "can_see_person_page": people_visible_to(user).filter(pk=person.pk).exists(),
+    })
+
+
+# The week's interviews ------------------------------------------------------------------------------------------
+
+
+@login_required
+def week_interviews(request, week: str):
+    """The interviews a published week called for (its live revision, or ?revision=N), for the county's readers."""
+    user = request.user
+    require(access.can_read_all(user))
+    week_or_404(week)
+    campaign = campaign_get()
+    published = ranking_selectors.revisions_of(campaign, week, round_lifecycle.PUBLISHED_ONCE)
+    revision = request.GET.get("revision", "").strip()
+    round_ = ranking_selectors.revision_shown(published, revision)
+    if revision and round_ is None:
+        raise Http404
+    rows = selectors.round_interviews(round_)
+    for row in rows:
+        row.role_label = PostRole(row.role).label if row.role in PostRole.values else row.role  # type: ignore
+    return render(request, "interviews/week.html", {
+        "week": week, "round": round_, "revisions": published, "rows": rows,
+        "vacant": sum(1 for r in rows if r.vacant), "villages": len({r.village_id for r in rows}),
     })

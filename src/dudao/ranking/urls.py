@@ -12,7 +12,5 @@ urlpatterns = [
     path("ranking/village/<str:code>/", views.village, name="ranking_village"),
     re_path(rf"^ranking/{WEEK}/$", views.results, name="ranking_results"),
     re_path(rf"^ranking/{WEEK}/export\.(?P<fmt>csv|xlsx|json)$", views.results_export, name="ranking_export"),
-    re_path(rf"^ranking/{WEEK}/interviews/$", views.interviews, name="ranking_interviews"),
-    re_path(rf"^ranking/{WEEK}/action/$", views.round_action, name="ranking_action"),
     re_path(rf"^ranking/{WEEK}/upload/$", views.round_upload, name="ranking_upload"),
 ]

@@ -1,9 +1,10 @@
-"""Pages of the weekly round: a township's submission, the office's round page, the result table with its checks,
-a village's history and explanation, and the week's interviews.
+"""Pages of the weekly round: a township's submission, the office's round page (its buttons are
+dudao.publication.views'), the result table with its checks, a village's history and explanation, the settings
+and the inspection groups' part of the inspection source.
 
 Reads go through ranking.selectors (scoped by ranking.access and org.access), every change through
-ranking.services and dudao.publication; nothing here decides who may do what or how a round is computed. The
-views only pick the round to show, and put the stored numbers in words.
+ranking.services; nothing here decides who may do what or how a round is computed. The views only pick the round
+to show, and put the stored numbers in words. The week's interviews are dudao.interviews' page.
 """
 
 
@@ -24,14 +25,11 @@ from dudao.accounts import access
 from dudao.accounts.actors import is_actor
 from dudao.campaigns.services import campaign_get
 from dudao.core import weeks
-from dudao.core.errors import Refused
 from dudao.core.http import download, require, week_or_404
 from dudao.core.messages import describe, describe_with_row
 from dudao.core.tables import Problem, write_csv
-from dudao.interviews.selectors import round_interviews
 from dudao.org.access import area_roots, town_of, unit_visible_or_404, units_visible_to
-from dudao.org.models import Level, PostRole, Unit
-from dudao.publication import services as publication
+from dudao.org.models import Level, Unit
 from dudao.ranking import checks, exports, lifecycle, selectors, services
 from dudao.ranking.access import can_submit_for_town, can_submit_inspection, results_visible_to, statuses_visible_to
 from dudao.ranking.explain import explain
@@ -232,61 +230,6 @@ def round_page(request):
     return render(request, "ranking/round.html", _round_context(request, campaign, week))
 
 
-ACTIONS = {
-    "compute": services.ranking_compute,
-    "request": services.ranking_request_publication,
-    "approve": publication.round_approve,
-    "withdraw": services.ranking_withdraw,
-    "publish": publication.round_publish,
-}
-
-
-def _action_message(action: str, round_: Round) -> str:
-    values = {"week": round_.week, "revision": round_.revision}
-    if action == "compute":
-        values["count"] = selectors.result_counts(round_)[0]
-        return _("Week %(week)s computed: %(count)s villages ranked. Check the result before publishing.") % values
-    if action == "request":
-        return _("Publication of week %(week)s requested; another office user must approve it.") % values
-    if action in ("approve", "publish"):
-        values["count"] = round_.interviews.count()
-        return _("Week %(week)s is published (revision %(revision)s): %(count)s interviews.") % values
-    if action == "withdraw":
-        return _("The request to publish week %(week)s was withdrawn; it is a draft again.") % values
-    return _("Revision %(revision)s of week %(week)s is open: change the sources if needed, compute and publish "
-             "it.") % values
-
-
-@login_required
-@require_POST
-def round_action(request, week: str):
-    user = request.user
-    require(access.is_office(user))
-    week_or_404(week)
-    campaign = campaign_get()
-    action = request.POST.get("action", "")
-    if action not in ACTIONS and action not in ("revise", "remind"):
-        return HttpResponse(status=400)
-    try:
-        if action == "remind":
-            towns = publication.towns_remind(actor=user, campaign=campaign, week=week)
-            messages.success(request, _("Reminded %(count)s township(s): %(names)s.")
-                             % {"count": len(towns), "names": "、".join(t.name for t in towns) or "—"})
-            return redirect(f"{reverse('ranking_round')}?{urlencode({'week': week})}")
-        if action == "revise":
-            round_ = services.ranking_revise(actor=user, campaign=campaign, week=week,
-                                             reason=request.POST.get("reason", ""))
-        else:
-            round_ = ACTIONS[action](actor=user, campaign=campaign, week=week)
-    except Refused as exc:
-        messages.error(request, str(exc))
-    except PermissionDenied:
-        messages.error(request, _("You may not do this."))
-    else:
-        messages.success(request, _action_message(action, round_))
-    return redirect(f"{reverse('ranking_round')}?{urlencode({'week': week})}")
-
-
 @login_required
 @require_POST
 def round_upload(request, week: str):
@@ -416,30 +359,6 @@ def village(request, code: str):
         context["explanation"] = explain(selected)
         context["styles"] = tier_styles(selected.round.settings)
     return render(request, "ranking/village.html", context)
-
-
-# 5. The week's interviews -----------------------------------------------------------------------------------
-
-
-@login_required
-def interviews(request, week: str):
-    user = request.user
-    require(access.can_read_all(user))
-    week_or_404(week)
-    campaign = campaign_get()
-    published = selectors.revisions_of(campaign, week, lifecycle.PUBLISHED_ONCE)
-    revision = request.GET.get("revision", "").strip()
-    round_ = selectors.revision_shown(published, revision)
-    if revision and round_ is None:
-        raise Http404
-    rows = round_interviews(round_)
-    for row in rows:
-        row.role_label = PostRole(row.role).label if row.role in PostRole.values else row.role  # type: ignore
-    return render(request, "ranking/interviews.html", {
-        "week": week, "round": round_, "revisions": published, "rows": rows,
-        "vacant": sum(1 for r in rows if r.vacant), "villages": len({r.village_id for r in rows}),
-    })
-
 
 
 # 6. The campaign's ranking settings ---------------------------------------------------------------------
