@@ -1,11 +1,12 @@
 """Real-browser fixtures: the product runs end to end in a subprocess, exactly as an operator starts it.
 
-One session starts ``dudao demo`` in a fresh DUDAO_HOME, then gunicorn on a free port of 127.0.0.1, and one
-headless Chromium (Debian's /usr/bin/chromium; never a downloaded browser). Every test gets its own browser
-context, so cookies and language never leak between tests. The Django test database is not used.
+One session copies the run's demo (made once per run by ``dudao demo``, see tests/conftest.py: the database and
+its media files) into a fresh DUDAO_HOME, starts gunicorn there on a free port of 127.0.0.1, and one headless
+Chromium (Debian's /usr/bin/chromium; never a downloaded browser). Every test gets its own browser context, so
+cookies and language never leak between tests. The Django test database is not used.
 
-When the test process has DATABASE_URL (the suite also runs on PostgreSQL), the server gets a fresh database
-``dudao_e2e_<pid>`` on the same PostgreSQL server, dropped at the end; otherwise it uses SQLite in the temp home.
+When the test process has DATABASE_URL (the suite also runs on PostgreSQL), the server gets its own copy
+``dudao_e2e_<pid>`` on the same PostgreSQL server, dropped at the end; otherwise a SQLite file in the temp home.
 """
 
 import os
@@ -47,28 +48,6 @@ def _with_database(url: str, name: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
 
 
-class _ScratchDatabase:
-    """A PostgreSQL database of its own for the server, on the server DATABASE_URL points at."""
-
-    def __init__(self, url: str):
-        self.name = f"dudao_e2e_{os.getpid()}"
-        self.admin_url = _with_database(url, "postgres")
-        self.url = _with_database(url, self.name)
-
-    def _execute(self, sql: str) -> None:
-        import psycopg
-
-        with psycopg.connect(self.admin_url, autocommit=True) as conn:
-            conn.execute(sql)
-
-    def create(self) -> None:
-        self._execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
-        self._execute(f'CREATE DATABASE "{self.name}"')
-
-    def drop(self) -> None:
-        self._execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
-
-
 def _wait_healthy(base_url: str, server: subprocess.Popen, log_path: Path) -> None:
     deadline = time.monotonic() + HEALTH_TIMEOUT
     while time.monotonic() < deadline:
@@ -86,25 +65,24 @@ def _wait_healthy(base_url: str, server: subprocess.Popen, log_path: Path) -> No
 
 
 @pytest.fixture(scope="session")
-def live_server_url() -> Iterator[str]:
-    """Base URL of the real product (demo data loaded, gunicorn with two workers)."""
+def live_server_url(demo_template) -> Iterator[str]:
+    """Base URL of the real product (a copy of the demo, gunicorn with two workers)."""
     home = Path(tempfile.mkdtemp(prefix="dudao-e2e-"))
     env = {**os.environ, "DUDAO_HOME": str(home), "DJANGO_SETTINGS_MODULE": "dudao.settings"}
     for name in ("DUDAO_DEBUG", "DUDAO_LANGUAGE", "DUDAO_ALLOWED_HOSTS", "DUDAO_SECURE_COOKIES"):
         env.pop(name, None)
     database = None
-    if os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
-        database = _ScratchDatabase(os.environ["DATABASE_URL"])
-        database.create()
-        env["DATABASE_URL"] = database.url
+    if demo_template.server_url:
+        database = f"dudao_e2e_{os.getpid()}"
+        demo_template.clone(database)
+        env["DATABASE_URL"] = _with_database(demo_template.server_url, database)
     else:
         env.pop("DATABASE_URL", None)
+        demo_template.copy_to_file(home / "dudao.sqlite3")
+    demo_template.copy_media(home / "media")
     server = None
     log = None
     try:
-        demo = subprocess.run([str(SCRIPTS / "dudao"), "demo"], env=env, capture_output=True, timeout=300)  # noqa: S603
-        if demo.returncode != 0:
-            raise RuntimeError(f"`dudao demo` failed with {demo.returncode}:\n{demo.stderr.decode(errors='replace')}")
         port = _free_port()
         base_url = f"http://127.0.0.1:{port}"
         log_path = home / "server.log"
@@ -130,7 +108,7 @@ def live_server_url() -> Iterator[str]:
         if log is not None:
             log.close()
         if database is not None:
-            database.drop()
+            demo_template.drop(database)
         shutil.rmtree(home, ignore_errors=True)
 
 
