@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # README command 2: install everything and run the whole suite: lint, type checks, then the tests on SQLite
 # and again on PostgreSQL (started here if it is not running). Extra arguments go to pytest.
-# Each half runs on DUDAO_TEST_WORKERS pytest-xdist workers (default: one per core; 0 runs in one process).
+# The halves run at the same time, each in one process (DUDAO_TEST_WORKERS=N: N pytest-xdist workers each).
 # Each stage's time is printed at the end (docs/decisions/0008-test-suite.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,6 +42,32 @@ stage mypy .venv/bin/mypy
 stage postgres-up postgres
 pg_url="${DUDAO_TEST_DATABASE_URL:-postgres://dudao_test:dudao_test@127.0.0.1:5432/postgres}"
 
-workers=(-n "${DUDAO_TEST_WORKERS:-$(nproc)}")
-stage SQLite env -u DATABASE_URL .venv/bin/pytest -p no:cacheprovider "${workers[@]}" "$@"
-stage PostgreSQL env DATABASE_URL="$pg_url" .venv/bin/pytest -p no:cacheprovider "${workers[@]}" "$@"
+# The two halves run at the same time (each half's output is shown when it ends): while one builds its demo or
+# waits on a subprocess, the other works, so both cores stay busy to the end.
+logs=$(mktemp -d)
+trap 'report; rm -rf "$DUDAO_HOME" "$logs"' EXIT
+half() {  # half NAME DATABASE_URL (empty for SQLite) PYTEST_ARGUMENTS...
+  local name=$1 url=$2 start=$SECONDS rc=0
+  shift 2
+  if [ -n "$url" ]; then
+    DATABASE_URL=$url .venv/bin/pytest -p no:cacheprovider -n "$workers" "$@" >"$logs/$name" 2>&1 || rc=$?
+  else
+    env -u DATABASE_URL .venv/bin/pytest -p no:cacheprovider -n "$workers" "$@" >"$logs/$name" 2>&1 || rc=$?
+  fi
+  { echo "== tests on $name"; cat "$logs/$name"; } >&2
+  printf '%-12s %4d s\n' "$name" $((SECONDS - start)) >"$logs/$name.time"
+  return $rc
+}
+workers=${DUDAO_TEST_WORKERS:-0}
+echo "== tests on SQLite and on PostgreSQL, at the same time" >&2
+start=$SECONDS
+half SQLite "" "$@" &
+sqlite=$!
+half PostgreSQL "$pg_url" "$@" &
+postgresql=$!
+failed=0
+wait $sqlite || failed=1
+wait $postgresql || failed=1
+stages+=("$(cat "$logs/SQLite.time")" "$(cat "$logs/PostgreSQL.time")")
+stages+=("$(printf '%-12s %4d s' "both halves" $((SECONDS - start)))")
+exit $failed
