@@ -43,7 +43,7 @@ stage postgres-up postgres
 pg_url="${DUDAO_TEST_DATABASE_URL:-postgres://dudao_test:dudao_test@127.0.0.1:5432/postgres}"
 
 # The two halves run at the same time (each half's output is shown when it ends): while one builds its demo or
-# waits on a subprocess, the other works, so both cores stay busy to the end.
+# waits on a subprocess, the other works, so both cores stay busy.
 logs=$(mktemp -d)
 trap 'report; rm -rf "$DUDAO_HOME" "$logs"' EXIT
 half() {  # half NAME DATABASE_URL (empty for SQLite) PYTEST_ARGUMENTS...
