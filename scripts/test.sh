@@ -1,31 +1,73 @@
 #!/usr/bin/env bash
 # README command 2: install everything and run the whole suite: lint, type checks, then the tests on SQLite
 # and again on PostgreSQL (started here if it is not running). Extra arguments go to pytest.
+# The halves run at the same time, each in one process (DUDAO_TEST_WORKERS=N: N pytest-xdist workers each).
+# Each stage's time is printed at the end (docs/decisions/0008-test-suite.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh --dev
-export DUDAO_HOME="$(mktemp -d)"
-trap 'rm -rf "$DUDAO_HOME"' EXIT
 
-echo "== ruff" >&2
-.venv/bin/ruff check src tests bench
-echo "== mypy" >&2
-.venv/bin/mypy
+stages=()
+stage() {  # stage NAME COMMAND...: run it, remember how long it took
+  local name=$1 start=$SECONDS
+  shift
+  echo "== $name" >&2
+  "$@"
+  stages+=("$(printf '%-12s %4d s' "$name" $((SECONDS - start)))")
+}
+report() {
+  [ ${#stages[@]} -eq 0 ] && return
+  echo "== stage times (total ${SECONDS} s)" >&2
+  printf '   %s\n' "${stages[@]}" >&2
+}
+export DUDAO_HOME="$(mktemp -d)"
+trap 'report; rm -rf "$DUDAO_HOME"' EXIT
 
 # PostgreSQL: start the local cluster if needed and make sure a test role exists (works with trust or
 # password authentication).
-if ! pg_isready -q -h 127.0.0.1 -p 5432; then
-  cluster=$(ls /etc/postgresql | sort -V | tail -n 1)
-  pg_ctlcluster --skip-systemctl-redirect "$cluster" main start
-  for _ in $(seq 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
-fi
-if ! psql "postgres://dudao_test:dudao_test@127.0.0.1:5432/postgres" -Atc 'select 1' >/dev/null 2>&1; then
-  runuser -u postgres -- psql -q -c "CREATE ROLE dudao_test LOGIN SUPERUSER PASSWORD 'dudao_test'" >&2 \
-    || runuser -u postgres -- psql -q -c "ALTER ROLE dudao_test LOGIN SUPERUSER PASSWORD 'dudao_test'" >&2
-fi
+postgres() {
+  if ! pg_isready -q -h 127.0.0.1 -p 5432; then
+    cluster=$(ls /etc/postgresql | sort -V | tail -n 1)
+    pg_ctlcluster --skip-systemctl-redirect "$cluster" main start
+    for _ in $(seq 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+  fi
+  if ! psql "postgres://dudao_test:dudao_test@127.0.0.1:5432/postgres" -Atc 'select 1' >/dev/null 2>&1; then
+    runuser -u postgres -- psql -q -c "CREATE ROLE dudao_test LOGIN SUPERUSER PASSWORD 'dudao_test'" >&2 \
+      || runuser -u postgres -- psql -q -c "ALTER ROLE dudao_test LOGIN SUPERUSER PASSWORD 'dudao_test'" >&2
+  fi
+}
+
+stage setup scripts/setup.sh --dev
+stage ruff .venv/bin/ruff check src tests bench
+stage mypy .venv/bin/mypy
+stage postgres-up postgres
 pg_url="${DUDAO_TEST_DATABASE_URL:-postgres://dudao_test:dudao_test@127.0.0.1:5432/postgres}"
 
-echo "== tests on SQLite" >&2
-env -u DATABASE_URL .venv/bin/pytest -p no:cacheprovider "$@"
-echo "== tests on PostgreSQL" >&2
-DATABASE_URL="$pg_url" .venv/bin/pytest -p no:cacheprovider "$@"
+# The two halves run at the same time (each half's output is shown when it ends): while one builds its demo or
+# waits on a subprocess, the other works, so both cores stay busy.
+logs=$(mktemp -d)
+trap 'report; rm -rf "$DUDAO_HOME" "$logs"' EXIT
+half() {  # half NAME DATABASE_URL (empty for SQLite) PYTEST_ARGUMENTS...
+  local name=$1 url=$2 start=$SECONDS rc=0
+  shift 2
+  if [ -n "$url" ]; then
+    DATABASE_URL=$url .venv/bin/pytest -p no:cacheprovider -n "$workers" "$@" >"$logs/$name" 2>&1 || rc=$?
+  else
+    env -u DATABASE_URL .venv/bin/pytest -p no:cacheprovider -n "$workers" "$@" >"$logs/$name" 2>&1 || rc=$?
+  fi
+  { echo "== tests on $name"; cat "$logs/$name"; } >&2
+  printf '%-12s %4d s\n' "$name" $((SECONDS - start)) >"$logs/$name.time"
+  return $rc
+}
+workers=${DUDAO_TEST_WORKERS:-0}
+echo "== tests on SQLite and on PostgreSQL, at the same time" >&2
+start=$SECONDS
+half SQLite "" "$@" &
+sqlite=$!
+half PostgreSQL "$pg_url" "$@" &
+postgresql=$!
+failed=0
+wait $sqlite || failed=1
+wait $postgresql || failed=1
+stages+=("$(cat "$logs/SQLite.time")" "$(cat "$logs/PostgreSQL.time")")
+stages+=("$(printf '%-12s %4d s' "both halves" $((SECONDS - start)))")
+exit $failed

@@ -1,7 +1,24 @@
-"""Shared fixtures. The Jingtai demo is loaded once into the test database; every test runs in a transaction
-that is rolled back, so tests may change anything."""
+"""Shared fixtures.
 
+The Jingtai demo is built once per test run and database (a SQLite file or a PostgreSQL template database, and
+the media files it writes), under a file lock that the pytest-xdist workers of the run share. Each worker's test
+database is a copy of it, and so is the live server's of the browser tests. Every test runs in a transaction
+that is rolled back, so tests may change anything; a test that commits (transaction=True) gets a fresh copy of
+the demo afterwards. See docs/decisions/0008-test-suite.md.
+"""
+
+import fcntl
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+from contextlib import closing
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.test import Client
@@ -21,19 +38,228 @@ DEMO_USERS = {
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _media_in_a_temporary_folder(tmp_path_factory):
-    """Photos the demo and the tests store go to a folder of the session, not to DUDAO_HOME."""
+def _files_in_temporary_folders(tmp_path_factory):
+    """Photos, drone uploads and text messages go to folders of this test process, not to DUDAO_HOME (which the
+    xdist workers of a run share: two workers' uploads would have the same database ids)."""
     from django.conf import settings
 
     settings.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))
+    settings.UPLOAD_DIR = tmp_path_factory.mktemp("uploads")
+    settings.SMS_FILE = str(tmp_path_factory.mktemp("sms") / "sms.log")
+
+
+# The demo, built once per run ---------------------------------------------------------------------------------
+
+RUN_DIR = "DUDAO_TEST_RUN_DIR"  # made by the main pytest process, shared with its xdist workers
+_RUN_DIR_OWNED = pytest.StashKey[Path]()
+
+
+def pytest_configure(config):
+    if not hasattr(config, "workerinput") and not os.environ.get(RUN_DIR):
+        path = Path(tempfile.mkdtemp(prefix="dudao-test-run-"))
+        os.environ[RUN_DIR] = str(path)
+        config.stash[_RUN_DIR_OWNED] = path
+
+
+def pytest_unconfigure(config):
+    """The main process removes what the run built, once every worker has finished."""
+    path = config.stash.get(_RUN_DIR_OWNED, None)
+    if path is None:
+        return
+    try:
+        for record in path.glob("*/demo.json"):
+            DemoTemplate.read(record).remove()
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+        os.environ.pop(RUN_DIR, None)
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
+
+
+@dataclass(frozen=True)
+class DemoTemplate:
+    """The demo as built once for this run: a SQLite file (server_url "") or a PostgreSQL database on the server
+    of server_url, and the folder of the media files the demo wrote."""
+
+    database: str
+    media: str
+    server_url: str = ""
+
+    @classmethod
+    def read(cls, path: Path) -> "DemoTemplate":
+        return cls(**json.loads(path.read_text(encoding="utf-8")))
+
+    def write(self, path: Path) -> None:
+        path.write_text(json.dumps(self.__dict__), encoding="utf-8")
+
+    def _admin(self, *statements: str) -> None:
+        import psycopg
+
+        with psycopg.connect(_with_database(self.server_url, "postgres"), autocommit=True) as conn:
+            for statement in statements:
+                conn.execute(statement)
+
+    def copy_into(self, target: sqlite3.Connection) -> None:
+        """SQLite: replace the whole content of the target database with the demo."""
+        with closing(sqlite3.connect(self.database)) as source:
+            source.backup(target)
+
+    def copy_to_file(self, path: Path) -> None:
+        with closing(sqlite3.connect(path)) as target:
+            self.copy_into(target)
+
+    def clone(self, name: str) -> None:
+        """PostgreSQL: (re)create the database `name` as a copy of the demo."""
+        self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
+                    f'CREATE DATABASE "{name}" TEMPLATE "{self.database}"')
+
+    def drop(self, name: str) -> None:
+        self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def copy_media(self, folder: Path) -> None:
+        shutil.copytree(self.media, folder, dirs_exist_ok=True)
+
+    def remove(self) -> None:
+        if self.server_url:
+            self.drop(self.database)
+
+
+def _dudao_demo(home: Path, database_url: str) -> None:
+    """`dudao demo` (init, then the demo) into a new DUDAO_HOME, in the site's language like the web pages."""
+    from django.conf import settings
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "LC_ALL", "LC_MESSAGES", "LANGUAGE")}
+    env.update(DUDAO_HOME=str(home), LANG="en_US.UTF-8" if settings.LANGUAGE_CODE == "en" else "C.UTF-8")
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    demo = subprocess.run([str(Path(sys.executable).with_name("dudao")), "demo"], env=env,  # noqa: S603
+                          capture_output=True, timeout=600, check=False)
+    if demo.returncode != 0:
+        raise RuntimeError(f"`dudao demo` failed with {demo.returncode}:\n{demo.stderr.decode(errors='replace')}")
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker, _media_in_a_temporary_folder):
-    from dudao.demo.load import load_demo
+def demo_template(django_db_modify_db_settings) -> DemoTemplate:
+    """The run's demo, made by `dudao demo` as an operator would: the first process that asks makes it, the
+    others wait for it and read where it is."""
+    from django.db import connection
 
+    run_dir = Path(os.environ[RUN_DIR])
+    vendor = connection.vendor
+    home = run_dir / f"demo-{vendor}"
+    with open(run_dir / "demo.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        record = home / "demo.json"
+        if record.exists():
+            return DemoTemplate.read(record)
+        shutil.rmtree(home, ignore_errors=True)
+        home.mkdir()
+        if vendor == "sqlite":
+            template = DemoTemplate(database=str(home / "dudao.sqlite3"), media=str(home / "media"))
+            url = ""
+        else:
+            assert vendor == "postgresql", vendor
+            name = f"test_{connection.settings_dict['NAME']}_demo_{os.getpid()}"  # unique on this machine
+            template = DemoTemplate(database=name, media=str(home / "media"), server_url=os.environ["DATABASE_URL"])
+            template._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
+            url = _with_database(template.server_url, name)
+        try:
+            _dudao_demo(home, url)
+        except BaseException:
+            template.remove()
+            raise
+        template.write(record)
+        return template
+
+
+class _TestDatabase:
+    """This process's test database: a copy of the demo, put back after a test that committed."""
+
+    def __init__(self, connection, template: DemoTemplate, blocker):
+        self.connection, self.template, self.blocker = connection, template, blocker
+        self.destroyed = False
+        self.old_name = connection.settings_dict["NAME"]
+        if template.server_url:
+            test_name = connection.settings_dict.get("TEST", {}).get("NAME") or f"test_{self.old_name}"
+            self.name = f"{test_name}_{os.getpid()}"  # test_<name>[_gw<n>]_<pid>: unique on this machine
+        else:
+            # Django's in-memory test database, shared by the threads of this process.
+            self.name = f"file:memorydb_{connection.alias}?mode=memory&cache=shared"
+
+    def create(self) -> None:
+        self.connection.close()
+        self.connection.settings_dict["NAME"] = self.name
+        self.restore()
+
+    def restore(self) -> None:
+        from django.contrib.contenttypes.models import ContentType
+
+        if self.destroyed:
+            return
+        with self.blocker.unblock():
+            if self.template.server_url:
+                self.connection.close()
+                self.template.clone(self.name)
+            else:
+                self.connection.ensure_connection()
+                self.template.copy_into(self.connection.connection)
+        ContentType.objects.clear_cache()  # a flush made new rows (and ids) that the copy replaced
+
+    def destroy(self) -> None:
+        self.destroyed = True
+        self.connection.close()
+        if self.template.server_url:
+            self.template.drop(self.name)
+        self.connection.settings_dict["NAME"] = self.old_name
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_modify_db_settings, django_db_blocker, demo_template, _files_in_temporary_folders):
+    """Replaces pytest-django's: the test database is a copy of the run's demo instead of a migrated one."""
+    from django.conf import settings
+    from django.db import connection
+
+    database = _TestDatabase(connection, demo_template, django_db_blocker)
+    database.create()
+    demo_template.copy_media(Path(settings.MEDIA_ROOT))
+    yield database
     with django_db_blocker.unblock():
-        load_demo()
+        database.destroy()
+
+
+def _commits(item) -> bool:
+    """Whether the test runs outside a rolled-back transaction (pytest-django's rule)."""
+    from pytest_django.fixtures import validate_django_db
+
+    marker = item.get_closest_marker("django_db")
+    if marker is not None:
+        transaction, reset_sequences, *_ = validate_django_db(marker)
+        if transaction or reset_sequences:
+            return True
+    return bool({"transactional_db", "live_server"} & set(item.fixturenames))
+
+
+_COMMITTED = pytest.StashKey["_TestDatabase"]()
+
+
+@pytest.fixture(autouse=True)
+def _demo_again_after_commits(request):
+    """A test that commits ends with pytest-django emptying the database (its flush); the demo is then copied
+    back (see pytest_runtest_teardown), so every test starts from the demo whatever ran before it."""
+    if _commits(request.node):
+        request.node.stash[_COMMITTED] = request.getfixturevalue("django_db_setup")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    result = yield  # every fixture of the test is torn down: the flush is done
+    database = item.stash.get(_COMMITTED, None)
+    if database is not None and nextitem is not None:
+        database.restore()
+    return result
 
 
 @pytest.fixture
@@ -43,12 +269,8 @@ def jingtai_csv() -> bytes:
 
 @pytest.fixture
 def demo_data(transactional_db):
-    """For tests that commit (transaction=True): the first of them empties the database when it ends, so each
-    loads the demo again if it is gone."""
-    from dudao.demo.load import load_demo
-
-    if not User.objects.filter(username="demo_office").exists():
-        load_demo()
+    """For tests that commit (transaction=True): the demo is there (each such test gets it back afterwards)."""
+    assert User.objects.filter(username="demo_office").exists()
 
 
 @pytest.fixture

@@ -1,16 +1,17 @@
 """Real-browser fixtures: the product runs end to end in a subprocess, exactly as an operator starts it.
 
-One session starts ``dudao demo`` in a fresh DUDAO_HOME, then gunicorn on a free port of 127.0.0.1, and one
-headless Chromium (Debian's /usr/bin/chromium; never a downloaded browser). Every test gets its own browser
-context, so cookies and language never leak between tests. The Django test database is not used.
+One session copies the run's demo (made once per run by ``dudao demo``, see tests/conftest.py: the database and
+its media files) into a fresh DUDAO_HOME, starts gunicorn there on a port of 127.0.0.1 that it picks, and one headless
+Chromium (Debian's /usr/bin/chromium; never a downloaded browser). Every test gets its own browser context, so
+cookies and language never leak between tests. The Django test database is not used.
 
-When the test process has DATABASE_URL (the suite also runs on PostgreSQL), the server gets a fresh database
-``dudao_e2e_<pid>`` on the same PostgreSQL server, dropped at the end; otherwise it uses SQLite in the temp home.
+When the test process has DATABASE_URL (the suite also runs on PostgreSQL), the server gets its own copy
+``dudao_e2e_<pid>`` on the same PostgreSQL server, dropped at the end; otherwise a SQLite file in the temp home.
 """
 
 import os
+import re
 import shutil
-import socket
 import subprocess
 import sysconfig
 import tempfile
@@ -36,85 +37,65 @@ SCRIPTS = Path(sysconfig.get_path("scripts"))  # the bin directory of the venv r
 SERVER_DATABASE: dict = {}
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _with_database(url: str, name: str) -> str:
     parts = urlsplit(url)
     return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
 
 
-class _ScratchDatabase:
-    """A PostgreSQL database of its own for the server, on the server DATABASE_URL points at."""
-
-    def __init__(self, url: str):
-        self.name = f"dudao_e2e_{os.getpid()}"
-        self.admin_url = _with_database(url, "postgres")
-        self.url = _with_database(url, self.name)
-
-    def _execute(self, sql: str) -> None:
-        import psycopg
-
-        with psycopg.connect(self.admin_url, autocommit=True) as conn:
-            conn.execute(sql)
-
-    def create(self) -> None:
-        self._execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
-        self._execute(f'CREATE DATABASE "{self.name}"')
-
-    def drop(self) -> None:
-        self._execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+# gunicorn binds port 0 itself and says which port it got: a port picked beforehand could be taken in between by
+# another test run's server, whose /healthz would then answer for ours.
+LISTENING = re.compile(rb"Listening at: (http://127\.0\.0\.1:\d+) ")
 
 
-def _wait_healthy(base_url: str, server: subprocess.Popen, log_path: Path) -> None:
+def _wait_healthy(server: subprocess.Popen, log_path: Path) -> str:
+    """The server's base URL once /healthz answers 200."""
     deadline = time.monotonic() + HEALTH_TIMEOUT
+    base_url = None
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise RuntimeError(f"the server exited with {server.returncode}:\n{log_path.read_text(errors='replace')}")
-        try:
-            with urllib.request.urlopen(f"{base_url}/healthz", timeout=2) as response:  # noqa: S310 - 127.0.0.1
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
+        if base_url is None:
+            listening = LISTENING.search(log_path.read_bytes())
+            base_url = listening.group(1).decode() if listening else None
+        if base_url is not None:
+            try:
+                with urllib.request.urlopen(f"{base_url}/healthz", timeout=2) as response:  # noqa: S310 - 127.0.0.1
+                    if response.status == 200:
+                        return base_url
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
         time.sleep(0.2)
     raise RuntimeError(f"/healthz did not answer 200 within {HEALTH_TIMEOUT:.0f} s:\n"
                        f"{log_path.read_text(errors='replace')}")
 
 
 @pytest.fixture(scope="session")
-def live_server_url() -> Iterator[str]:
-    """Base URL of the real product (demo data loaded, gunicorn with two workers)."""
+def live_server_url(demo_template) -> Iterator[str]:
+    """Base URL of the real product (a copy of the demo, gunicorn with two workers)."""
     home = Path(tempfile.mkdtemp(prefix="dudao-e2e-"))
     env = {**os.environ, "DUDAO_HOME": str(home), "DJANGO_SETTINGS_MODULE": "dudao.settings"}
     for name in ("DUDAO_DEBUG", "DUDAO_LANGUAGE", "DUDAO_ALLOWED_HOSTS", "DUDAO_SECURE_COOKIES"):
         env.pop(name, None)
     database = None
-    if os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
-        database = _ScratchDatabase(os.environ["DATABASE_URL"])
-        database.create()
-        env["DATABASE_URL"] = database.url
+    if demo_template.server_url:
+        database = f"dudao_e2e_{os.getpid()}"
+        demo_template.clone(database)
+        env["DATABASE_URL"] = _with_database(demo_template.server_url, database)
     else:
         env.pop("DATABASE_URL", None)
+        demo_template.copy_to_file(home / "dudao.sqlite3")
+    demo_template.copy_media(home / "media")
     server = None
     log = None
     try:
-        demo = subprocess.run([str(SCRIPTS / "dudao"), "demo"], env=env, capture_output=True, timeout=300)  # noqa: S603
-        if demo.returncode != 0:
-            raise RuntimeError(f"`dudao demo` failed with {demo.returncode}:\n{demo.stderr.decode(errors='replace')}")
-        port = _free_port()
-        base_url = f"http://127.0.0.1:{port}"
         log_path = home / "server.log"
         log = log_path.open("wb")
         server = subprocess.Popen(  # noqa: S603 - our own venv's gunicorn
-            [str(SCRIPTS / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2", "--no-control-socket",
+            [str(SCRIPTS / "gunicorn"), "--bind", "127.0.0.1:0", "--workers", "2", "--no-control-socket",
              "dudao.wsgi"],
             env=env, stdout=log, stderr=subprocess.STDOUT,
         )
-        _wait_healthy(base_url, server, log_path)
+        base_url = _wait_healthy(server, log_path)
         SERVER_DATABASE.clear()
         SERVER_DATABASE.update(dj_database_url.parse(env["DATABASE_URL"]) if env.get("DATABASE_URL") else {
             "ENGINE": "django.db.backends.sqlite3", "NAME": str(home / "dudao.sqlite3"), "OPTIONS": {"timeout": 20}})
@@ -130,7 +111,7 @@ def live_server_url() -> Iterator[str]:
         if log is not None:
             log.close()
         if database is not None:
-            database.drop()
+            demo_template.drop(database)
         shutil.rmtree(home, ignore_errors=True)
 
 
