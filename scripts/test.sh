@@ -2,7 +2,7 @@
 # README command 2: install everything and run the whole suite: lint, type checks, then the tests on SQLite
 # and again on PostgreSQL (started here if it is not running). Extra arguments go to pytest.
 # The halves run at the same time, each in one process (DUDAO_TEST_WORKERS=N: N pytest-xdist workers each).
-# Each stage's time is printed at the end (docs/decisions/0008-test-suite.md).
+# Each stage's time is printed at the end (docs/decisions/0009-test-suite.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -4,7 +4,7 @@ The Jingtai demo is built once per test run and database (a SQLite file or a Pos
 the media files it writes), under a file lock that the pytest-xdist workers of the run share. Each worker's test
 database is a copy of it, and so is the live server's of the browser tests. Every test runs in a transaction
 that is rolled back, so tests may change anything; a test that commits (transaction=True) gets a fresh copy of
-the demo afterwards. See docs/decisions/0008-test-suite.md.
+the demo afterwards. See docs/decisions/0009-test-suite.md.
 """
 
 import fcntl
