@@ -54,6 +54,19 @@ RUN_DIR = "DUDAO_TEST_RUN_DIR"  # made by the main pytest process, shared with i
 _RUN_DIR_OWNED = pytest.StashKey[Path]()
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `threads` write from several threads into the test database, which SQLite's in-memory test
+    database cannot share: on SQLite they are skipped before anything is set up for them."""
+    from django.conf import settings
+
+    if "sqlite" not in settings.DATABASES["default"]["ENGINE"]:
+        return
+    skip = pytest.mark.skip(reason="in-memory SQLite test databases cannot be shared across threads for writes")
+    for item in items:
+        if item.get_closest_marker("threads") is not None:
+            item.add_marker(skip)
+
+
 def pytest_configure(config):
     if not hasattr(config, "workerinput") and not os.environ.get(RUN_DIR):
         path = Path(tempfile.mkdtemp(prefix="dudao-test-run-"))

@@ -480,6 +480,7 @@ def test_item_scores_are_stored_per_item(users, county):
 # Two phones at once (PostgreSQL: the in-memory SQLite test database cannot be shared across threads) ------------
 
 
+@pytest.mark.threads
 def test_two_inspections_at_once_in_a_new_week_both_count(users, monkeypatch):
     """Two phones send the first inspections of a week at the same moment. Neither gets a server error because
     the other created the week's round, and the week's source holds both villages: no mean is computed without
@@ -487,8 +488,6 @@ def test_two_inspections_at_once_in_a_new_week_both_count(users, monkeypatch):
     second has passed: a transaction that computes them under the round's lock waits that second alone), which
     is where the two would overwrite each other. The threads commit for real, so the test removes what they
     stored afterwards."""
-    if connection.vendor == "sqlite" and connection.settings_dict["NAME"].startswith("file:memorydb"):
-        pytest.skip("in-memory SQLite test databases cannot be shared across threads for writes")
     campaign = campaign_get()
     county = services.checklist_current(campaign, services.DEFAULT_KEY)  # the demo's, committed
     assert county is not None

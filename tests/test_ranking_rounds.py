@@ -131,10 +131,9 @@ def test_entries_after_a_computation_make_the_draft_stale(db):
     assert refused.value.code == "transition_refused"
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.threads
+@pytest.mark.django_db(transaction=True)
 def test_two_approvals_at_once_publish_once(demo_data, users):
-    if connection.vendor == "sqlite" and connection.settings_dict["NAME"].startswith("file:memorydb"):
-        pytest.skip("in-memory SQLite test databases cannot be shared across threads for writes")
     campaign = campaign_get()
     town_file()
     services.ranking_compute(actor=SYSTEM, campaign=campaign, week=WEEK)

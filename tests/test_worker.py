@@ -98,10 +98,9 @@ def test_worker_stops_cleanly_on_sigterm(tmp_path):
     assert "Traceback" not in rest
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.threads
+@pytest.mark.django_db(transaction=True)
 def test_two_deliverers_at_once_never_send_twice(demo_data):
-    if connection.vendor == "sqlite" and connection.settings_dict["NAME"].startswith("file:memorydb"):
-        pytest.skip("in-memory SQLite test databases cannot be shared across threads for writes")
     receiver = Receiver("wecom")
     try:
         channel = village_robot(User.objects.get(username="demo_office"), receiver.url())
