@@ -151,7 +151,7 @@ def test_errors_are_chinese_by_default(db):
     report = run(HEADER + "123,甲村,village,620423103000\n")
     with translation.override("zh-hans"):
         text = describe_with_row(report.problems[0])
-    assert text.startswith("第 2 行") or text.startswith("第2行")
+    assert text.startswith("第 2 行：")
     assert "123" in text
 
 
