@@ -264,6 +264,14 @@ def test_export_follows_the_filters(five, users, client_en):
     assert len(list(csv.reader(io.StringIO(village_rows)))) == 1 + 3
 
 
+def test_export_csv_keeps_category_names_from_becoming_formulas(five, users, client_en):
+    """A category named like a formula (as one could be before names were checked) is text in the CSV."""
+    five["a"].category.__class__.objects.filter(pk=five["a"].category_id).update(name='=HYPERLINK("http://x","y")')
+    response = client_en(users["office"]).get(f"/problems/export.csv?tab=all&town={XIQUAN}&status=dispatched")
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert {r[0]: r[2] for r in rows[1:]}[five["a"].number] == "'=HYPERLINK(\"http://x\",\"y\")"
+
+
 # Reporting ------------------------------------------------------------------------------------------
 
 

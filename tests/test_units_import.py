@@ -1,5 +1,6 @@
 """dudao.org.services.units_import and the units file contract (CONTRACTS §2)."""
 
+import csv
 import io
 
 import pytest
@@ -221,10 +222,19 @@ def test_export_import_round_trip_csv_xlsx_gb18030(db, jingtai_csv, empty_org):
     ids=["formula", "control", "long"],
 )
 def test_names_that_would_break_or_arm_an_excel_export_are_refused(db, name, expected):
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows([["code", "name", "level", "parent_code"], ["620423103200", name, "village",
+                                                                             "620423103000"]])
+    report = run(buffer.getvalue().encode())
+    assert messages(report) == [expected]
+
+
+def test_csv_exports_never_hold_live_formulas():
     from dudao.core.tables import write_csv
 
-    report = run(write_csv(["code", "name", "level", "parent_code"], [["620423103200", name, "village", "620423103000"]]))
-    assert messages(report) == [expected]
+    data = write_csv(["=h", "name"], [["=1+1", "a"], ["+86 x", "-3.5"], ["@x", "\tb"], ["-1+2", "+86"], ["a=b", 7]])
+    assert list(csv.reader(io.StringIO(data.decode("utf-8-sig")))) == [
+        ["'=h", "name"], ["'=1+1", "a"], ["'+86 x", "-3.5"], ["'@x", "'\tb"], ["'-1+2", "+86"], ["a=b", "7"]]
 
 
 def test_excel_exports_never_hold_live_formulas():

@@ -147,9 +147,17 @@ def text_problem(value: str, column: str, row: int, max_length: int) -> Problem 
 
 
 def csv_safe_text(value: str) -> str:
-    """Free text for a CSV export: a leading = + - @ would be a live formula once Excel opens the file, so it
-    gets an apostrophe (XLSX exports need none: write_xlsx keeps every cell text)."""
-    return "'" + value if value.startswith(FORMULA_START) else value
+    """A text cell for a CSV export: a leading = + - @ (or a tab or carriage return, which Excel skips before
+    reading one) would be a live formula once Excel opens the file, so it gets an apostrophe; a plain number such
+    as -3.5 stays a number. write_csv applies it to every cell (XLSX exports need none: write_xlsx keeps every
+    cell text)."""
+    if not value.startswith(FORMULA_START + ("\t", "\r")):
+        return value
+    try:
+        float(value)
+    except ValueError:
+        return "'" + value
+    return value
 
 
 def column_index(header: list[str], aliases: dict[str, tuple[str, ...]]) -> tuple[dict[str, int], list[Problem]]:
@@ -174,12 +182,13 @@ def cell(row: list[str], index: dict[str, int], key: str) -> str:
 
 
 def write_csv(header: list[str], rows: Iterable[list[str]], encoding: str = "utf-8", bom: bool = True) -> bytes:
-    """CSV bytes. UTF-8 gets a BOM (Chinese Excel needs it to open the file correctly) unless ``bom`` is off,
+    """CSV bytes, every text cell safe from formula injection (csv_safe_text). UTF-8 gets a BOM (Chinese
+    Excel needs it to open the file correctly) unless ``bom`` is off,
     as it is for the command line, whose output scripts read."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerow([csv_safe_text(name) for name in header])
+    writer.writerows([csv_safe_text(value) if isinstance(value, str) else value for value in row] for row in rows)
     text = buffer.getvalue()
     if encoding == "gb18030":
         return text.encode("gb18030")

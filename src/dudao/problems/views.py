@@ -32,7 +32,7 @@ from dudao.campaigns.services import campaign_get
 from dudao.core.errors import Refused
 from dudao.core.http import require, see_other
 from dudao.core.paging import paginate
-from dudao.core.tables import csv_safe_text, write_csv, write_xlsx
+from dudao.core.tables import write_csv, write_xlsx
 from dudao.org.access import can_report_at, units_visible_to
 from dudao.org.models import Level, Unit
 from dudao.org.selectors import names_of
@@ -172,15 +172,13 @@ def problem_export(request, fmt: str):
     def when(value) -> str:
         return date_format(timezone.localtime(value), "Y-m-d H:i") if value else ""
 
-    # XLSX cells are always text; in CSV, free text that Excel would run as a formula gets an apostrophe.
-    free_text = csv_safe_text if fmt != "xlsx" else str
     header = [_("number"), _("status"), _("category"), _("township"), _("village"), _("village code"), _("source"),
               _("reported at"), _("deadline"), _("overdue"), _("rework"), _("description"), _("latitude"),
               _("longitude")]
     table = [[p.number, p.get_status_display(), p.category.name, p.town.name, p.village.name, p.village.code,
               p.get_source_display(), when(p.reported_at), when(p.deadline),
               _("yes") if lifecycle.is_overdue(p.status, p.deadline, now) else "", str(p.rework_count),
-              free_text(p.description), "" if p.lat is None else f"{p.lat:.6f}",
+              p.description, "" if p.lat is None else f"{p.lat:.6f}",
               "" if p.lon is None else f"{p.lon:.6f}"]
              for p in rows.iterator(chunk_size=500)]
     if fmt == "xlsx":
