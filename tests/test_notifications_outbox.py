@@ -579,6 +579,32 @@ def test_problem_dispatch_reaches_the_villages_robot(users, office, receivers):
     assert len(receiver.received) == 1
 
 
+def test_what_people_typed_reaches_robots_as_text_not_markdown(users, office, receivers):
+    """A description cannot become a live link, a tag or emphasis in a WeCom or DingTalk message."""
+    from dudao.problems import services as problems
+    from dudao.problems.models import Category
+
+    campaign = campaign_get()
+    problems.categories_ensure(campaign)
+    Category.objects.filter(campaign=campaign).update(duplicate_hours=0)
+    wecom = robot(office, receivers("wecom").url())
+    dingtalk = robot(office, receivers("dingtalk").url(), kind="dingtalk")
+    last = Notification.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    problems.problem_report(actor=users["office"], campaign=campaign, village=unit(VILLAGE),
+                            category=Category.objects.get(campaign=campaign, code="garbage"),
+                            description="[领奖](http://evil.example/x) **急** 见 www.evil.cn <b>x</b>")
+    typed = "［领奖］（http：//evil．example/x） ＊＊急＊＊ 见 www．evil．cn ＜b＞x＜/b＞"
+    for channel in (wecom, dingtalk):
+        body = Delivery.objects.get(robot=channel, event="problem_dispatched").body
+        assert typed in body, channel.kind
+        assert "http://evil" not in body
+        assert "www.evil" not in body
+        assert body.count("](") == 1  # Dudao's own link to the problem, and nothing else
+    # The in-app notification keeps the text as typed (the page escapes it).
+    assert {n.params["description"] for n in Notification.objects.filter(pk__gt=last)} == {
+        "[领奖](http://evil.example/x) **急** 见 www.evil.cn <b>x</b>"}
+
+
 # The office's pages ------------------------------------------------------------------------------------------
 
 

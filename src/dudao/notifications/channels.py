@@ -18,6 +18,7 @@ import hmac
 import http.client
 import json
 import logging
+import re
 import smtplib
 import socket
 import time
@@ -200,6 +201,21 @@ def _robot_answer(name: str, status: int, body: str, retry_codes: set[int]) -> O
     return Outcome(ok=False, retryable=errcode in retry_codes, code="robot_refused",
                    error=f"{name} errcode {errcode}: {message}", http_status=status, errcode=errcode,
                    response=summary)
+
+
+# What people typed (a description, a name) goes into robot messages as text, never as markdown: the characters
+# markdown reads as markup become their full-width twins, and addresses lose what makes a client link them.
+_MARKDOWN_MARKUP = str.maketrans({"\\": "＼", "`": "｀", "*": "＊", "_": "＿", "[": "［", "]": "］", "(": "（",
+                                  ")": "）", "#": "＃", "<": "＜", ">": "＞", "!": "！", "|": "｜", "~": "～"})
+_DOMAIN_DOT = re.compile(r"(?<=[A-Za-z0-9])\.(?=[A-Za-z]{2})")
+
+
+def markdown_inert(text: str) -> str:
+    """``text`` as it reads, but inert in a WeCom or DingTalk markdown message: no link, no emphasis, no tag,
+    no heading, and no address a client would turn into a link by itself (``://`` and the dots of host names
+    become full-width)."""
+    text = text.translate(_MARKDOWN_MARKUP).replace("://", "：//")
+    return _DOMAIN_DOT.sub("．", text)
 
 
 def send_wecom(url: str, title: str, text: str) -> Outcome:

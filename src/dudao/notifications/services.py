@@ -27,7 +27,7 @@ from dudao.accounts import access
 from dudao.accounts.models import Role, User
 from dudao.audit.services import audit_record
 from dudao.notifications import kinds, outbox
-from dudao.notifications.channels import redacted_url
+from dudao.notifications.channels import markdown_inert, redacted_url
 from dudao.notifications.models import Channel, Delivery, Medium, Notification, Rule, Status
 from dudao.notifications.notices import TEST
 from dudao.org.models import Unit
@@ -115,8 +115,19 @@ def _truncate_bytes(text: str, limit: int) -> str:
     return encoded[:limit - 3].decode("utf-8", errors="ignore") + "…"
 
 
+def _inert(value):
+    """A message parameter made inert for a robot's markdown (strings, also inside lists)."""
+    if isinstance(value, str):
+        return markdown_inert(value)
+    if isinstance(value, list | tuple):
+        return [_inert(v) for v in value]
+    return value
+
+
 def compose(medium: str, kind: str, params: dict, link: str) -> tuple[str, str]:
     """The stored (and sent) title and body of one message, in the installation's language."""
+    if medium in (Medium.WECOM, Medium.DINGTALK):
+        params = {key: _inert(value) for key, value in params.items()}
     with override(settings.LANGUAGE_CODE):
         title, body = render_message(kind, params)
         url = _absolute(link)
