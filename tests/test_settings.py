@@ -63,3 +63,27 @@ def test_sqlite_runs_in_wal_mode_with_immediate_transactions(tmp_path):
     env = {"DUDAO_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["wal", "IMMEDIATE"]
+
+
+def test_the_database_and_media_are_not_world_readable(tmp_path):
+    """A fresh home's database, WAL and stored files are the installation's own; an existing home's database,
+    created world-readable by an earlier version, is closed at the next start."""
+    home = tmp_path / "home"
+    code = ("import django, os; os.environ['DJANGO_SETTINGS_MODULE']='dudao.settings'; django.setup();"
+            "from django.db import connection; c=connection.cursor(); c.execute('CREATE TABLE t (x)');"
+            "c.execute('INSERT INTO t VALUES (1)');"
+            "from django.core.files.base import ContentFile; from django.core.files.storage import default_storage;"
+            "print(default_storage.save('photos/2026/a.jpg', ContentFile(b'x')));"
+            "print(oct(os.stat(connection.settings_dict['NAME'] + '-wal').st_mode & 0o777))")
+    env = {"DUDAO_HOME": str(home), "PATH": "/usr/bin:/bin"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    modes = {str(p.relative_to(home)): p.stat().st_mode & 0o777
+             for p in [home, *home.rglob("*")] if p.name not in ("static", "secret_key")}
+    assert out.stdout.split() == ["photos/2026/a.jpg", "0o640"]  # the WAL, while the connection is open
+    assert {name: mode for name, mode in modes.items() if mode & 0o007} == {}
+    assert (modes["dudao.sqlite3"], modes["media/photos/2026/a.jpg"], modes["media/photos"]) == (0o640, 0o640, 0o750)
+    (home / "dudao.sqlite3").chmod(0o644)
+    home.chmod(0o755)
+    subprocess.run([sys.executable, "-c", code.replace("CREATE TABLE t (x)", "SELECT 1")], env=env, check=True,
+                   capture_output=True)
+    assert ((home / "dudao.sqlite3").stat().st_mode & 0o777, home.stat().st_mode & 0o777) == (0o640, 0o750)

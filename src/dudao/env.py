@@ -95,9 +95,19 @@ def env_list(name: str, default: str) -> list[str]:
     return [part.strip() for part in env_str(name, default).split(",") if part.strip()]
 
 
+# The home holds password hashes, token digests, phone numbers and photos: what Dudao creates there (the SQLite
+# database and its WAL, media, uploads, logs) is its own user's and group's, never the world's.
+PRIVATE_UMASK = 0o027
+
+
 def home_dir() -> Path:
+    os.umask(PRIVATE_UMASK)
     home = Path(env_str("DUDAO_HOME", "var")).expanduser().resolve()
     home.mkdir(parents=True, exist_ok=True)
+    for path in (home, home / "dudao.sqlite3", home / "dudao.sqlite3-wal", home / "dudao.sqlite3-shm"):
+        # What an earlier version created world-readable is closed at the next start.
+        if path.exists() and path.stat().st_mode & 0o007:
+            path.chmod(path.stat().st_mode & ~0o007)
     return home
 
 
