@@ -566,11 +566,19 @@ def test_notifications_list_open_and_mark_all_read(world, users, client_en):
     assert body.count('class="unread"') == 2 and "2 unread." in body
 
     mine = Notification.objects.get(recipient=users["village_staff"], link=f"/problems/{first.pk}/")
-    opened = village.get(f"/notifications/{mine.pk}/")
-    assert (opened.status_code, opened["Location"]) == (302, f"/problems/{first.pk}/")
+    assert f'<form method="post" action="/notifications/{mine.pk}/">' in body
+    # A GET (a link previewer, a prefetch) goes to the problem but does not mark the notification read.
+    peeked = village.get(f"/notifications/{mine.pk}/")
+    assert (peeked.status_code, peeked["Location"]) == (302, f"/problems/{first.pk}/")
+    mine.refresh_from_db()
+    assert mine.read_at is None
+    opened = village.post(f"/notifications/{mine.pk}/")
+    assert (opened.status_code, opened["Location"]) == (303, f"/problems/{first.pk}/")
     mine.refresh_from_db()
     assert mine.read_at is not None
     assert client_en(users["town_staff"]).get(f"/notifications/{mine.pk}/").status_code == 404
+    assert client_en(users["town_staff"]).post(f"/notifications/{mine.pk}/").status_code == 404
+    assert village.put(f"/notifications/{mine.pk}/").status_code == 405
 
     page = village.get("/notifications/")
     assert text(page).count('class="unread"') == 1 and page.context["unread_notifications"] == 1

@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from dudao.accounts import access
 from dudao.accounts.models import Role
@@ -45,13 +45,17 @@ def notification_list(request):
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def notification_read(request, pk: int):
-    """Open a notification: mark it read and go to what it is about."""
+    """Open a notification: go to what it is about. Only a POST (the list's button) marks it read: a GET has no
+    effect, so a link previewer or prefetcher cannot read anybody's notifications for them."""
     notification = get_object_or_404(Notification, pk=pk, recipient=request.user)
-    services.mark_read(user=request.user, ids=[notification.pk])
     target = notification.link
     if not target or not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
         target = reverse("notification_list")
+    if request.method == "POST":
+        services.mark_read(user=request.user, ids=[notification.pk])
+        return see_other(target)
     return HttpResponseRedirect(target)
 
 
