@@ -41,7 +41,7 @@ def test_the_village_reads_its_standing_on_a_phone(signed_in, server_db):
     page = signed_in("demo_village", **PHONE)
     page.goto("/notifications/")
     with page.expect_navigation():
-        page.locator(f"#notifications li[data-pk='{told.pk}'] a").click()
+        page.locator(f"#notifications li[data-pk='{told.pk}'] button.open").click()
     assert urlsplit(page.url).path == extract
 
     expect(page.locator("h1")).to_have_text("大水䃎村")

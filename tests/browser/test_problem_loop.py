@@ -123,7 +123,7 @@ def test_report_rectify_verify_on_phones(signed_in):
     town.goto("/notifications/")
     told = town.locator("#notifications li.unread", has_text=f"Problem {number} was rectified")
     expect(told).to_have_count(1)
-    told.get_by_role("link").click()
+    told.get_by_role("button").click()
     town.wait_for_url(f"**{path}")
     verify = town.locator("#action-verify")
     before = verify.locator(".compare > div").nth(0).locator("img")
