@@ -25,6 +25,7 @@ from dudao.accounts.models import Role, User
 from dudao.accounts.services import user_save
 from dudao.audit.models import AuditEvent
 from dudao.campaigns.services import campaign_get
+from dudao.core.errors import Refused
 from dudao.core.tables import write_csv
 from dudao.interviews.models import Interview
 from dudao.interviews.notices import interview_scheduled
@@ -129,6 +130,12 @@ def receivers():
     yield start
     for receiver in started:
         receiver.stop()
+
+
+@pytest.fixture(autouse=True)
+def loopback_robots(settings):
+    """The test receivers listen on 127.0.0.1: here robots may send there (by default only to WeCom and DingTalk)."""
+    settings.ROBOT_HOSTS = [*settings.ROBOT_HOSTS, "127.0.0.1"]
 
 
 @pytest.fixture
@@ -603,6 +610,57 @@ def test_what_people_typed_reaches_robots_as_text_not_markdown(users, office, re
     # The in-app notification keeps the text as typed (the page escapes it).
     assert {n.params["description"] for n in Notification.objects.filter(pk__gt=last)} == {
         "[领奖](http://evil.example/x) **急** 见 www.evil.cn <b>x</b>"}
+
+
+# Where robots may send --------------------------------------------------------------------------------------
+
+
+def test_robots_may_only_point_at_the_allowed_hosts(users, office, settings):
+    settings.ROBOT_HOSTS = ["qyapi.weixin.qq.com", "oapi.dingtalk.com"]
+    refusals = {
+        "https://evil.example/cgi-bin/webhook/send?key=x": "robot_host",
+        "http://169.254.169.254/latest/meta-data/": "robot_host",
+        "https://qyapi.weixin.qq.com.evil.example/send?key=x": "robot_host",
+        "https://user:pw@qyapi.weixin.qq.com/cgi-bin/webhook/send?key=x": "robot_address",
+        "file:///etc/passwd": "robot_address",
+    }
+    for url, code in refusals.items():
+        with pytest.raises(Refused) as refused:
+            robot(office, url)
+        assert refused.value.code == code, url
+    assert str(refused.value) == ("Enter the robot's webhook address, starting with https:// or http://, without a "
+                                  "user name or password.")
+    with pytest.raises(Refused) as refused:
+        robot(office, "https://evil.example/hook")
+    assert str(refused.value) == ("Robots may only send to qyapi.weixin.qq.com, oapi.dingtalk.com; ask the "
+                                  "administrator to add the host to DUDAO_ROBOT_HOSTS.")
+    assert Channel.objects.count() == 0
+    wecom = robot(office, "https://QYAPI.weixin.qq.com/cgi-bin/webhook/send?key=x")
+    dingtalk = robot(office, "https://oapi.dingtalk.com/robot/send?access_token=x", kind="dingtalk")
+    assert Channel.objects.count() == 2 and (wecom.kind, dingtalk.kind) == ("wecom", "dingtalk")
+
+
+def test_a_stored_robot_whose_host_is_no_longer_allowed_gets_nothing(users, office, receivers, settings):
+    receiver = receivers("wecom")
+    channel = robot(office, receiver.url())
+    settings.ROBOT_HOSTS = ["qyapi.weixin.qq.com"]
+    announce(1)
+    outbox.deliver_all_due()
+    delivery = Delivery.objects.get(robot=channel)
+    assert (delivery.status, delivery.reason_code, receiver.requests) == ("failed", "host_not_allowed", 0)
+    assert channels.send_wecom(receiver.url(), "t", "x") == channels.Outcome(
+        ok=False, code="host_not_allowed", error="the host is not one of DUDAO_ROBOT_HOSTS")
+
+
+def test_the_robot_form_names_the_allowed_hosts(users, client_for, settings):
+    settings.ROBOT_HOSTS = ["qyapi.weixin.qq.com"]
+    response = client_for(users["office"]).post("/notifications/channels/new/", {
+        "kind": "wecom", "unit": unit(VILLAGE).pk, "name": "村群", "url": "https://evil.example/hook?key=x",
+        "events": ["round_published"]}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    assert ("Robots may only send to qyapi.weixin.qq.com; ask the administrator to add the host to "
+            "DUDAO_ROBOT_HOSTS.") in response.content.decode()
+    assert Channel.objects.count() == 0
 
 
 # The office's pages ------------------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from dudao.notifications.services import publish
 from dudao.org.models import Unit
 from dudao.worker.models import PeriodicCheck
 
-from .test_notifications_outbox import VILLAGE, Receiver, receivers  # noqa: F401 (a fixture)
+from .test_notifications_outbox import VILLAGE, Receiver, loopback_robots, receivers  # noqa: F401 (fixtures)
 
 ROOT = Path(__file__).resolve().parents[1]
 

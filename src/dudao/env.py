@@ -38,6 +38,8 @@ VARIABLES: dict[str, str] = {
     "DUDAO_SITE_URL": "the address people open Dudao at (https://dudao.example.gov.cn), for links in e-mail",
     "DUDAO_SMS_BACKEND": "dotted path of the SMS sender (dudao.notifications.channels.FileSmsBackend for the demo); "
                          "empty (the default): no text messages",
+    "DUDAO_ROBOT_HOSTS": "the only hosts group-robot webhooks may point at, comma-separated; default "
+                         "qyapi.weixin.qq.com,oapi.dingtalk.com",
     "DUDAO_SMS_FILE": "file the FileSmsBackend appends messages to; default DUDAO_HOME/sms.log",
     "DUDAO_RANKING_REMIND_HOURS": "townships that have not submitted their ranking are reminded this many hours "
                                   "before the deadline; default 24",

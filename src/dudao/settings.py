@@ -195,5 +195,9 @@ WORKER = env_choice("DUDAO_WORKER", "web", ("web", "separate"))
 # dudao.notifications.channels.SmsBackend; empty: no SMS), and townships that have not submitted their ranking
 # are reminded this many hours before the deadline.
 SMS_BACKEND = env_str("DUDAO_SMS_BACKEND", "")
+# A robot's address is typed by the office and fetched by the server: only these hosts (WeCom's and DingTalk's by
+# default; a county's own relay can be added), so it cannot be pointed at anything else the server can reach.
+ROBOT_HOSTS = [h.strip().lower() for h in env_str("DUDAO_ROBOT_HOSTS", "qyapi.weixin.qq.com,oapi.dingtalk.com")
+               .split(",") if h.strip()]
 SMS_FILE = env_str("DUDAO_SMS_FILE", str(HOME / "sms.log"))
 RANKING_REMIND_HOURS = env_int("DUDAO_RANKING_REMIND_HOURS", 24)

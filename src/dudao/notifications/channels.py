@@ -52,6 +52,7 @@ REASONS: dict[str, Promise] = {
     "host_not_found": _("host name not found"),
     "connection_failed": _("cannot connect"),
     "invalid_address": _("invalid webhook address"),
+    "host_not_allowed": _("the robot's host is not one robots may use (DUDAO_ROBOT_HOSTS)"),
     "redirect": _("the robot address redirects"),
     "http_error": _("the robot's server refused the message"),
     "robot_refused": _("the robot refused the message"),
@@ -142,13 +143,28 @@ def _opener() -> urllib.request.OpenerDirector:
     return urllib.request.build_opener(_NoRedirect)
 
 
-def post_json(url: str, payload: dict, timeout: float = TIMEOUT) -> tuple[Outcome | None, int, str]:
-    """POST the payload; (a failed outcome, or None with the HTTP status and body when the server answered 2xx).
-    No outcome names the address: it holds the robot's credential."""
+def robot_address_problem(url: str) -> tuple[str, str] | None:
+    """Why a robot may not be sent to this address — (a code of REASONS, an English detail that never quotes
+    the address) — or None: http(s) with a host, no user name or password in it, and a host of
+    settings.ROBOT_HOSTS. Redirects are never followed (see _opener)."""
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        invalid = Outcome(ok=False, code="invalid_address", error="invalid webhook address: not http(s) with a host")
-        return invalid, 0, ""
+        return "invalid_address", "invalid webhook address: not http(s) with a host"
+    if "@" in parts.netloc:
+        return "invalid_address", "invalid webhook address: a user name or password in it"
+    if parts.hostname.lower() not in settings.ROBOT_HOSTS:
+        return "host_not_allowed", "the host is not one of DUDAO_ROBOT_HOSTS"
+    return None
+
+
+def post_json(url: str, payload: dict, timeout: float = TIMEOUT) -> tuple[Outcome | None, int, str]:
+    """POST the payload; (a failed outcome, or None with the HTTP status and body when the server answered 2xx).
+    No outcome names the address: it holds the robot's credential. The address is checked again here: it may
+    have been stored before the allowed hosts changed."""
+    parts = urllib.parse.urlsplit(url)
+    problem = robot_address_problem(url)
+    if problem is not None:
+        return Outcome(ok=False, code=problem[0], error=problem[1]), 0, ""
     data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
     try:
         request = urllib.request.Request(url, data=data, method="POST",  # noqa: S310 (http/https checked above)

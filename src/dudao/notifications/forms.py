@@ -4,9 +4,11 @@ from django.core.validators import URLValidator
 from django.utils.translation import gettext_lazy as _
 
 from dudao.accounts.models import Role
+from dudao.core.errors import Refused
 from dudao.notifications import kinds
 from dudao.notifications.channels import redacted_url
 from dudao.notifications.models import RobotKind, Status
+from dudao.notifications.services import robot_host_refusal
 from dudao.org.models import Level, Unit
 
 UNIT_LEVELS = [Level.COUNTY, Level.TOWN, Level.VILLAGE, Level.COMMUNITY]
@@ -64,8 +66,11 @@ class ChannelForm(forms.Form):
                                     "as shown to keep it."))
         try:
             URLValidator(schemes=["http", "https"])(url)
+            robot_host_refusal(url)
         except ValidationError:
             raise ValidationError(_("Enter the robot's webhook address, starting with https:// or http://.")) from None
+        except Refused as refused:
+            raise ValidationError(refused.message) from None
         return url
 
 

@@ -26,8 +26,9 @@ from django.utils.translation import override
 from dudao.accounts import access
 from dudao.accounts.models import Role, User
 from dudao.audit.services import audit_record
+from dudao.core.errors import Refused
 from dudao.notifications import kinds, outbox
-from dudao.notifications.channels import markdown_inert, redacted_url
+from dudao.notifications.channels import markdown_inert, redacted_url, robot_address_problem
 from dudao.notifications.models import Channel, Delivery, Medium, Notification, Rule, Status
 from dudao.notifications.notices import TEST
 from dudao.org.models import Unit
@@ -283,6 +284,17 @@ def _redacted(url: str) -> str:
     return redacted_url(url)
 
 
+def robot_host_refusal(url: str) -> None:
+    """Refuse a robot address the server may not send to (channels.robot_address_problem says why)."""
+    problem = robot_address_problem(url)
+    if problem is not None and problem[0] == "invalid_address":
+        raise Refused("robot_address", _("Enter the robot's webhook address, starting with https:// or http://, "
+                                         "without a user name or password."))
+    if problem is not None:
+        raise Refused("robot_host", _("Robots may only send to %(hosts)s; ask the administrator to add the host to "
+                                      "DUDAO_ROBOT_HOSTS.") % {"hosts": ", ".join(settings.ROBOT_HOSTS)})
+
+
 @transaction.atomic
 def channel_save(*, actor, channel: Channel | None = None, kind: str, unit: Unit, name: str, url: str,
                  secret: str | None = None, events: list[str], active: bool = True) -> Channel:
@@ -292,6 +304,7 @@ def channel_save(*, actor, channel: Channel | None = None, kind: str, unit: Unit
     if channel is None:
         channel = Channel()
     channel.kind, channel.unit, channel.name, channel.url = kind, unit, name.strip(), url.strip()
+    robot_host_refusal(channel.url)
     if secret is not None:
         channel.secret = secret.strip()
     channel.events = [kind.code for kind in kinds.all_kinds() if kind.code in set(events)]
