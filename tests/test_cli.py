@@ -66,8 +66,10 @@ def test_init_is_idempotent_and_import_export_round_trip(home, tmp_path):
         assert dudao(fresh, "units", "export").stdout == exported.stdout, source.name
 
 
-def test_refused_import_exits_non_zero_with_rows_and_writes_nothing(home, tmp_path):
+def test_refused_import_exits_non_zero_with_rows_and_writes_nothing(tmp_path):
+    home = tmp_path / "home"  # its own: the test must not rely on another test having imported the units
     dudao(home, "init")
+    assert dudao(home, "units", "import", str(JINGTAI_CSV)).returncode == 0
     before = dudao(home, "units", "export").stdout
     bad = tmp_path / "bad.csv"
     bad.write_text("code,name,level,parent_code\n620423100200,新名字,village,620423100000\n"
