@@ -2,8 +2,8 @@
 
 Everything goes through the same service functions (and so the same audit log) as real data. All
 people are synthetic: their names are made up and their phone numbers start with 100, a prefix no Chinese
-mobile network assigns. Village points are generated around the township seats and flagged synthetic; the boundaries are derived from
-the points (demo.boundaries) and flagged synthetic too.
+mobile network assigns. Village points are generated around the township seats and flagged synthetic; the
+boundaries are derived from the points (demo.boundaries) and flagged synthetic too.
 """
 
 import csv

@@ -35,6 +35,8 @@ def compact_geometry(geometry: dict[str, Any] | None, stored: str, shown: str) -
     if not isinstance(geometry, dict):
         return None
     kind, coordinates = geometry.get("type"), geometry.get("coordinates")
+    if not isinstance(coordinates, list):
+        return None
     try:
         if kind == "Polygon":
             rings = [r for r in (_ring(r, stored, shown) for r in coordinates) if len(r) >= 4]

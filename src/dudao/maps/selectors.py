@@ -19,7 +19,7 @@ from dudao.drone.models import DronePhoto
 from dudao.inspections.access import inspections_visible_to
 from dudao.maps import geometry
 from dudao.org.access import units_visible_to
-from dudao.org.models import RANKED_LEVELS, Level, Unit
+from dudao.org.models import RANKED_LEVELS, Level
 from dudao.problems.access import problems_visible_to
 from dudao.problems.models import Status as ProblemStatus
 from dudao.ranking import lifecycle
@@ -71,10 +71,10 @@ def map_areas(user, campaign, datum: str) -> list[Area]:
         stamps = {row[0]: row[10] for row in rows}
         for pk, boundary, stored in units.filter(boundary__isnull=False).values_list("id", "boundary",
                                                                                       "boundary_datum"):
-            shape = geometry.compact_geometry(boundary, stored, datum)
-            _shapes[(pk, datum)] = (stamps.get(pk), geometry.dumps(shape) if shape else "")
+            compact = geometry.compact_geometry(boundary, stored, datum)
+            _shapes[(pk, datum)] = (stamps.get(pk), geometry.dumps(compact) if compact else "")
     areas = []
-    for pk, code, name, level, town, lon, lat, point_datum, _bd, synthetic, stamp, has_boundary in rows:
+    for pk, code, name, level, town, lon, lat, point_datum, _bd, synthetic, _stamp, has_boundary in rows:
         shape = _shapes.get((pk, datum), (None, ""))[1] if has_boundary else ""
         if not shape and level in RANKED_LEVELS:
             point = geometry.compact_point(lon, lat, point_datum, datum)
@@ -192,9 +192,9 @@ def problems_layer(user, campaign, areas: list[Area]) -> Layer:
             continue
         state = "waiting" if found["waiting"] else "working" if found["working"] else "closed"
         states[pk] = {"state": state, **found}
-    tally = {key: sum(1 for s in states.values() if s["state"] == key)
+    tally: dict[str, int] = {key: sum(1 for s in states.values() if s["state"] == key)
              for key in ("waiting", "working", "closed", "none")}
-    legend = [{"state": "waiting", "label": _("problems waiting for action"), "colour": COLOURS["bad"]},
+    legend: list[dict[str, Any]] = [{"state": "waiting", "label": _("problems waiting for action"), "colour": COLOURS["bad"]},
               {"state": "working", "label": _("problems being rectified"), "colour": COLOURS["middle"]},
               {"state": "closed", "label": _("all problems closed"), "colour": COLOURS["good"]},
               {"state": "none", "label": _("no problem"), "colour": GREY}]
@@ -219,10 +219,9 @@ def feature_collection(areas: list[Area], layer: Layer, meta: dict[str, Any]) ->
         else:
             properties["town"] = area.town
             properties.update(layer.states.get(area.id, {"state": "none"}))
-        parts.append('{"type":"Feature","geometry":%s,"properties":%s}' % (area.geometry,
-                                                                             geometry.dumps(properties)))
+        parts.append(f'{{"type":"Feature","geometry":{area.geometry},"properties":{geometry.dumps(properties)}}}')
     synthetic = any(area.synthetic for area in areas)
     head = {**meta, "title": layer.title, "note": layer.note, "legend": layer.legend, "fields": layer.fields,
             "link": layer.link,
             "synthetic": _("Schematic boundaries, not the real administrative divisions") if synthetic else ""}
-    return '{"type":"FeatureCollection","meta":%s,"features":[%s]}' % (geometry.dumps(head), ",".join(parts))
+    return f'{{"type":"FeatureCollection","meta":{geometry.dumps(head)},"features":[{",".join(parts)}]}}'

@@ -103,8 +103,8 @@ def parse_boundaries(data: bytes, known_codes: set[str], datum: str = "wgs84",
     problems: list[Problem] = []
     seen: dict[str, int] = {}
 
-    def refuse(code: str, number: int, **params: Any) -> None:
-        problems.append(Problem(code, number, params, FEATURE))
+    def refuse(message: str, number: int, **params: Any) -> None:
+        problems.append(Problem(message, number, params, FEATURE))
 
     for number, feature in enumerate(document["features"], start=1):
         properties = feature.get("properties") if isinstance(feature, dict) else None

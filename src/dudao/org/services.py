@@ -8,12 +8,12 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import shapely.geometry
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
-import shapely.geometry
 from pypinyin import Style, lazy_pinyin
 
 from dudao.accounts import access
