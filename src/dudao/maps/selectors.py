@@ -194,10 +194,11 @@ def problems_layer(user, campaign, areas: list[Area]) -> Layer:
         states[pk] = {"state": state, **found}
     tally: dict[str, int] = {key: sum(1 for s in states.values() if s["state"] == key)
              for key in ("waiting", "working", "closed", "none")}
-    legend: list[dict[str, Any]] = [{"state": "waiting", "label": _("problems waiting for action"), "colour": COLOURS["bad"]},
-              {"state": "working", "label": _("problems being rectified"), "colour": COLOURS["middle"]},
-              {"state": "closed", "label": _("all problems closed"), "colour": COLOURS["good"]},
-              {"state": "none", "label": _("no problem"), "colour": GREY}]
+    legend: list[dict[str, Any]] = [
+        {"state": "waiting", "label": _("problems waiting for action"), "colour": COLOURS["bad"]},
+        {"state": "working", "label": _("problems being rectified"), "colour": COLOURS["middle"]},
+        {"state": "closed", "label": _("all problems closed"), "colour": COLOURS["good"]},
+        {"state": "none", "label": _("no problem"), "colour": GREY}]
     for entry in legend:
         entry["count"] = tally[entry["state"]]
     return Layer(legend, states, [{"key": "waiting", "label": _("waiting for action")},

@@ -150,6 +150,7 @@ async function draw(el) {
     const response = await fetch(el.dataset.url, { credentials: "same-origin", headers: { Accept: "application/geo+json" } });
     if (!response.ok) throw new Error(String(response.status));
     data = await response.json();
+    performance.mark("dudao-map:data");
   } catch (error) {
     status.textContent = text(el, "failed");
     el.dataset.state = "failed";
@@ -173,17 +174,21 @@ async function draw(el) {
     style: (feature) => ({ fillColor: fill(feature), fillOpacity: 0.78, color: "#ffffff", weight: 0.7 }),
     pointToLayer: (feature, latlng) => L.circleMarker(latlng, { renderer, radius: 6 }),
   });
-  villageLayer.addTo(map);
-  townLayer.addTo(map);
+  performance.mark("dudao-map:layers");
+  // The view first, then the shapes: each shape is projected once, for the view it is drawn in.
   const bounds = villageLayer.getBounds().isValid() ? villageLayer.getBounds() : townLayer.getBounds();
   if (!bounds.isValid()) {
     map.setView([36, 104], 4);
     status.textContent = text(el, "empty");
     el.dataset.state = "empty";
     el.dataset.features = "0";
+    el.dataset.drawnMs = String(Math.round(performance.now() - started));
     return;
   }
   map.fitBounds(bounds, { padding: [8, 8] });
+  villageLayer.addTo(map);
+  townLayer.addTo(map);
+  performance.mark("dudao-map:added");
   let hovered = null;
   villageLayer.on("mouseover", (event) => {
     if (hovered) villageLayer.resetStyle(hovered);
@@ -206,7 +211,7 @@ async function draw(el) {
   const collect = (layer, town) => layer.eachLayer((shape) => {
     const props = shape.feature.properties;
     const box = shape.getBounds ? shape.getBounds() : L.latLngBounds([shape.getLatLng(), shape.getLatLng()]);
-    const center = shape.getCenter ? (town ? box.getCenter() : shape.getCenter()) : shape.getLatLng();
+    const center = shape.getLatLng ? shape.getLatLng() : box.getCenter();
     const area = (box.getNorth() - box.getSouth()) * (box.getEast() - box.getWest());
     candidates.push({ name: props.name, code: props.code, town, center, sw: box.getSouthWest(), ne: box.getNorthEast(), area });
   });
@@ -216,9 +221,11 @@ async function draw(el) {
   const pane = document.createElement("div");
   pane.className = "dudao-map-labels";
   canvas.append(pane);
+  performance.mark("dudao-map:candidates");
   const relabel = () => placeLabels(map, pane, candidates);
   map.on("moveend zoomend resize", relabel);
   relabel();
+  performance.mark("dudao-map:labels");
   status.textContent = "";
   el.dataset.features = String(villages.length);
   // The canvas paints on the next animation frame: the map is drawn after the second.
