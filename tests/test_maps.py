@@ -169,3 +169,16 @@ def test_queries_are_constant_in_the_number_of_villages(users, client_for, layer
     _add_villages(40)
     after = queries()
     assert (after, len(villages(data(client, f"?layer={layer}&week={LATEST}")))) == (before, len(ranked_codes()))
+
+
+def test_the_problem_and_inspection_lists_and_the_drone_coverage_embed_the_same_map(users, client_for):
+    client = client_for(users["office"])
+    problems = client.get("/problems/").content.decode()
+    assert 'id="problem-map" data-url="/map/data.json?layer=problems"' in problems
+    inspections = client.get("/inspections/?week=2026-W49").content.decode()
+    assert 'id="inspection-map" data-url="/map/data.json?layer=inspections&amp;week=2026-W49"' in inspections
+    coverage = client.get("/drone/coverage/?week=2026-W49").content.decode()
+    assert 'id="coverage-map" data-url="/map/data.json?layer=coverage&amp;week=2026-W49"' in coverage
+    for html in (problems, inspections, coverage):
+        assert html.count('<script type="module" src="/static/dudao/maps/map.js">') == 1
+    assert '<a href="/map/">' in problems  # the navigation
