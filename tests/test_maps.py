@@ -182,3 +182,21 @@ def test_the_problem_and_inspection_lists_and_the_drone_coverage_embed_the_same_
     for html in (problems, inspections, coverage):
         assert html.count('<script type="module" src="/static/dudao/maps/map.js">') == 1
     assert '<a href="/map/">' in problems  # the navigation
+
+
+def test_a_gcj02_tile_server_gets_gcj02_shapes_and_the_component_its_url(users, client_for, settings):
+    from dudao.core.geo import wgs84_to_gcj02
+
+    settings.MAP_BASE, settings.MAP_TILES_DATUM = "tiles", "gcj02"
+    settings.MAP_TILES_URL, settings.MAP_ATTRIBUTION = "https://tiles.example.cn/{z}/{x}/{y}.png?key=K", "© 地图"
+    client = client_for(users["village_staff"])
+    found = data(client)
+    stored = Unit.objects.get(code=DASHUI).boundary["coordinates"][0][0]
+    assert found["meta"]["datum"] == "gcj02"
+    assert villages(found)[DASHUI]["geometry"]["coordinates"][0][0] == [
+        round(v, 5) for v in wgs84_to_gcj02(stored[0], stored[1])]
+    html = client.get("/map/").content.decode()
+    assert 'data-base="tiles" data-base-url="https://tiles.example.cn/{z}/{x}/{y}.png?key=K"' in html
+    assert 'data-attribution="© 地图"' in html
+    settings.MAP_BASE = "none"  # without a base layer the shapes stay WGS-84
+    assert data(client)["meta"]["datum"] == "wgs84"
