@@ -200,3 +200,18 @@ def test_a_gcj02_tile_server_gets_gcj02_shapes_and_the_component_its_url(users, 
     assert 'data-attribution="© 地图"' in html
     settings.MAP_BASE = "none"  # without a base layer the shapes stay WGS-84
     assert data(client)["meta"]["datum"] == "wgs84"
+
+
+def test_a_large_map_is_sent_gzipped_to_a_browser_that_accepts_it(users, client_for, monkeypatch):
+    import gzip
+
+    from dudao.maps import views
+
+    monkeypatch.setattr(views, "GZIP_FROM_BYTES", 1000)  # the demo county's map is about 60 kB
+    client = client_for(users["office"])
+    plain = client.get("/map/data.json")
+    packed = client.get("/map/data.json", headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert (plain.get("Content-Encoding"), packed["Content-Encoding"]) == (None, "gzip")
+    assert packed["Vary"].split(", ")[0] == "Accept-Encoding"  # then the language and the session
+    assert gzip.decompress(packed.content) == plain.content
+    assert len(packed.content) < len(plain.content) / 3
