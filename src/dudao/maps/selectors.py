@@ -58,9 +58,9 @@ _shapes: dict[tuple[int, str], tuple[Any, str]] = {}  # (unit id, datum) -> (upd
 
 def map_areas(user, campaign, datum: str) -> list[Area]:
     """The active villages, communities and townships of the campaign in the user's area, in tree order."""
-    units = (units_visible_to(user).filter(level__in=(*RANKED_LEVELS, Level.TOWN), active=True)
-             .filter(path__startswith=campaign.county.path) if campaign.county_id else
-             units_visible_to(user).filter(level__in=(*RANKED_LEVELS, Level.TOWN), active=True))
+    units = units_visible_to(user).filter(level__in=(*RANKED_LEVELS, Level.TOWN), active=True)
+    if campaign.county_id:
+        units = units.filter(path__startswith=campaign.county.path)
     rows = list(units.order_by("path").annotate(
         has_boundary=ExpressionWrapper(Q(boundary__isnull=False), output_field=BooleanField()))
         .values_list("id", "code", "name", "level", "parent__name", "lon", "lat", "point_datum", "boundary_datum",
@@ -102,8 +102,7 @@ def map_round(user, campaign, week: str = "") -> Round | None:
     """The week's round as the user may see it (a draft for the office, else the published one); without a week,
     the latest published."""
     if not week:
-        latest = ranking_selectors.latest_published_round(campaign)
-        return latest
+        return ranking_selectors.latest_published_round(campaign)
     if is_office(user):
         live = ranking_selectors.round_live(campaign, week)
         if live is not None and live.status in lifecycle.WITH_RESULTS:

@@ -22,7 +22,6 @@ from dudao.campaigns.services import campaign_get
 from dudao.core import weeks
 from dudao.maps import selectors
 
-
 GZIP_FROM_BYTES = 64 * 1024
 
 
