@@ -141,6 +141,13 @@ def english():
         yield
 
 
+@pytest.fixture(autouse=True)
+def _villages_by_their_points(db):
+    """These tests place photos by the villages' points: the demo's synthetic boundaries (every village has one)
+    are removed; the tests of placement by boundary draw their own."""
+    Unit.objects.update(boundary=None, boundary_datum="", boundary_synthetic=False)
+
+
 @pytest.fixture
 def media(settings, tmp_path) -> Path:
     settings.MEDIA_ROOT = str(tmp_path / "media")

@@ -59,6 +59,13 @@ def aerial_jpeg(code: str | None, seed: int, week: str = WEEK) -> bytes:
     return out.getvalue()
 
 
+@pytest.fixture(autouse=True)
+def _villages_by_their_points(db):
+    """These tests place photos by the villages' points: the demo's synthetic boundaries (every village has one)
+    are removed; the tests of placement by boundary draw their own."""
+    Unit.objects.update(boundary=None, boundary_datum="", boundary_synthetic=False)
+
+
 @pytest.fixture
 def media(settings, tmp_path) -> Path:
     settings.MEDIA_ROOT = str(tmp_path / "media")
@@ -317,8 +324,11 @@ def test_coverage_lists_flown_and_not_flown_villages_with_their_scores(users, of
     assert re.search(rf'id="count-not-flown">{village_count() - 2}<', html)
     not_flown = set(re.findall(r'<span class="not-flown" data-code="(\d+)">', html))
     assert DASHUI in not_flown and SHUIYUAN not in not_flown and len(not_flown) == village_count() - 2
-    assert len(re.findall(r'class="pt flown"', html)) == 2
-    assert len(re.findall(r'class="pt not-flown"', html)) == village_count() - 2
+    # the map: the shared component, drawn from the coverage layer of the map data
+    assert f'data-url="/map/data.json?layer=coverage&amp;week={WEEK}"' in html
+    drawn = json.loads(office.get(f"/map/data.json?layer=coverage&week={WEEK}").content)
+    states = [f["properties"]["state"] for f in drawn["features"] if f["properties"].get("kind") != "town"]
+    assert (states.count("yes"), states.count("no")) == (2, village_count() - 2)
 
 
 def test_coverage_is_read_by_the_leader_and_by_others_for_their_area(users, client_for, flown):
@@ -331,5 +341,8 @@ def test_coverage_is_read_by_the_leader_and_by_others_for_their_area(users, clie
     assert towns == {"喜泉镇"}
     assert coverage_rows(town) == {}  # 大水䃎村's photo is outside the week: not flown
     assert DASHUI in re.findall(r'<span class="not-flown" data-code="(\d+)">', town)
-    village = client_for(users["village_staff"]).get(f"/drone/coverage/?week={WEEK}").content.decode()
-    assert re.findall(r'data-code="(\d{12})"', village) == [DASHUI, DASHUI]  # the list and the map: its own only
+    village_client = client_for(users["village_staff"])
+    village = village_client.get(f"/drone/coverage/?week={WEEK}").content.decode()
+    assert re.findall(r'data-code="(\d{12})"', village) == [DASHUI]  # the list: its own only
+    drawn = json.loads(village_client.get(f"/map/data.json?layer=coverage&week={WEEK}").content)
+    assert [f["properties"]["code"] for f in drawn["features"]] == [DASHUI]  # and the map

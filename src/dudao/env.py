@@ -43,6 +43,17 @@ VARIABLES: dict[str, str] = {
     "DUDAO_SMS_FILE": "file the FileSmsBackend appends messages to; default DUDAO_HOME/sms.log",
     "DUDAO_RANKING_REMIND_HOURS": "townships that have not submitted their ranking are reminded this many hours "
                                   "before the deadline; default 24",
+    "DUDAO_MAP_BASE": "the maps' base layer: none (the default; no tiles, works on an intranet), pmtiles (a local "
+                      "tile archive: DUDAO_MAP_PMTILES) or tiles (a tile server: DUDAO_MAP_TILES_URL)",
+    "DUDAO_MAP_PMTILES": "address of the PMTiles archive for DUDAO_MAP_BASE=pmtiles, served by Dudao or the county's "
+                         "web server (/media/maps/county.pmtiles)",
+    "DUDAO_MAP_PMTILES_FLAVOR": "raster (the default) for an archive of images, or a protomaps-leaflet flavor (light, "
+                                "dark, white, grayscale, black) for a vector archive in the Protomaps basemap schema",
+    "DUDAO_MAP_TILES_URL": "tile URL template for DUDAO_MAP_BASE=tiles, key included "
+                           "(https://t0.tianditu.gov.cn/DataServer?T=vec_w&x={x}&y={y}&l={z}&tk=KEY)",
+    "DUDAO_MAP_TILES_DATUM": "datum of the base layer: wgs84 (the default; Tianditu, OpenStreetMap) or gcj02 (AMap, "
+                             "Tencent): the maps shift their shapes to match",
+    "DUDAO_MAP_ATTRIBUTION": "credit line the base layer's licence asks for (shown in the map's corner)",
     "DUDAO_WORKER": "web (the default): each web server process runs the background worker in a thread; "
                     "separate: run `dudao worker` as its own service",
 }

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "dudao.api",
     "dudao.demo",
     "dudao.site",
+    "dudao.maps",
 ]
 
 MIDDLEWARE = [
@@ -164,6 +165,15 @@ UNIT_FILE_MAX_BYTES = 20 * 1024 * 1024
 # Resumable drone uploads collect their chunks here (always local disk, whatever the storage).
 UPLOAD_DIR = HOME / "uploads"
 DRONE_NEAREST_METRES = env_int("DUDAO_DRONE_NEAREST_METRES", 1000)
+
+# The maps' base layer (dudao.maps): none by default, so that a map works on an intranet.
+MAP_BASE = env_choice("DUDAO_MAP_BASE", "none", ("none", "pmtiles", "tiles"))
+MAP_PMTILES = env_str("DUDAO_MAP_PMTILES", "")
+MAP_PMTILES_FLAVOR = env_choice("DUDAO_MAP_PMTILES_FLAVOR", "raster",
+                                ("raster", "light", "dark", "white", "grayscale", "black"))
+MAP_TILES_URL = env_str("DUDAO_MAP_TILES_URL", "")
+MAP_TILES_DATUM = env_choice("DUDAO_MAP_TILES_DATUM", "wgs84", ("wgs84", "gcj02"))
+MAP_ATTRIBUTION = env_str("DUDAO_MAP_ATTRIBUTION", "")
 
 # E-mail notifications: none unless an SMTP server is configured.
 EMAIL_HOST = env_str("DUDAO_SMTP_HOST", "")

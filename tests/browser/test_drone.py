@@ -202,7 +202,11 @@ def test_upload_place_score_and_raise_a_problem(signed_in):
         expect(row.locator("[data-value=mean]")).to_have_text(f"{means[name]:g}")
     expect(page.locator("#count-flown")).to_have_text(str(len(given)))
     expect(page.locator("#count-source")).to_have_text(str(len(given)))
-    expect(page.locator(f"svg.village-map circle.flown[data-code='{one['code']}']")).to_have_count(1)
+    expect(page.locator("#coverage-map")).to_have_attribute("data-state", "drawn")
+    expect(page.locator("#coverage-map .dudao-map-legend li[data-state=yes] .dudao-map-count")).to_have_text(
+        str(len(given)))
+    drawn = page.request.get(f"/map/data.json?layer=coverage&week={week}").json()
+    assert {f["properties"]["code"] for f in drawn["features"] if f["properties"].get("state") == "yes"} == set(names)
     page.goto(f"/ranking/?week={week}")
     expect(page.locator("main")).to_contain_text(re.compile(rf"drone ranking: {len(given)} entries by"))
     photos_listed = page.request.get(f"/api/v1/drone/photos?batch={batch}").json()

@@ -53,6 +53,11 @@ MESSAGES = {
     "geometry_invalid": gettext_lazy(
         "The boundary of %(code)s is not a valid Polygon or MultiPolygon (closed rings of longitude, latitude)."
     ),
+    "not_polygon": gettext_lazy("The boundary of %(code)s is a %(kind)s, not a Polygon or MultiPolygon."),
+    "geometry_crosses": gettext_lazy("The boundary of %(code)s crosses itself."),
+    "geometry_crosses_at": gettext_lazy("The boundary of %(code)s crosses itself near %(lon)s, %(lat)s."),
+    "outside_county": gettext_lazy("The boundary of %(code)s lies outside the county."),
+    "duplicate_feature": gettext_lazy("The code %(code)s appears again (first in feature %(first)s)."),
     "rank_or_score": gettext_lazy("The file needs exactly one of the columns rank (排名) or score (得分)."),
     "unknown_code": gettext_lazy("The code %(code)s is not a unit of this campaign or outside your area."),
     "not_ranked_unit": gettext_lazy("The unit %(code)s is not a village or community."),
@@ -123,6 +128,8 @@ def describe(problem: Problem) -> str:
 
 
 def describe_with_row(problem: Problem) -> str:
+    if problem.row and problem.where == "feature":
+        return _("Feature %(row)s: %(message)s") % {"row": problem.row, "message": describe(problem)}
     if problem.row:
         return _("Row %(row)s: %(message)s") % {"row": problem.row, "message": describe(problem)}
     return describe(problem)

@@ -24,6 +24,7 @@ class Problem:
     code: str
     row: int = 0
     params: dict[str, Any] = field(default_factory=dict)
+    where: str = "row"  # what ``row`` numbers: a sheet's "row", or a GeoJSON file's "feature"
 
 
 class TableRefused(Exception):

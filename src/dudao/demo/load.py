@@ -2,7 +2,8 @@
 
 Everything goes through the same service functions (and so the same audit log) as real data. All
 people are synthetic: their names are made up and their phone numbers start with 100, a prefix no Chinese
-mobile network assigns. Village points are generated around the township seats and flagged synthetic.
+mobile network assigns. Village points are generated around the township seats and flagged synthetic; the
+boundaries are derived from the points (demo.boundaries) and flagged synthetic too.
 """
 
 import csv
@@ -18,6 +19,7 @@ from dudao.accounts.models import Role, User
 from dudao.campaigns.services import campaign_ensure_default
 from dudao.core.tables import write_csv
 from dudao.demo import bulletins as demo_bulletins
+from dudao.demo.boundaries import synthetic_boundaries_geojson
 from dudao.demo.interviews import load_interviews
 from dudao.demo.rounds import load_rounds
 from dudao.org import services as org_services
@@ -130,6 +132,10 @@ def load_demo(*, stderr=None) -> list[DemoLogin]:
         raise RuntimeError(report.problems)
     campaign, _created = campaign_ensure_default(actor=SYSTEM)
     units = list(Unit.objects.select_related("parent").order_by("path"))
+    boundaries = org_services.unit_boundaries_import(actor=SYSTEM, data=synthetic_boundaries_geojson(units),
+                                                     datum="gcj02", synthetic=True)
+    if not boundaries.ok:
+        raise RuntimeError(boundaries.problems)
     rows, pool = _people_rows(units)
     people_report = org_services.people_import(
         actor=SYSTEM, data=write_csv(["姓名", "手机号", "单位代码", "单位名称", "岗位", "职务", "开始日期", "结束日期"],

@@ -5,8 +5,8 @@ office only, as a download.
 
 Reads go through dudao.drone.access and the selectors, every change through dudao.drone.services (the upload,
 scoring and raising of problems go from the browser to the JSON API in dudao.api.drone, which calls the same
-services). The maps are SVG drawn here from the village points, in a plain equirectangular projection: there are
-no map tiles offline.
+services). The coverage map is the shared map component (dudao.maps: village areas, flown or not); the maps to
+place a photo by hand are SVG drawn here from the village points, in a plain equirectangular projection.
 """
 
 import math
@@ -480,11 +480,10 @@ def drone_coverage(request):
             village.mean = _number(means.get(village.pk))  # type: ignore[attr-defined]
             village.source = _number(source.get(village.pk))  # type: ignore[attr-defined]
             getattr(towns.setdefault(town, CoverageTown(town)), state).append(village)
-    states = {v.pk: "flown" for v in found.flown} | {v.pk: "not-flown" for v in found.not_flown}
     return render(request, "drone/coverage.html", {
         **_week_links("drone_coverage", week), "week_error": week_error, "towns": list(towns.values()),
         "flown_count": len(found.flown), "not_flown_count": len(found.not_flown),
-        "map": village_map(found.flown + found.not_flown, states, found.photos), "round": round_,
+        "map_url": f"{reverse('map_data')}?{urlencode({'layer': 'coverage', 'week': week})}", "round": round_,
         "source_closed": round_ is not None and round_.status not in ranking_lifecycle.OPEN,
         "source_count": len(source), "can_manage": access.is_office(user),
         "is_published": round_ is not None and round_.status == RoundStatus.PUBLISHED,

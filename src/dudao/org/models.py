@@ -68,6 +68,8 @@ class Unit(models.Model):
     point_synthetic = models.BooleanField(_("synthetic point"), default=False)
     boundary = models.JSONField(_("boundary (GeoJSON)"), null=True, blank=True)
     boundary_datum = models.CharField(max_length=5, choices=Datum.choices, blank=True)
+    # A schematic boundary (the demo's, derived from the points): maps say it is not the real division.
+    boundary_synthetic = models.BooleanField(_("synthetic boundary"), default=False)
     initials = models.CharField(_("pinyin initials"), max_length=100, blank=True, db_index=True)
     pinyin = models.CharField(_("pinyin"), max_length=400, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

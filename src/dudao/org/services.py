@@ -8,14 +8,17 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import shapely.geometry
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from pypinyin import Style, lazy_pinyin
 
 from dudao.accounts import access
 from dudao.audit.services import Change, audit_record, audit_record_many
+from dudao.core import geo
 from dudao.core.errors import Refused
 from dudao.core.messages import describe
 from dudao.core.tables import MAX_BYTES, Problem, Table, TableRefused, read_table, text_problem
@@ -29,7 +32,7 @@ from dudao.org.access import (
     units_managed_for_posts,
     units_visible_to,
 )
-from dudao.org.models import Datum, GroupMember, Person, Post, Unit, WorkingGroup
+from dudao.org.models import Datum, GroupMember, Level, Person, Post, Unit, WorkingGroup
 from dudao.org.peoplefile import normalise_phone
 
 Progress = Callable[[int, int], None]
@@ -200,32 +203,67 @@ def _diff(old: dict, new: dict, take_old: bool) -> dict:
     return {key: source[key] for key in new if old.get(key) != new.get(key)}
 
 
-def unit_boundaries_import(*, actor, data: bytes, datum: str) -> ImportReport:
+# How far a boundary may reach beyond the county: past its outermost unit points (villages at the edge own land
+# beyond their point), or past the county's own imported boundary (drawing slack).
+EXTENT_MARGIN_POINTS_M = 15_000
+EXTENT_MARGIN_BOUNDARY_M = 1_000
+
+
+def _county_extent(units: dict[str, Unit]) -> tuple[float, float, float, float] | None:
+    """The WGS-84 box a boundary must fall in: the counties' stored boundaries if every county has one, else
+    the units' points, widened by a margin; None when nothing has a position (nothing to check against)."""
+    counties = [u for u in units.values() if u.level == Level.COUNTY]
+    if counties and all(c.boundary for c in counties):
+        corners = []
+        for county in counties:
+            box = shapely.geometry.shape(county.boundary).bounds
+            datum = county.boundary_datum or Datum.WGS84
+            corners += [geo.to_wgs84(box[0], box[1], datum), geo.to_wgs84(box[2], box[3], datum)]
+        return geo.box_around(corners, EXTENT_MARGIN_BOUNDARY_M)
+    points = [geo.to_wgs84(u.lon, u.lat, u.point_datum) for u in units.values()
+              if u.lon is not None and u.lat is not None]
+    return geo.box_around(points, EXTENT_MARGIN_POINTS_M)
+
+
+def unit_boundaries_import(*, actor, data: bytes, datum: str, synthetic: bool = False) -> ImportReport:
     """Set the boundaries of the units named in a GeoJSON FeatureCollection, all or nothing.
 
-    The datum (wgs84 or gcj02) is recorded with each boundary: drones record WGS-84, Chinese web maps GCJ-02.
+    ``datum`` states the file's datum (wgs84 or gcj02, as for points: drones record WGS-84, Chinese web maps
+    GCJ-02). Boundaries are stored in WGS-84 (``boundary_datum`` says so): every vertex is converted once here,
+    so that maps and placement draw them as they are. The audit event records the datum the file was in.
+    ``synthetic`` marks schematic boundaries (the demo's): maps label them as not the real divisions.
+    Refusals are numbered by feature: see ``org.geojson``.
     """
     access.require_office(actor)
     if datum not in Datum.values:
         raise ValueError(datum)
     with transaction.atomic():
         units = {u.code: u for u in Unit.objects.select_for_update()}
-        boundaries, problems = geojson.parse_boundaries(data, set(units))
+        boundaries, problems = geojson.parse_boundaries(data, set(units), datum, _county_extent(units))
         if problems:
             return ImportReport(problems=problems)
         report = ImportReport()
         changes = []
+        stored = []
         for boundary in boundaries:
             unit = units[boundary.code]
-            if (unit.boundary, unit.boundary_datum) == (boundary.geometry, datum):
+            if (unit.boundary, unit.boundary_datum, unit.boundary_synthetic) == \
+                    (boundary.geometry, Datum.WGS84, synthetic):
                 report.unchanged += 1
                 continue
-            before = {"boundary_datum": unit.boundary_datum, "boundary": unit.boundary}
-            unit.boundary, unit.boundary_datum = boundary.geometry, datum
-            unit.save(update_fields=["boundary", "boundary_datum", "updated_at"])
+            before = {"boundary_datum": unit.boundary_datum, "boundary_synthetic": unit.boundary_synthetic,
+                      "boundary": unit.boundary}
+            unit.boundary, unit.boundary_datum, unit.boundary_synthetic = boundary.geometry, Datum.WGS84, synthetic
+            stored.append(unit)
             report.updated += 1
             changes.append(Change("unit.boundary", "unit", unit.code, before,
-                                  {"boundary_datum": datum, "boundary": boundary.geometry}))
+                                  {"boundary_datum": Datum.WGS84, "boundary_synthetic": synthetic,
+                                   "boundary": boundary.geometry, "file_datum": datum}))
+        now = timezone.now()
+        for unit in stored:
+            unit.updated_at = now
+        Unit.objects.bulk_update(stored, ["boundary", "boundary_datum", "boundary_synthetic", "updated_at"],
+                                 batch_size=500)
         audit_record_many(actor=actor, changes=changes)
     return report
 

@@ -14,10 +14,20 @@ class Command(DudaoCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         imp = sub.add_parser("import", help="import or update units from a CSV or XLSX file; all or nothing")
         imp.add_argument("file")
-        bnd = sub.add_parser("boundaries", help="set unit boundaries from a GeoJSON FeatureCollection")
+        bnd = sub.add_parser(
+            "boundaries", help="set unit boundaries from a GeoJSON FeatureCollection; all or nothing",
+            description="Set the boundaries of villages, communities, townships (any unit) from a GeoJSON "
+                        "FeatureCollection: each feature's properties.code (or 代码) is the unit's 12-digit code, "
+                        "its geometry a Polygon or MultiPolygon. Coordinates are converted from --datum to WGS-84 "
+                        "and stored so. Nothing is written if any feature is refused; refusals are numbered by "
+                        "feature (unknown code, not a polygon, invalid ring, self-intersection, outside the "
+                        "county, code given twice).")
         bnd.add_argument("file")
         bnd.add_argument("--datum", choices=["wgs84", "gcj02"], default="wgs84",
-                         help="datum of the coordinates (GeoJSON's own is WGS-84)")
+                         help="datum of the coordinates, as for points: gcj02 for Chinese web maps "
+                              "(GeoJSON's own is WGS-84, the default)")
+        bnd.add_argument("--synthetic", action="store_true",
+                         help="schematic boundaries (not the real divisions): maps label them so")
         exp = sub.add_parser("export", help="export units (CSV by default, XLSX by the file name)")
         exp.add_argument("-o", "--output", help="file to write; standard output if omitted")
         exp.add_argument("--format", choices=["csv", "xlsx"], help="overrides the file name's extension")
@@ -37,7 +47,7 @@ class Command(DudaoCommand):
             return
         if options["action"] == "boundaries":
             report = services.unit_boundaries_import(actor=SYSTEM, data=self.read_input(options["file"]),
-                                                     datum=options["datum"])
+                                                     datum=options["datum"], synthetic=options["synthetic"])
             if not report.ok:
                 self.refuse(report.problems)
             self.stderr.write(_("Boundaries set: %(updated)s changed, %(unchanged)s unchanged.")
