@@ -410,3 +410,36 @@ def test_queries_do_not_grow_with_the_villages(role, users, client_for):
     assert after["movers"]["counts"]["new_reds"] == before["movers"]["counts"]["new_reds"] + 10
     assert len(large.captured_queries) == len(small.captured_queries)
     assert len(large_page.captured_queries) == len(small_page.captured_queries)
+
+
+# The selectors behind the figures -------------------------------------------------------------------------
+
+
+def test_movers_of_the_first_week_count_every_red_as_new(db):
+    from dudao.ranking.selectors import movers
+
+    first = Round.objects.filter(status=RoundStatus.PUBLISHED).order_by("week_start").first()
+    moved = movers(first)
+    reds = list(Result.objects.filter(round=first, tier="red").order_by("position", "unit__code")
+                .values_list("unit__code", flat=True))
+    assert moved.previous is None
+    assert [u.code for u in moved.new_reds] == reds
+    assert (moved.red_to_green, moved.green_to_red) == ([], [])
+    assert moved.counts == {"red_to_green": 0, "green_to_red": 0, "new_reds": len(reds),
+                            "escalated": Result.objects.filter(round=first, tier="red", escalated=True).count()}
+    assert len(reds) == first.settings.red_count
+
+
+def test_the_problem_list_ignores_a_week_or_stage_it_does_not_know(users, client_for):
+    client = client_for(users["leader"])
+    everything = client.get("/problems/", {"tab": "all"}).context["total"]
+    assert client.get("/problems/", {"tab": "all", "week": "2026-W99"}).context["total"] == everything
+    assert client.get("/problems/", {"tab": "all", "reached": "nowhere"}).context["total"] == everything
+    week = _latest_published().week
+    page = client.get("/problems/", {"tab": "all", "week": week, "reached": "closed"})
+    assert f'<input type="hidden" name="week" value="{week}">' in page.content.decode()
+    assert page.context["total"] == Problem.objects.filter(
+        closed_at__isnull=False, reported_at__gte=timezone.make_aware(
+            dt.datetime.combine(weeks.week_start(week), dt.time())),
+        reported_at__lt=timezone.make_aware(dt.datetime.combine(weeks.week_end(week), dt.time()))
+        + dt.timedelta(days=1)).exclude(status="cancelled").count()

@@ -16,11 +16,12 @@ def percent(value: float | None) -> str:
 
 @register.filter
 def signed(value: float | int | None, digits: int = 0) -> str:
-    """A change with its sign (+1.25, −3, ±0); None (no earlier week) → "—"."""
+    """A change with its sign and ``digits`` decimals (+1.25, −3, ±0); None (no earlier week) → "—"."""
     if value is None:
         return "—"
-    text = number_format(abs(value), digits) if digits else str(abs(int(value)))
-    if round(value, digits or 0) == 0:
+    # Rounded as the large screen's Number.toFixed rounds the same double, so both show the same digits.
+    text = f"{abs(value):.{digits}f}"
+    if float(text) == 0:
         return f"±{text}"
     return f"+{text}" if value > 0 else f"−{text}"
 

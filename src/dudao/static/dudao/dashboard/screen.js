@@ -62,6 +62,9 @@
     text($("towns-late"), round ? round.towns_late.length : null);
     text($("towns-missing"), round ? round.towns_missing.length : null);
     text($("problems-overdue"), data.problems.total.overdue);
+    root.querySelectorAll("#mover-tiles [data-kind]").forEach(function (node) {
+      text(node, data.movers ? data.movers.counts[node.dataset.kind] : null);
+    });
   }
 
   function renderMovers(data) {
