@@ -11,6 +11,7 @@
   var retryFirstMs = 5000;
   var retryMaxMs = 5 * 60 * 1000;
   var retryMs = retryFirstMs;
+  var SHOWN = 12;  // villages listed per kind of mover (the count says how many there are)
 
   function $(id) { return document.getElementById(id); }
 
@@ -76,11 +77,13 @@
       var list = column.querySelector("ol");
       list.replaceChildren();
       text(column.querySelector(".count"), movers ? movers.counts[kind] : null);
-      (movers ? movers[kind] : []).slice(0, 12).forEach(function (unit) {
+      var units = movers ? movers[kind] : [];
+      units.slice(0, SHOWN).forEach(function (unit) {
         var item = el("li", unit.name);
         item.appendChild(el("span", " " + unit.town, "muted"));
         list.appendChild(item);
       });
+      if (units.length > SHOWN) { list.appendChild(el("li", "… +" + (units.length - SHOWN), "more")); }
     });
   }
 
