@@ -80,6 +80,14 @@ def test_the_leaders_dashboard_and_the_large_screen(signed_in, server_db, shots)
     wall.screenshot(path=str(shots / "screen-overview.png"))
     wall.clock.run_for(15_000)
     expect(screen).to_have_attribute("data-current", "movers")
+    for kind in ("red_to_green", "green_to_red", "new_reds", "escalated"):
+        column = wall.locator(f'#panel-movers .column[data-kind="{kind}"]')
+        count = int(column.locator(".count").inner_text())
+        assert int(wall.locator(f'#mover-tiles [data-kind="{kind}"]').text_content()) == count
+        expect(column.locator("li:not(.more)")).to_have_count(min(count, 12))
+        expect(column.locator("li.more")).to_have_count(1 if count > 12 else 0)
+        if count > 12:
+            expect(column.locator("li.more")).to_have_text(f"… +{count - 12}")
     wall.clock.run_for(15_000)
     expect(screen).to_have_attribute("data-current", "league")
     expect(wall.locator("#panel-league")).to_be_visible()
