@@ -443,3 +443,24 @@ def test_the_problem_list_ignores_a_week_or_stage_it_does_not_know(users, client
             dt.datetime.combine(weeks.week_start(week), dt.time())),
         reported_at__lt=timezone.make_aware(dt.datetime.combine(weeks.week_end(week), dt.time()))
         + dt.timedelta(days=1)).exclude(status="cancelled").count()
+
+
+AREA_TOWNS = {"county_admin": None, "office": None, "leader": None, "inspector": {YITIAOSHAN},
+              "town_staff": {XIQUAN}, "village_staff": {XIQUAN}}
+
+
+@pytest.mark.parametrize("role", sorted(AREA_TOWNS))
+def test_no_figure_names_a_township_outside_the_area(role, users, client_for):
+    towns = set(Unit.objects.filter(level="town").values_list("code", flat=True))
+    expected = AREA_TOWNS[role] or towns
+    data = _data(client_for(users[role]))
+    assert {r["code"] for r in data["league"]} == expected
+    assert {r["code"] for r in data["coverage"]["towns"]} == expected
+    assert {r["code"] for r in data["problems"]["towns"]} <= expected
+    named = {u["code"][:9] + "000" for kind in ("red_to_green", "green_to_red", "new_reds", "escalated")
+             for u in data["movers"][kind]}
+    assert named <= expected
+    assert {t["code"] for t in data["round"]["towns_late"] + data["round"]["towns_missing"]} <= expected
+    page = client_for(users[role]).get("/dashboard/").content.decode()
+    for code in towns - expected:
+        assert f'data-town="{code}"' not in page, code
