@@ -4,7 +4,9 @@ dictionary (the screen's JSON) with the link behind every figure. Everything is 
 database.
 
 Which rounds a user may see here: the office (and the county administrators) every revision people see, drafts
-included; everyone else the published rounds only.
+included; everyone else the published rounds only. Township and village staff see their township or village;
+inspectors the townships of their inspection groups, without the interviews panel (they read no interviews:
+interviews.access).
 """
 
 from django.urls import reverse
