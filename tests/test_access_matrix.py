@@ -234,7 +234,7 @@ def role_view(role: str, users, client_for) -> RoleView:
         api_unit_codes={u["code"] for u in units.json()},
         api_group_pks={g["id"] for g in groups.json()},
         person_list_pks=[int(pk) for pk in PERSON_LINK.findall(person_list.content.decode())],
-        home_ok=client.get("/").status_code == 200,
+        home_ok=client.get("/", follow=True).status_code == 200,  # the leader's home is the dashboard
     )
     _ROLE_VIEWS[role] = view
     return view

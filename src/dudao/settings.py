@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "dudao.publication",
     "dudao.api",
     "dudao.demo",
+    "dudao.dashboard",
     "dudao.site",
     "dudao.maps",
 ]

@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("dudao.interviews.urls")),
     path("", include("dudao.bulletins.urls")),
     path("", include("dudao.maps.urls")),
+    path("", include("dudao.dashboard.urls")),
     path("api/v1/", api.urls),
     re_path(r"^api/", api_not_found),
     path("i18n/", include("django.conf.urls.i18n")),

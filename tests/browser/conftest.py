@@ -152,6 +152,10 @@ def page(new_context):
     return new_context().new_page()
 
 
+# The home page after signing in: the leader's is the dashboard.
+HOME_PATHS = ("/", "/dashboard/")
+
+
 def _sign_in(page, username: str, password: str = DEMO_PASSWORD) -> None:
     """Sign in through the form, the way a user does, and wait for the home page."""
     page.goto("/accounts/login/")
@@ -159,7 +163,7 @@ def _sign_in(page, username: str, password: str = DEMO_PASSWORD) -> None:
     form.locator("input[name=username]").fill(username)
     form.locator("input[name=password]").fill(password)
     form.locator("button[type=submit]").click()
-    page.wait_for_url(lambda url: urlsplit(url).path == "/")
+    page.wait_for_url(lambda url: urlsplit(url).path in HOME_PATHS)
 
 
 @pytest.fixture(scope="session")
@@ -185,7 +189,7 @@ def signed_in(new_context, _signed_in_states):
             return page
         page = new_context(storage_state=state, **context_options).new_page()
         page.goto("/")
-        assert urlsplit(page.url).path == "/", f"the saved session of {username} no longer signs in"
+        assert urlsplit(page.url).path in HOME_PATHS, f"the saved session of {username} no longer signs in"
         return page
 
     return as_user

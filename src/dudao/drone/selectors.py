@@ -95,3 +95,13 @@ def scored_counts(campaign, week: str) -> dict[int, int]:
     return dict(DronePhoto.objects.filter(campaign=campaign, batch__week=week, outside_week=False,
                                           score__isnull=False, village__isnull=False)
                 .values("village_id").annotate(n=Count("id")).values_list("village_id", "n").order_by())
+
+
+def villages_flown_by_town(campaign, week: str, area: Q | None = None) -> dict[int, int]:
+    """Township id (the village's parent) → how many of its active villages the week's drone photos cover (taken
+    in the week), of the villages matching ``area`` (a Q on DronePhoto) when given. One aggregate query."""
+    rows = DronePhoto.objects.filter(campaign=campaign, batch__week=week, outside_week=False, village__active=True,
+                                     village__level__in=RANKED_LEVELS)
+    if area is not None:
+        rows = rows.filter(area)
+    return dict(rows.order_by().values_list("village__parent_id").annotate(n=Count("village", distinct=True)))

@@ -1,6 +1,6 @@
 """Scoped reads of inspections shared by the pages and the API."""
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from dudao.inspections.access import inspections_visible_to
 from dudao.inspections.models import Inspection
@@ -18,3 +18,10 @@ def inspections_filtered(user, *, week: str = "", town: str = "", village: str =
     if checklist_key:
         rows = rows.filter(checklist__key=checklist_key)
     return rows
+
+
+def villages_inspected_by_town(rows: QuerySet[Inspection], week: str) -> dict[int, int]:
+    """Township id → how many of its villages the given inspections (already scoped to a user's area) of the week
+    visited, counting only the inspections that count for the ranking. One aggregate query."""
+    return dict(rows.filter(week=week, counts=True).order_by().values_list("town_id")
+                .annotate(n=Count("village", distinct=True)))

@@ -108,3 +108,34 @@ def round_interviews(round_) -> list[Interview]:
     rows = list(Interview.objects.filter(round=round_).select_related("village", "unit", "person"))
     rows.sort(key=lambda i: (i.village.code, i.reason != InterviewReason.RED, ROLE_ORDER.get(i.role, 99), i.pk))
     return rows
+
+
+@dataclass(frozen=True)
+class Outstanding:
+    """What the given interviews (already scoped to a user's area) still owe: how many the week's round
+    called (the cancelled too, as the list of the week shows them); of every week, the interviews not yet held
+    (pending, scheduled) and those of them overdue, the commitments open and those of them overdue, and the
+    commitments reported done awaiting the office's verification."""
+
+    week_called: int
+    pending: int
+    scheduled: int
+    overdue: int
+    commitments_open: int
+    commitments_overdue: int
+    commitments_done: int
+
+
+def outstanding(rows: QuerySet[Interview], week: str, today: dt.date | None = None) -> Outstanding:
+    """Outstanding for the dashboard: two aggregate queries whatever the number of interviews."""
+    today = _today(today)
+    interviews = rows.order_by().aggregate(
+        week_called=Count("pk", filter=Q(round__week=week)),
+        pending=Count("pk", filter=Q(status=lifecycle.PENDING)),
+        scheduled=Count("pk", filter=Q(status=lifecycle.SCHEDULED)),
+        overdue=Count("pk", filter=interview_overdue_q(today)))
+    commitments = Commitment.objects.filter(interview__in=rows).order_by().aggregate(
+        commitments_open=Count("pk", filter=Q(status=lifecycle.OPEN)),
+        commitments_overdue=Count("pk", filter=commitment_overdue_q(today)),
+        commitments_done=Count("pk", filter=Q(status=lifecycle.DONE)))
+    return Outstanding(**interviews, **commitments)

@@ -4,11 +4,12 @@ dashboard use. Everything starts from problems_visible_to."""
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from dudao.accounts import access
 from dudao.accounts.models import Role
+from dudao.core import weeks
 from dudao.problems import lifecycle
 from dudao.problems.access import problems_visible_to
 from dudao.problems.models import CalendarDay, Category, Problem, Status
@@ -41,6 +42,19 @@ class Filters:
     overdue: bool = False
     mine: bool = False
     q: str = ""
+    week: str = ""  # reported during the ISO week
+    reached: str = ""  # a stage of the loop the problem reached (REACHED), whatever its status now
+
+
+# A stage of the loop → the time the problem first reached it (the dashboard's funnel).
+REACHED = {"dispatched": "dispatched_at", "rectified": "first_rectified_at", "verified": "verified_at",
+           "closed": "closed_at"}
+
+
+def week_q(week: str) -> Q:
+    """Reported during the ISO week (local time)."""
+    start = timezone.make_aware(dt.datetime.combine(weeks.week_start(week), dt.time()))
+    return Q(reported_at__gte=start, reported_at__lt=start + dt.timedelta(days=7))
 
 
 def problems_filtered(user, filters: Filters) -> QuerySet[Problem]:
@@ -59,6 +73,10 @@ def problems_filtered(user, filters: Filters) -> QuerySet[Problem]:
         rows = rows.filter(tasks_q(user))
     if filters.q:
         rows = rows.filter(Q(description__contains=filters.q) | Q(village__name__contains=filters.q))
+    if filters.week:
+        rows = rows.filter(week_q(filters.week))
+    if filters.reached in REACHED:
+        rows = rows.exclude(status=Status.CANCELLED).filter(**{f"{REACHED[filters.reached]}__isnull": False})
     return rows
 
 
@@ -131,3 +149,44 @@ def calendar_days(first: dt.date, until: dt.date | None = None) -> QuerySet[Cale
     if until is not None:
         rows = rows.filter(date__lt=until)
     return rows.order_by("date")
+
+
+@dataclass(frozen=True)
+class TownFunnel:
+    """One township's problems reported during a week (cancelled ones left out) and how far along the loop they
+    got; ``same_day`` of ``same_day_due`` were first rectified by their deadline among those of categories to be
+    rectified the same day (working_days 0) that were dispatched; ``overdue`` counts its problems overdue now,
+    whatever the week they were reported."""
+
+    town_id: int
+    found: int
+    dispatched: int
+    rectified: int
+    verified: int
+    closed: int
+    same_day_due: int
+    same_day: int
+    overdue: int
+
+    @property
+    def same_day_rate(self) -> float | None:
+        return self.same_day / self.same_day_due if self.same_day_due else None
+
+
+def funnel_by_town(rows: QuerySet[Problem], week: str, now: dt.datetime | None = None) -> dict[int, TownFunnel]:
+    """Per township (id), of the given problems (already scoped to a user's area): the week's funnel and the
+    overdue now (TownFunnel). Two aggregate queries whatever the number of problems or villages."""
+    same_day = Q(category__working_days=0, deadline__isnull=False)
+    week_rows = (rows.filter(week_q(week)).exclude(status=Status.CANCELLED).order_by().values("town_id")
+                 .annotate(found=Count("pk"), **{stage: Count("pk", filter=Q(**{f"{field}__isnull": False}))
+                                                 for stage, field in REACHED.items()},
+                           same_day_due=Count("pk", filter=same_day),
+                           same_day=Count("pk", filter=same_day & Q(first_rectified_at__lte=F("deadline")))))
+    overdue = dict(rows.filter(overdue_q(now)).order_by().values_list("town_id").annotate(n=Count("pk")))
+    out = {}
+    for row in week_rows:
+        town = row.pop("town_id")
+        out[town] = TownFunnel(town, **row, overdue=overdue.pop(town, 0))
+    for town, n in overdue.items():
+        out[town] = TownFunnel(town, 0, 0, 0, 0, 0, 0, 0, n)
+    return out

@@ -29,6 +29,7 @@ from django.views.decorators.http import require_POST
 
 from dudao.accounts import access
 from dudao.campaigns.services import campaign_get
+from dudao.core import weeks
 from dudao.core.errors import Refused
 from dudao.core.http import require, see_other
 from dudao.core.paging import paginate
@@ -103,10 +104,17 @@ def _filters(request) -> tuple[str, selectors.Filters]:
     if tab not in TABS or (tab == "mine" and _default_tab(request.user) != "mine"):
         tab = _default_tab(request.user)
     status = get.get("status", "")
+    week = get.get("week", "").strip()
+    try:
+        weeks.parse_week(week)
+    except ValueError:
+        week = ""
+    reached = get.get("reached", "")
     filters = selectors.Filters(
         status=status if status in Status.values else "", town=get.get("town", "").strip()[:12],
         village=get.get("village", "").strip()[:12], category=get.get("category", "").strip()[:30],
-        overdue=tab == "overdue", mine=tab == "mine", q=get.get("q", "").strip()[:50])
+        overdue=tab == "overdue", mine=tab == "mine", q=get.get("q", "").strip()[:50], week=week,
+        reached=reached if reached in selectors.REACHED else "")
     return tab, filters
 
 
@@ -121,7 +129,8 @@ def problem_list(request):
     rows = _ordered(selectors.problems_filtered(user, filters), tab)
     # The tabs count what the other filters leave.
     base = selectors.problems_filtered(user, selectors.Filters(
-        status=filters.status, town=filters.town, village=filters.village, category=filters.category, q=filters.q))
+        status=filters.status, town=filters.town, village=filters.village, category=filters.category, q=filters.q,
+        week=filters.week, reached=filters.reached))
     tab_counts = {"all": base.count(), "overdue": base.filter(selectors.overdue_q()).count()}
     if _default_tab(user) == "mine":
         tab_counts["mine"] = base.filter(selectors.tasks_q(user)).count()

@@ -2,14 +2,25 @@
 published round before it, and the result as CONTRACTS §3 exports it. Scoped reads for pages: ranking.access."""
 
 import datetime as dt
+from dataclasses import dataclass
 
-from django.db.models import F, QuerySet
+from django.db.models import Avg, CharField, Count, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.utils import timezone
 
 from dudao.core import weeks
 from dudao.org.models import Unit, town_code
 from dudao.ranking import lifecycle, sourcefile
-from dudao.ranking.models import Entry, RankingSettings, Reminder, Result, Round, RoundStatus, SourceName, Submission
+from dudao.ranking.models import (
+    Entry,
+    RankingSettings,
+    Reminder,
+    Result,
+    Round,
+    RoundStatus,
+    SourceName,
+    Submission,
+    Tier,
+)
 
 
 def round_live(campaign, week: str) -> Round | None:
@@ -205,3 +216,139 @@ def scores_of(round_: Round | None, source: str, villages: list[Unit] | None = N
 
 def settings_versions(campaign, limit: int = 20) -> list[RankingSettings]:
     return list(RankingSettings.objects.filter(campaign=campaign).order_by("-version")[:limit])
+
+
+# For the dashboard -----------------------------------------------------------------------------------------
+
+
+def dashboard_weeks(campaign, statuses) -> list[str]:
+    """The weeks with a round of the given statuses, newest first (the dashboard's week picker)."""
+    rows = (Round.objects.filter(campaign=campaign, status__in=statuses).order_by("-week_start")
+            .values_list("week", flat=True).distinct())
+    return list(dict.fromkeys(rows))
+
+
+@dataclass(frozen=True)
+class Movers:
+    """The week's movers against the campaign's last published round before it (``previous``; None for the first
+    week): villages red last week and green now, green last week and red now, red now and not red last week
+    (green → red among them), and red now with an escalated streak."""
+
+    previous: Round | None
+    red_to_green: list[Unit]
+    green_to_red: list[Unit]
+    new_reds: list[Unit]
+    escalated: list[Unit]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {"red_to_green": len(self.red_to_green), "green_to_red": len(self.green_to_red),
+                "new_reds": len(self.new_reds), "escalated": len(self.escalated)}
+
+
+def movers(round_: Round, *, area: Q | None = None) -> Movers:
+    """The round's movers (see Movers), of the villages matching ``area`` (a Q on Result, e.g. org.access.area_q
+    on "unit__") when given. Two queries whatever the number of villages: only the rows that moved are read."""
+    previous = previous_published(round_)
+    rows = Result.objects.filter(round=round_)
+    if area is not None:
+        rows = rows.filter(area)
+    before = Result.objects.filter(round=previous, unit=OuterRef("unit")).values("tier")[:1]
+    rows = rows.annotate(before=Subquery(before)) if previous is not None else rows.annotate(
+        before=Value("", output_field=CharField()))
+    # The reds (as many as the settings' red places) and the greens that were red.
+    moved = (rows.filter(Q(tier=Tier.RED) | Q(tier=Tier.GREEN, before=Tier.RED))
+             .select_related("unit", "unit__parent").order_by(F("position").asc(nulls_last=True), "unit__code"))
+    red_to_green, green_to_red, new_reds, escalated = [], [], [], []
+    for row in moved:
+        if row.tier == Tier.GREEN and row.before == Tier.RED:
+            red_to_green.append(row.unit)
+        if row.tier == Tier.RED and row.before != Tier.RED:
+            new_reds.append(row.unit)
+            if row.before == Tier.GREEN:
+                green_to_red.append(row.unit)
+        if row.tier == Tier.RED and row.escalated:
+            escalated.append(row.unit)
+    return Movers(previous, red_to_green, green_to_red, new_reds, escalated)
+
+
+@dataclass(frozen=True)
+class LeagueRow:
+    """One township's line of the week's league: its villages per tier, their mean composite, and the change
+    from the previous published round (None when it has none)."""
+
+    town: Unit
+    green: int
+    yellow: int
+    red: int
+    unranked: int
+    mean: float | None
+    mean_change: float | None
+    red_change: int | None
+
+
+def _league_counts(round_: Round | None, area: Q | None) -> dict[int, dict]:
+    if round_ is None:
+        return {}
+    rows = Result.objects.filter(round=round_)
+    if area is not None:
+        rows = rows.filter(area)
+    return {row["town_id"]: row for row in rows.order_by().values("town_id").annotate(
+        green=Count("pk", filter=Q(tier=Tier.GREEN)), yellow=Count("pk", filter=Q(tier=Tier.YELLOW)),
+        red=Count("pk", filter=Q(tier=Tier.RED)), unranked=Count("pk", filter=Q(position__isnull=True)),
+        mean=Avg("composite"))}
+
+
+def league(round_: Round, *, previous: Round | None = None, area: Q | None = None) -> list[LeagueRow]:
+    """The week's township league (see LeagueRow), best mean composite first; three queries whatever the number
+    of villages (aggregated in the database)."""
+    now, before = _league_counts(round_, area), _league_counts(previous, area)
+    towns = Unit.objects.in_bulk(list(now))
+    out = []
+    for town_id, row in now.items():
+        last = before.get(town_id)
+        mean = row["mean"]
+        out.append(LeagueRow(
+            towns[town_id], row["green"], row["yellow"], row["red"], row["unranked"], mean,
+            None if last is None or mean is None or last["mean"] is None else mean - last["mean"],
+            None if last is None else row["red"] - last["red"]))
+    return sorted(out, key=lambda r: (r.mean is None, -(r.mean or 0.0), r.town.code))
+
+
+@dataclass(frozen=True)
+class RoundState:
+    """What the round holds and waits for: entries per source, the townships' submissions (on time, late,
+    missing), and who acts next."""
+
+    round: Round
+    sources: dict[str, int]
+    towns_on_time: int
+    towns_late: list[Unit]
+    towns_missing: list[Unit]
+    # What the round waits for: "sources" (townships or sources missing), "compute", "request" (the office asks
+    # for approval), "publish" (no second office user needed), "approval" (a second office user), "" (published).
+    waiting_for: str
+
+
+def round_state(round_: Round, *, area: Q | None = None) -> RoundState:
+    """The round's state for the dashboard, of the townships and villages matching ``area`` (a Q on Unit, e.g.
+    org.access.area_q on "") when given. Three queries whatever the number of villages."""
+    entries = Entry.objects.filter(round=round_)
+    towns = Unit.objects.of_campaign(round_.campaign).towns().filter(active=True)
+    if area is not None:
+        entries = entries.filter(unit__in=Unit.objects.filter(area))
+        towns = towns.filter(area)
+    sources = {name: 0 for name in SourceName.values}
+    sources.update(dict(entries.order_by().values_list("source").annotate(n=Count("pk"))))
+    submitted = {s.town_id: s for s in Submission.objects.filter(round=round_, source=SourceName.TOWN,
+                                                                   town__in=towns)}
+    ordered = list(towns.order_by("code"))
+    late = [t for t in ordered if t.pk in submitted and submitted[t.pk].late]
+    missing = [t for t in ordered if t.pk not in submitted]
+    if round_.status == RoundStatus.COLLECTING:
+        waiting = "sources" if missing or not all(sources.values()) else "compute"
+    elif round_.status == RoundStatus.COMPUTED:
+        waiting = "request" if round_.settings.four_eyes else "publish"
+    else:
+        waiting = "approval" if round_.status == RoundStatus.PENDING else ""
+    return RoundState(round_, sources, len(submitted) - len(late), late, missing, waiting)
