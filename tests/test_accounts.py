@@ -1,5 +1,7 @@
 """Sign-in, lockout, session timeout and sign-out."""
 
+import io
+
 from django.conf import settings
 from django.test import Client
 
@@ -74,3 +76,23 @@ def test_sign_out_needs_post_and_ends_the_session(db):
 def test_demo_users_have_no_other_password(db):
     assert sign_in(Client(), "demo_admin", "").status_code == 200  # the form itself refuses an empty password
     assert sign_in(Client(), "demo_admin", "admin").status_code == 401
+
+
+def test_createsuperuser_and_changepassword_are_audit_logged(db, monkeypatch):
+    from django.core.management import call_command
+
+    from dudao.audit.models import AuditEvent
+
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "Xy7!kq-long-pass")
+    last = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    call_command("createsuperuser", interactive=False, username="root", email="root@example.cn", stdout=io.StringIO())
+    from django.contrib.auth.management.commands import changepassword
+
+    monkeypatch.setattr(changepassword.Command, "_get_pass", lambda self, prompt="": "N3w!pass-word-long")
+    call_command("changepassword", "root", stdout=io.StringIO())
+    events = list(AuditEvent.objects.filter(pk__gt=last).order_by("pk"))
+    assert [(e.action, e.object_id, e.actor_label) for e in events] == [
+        ("user.create_superuser", "root", "system:cli"), ("user.password", "root", "system:cli")]
+    assert events[0].after["superuser"] is True
+    assert events[1].after == {"password_changed": True}
+    assert "N3w!pass" not in str(events[1].after)

@@ -16,6 +16,8 @@ ALLOWED_HOSTS = env_list("DUDAO_ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("DUDAO_CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
+    # Before django.contrib.auth: its createsuperuser and changepassword are replaced by audit-logged ones.
+    "dudao.accounts",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -27,7 +29,6 @@ INSTALLED_APPS = [
     "dudao.core",
     "dudao.worker",
     "dudao.audit",
-    "dudao.accounts",
     "dudao.org",
     "dudao.campaigns",
     "dudao.ranking",
