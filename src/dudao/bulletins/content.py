@@ -132,6 +132,10 @@ class BulletinContent:
     red_count: int
     escalation_threshold: int
     chart_png: bytes = field(default=b"", repr=False, compare=False)
+    # The townships that had not submitted their own ranking when the week was published, and the office's reason
+    # for publishing without them (the bulletin states both).
+    missing_towns: tuple[str, ...] = ()
+    publish_reason: str = ""
 
     # Lists the documents show --------------------------------------------------------------------------
     def tier_rows(self, tier: str) -> list[VillageRow]:
@@ -187,6 +191,10 @@ def _plain(value):
 def canonical_json(content: BulletinContent) -> str:
     data = dataclasses.asdict(content)
     data.pop("chart_png", None)
+    if not data["missing_towns"] and not data["publish_reason"]:
+        # Bulletins of weeks every township submitted keep the digest they were made with.
+        data.pop("missing_towns")
+        data.pop("publish_reason")
     return json.dumps(_plain(data), ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
 
 
@@ -258,6 +266,8 @@ class Inputs:
     problems_by_town: dict[str, ProblemCounts] = field(default_factory=dict)
     submitted: dict[str, bool] = field(default_factory=dict)  # town code → late
     draw_chart: bool = True
+    missing_towns: tuple[str, ...] = ()  # names of the townships that had not submitted when it was published
+    publish_reason: str = ""
 
 
 def assemble(inputs: Inputs) -> BulletinContent:
@@ -317,7 +327,8 @@ def assemble(inputs: Inputs) -> BulletinContent:
         towns=town_rows, interviews=tuple(interviews), problems=total, coverage=coverage,
         previous_week=inputs.previous_week, previous_counts=previous_counts,  # type: ignore[arg-type]
         changes=change_rows, green_count=inputs.green_count, red_count=inputs.red_count,
-        escalation_threshold=inputs.escalation_threshold)
+        escalation_threshold=inputs.escalation_threshold, missing_towns=tuple(inputs.missing_towns),
+        publish_reason=inputs.publish_reason)
     if inputs.draw_chart:
         content = dataclasses.replace(content, chart_png=chart_png(content))
     return content
@@ -445,6 +456,7 @@ def _build(round_, letterhead: dict | None, chart: bool) -> BulletinContent:
     from dudao.org.models import PostRole
     from dudao.problems.models import Problem, ProblemEvent
     from dudao.ranking.models import Entry, Result, Round, SourceName, Submission
+    from dudao.ranking.selectors import towns_not_submitted
 
     if round_.published_at is None:
         raise Refused("not_published", _("Week %(week)s is not published: it has no bulletin.")
@@ -511,7 +523,9 @@ def _build(round_, letterhead: dict | None, chart: bool) -> BulletinContent:
         escalation_threshold=settings.escalation_threshold,
         source_labels={s: str(SourceName(s).label) for s in SOURCES}, results=results, raw=raw,
         previous_week=previous.week if previous else "", previous_tiers=previous_tiers, interviews=interviews,
-        problems_by_town=by_town, submitted=submitted, draw_chart=chart))
+        problems_by_town=by_town, submitted=submitted, draw_chart=chart,
+        missing_towns=tuple(towns_not_submitted(campaign, round_).values_list("name", flat=True)),
+        publish_reason=round_.publish_reason))
 
 
 def current_letterhead(round_) -> tuple[str, str]:

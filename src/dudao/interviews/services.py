@@ -15,6 +15,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from dudao.accounts.access import is_office
 from dudao.accounts.actors import actor_label
 from dudao.audit.services import audit_record
 from dudao.core.errors import Refused
@@ -25,7 +26,7 @@ from dudao.interviews.models import Commitment, Interview, InterviewReason, Inte
 from dudao.interviews.notices import interview_scheduled
 from dudao.org.models import Post, PostRole
 from dudao.problems.services import is_working_day_factory
-from dudao.ranking.models import Result, Tier
+from dudao.ranking.models import Result, RoundStatus, Tier
 
 TRANSITION_LABELS = {
     "schedule": gettext_lazy("scheduled"), "reschedule": gettext_lazy("rescheduled"),
@@ -150,6 +151,32 @@ def _schedule(actor, interview: Interview, transition: str, scheduled_for: dt.da
                      object_id=str(interview.pk), before=before, after=after)
         interview_scheduled(interview)
     return interview
+
+
+def interviews_pending_of_town(campaign, week: str, town) -> list[Interview]:
+    """A township's interviews of a published week still to be scheduled, with somebody to interview: those of
+    its red villages' posts and, when escalated, of its own."""
+    return list(Interview.objects.filter(
+        round__campaign=campaign, round__week=week, round__status=RoundStatus.PUBLISHED,
+        status=InterviewStatus.PENDING, vacant=False, person__isnull=False, village__path__startswith=town.path,
+    ).select_related("village", "unit", "person", "round").order_by("village__code", "reason", "role", "pk"))
+
+
+def interviews_schedule_many(*, actor, campaign, week: str, town, scheduled_for: dt.datetime, place: str,
+                             interviewer: str) -> list[Interview]:
+    """The office gives every pending interview of a township's week the same time, place and interviewer: all
+    or nothing, each checked by the single interview's rules, audit-logged and told as if scheduled alone.
+    Vacant posts are left to be cancelled."""
+    if not is_office(actor):
+        raise PermissionDenied
+    scheduled_for = _clean_schedule(scheduled_for, place, interviewer)
+    with transaction.atomic():
+        pending = interviews_pending_of_town(campaign, week, town)
+        if not pending:
+            raise Refused("nothing_to_schedule", _("No interview of %(town)s in week %(week)s is waiting to be "
+                                                   "scheduled.") % {"town": town.name, "week": week})
+        return [_schedule(actor, interview, "schedule", scheduled_for, place, interviewer, "")
+                for interview in pending]
 
 
 def interview_hold(*, actor, interview: Interview, held_on: dt.date, interviewer: str, minutes: str,
