@@ -448,6 +448,7 @@ def build(round_, letterhead: dict | None = None, chart: bool = True) -> Bulleti
 
 
 def _build(round_, letterhead: dict | None, chart: bool) -> BulletinContent:
+    from django.db.models import F
     from django.utils import timezone
     from django.utils.translation import gettext as _
 
@@ -483,14 +484,21 @@ def _build(round_, letterhead: dict | None, chart: bool) -> BulletinContent:
     role_labels = dict(PostRole.choices)
     reason_labels = dict(InterviewReason.choices)
     town_name = {r[1]: r[4] for r in results}
+    # One interview per official: the other red villages it covers follow its main village's name.
+    others: dict[int, list[str]] = {}
+    for interview_id, name in (Interview.villages.through.objects.filter(interview__round=round_)
+                               .exclude(unit_id=F("interview__village_id")).order_by("interview_id", "unit__code")
+                               .values_list("interview_id", "unit__name")):
+        others.setdefault(interview_id, []).append(name)
     interviews = [
-        InterviewRow(village, village_code, town_name.get(village_code, ""), unit, role,
-                     str(role_labels.get(role, role)), reason, str(reason_labels.get(reason, reason)),
+        InterviewRow("、".join([village, *others.get(pk, [])]), village_code, town_name.get(village_code, ""), unit,
+                     role, str(role_labels.get(role, role)), reason, str(reason_labels.get(reason, reason)),
                      person or "", bool(vacant))
-        for village, village_code, unit, role, reason, person, vacant in
+        for pk, village, village_code, unit, role, reason, person, vacant in
         # A total order (one village's post can have two holders): the same content every time it is read.
         Interview.objects.filter(round=round_).order_by("village__code", "reason", "role", "unit__code", "pk")
-        .values_list("village__name", "village__code", "unit__name", "role", "reason", "person__name", "vacant")
+        .values_list("pk", "village__name", "village__code", "unit__name", "role", "reason", "person__name",
+                     "vacant")
     ]
     # Problems reported in the round's week, as they stood when it was published.
     tz = timezone.get_current_timezone()

@@ -162,7 +162,8 @@ def interview_export(request):
                                                                  "role", "pk")
     header = [_("week"), _("township"), _("village"), _("unit"), _("post"), _("person"), _("reason"), _("status"),
               _("to be held by"), _("scheduled for"), _("place"), _("interviewer"), _("held on")]
-    table = [[i.round.week, i.village.parent.name if i.village.parent else "", i.village.name, i.unit.name,
+    table = [[i.round.week, i.village.parent.name if i.village.parent else "",
+              "、".join(v.name for v in i.village_list()), i.unit.name,
               _role_label(i.role), _("vacant") if i.vacant else (i.person.name if i.person else ""),
               i.get_reason_display(), i.get_status_display(), i.hold_by.isoformat(),
               timezone.localtime(i.scheduled_for).strftime("%Y-%m-%d %H:%M") if i.scheduled_for else "",
@@ -222,8 +223,8 @@ def _detail_context(request, interview: Interview, forms: dict | None = None) ->
     if "cancel" in actions and "cancel" not in forms:
         forms["cancel"] = ReasonForm(prefix="cancel", initial={
             "reason": _("The post was vacant that week.") if interview.vacant else ""})
-    others = (interviews_visible_to(user).filter(round=interview.round, village=interview.village)
-              .exclude(pk=interview.pk).select_related("person"))
+    others = (interviews_visible_to(user).filter(round=interview.round, villages__in=interview.village_list())
+              .exclude(pk=interview.pk).select_related("person").distinct())
     return {
         "interview": interview, "role_label": _role_label(interview.role), "commitments": commitments,
         "actions": actions, "forms": forms, "buttons": BUTTONS,
@@ -332,8 +333,8 @@ def person_history(request, person_id: int):
     today = timezone.localdate()
     rows = list(interviews_visible_to(user).filter(person=person)
                 .select_related("round", "village", "village__parent", "unit")
-                .prefetch_related("commitments").order_by("-round__week_start", "round__revision", "village__code",
-                                                          "pk"))
+                .prefetch_related("commitments", "villages")
+                .order_by("-round__week_start", "round__revision", "village__code", "pk"))
     selectors.annotate_flags(rows, today)
     for row in rows:
         row.role_label = _role_label(row.role)  # type: ignore[attr-defined]
