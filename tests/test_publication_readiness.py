@@ -39,13 +39,14 @@ def villages_by_town() -> dict[str, list[str]]:
     return by_town
 
 
-def load_week(missing: tuple[str, ...] = (), inspected: int = 40, week: str = WEEK) -> Round:
-    """The township source of every township but ``missing`` (by code), and an inspection score for every third
-    village up to ``inspected`` villages."""
+def load_week(missing: tuple[str, ...] = (), inspected: int = 40, week: str = WEEK, backwards: str = "") -> Round:
+    """The township source of every township but ``missing`` (by code), ``backwards`` ranking its villages in
+    the reverse order of the others; and an inspection score for every third village up to ``inspected``
+    villages (by code, as the townships rank them)."""
     campaign = campaign_get()
     by_town = villages_by_town()
     town_rows = [[c, str(n)] for town, codes in by_town.items() if town not in missing
-                 for n, c in enumerate(codes, start=1)]
+                 for n, c in enumerate(codes[::-1] if town == backwards else codes, start=1)]
     everyone = sorted(c for codes in by_town.values() for c in codes)
     inspection = [[c, str(100 - n)] for n, c in enumerate(everyone[::3][:inspected])]
     for source, header, rows in (("town", ["code", "rank"], town_rows), ("inspection", ["code", "score"], inspection)):
@@ -272,21 +273,21 @@ def test_request_and_approve_on_the_page(client_of):
 
 
 def test_a_township_below_the_agreement_threshold_is_flagged(users):
+    """红水镇 ranks its villages backwards (tau-b -1), every other township as the inspections do (tau-b 1): the
+    spread of the others is nil, so only the threshold can flag it."""
     campaign = campaign_get()
-    load_week(inspected=151)
-    services.settings_update(actor=users["office"], campaign=campaign, agreement_threshold=0.95)
+    load_week(inspected=151, backwards=HONGSHUI)
     services.ranking_compute(actor=SYSTEM, campaign=campaign, week=WEEK)
     rows = checks.agreement(Round.objects.get(week=WEEK))
-    assert rows and all(a.tau_b is not None for a in rows)
-    assert [a.below_threshold for a in rows] == [a.tau_b < 0.95 for a in rows]
-    assert all(a.flagged for a in rows if a.below_threshold)
-    assert any(a.below_threshold for a in rows)
+    assert {a.town.code: a.tau_b for a in rows if a.tau_b != 1.0} == {HONGSHUI: -1.0}
+    assert [(a.town.code, a.flagged, a.below_threshold) for a in rows if a.flagged] == [(HONGSHUI, True, True)]
     ready = selectors.readiness(campaign, Round.objects.get(week=WEEK))
-    assert [a.town.code for a in ready.flagged_towns] == [a.town.code for a in rows if a.flagged]
+    assert [a.town.code for a in ready.flagged_towns] == [HONGSHUI]
 
     services.settings_update(actor=users["office"], campaign=campaign, agreement_threshold=-1.0)
     services.ranking_compute(actor=SYSTEM, campaign=campaign, week=WEEK)
-    assert [a.below_threshold for a in checks.agreement(Round.objects.get(week=WEEK))] == [False] * len(rows)
+    rows = checks.agreement(Round.objects.get(week=WEEK))
+    assert [a for a in rows if a.flagged or a.below_threshold] == []
 
 
 def test_the_threshold_defaults_to_0_7_and_is_validated_and_audited(users, client_of):
