@@ -150,6 +150,8 @@ def test_the_list_s_form_schedules_a_township_and_is_the_office_s(client_of, tow
 
 def test_export_is_the_list_as_a_sheet(client_of, users, township):
     week, _town = township
+    page = body(client_of("office").get(f"/ranking/{week}/interviews/", **EN))
+    assert f'<a href="/interviews/export.xlsx?week={week}" id="week-interviews-export" download>Excel</a>' in page
     response = client_of("office").get(f"/interviews/export.xlsx?week={week}", **EN)
     assert response["Content-Disposition"] == f'attachment; filename="interviews-{week}.xlsx"'
     sheet = load_workbook(io.BytesIO(response.content)).active
