@@ -119,7 +119,7 @@ def test_red_village_carries_its_interviews(round_):
     red = (Result.objects.filter(round=round_, tier=Tier.RED).select_related("unit")
            .order_by("-red_streak", "position").first())
     e = village_extract(round_, red.unit)
-    stored = list(Interview.objects.filter(round=round_, village=red.unit).select_related("person"))
+    stored = list(Interview.objects.filter(round=round_, villages=red.unit).select_related("person"))
     assert len(e.interviews) == len(stored) >= 2
     assert sorted((i.role, i.vacant, i.person_name) for i in e.interviews) == sorted(
         (i.role, i.vacant, i.person.name if i.person else None) for i in stored)

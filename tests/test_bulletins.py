@@ -84,7 +84,7 @@ def test_content_is_built_with_a_fixed_number_of_queries(db):
     round_ = latest()
     with CaptureQueriesContext(connection) as queries:
         built = content.build(round_)
-    assert len(queries) <= 12
+    assert len(queries) <= 13  # with the other villages of each interview and the townships missing
     assert len(built.villages) == 151
     assert built.chart_png.startswith(b"\x89PNG")
 
@@ -430,7 +430,7 @@ def test_publishing_queues_the_bulletin_in_the_same_transaction(db):
                                   filename="d.csv").ok
     ranking.ranking_compute(actor=SYSTEM, campaign=campaign, week=week)
     queued_before = DBTaskResult.objects.filter(task_path__endswith="generate_bulletin").count()
-    published = publication.round_publish(actor=SYSTEM, campaign=campaign, week=week)
+    published = publication.round_publish(actor=SYSTEM, campaign=campaign, week=week, reason="只有航拍")
     tasks = DBTaskResult.objects.ready().filter(task_path="dudao.bulletins.tasks.generate_bulletin")
     assert tasks.count() == queued_before + 1
     task = tasks.order_by("-enqueued_at").first()

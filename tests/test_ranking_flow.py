@@ -116,7 +116,7 @@ def test_cli_flow_over_weeks_matches_the_reference(db, tmp_path):
     # Interviews: every red village's liaison and heads; escalated ones also the township's deputy and heads.
     start, end = dt.date(2026, 3, 23), dt.date(2026, 3, 29)
     for result in w13.results.filter(tier="red"):
-        got = sorted(Interview.objects.filter(round=w13, village=result.unit).values_list("role", "person_id"))
+        got = sorted(Interview.objects.filter(round=w13, villages=result.unit).values_list("role", "person_id"))
         expected = []
         roles = [(result.unit, "village_liaison"), (result.unit, "village_head")]
         if result.escalated:
@@ -125,6 +125,9 @@ def test_cli_flow_over_weeks_matches_the_reference(db, tmp_path):
             holders = Post.objects.filter(unit=unit, role=role, start_date__lte=end).exclude(end_date__lt=start)
             expected += [(role, p.person_id) for p in holders]
         assert got == sorted(expected), result.unit.code
+    # One interview per official and week, however many red villages they answer for.
+    people = list(Interview.objects.filter(round=w13, person__isnull=False).values_list("person_id", flat=True))
+    assert len(people) == len(set(people))
     assert Round.objects.get(week="2026-W14").status == "computed"
 
 
@@ -153,7 +156,7 @@ def test_vacant_posts_are_flagged_not_skipped(db, tmp_path):
     path = write(tmp_path, "i.csv", "code,score", {"620423103200": 5, "620423100200": 50, "620423101200": 60})
     call_command("ranking", "import", "--week", "2026-W20", "--source", "inspection", path, stderr=io.StringIO())
     call_command("ranking", "compute", "--week", "2026-W20", stderr=io.StringIO())
-    call_command("ranking", "publish", "--week", "2026-W20", stderr=io.StringIO())
+    call_command("ranking", "publish", "--week", "2026-W20", "--reason", "只有督查数据", stderr=io.StringIO())
     interviews = list(Interview.objects.filter(village=village, round__week="2026-W20")
                       .values_list("role", "vacant", "person_id"))
     assert ("village_liaison", True, None) in interviews

@@ -106,13 +106,13 @@ def test_four_eyes_needs_a_second_office_user(users):
     assert refused.value.code == "four_eyes"
     services.ranking_request_publication(actor=office, campaign=campaign, week=WEEK)
     with pytest.raises(Refused) as refused:
-        publication.round_approve(actor=office, campaign=campaign, week=WEEK)
+        publication.round_approve(actor=office, campaign=campaign, week=WEEK, confirmed=True)
     assert refused.value.code == "same_user"
     assert selectors.round_live(campaign, WEEK).status == "pending"
     with pytest.raises(Refused) as refused:
         services.ranking_compute(actor=admin, campaign=campaign, week=WEEK)
     assert refused.value.code == "transition_refused"
-    published = publication.round_approve(actor=admin, campaign=campaign, week=WEEK)
+    published = publication.round_approve(actor=admin, campaign=campaign, week=WEEK, confirmed=True)
     assert (published.status, published.published_by_label, published.approved_by_label) == (
         "published", "demo_office", "demo_admin")
     assert (published.published_by, published.approved_by) == (office, admin)
@@ -144,7 +144,7 @@ def test_two_approvals_at_once_publish_once(demo_data, users):
     def approve():
         barrier.wait()
         try:
-            publication.round_approve(actor=users["county_admin"], campaign=campaign, week=WEEK)
+            publication.round_approve(actor=users["county_admin"], campaign=campaign, week=WEEK, confirmed=True)
             outcomes.append("published")
         except Refused:
             outcomes.append("refused")

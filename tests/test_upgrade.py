@@ -236,3 +236,14 @@ def test_the_interview_content_type_follows_the_model(upgraded):
     old, new = labels(before), labels(after)
     assert new[("interviews", "interview")] == old[("ranking", "interview")]
     assert ("ranking", "interview") not in new
+
+
+def test_each_upgraded_interview_covers_its_own_village(upgraded):
+    """One interview per official came later: every interview made before covers its own red village."""
+    _before, after = upgraded
+    columns, interviews = after["ranking_interview"]
+    pk, village = columns.index("id"), columns.index("village_id")
+    link_columns, links = after["ranking_interview_villages"]
+    by, unit = link_columns.index("interview_id"), link_columns.index("unit_id")
+    assert sorted((row[by], row[unit]) for row in links) == sorted((row[pk], row[village]) for row in interviews)
+    assert len(links) == len(interviews) > 0

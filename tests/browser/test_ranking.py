@@ -39,7 +39,7 @@ def _drag(page, source, target) -> None:
     page.mouse.up()
 
 
-def test_township_drags_office_computes_second_office_user_approves(signed_in):
+def test_township_drags_office_computes_second_office_user_approves(signed_in, tmp_path):
     # 1. The township, on a phone-sized screen.
     town = signed_in("demo_town", viewport={"width": 360, "height": 800}, locale="en-US")
     town.goto("/ranking/submit/")
@@ -95,18 +95,48 @@ def test_township_drags_office_computes_second_office_user_approves(signed_in):
     with office.expect_navigation():
         office.locator("button[name=action][value=compute]").click()
     expect(office.locator("#round-status")).to_have_class(re.compile("status-computed"))
+    # Townships are missing this week: what is missing stands next to the buttons, and requesting publication
+    # needs a reason. The browser asks for it first; the server refuses it too.
+    missing = office.locator("#readiness-towns [data-town]")
+    assert missing.count() >= 1
+    expect(office.locator("#readiness-towns")).to_contain_text("not submitted")
+    reason = office.locator("#publish-form textarea[name=publish_reason]")
+    office.locator("button[name=action][value=request]").click()
+    assert reason.evaluate("el => el.validity.valueMissing") is True
+    expect(office.locator("#round-status")).to_have_class(re.compile("status-computed"))
+    reason.evaluate("el => el.removeAttribute('required')")
+    with office.expect_navigation():
+        office.locator("button[name=action][value=request]").click()
+    expect(office.locator(".flash.error")).to_contain_text("state the reason for publishing week")
+    expect(office.locator("#round-status")).to_have_class(re.compile("status-computed"))
+    office.screenshot(path=str(tmp_path / "publish-refused-without-reason.png"), full_page=True)
+    office.locator("#publish-form textarea[name=publish_reason]").fill("三个乡镇因停电未能报送，按期发布")
     with office.expect_navigation():
         office.locator("button[name=action][value=request]").click()
     expect(office.locator("#round-status")).to_have_class(re.compile("status-pending"))
+    expect(office.locator("#round-publish-reason")).to_have_text("三个乡镇因停电未能报送，按期发布")
     expect(office.locator("#awaiting")).to_contain_text("another office user must approve it")
     expect(office.locator("button[name=action][value=approve]")).to_have_count(0)
 
     # 3. A second office user approves, which publishes.
     admin = signed_in("demo_admin", locale="en-US")
     admin.goto(f"/ranking/?week={week}")
+    # Approving asks for a confirmation naming the week and its counts; without it nothing happens.
+    confirm = admin.locator("#confirm-label")
+    expect(confirm).to_contain_text(f"I confirm publishing week {week}:")
+    admin.locator("button[name=action][value=approve]").click()
+    assert confirm.locator("input").evaluate("el => el.validity.valueMissing") is True
+    confirm.locator("input").evaluate("el => el.removeAttribute('required')")
+    with admin.expect_navigation():
+        admin.locator("button[name=action][value=approve]").click()
+    expect(admin.locator(".flash.error")).to_contain_text(f"Confirm the week and its counts before publishing week {week}.")
+    expect(admin.locator("#round-status")).to_have_class(re.compile("status-pending"))
+    admin.locator("#confirm-label input").check()
     with admin.expect_navigation():
         admin.locator("button[name=action][value=approve]").click()
     expect(admin.locator("#round-status")).to_have_class(re.compile("status-published"))
+    expect(admin.locator("#round-publish-reason")).to_have_text("三个乡镇因停电未能报送，按期发布")
+    admin.screenshot(path=str(tmp_path / "published-with-reason.png"), full_page=True)
     expect(admin.locator(".flash.success")).to_contain_text(f"Week {week} is published")
     expect(admin.locator("#round-state")).to_contain_text("approved by demo_admin")
 

@@ -99,6 +99,9 @@ def render(content: BulletinContent) -> bytes:
             v.position] for v in content.changed), [15, 16, 12, 10, 10, 8])
     sheet(_("Coverage"), [names["source"], names["villages"], names["share"], names["towns"]],
           ([c.label, c.villages, round(c.share, 4), c.towns] for c in content.coverage), [16, 12, 10, 10])
+    if content.missing_towns:
+        sheet(_("Basis"), [_("townships missing"), _("reason for publishing")],
+              [["、".join(content.missing_towns), content.publish_reason]], [40, 80])
     out = io.BytesIO()
     workbook.save(out)
     return normalize_zip(out.getvalue(), content.published_at)

@@ -132,6 +132,10 @@ class BulletinContent:
     red_count: int
     escalation_threshold: int
     chart_png: bytes = field(default=b"", repr=False, compare=False)
+    # The townships that had not submitted their own ranking when the week was published, and the office's reason
+    # for publishing without them (the bulletin states both).
+    missing_towns: tuple[str, ...] = ()
+    publish_reason: str = ""
 
     # Lists the documents show --------------------------------------------------------------------------
     def tier_rows(self, tier: str) -> list[VillageRow]:
@@ -187,6 +191,10 @@ def _plain(value):
 def canonical_json(content: BulletinContent) -> str:
     data = dataclasses.asdict(content)
     data.pop("chart_png", None)
+    if not data["missing_towns"] and not data["publish_reason"]:
+        # Bulletins of weeks every township submitted keep the digest they were made with.
+        data.pop("missing_towns")
+        data.pop("publish_reason")
     return json.dumps(_plain(data), ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
 
 
@@ -258,6 +266,8 @@ class Inputs:
     problems_by_town: dict[str, ProblemCounts] = field(default_factory=dict)
     submitted: dict[str, bool] = field(default_factory=dict)  # town code → late
     draw_chart: bool = True
+    missing_towns: tuple[str, ...] = ()  # names of the townships that had not submitted when it was published
+    publish_reason: str = ""
 
 
 def assemble(inputs: Inputs) -> BulletinContent:
@@ -317,7 +327,8 @@ def assemble(inputs: Inputs) -> BulletinContent:
         towns=town_rows, interviews=tuple(interviews), problems=total, coverage=coverage,
         previous_week=inputs.previous_week, previous_counts=previous_counts,  # type: ignore[arg-type]
         changes=change_rows, green_count=inputs.green_count, red_count=inputs.red_count,
-        escalation_threshold=inputs.escalation_threshold)
+        escalation_threshold=inputs.escalation_threshold, missing_towns=tuple(inputs.missing_towns),
+        publish_reason=inputs.publish_reason)
     if inputs.draw_chart:
         content = dataclasses.replace(content, chart_png=chart_png(content))
     return content
@@ -437,6 +448,7 @@ def build(round_, letterhead: dict | None = None, chart: bool = True) -> Bulleti
 
 
 def _build(round_, letterhead: dict | None, chart: bool) -> BulletinContent:
+    from django.db.models import F
     from django.utils import timezone
     from django.utils.translation import gettext as _
 
@@ -445,6 +457,7 @@ def _build(round_, letterhead: dict | None, chart: bool) -> BulletinContent:
     from dudao.org.models import PostRole
     from dudao.problems.models import Problem, ProblemEvent
     from dudao.ranking.models import Entry, Result, Round, SourceName, Submission
+    from dudao.ranking.selectors import towns_not_submitted
 
     if round_.published_at is None:
         raise Refused("not_published", _("Week %(week)s is not published: it has no bulletin.")
@@ -471,14 +484,21 @@ def _build(round_, letterhead: dict | None, chart: bool) -> BulletinContent:
     role_labels = dict(PostRole.choices)
     reason_labels = dict(InterviewReason.choices)
     town_name = {r[1]: r[4] for r in results}
+    # One interview per official: the other red villages it covers follow its main village's name.
+    others: dict[int, list[str]] = {}
+    for interview_id, name in (Interview.villages.through.objects.filter(interview__round=round_)
+                               .exclude(unit_id=F("interview__village_id")).order_by("interview_id", "unit__code")
+                               .values_list("interview_id", "unit__name")):
+        others.setdefault(interview_id, []).append(name)
     interviews = [
-        InterviewRow(village, village_code, town_name.get(village_code, ""), unit, role,
-                     str(role_labels.get(role, role)), reason, str(reason_labels.get(reason, reason)),
+        InterviewRow("、".join([village, *others.get(pk, [])]), village_code, town_name.get(village_code, ""), unit,
+                     role, str(role_labels.get(role, role)), reason, str(reason_labels.get(reason, reason)),
                      person or "", bool(vacant))
-        for village, village_code, unit, role, reason, person, vacant in
+        for pk, village, village_code, unit, role, reason, person, vacant in
         # A total order (one village's post can have two holders): the same content every time it is read.
         Interview.objects.filter(round=round_).order_by("village__code", "reason", "role", "unit__code", "pk")
-        .values_list("village__name", "village__code", "unit__name", "role", "reason", "person__name", "vacant")
+        .values_list("pk", "village__name", "village__code", "unit__name", "role", "reason", "person__name",
+                     "vacant")
     ]
     # Problems reported in the round's week, as they stood when it was published.
     tz = timezone.get_current_timezone()
@@ -511,7 +531,9 @@ def _build(round_, letterhead: dict | None, chart: bool) -> BulletinContent:
         escalation_threshold=settings.escalation_threshold,
         source_labels={s: str(SourceName(s).label) for s in SOURCES}, results=results, raw=raw,
         previous_week=previous.week if previous else "", previous_tiers=previous_tiers, interviews=interviews,
-        problems_by_town=by_town, submitted=submitted, draw_chart=chart))
+        problems_by_town=by_town, submitted=submitted, draw_chart=chart,
+        missing_towns=tuple(towns_not_submitted(campaign, round_).values_list("name", flat=True)),
+        publish_reason=round_.publish_reason))
 
 
 def current_letterhead(round_) -> tuple[str, str]:

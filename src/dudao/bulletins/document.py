@@ -23,6 +23,8 @@ VARIABLES: list[tuple[str, object]] = [
     ("issue_date", gettext_lazy("date of issue (the publication date)")),
     ("county", gettext_lazy("the county's name")),
     ("summary", gettext_lazy("the opening paragraph")),
+    ("basis", gettext_lazy("the townships missing when the week was published and the reason given (empty when "
+                           "every township submitted; the summary includes it)")),
     ("labels.green, labels.yellow, labels.red", gettext_lazy("the tiers' labels")),
     ("counts.green, .yellow, .red, .ranked, .unranked, .escalated, .interviews",
      gettext_lazy("numbers of villages and interviews")),
@@ -78,6 +80,16 @@ def title(content: BulletinContent) -> str:
         "week": content.week}
 
 
+def basis_text(content: BulletinContent) -> str:
+    """The sentence on what the week was published without: the townships that had not submitted their own
+    ranking, and the office's reason; "" when every township submitted."""
+    if not content.missing_towns:
+        return ""
+    return _("The townships %(names)s had not submitted their own ranking when the week was published; their "
+             "villages are ranked without it. Reason for publishing: %(reason)s") % {
+                 "names": "、".join(content.missing_towns), "reason": content.publish_reason or "—"}
+
+
 def context(content: BulletinContent, summary: bool = False) -> dict:
     """Template variables. ``summary`` shortens the green and yellow lists and the changes to SUMMARY_LIMIT
     rows (the red list, the escalations and the interviews stay whole); the annex has everything."""
@@ -101,6 +113,9 @@ def context(content: BulletinContent, summary: bool = False) -> dict:
         "rankings, the inspections and the drone photos: %(green)s %(gl)s, %(yellow)s %(yl)s and %(red)s %(rl)s. "
         "%(escalated)s villages were red in consecutive rounds and are escalated; %(interviews)s accountability "
         "interviews follow. %(found)s problems were found during the week.") % values
+    basis = basis_text(content)
+    if basis:
+        summary_text = f"{summary_text} {basis}"
     changes = [{"from": labels.get(c.from_tier, c.from_tier), "to": labels.get(c.to_tier, c.to_tier),
                 "count": str(c.count)} for c in content.changes]
     changes_text = "；".join(_("%(from)s → %(to)s: %(count)s") % c for c in changes) if changes else _("none")
@@ -115,7 +130,7 @@ def context(content: BulletinContent, summary: bool = False) -> dict:
     return {
         "issuer": content.issuer, "doc_number": content.doc_number, "title": title(content), "week": content.week,
         "week_start": date_text(content.week_start), "week_end": date_text(content.week_end),
-        "issue_date": date_text(issue_day), "county": content.county, "summary": summary_text,
+        "issue_date": date_text(issue_day), "county": content.county, "summary": summary_text, "basis": basis,
         "labels": {t: labels[t] for t in TIERS}, "colours": {s.code: s.colour for s in content.styles},
         "counts": {"green": green, "yellow": yellow, "red": red, "ranked": ranked,
                    "unranked": len(content.unranked), "escalated": len(content.escalated),

@@ -262,12 +262,18 @@ def _build(round_: Round, results: list[Result], unit_ids: list[int] | QuerySet,
     previous_styles = tier_styles(previous.settings) if previous else {}
 
     interviews: dict[int, list[InterviewLine]] = {}
-    for interview in (Interview.objects.filter(round=round_, village_id__in=unit_ids)
+    covering: dict[int, list[int]] = {}  # interview → the villages of the extract it covers
+    for interview_id, unit_id in (Interview.villages.through.objects
+                                  .filter(interview__round=round_, unit_id__in=unit_ids)
+                                  .order_by("interview_id", "unit_id").values_list("interview_id", "unit_id")):
+        covering.setdefault(interview_id, []).append(unit_id)
+    for interview in (Interview.objects.filter(pk__in=list(covering))
                       .select_related("unit", "person").order_by("pk")):
-        interviews.setdefault(interview.village_id, []).append(InterviewLine(
-            role=interview.role, role_label=_role_label(interview.role), reason=interview.reason,
-            reason_label=_reason_label(interview.reason), unit_name=interview.unit.name,
-            person_name=interview.person.name if interview.person else None, vacant=interview.vacant))
+        for village_id in covering[interview.pk]:
+            interviews.setdefault(village_id, []).append(InterviewLine(
+                role=interview.role, role_label=_role_label(interview.role), reason=interview.reason,
+                reason_label=_reason_label(interview.reason), unit_name=interview.unit.name,
+                person_name=interview.person.name if interview.person else None, vacant=interview.vacant))
 
     for lines in interviews.values():  # the village's own posts first, then its township's
         lines.sort(key=lambda line: (line.reason != InterviewReason.RED, ROLE_ORDER.get(line.role, 99)))

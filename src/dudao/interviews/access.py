@@ -4,13 +4,13 @@ village) read their area's interviews and report commitments done. Inspectors ta
 does what in which state is dudao.interviews.lifecycle's; this says which parties ("office", "unit") a user is for
 one interview."""
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from dudao.accounts.access import READ_ALL, effective_role, is_office
 from dudao.accounts.models import Role
 from dudao.interviews.models import Interview
 from dudao.org.access import area_q, area_roots, in_area, subtree_q
-from dudao.org.models import Person, Post
+from dudao.org.models import Person, Post, PostRole
 
 INTERVIEW_READERS = READ_ALL | {Role.TOWN_STAFF, Role.VILLAGE_STAFF}
 
@@ -19,21 +19,32 @@ def can_see_interviews(user) -> bool:
     return effective_role(user) in INTERVIEW_READERS
 
 
+# An official of these posts answers for each red village the interview covers; a township's head and deputy
+# answer for their township (its villages' staff do not see their interviews).
+VILLAGE_POSTS = (PostRole.VILLAGE_LIAISON, PostRole.VILLAGE_HEAD)
+
+
 def interviews_visible_to(user) -> QuerySet[Interview]:
     """Interviews whose interviewed unit (the village, or the township for an escalated interview) lies in the
-    user's area."""
+    user's area - or, for a village post, any of the red villages the interview covers."""
     if not can_see_interviews(user):
         return Interview.objects.none()
     q = area_q(user, "unit__")
-    return Interview.objects.all() if q is None else Interview.objects.filter(q)
+    if q is None:
+        return Interview.objects.all()
+    covered = Interview.villages.through.objects.filter(area_q(user, "unit__")).values("interview_id")
+    return Interview.objects.filter(q | Q(role__in=VILLAGE_POSTS, pk__in=covered))
 
 
 def interview_parties(user, interview) -> set[str]:
     """The parties of dudao.interviews.lifecycle the user is for this interview."""
     if is_office(user):
         return {"office", "unit"}
-    if effective_role(user) in (Role.TOWN_STAFF, Role.VILLAGE_STAFF) and in_area(user, interview.unit):
-        return {"unit"}
+    if effective_role(user) in (Role.TOWN_STAFF, Role.VILLAGE_STAFF):
+        roots = area_roots(user)
+        if in_area(user, interview.unit, roots) or (interview.role in VILLAGE_POSTS and any(
+                in_area(user, village, roots) for village in interview.villages.all())):
+            return {"unit"}
     return set()
 
 

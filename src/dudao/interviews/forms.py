@@ -15,6 +15,22 @@ class ScheduleForm(forms.Form):
     note = forms.CharField(label=_("Why it moves (optional)"), max_length=500, required=False)
 
 
+class ScheduleManyForm(forms.Form):
+    """The same time, place and interviewer for every pending interview of a township's week."""
+
+    week = forms.RegexField(label=_("Week"), regex=r"^\d{4}-W\d{2}$", max_length=8)
+    town = forms.ChoiceField(label=_("Township"), choices=[])
+    scheduled_for = forms.DateTimeField(label=_("When"), widget=DATETIME_LOCAL,
+                                        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
+    place = forms.CharField(label=_("Where"), max_length=200)
+    interviewer = forms.CharField(label=_("Interviewer (who conducts it)"), max_length=100)
+
+    def __init__(self, *args, towns=(), weeks=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["town"].choices = [(t.code, t.name) for t in towns]
+        self.fields["week"].widget = forms.Select(choices=[(w, w) for w in weeks])
+
+
 class HoldForm(forms.Form):
     held_on = forms.DateField(label=_("Held on"), widget=DATE, input_formats=["%Y-%m-%d"])
     interviewer = forms.CharField(label=_("Interviewer (who conducted it)"), max_length=100)

@@ -33,7 +33,10 @@ class Interview(models.Model):
     through dudao.interviews.services."""
 
     round = models.ForeignKey("ranking.Round", on_delete=models.PROTECT, related_name="interviews")
+    # The main red village (the first by code); ``villages`` holds it and every other red village of the week the
+    # same official answers for: one interview per official and week.
     village = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="+")
+    villages = models.ManyToManyField("org.Unit", related_name="+", blank=True, verbose_name=_("villages"))
     unit = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="+")
     role = models.CharField(max_length=20)
     reason = models.CharField(max_length=10, choices=InterviewReason.choices)
@@ -69,6 +72,11 @@ class Interview(models.Model):
         from django.urls import reverse
 
         return reverse("interview_detail", args=[self.pk])
+
+    def village_list(self) -> list:
+        """The red villages the interview covers, the main one first (prefetch ``villages`` for lists)."""
+        others = sorted((v for v in self.villages.all() if v.pk != self.village_id), key=lambda v: v.code)
+        return [self.village, *others]
 
 
 class CommitmentStatus(models.TextChoices):

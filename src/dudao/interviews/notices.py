@@ -44,7 +44,7 @@ def interview_scheduled(interview) -> None:
     """An interview was scheduled: the unit's staff and the office hear of it, and the group robots of the unit
     and its township."""
     unit = interview.unit
-    village = interview.village
+    villages = "、".join(v.name for v in interview.village_list())
     when = interview.scheduled_for
     when_text = ""
     if isinstance(when, dt.datetime):
@@ -52,7 +52,7 @@ def interview_scheduled(interview) -> None:
     elif isinstance(when, dt.date):
         when_text = when.isoformat()
     person = interview.person
-    params = {"week": interview.round.week, "unit": unit.name, "village": village.name, "role": interview.role,
+    params = {"week": interview.round.week, "unit": unit.name, "village": villages, "role": interview.role,
               "person": person.name if person is not None else "", "vacant": person is None, "when": when_text,
               "reason": interview.reason, "place": interview.place}
     link = interview.get_absolute_url()

@@ -61,7 +61,7 @@ class Filters:
 
 def interviews_filtered(user, filters: Filters, today: dt.date | None = None) -> QuerySet[Interview]:
     rows = interviews_visible_to(user).select_related("round", "village", "village__parent", "unit",
-                                                               "person")
+                                                               "person").prefetch_related("villages")
     if filters.status:
         rows = rows.filter(status=filters.status)
     if filters.week:
@@ -105,7 +105,8 @@ def round_interviews(round_) -> list[Interview]:
     township's (ROLE_ORDER)."""
     if round_ is None:
         return []
-    rows = list(Interview.objects.filter(round=round_).select_related("village", "unit", "person"))
+    rows = list(Interview.objects.filter(round=round_).select_related("village", "unit", "person")
+                .prefetch_related("villages"))
     rows.sort(key=lambda i: (i.village.code, i.reason != InterviewReason.RED, ROLE_ORDER.get(i.role, 99), i.pk))
     return rows
 

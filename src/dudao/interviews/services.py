@@ -15,6 +15,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from dudao.accounts.access import is_office
 from dudao.accounts.actors import actor_label
 from dudao.audit.services import audit_record
 from dudao.core.errors import Refused
@@ -25,7 +26,7 @@ from dudao.interviews.models import Commitment, Interview, InterviewReason, Inte
 from dudao.interviews.notices import interview_scheduled
 from dudao.org.models import Post, PostRole
 from dudao.problems.services import is_working_day_factory
-from dudao.ranking.models import Result, Tier
+from dudao.ranking.models import Result, RoundStatus, Tier
 
 TRANSITION_LABELS = {
     "schedule": gettext_lazy("scheduled"), "reschedule": gettext_lazy("rescheduled"),
@@ -150,6 +151,32 @@ def _schedule(actor, interview: Interview, transition: str, scheduled_for: dt.da
                      object_id=str(interview.pk), before=before, after=after)
         interview_scheduled(interview)
     return interview
+
+
+def interviews_pending_of_town(campaign, week: str, town) -> list[Interview]:
+    """A township's interviews of a published week still to be scheduled, with somebody to interview: those of
+    its red villages' posts and, when escalated, of its own."""
+    return list(Interview.objects.filter(
+        round__campaign=campaign, round__week=week, round__status=RoundStatus.PUBLISHED,
+        status=InterviewStatus.PENDING, vacant=False, person__isnull=False, village__path__startswith=town.path,
+    ).select_related("village", "unit", "person", "round").order_by("village__code", "reason", "role", "pk"))
+
+
+def interviews_schedule_many(*, actor, campaign, week: str, town, scheduled_for: dt.datetime, place: str,
+                             interviewer: str) -> list[Interview]:
+    """The office gives every pending interview of a township's week the same time, place and interviewer: all
+    or nothing, each checked by the single interview's rules, audit-logged and told as if scheduled alone.
+    Vacant posts are left to be cancelled."""
+    if not is_office(actor):
+        raise PermissionDenied
+    scheduled_for = _clean_schedule(scheduled_for, place, interviewer)
+    with transaction.atomic():
+        pending = interviews_pending_of_town(campaign, week, town)
+        if not pending:
+            raise Refused("nothing_to_schedule", _("No interview of %(town)s in week %(week)s is waiting to be "
+                                                   "scheduled.") % {"town": town.name, "week": week})
+        return [_schedule(actor, interview, "schedule", scheduled_for, place, interviewer, "")
+                for interview in pending]
 
 
 def interview_hold(*, actor, interview: Interview, held_on: dt.date, interviewer: str, minutes: str,
@@ -309,16 +336,21 @@ def commitment_allowed_for(user, commitment: Commitment, interview: Interview) -
 def interviews_for_round(round_) -> list[Interview]:
     """The interviews a round calls for (not stored): for each red village its village liaison and its village
     head, and for an escalated one (red rounds in a row) also its township's deputy in charge and head -
-    whoever held the post during the round's week (posts are dated); a post nobody held is a vacant interview."""
+    whoever held the post during the round's week (posts are dated); a post nobody held is a vacant interview.
+    One interview per official: a person answering for several red villages (a liaison of two villages, the head
+    of a township with two escalated villages) has one interview listing them all (``covers``, the main village
+    first), escalated when any of them is."""
     start, end = round_.week_start, round_.week_start + dt.timedelta(days=6)
-    reds = list(Result.objects.filter(round=round_, tier=Tier.RED).select_related("unit", "town"))
+    reds = list(Result.objects.filter(round=round_, tier=Tier.RED).select_related("unit", "town")
+                .order_by("unit__code"))
     posts: dict[tuple[int, str], list[Post]] = {}
     for post in Post.objects.filter(
             unit_id__in={r.unit_id for r in reds} | {r.town_id for r in reds if r.escalated},
             role__in=[PostRole.VILLAGE_LIAISON, PostRole.VILLAGE_HEAD, PostRole.TOWN_DEPUTY, PostRole.TOWN_HEAD],
     ).held_between(start, end).order_by("start_date", "pk"):
         posts.setdefault((post.unit_id, post.role), []).append(post)
-    interviews = []
+    interviews: list[Interview] = []
+    by_person: dict[int, Interview] = {}
     for result in reds:
         wanted = [(result.unit_id, PostRole.VILLAGE_LIAISON, InterviewReason.RED),
                   (result.unit_id, PostRole.VILLAGE_HEAD, InterviewReason.RED)]
@@ -328,12 +360,35 @@ def interviews_for_round(round_) -> list[Interview]:
         for unit_id, role, reason in wanted:
             holders = posts.get((unit_id, role), [])
             if not holders:
-                interviews.append(Interview(round=round_, village_id=result.unit_id, unit_id=unit_id, role=role,
-                                            reason=reason, vacant=True))
+                vacant = Interview(round=round_, village_id=result.unit_id, unit_id=unit_id, role=role,
+                                   reason=reason, vacant=True)
+                vacant.covers = [result.unit_id]  # type: ignore[attr-defined]
+                interviews.append(vacant)
             for post in holders:
-                interviews.append(Interview(round=round_, village_id=result.unit_id, unit_id=unit_id, role=role,
-                                            reason=reason, post=post, person_id=post.person_id))
+                same = by_person.get(post.person_id)
+                if same is not None:
+                    if result.unit_id not in same.covers:  # type: ignore[attr-defined]
+                        same.covers.append(result.unit_id)  # type: ignore[attr-defined]
+                    if reason == InterviewReason.ESCALATED:
+                        same.reason = reason
+                    continue
+                interview = Interview(round=round_, village_id=result.unit_id, unit_id=unit_id, role=role,
+                                      reason=reason, post=post, person_id=post.person_id)
+                interview.covers = [result.unit_id]  # type: ignore[attr-defined]
+                by_person[post.person_id] = interview
+                interviews.append(interview)
     return interviews
+
+
+def _store(interviews: list[Interview]) -> list[Interview]:
+    """Insert the interviews and the red villages each covers."""
+    created = Interview.objects.bulk_create(interviews)
+    through = Interview.villages.through
+    through.objects.bulk_create([through(interview_id=interview.pk, unit_id=unit)
+                                 for interview in created
+                                 for unit in getattr(interview, "covers", [interview.village_id])],
+                                batch_size=1000)
+    return created
 
 
 def interviews_create_for_round(*, actor, round_) -> list[Interview]:
@@ -345,14 +400,17 @@ def interviews_create_for_round(*, actor, round_) -> list[Interview]:
         interview.hold_by = hold_by
     if round_.revision > 1:
         return interviews_create_for_revision(actor=actor, round_=round_, wanted=interviews)
-    return Interview.objects.bulk_create(interviews)
+    return _store(interviews)
 
 
 # A revised week ----------------------------------------------------------------------------------------
 
 
 def _key(interview: Interview) -> tuple:
-    return (interview.village_id, interview.unit_id, interview.role, interview.person_id)
+    """Who an interview is for: the official (one interview per official and week), or a vacant post."""
+    if interview.person_id is not None:
+        return ("person", interview.person_id)
+    return ("vacant", interview.village_id, interview.unit_id, interview.role)
 
 
 def interviews_create_for_revision(*, actor, round_, wanted: list[Interview]) -> list[Interview]:
@@ -391,7 +449,7 @@ def interviews_create_for_revision(*, actor, round_, wanted: list[Interview]) ->
         elif old.status == InterviewStatus.CANCELLED:
             interview.status = InterviewStatus.CANCELLED
             interview.cancel_reason = old.cancel_reason
-    created = Interview.objects.bulk_create(wanted)
+    created = _store(wanted)
     for interview, old in followed:
         audit_record(actor=actor, action="interview.follow_revision", object_type="interview",
                      object_id=str(interview.pk),

@@ -6,6 +6,8 @@ WEEK = r"(?P<week>\d{4}-W\d{2})"
 
 urlpatterns = [
     path("interviews/", views.interview_list, name="interview_list"),
+    path("interviews/schedule/", views.schedule_many, name="interview_schedule_many"),
+    path("interviews/export.xlsx", views.interview_export, name="interview_export"),
     path("interviews/<int:pk>/", views.interview_detail, name="interview_detail"),
     path("interviews/<int:pk>/<str:action>/", views.interview_action, name="interview_action"),
     path("interviews/commitments/<int:pk>/<str:action>/", views.commitment_action, name="commitment_action"),

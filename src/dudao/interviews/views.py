@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from dudao.accounts import access
@@ -20,11 +20,12 @@ from dudao.audit.selectors import events_about
 from dudao.campaigns.services import campaign_get
 from dudao.core import weeks
 from dudao.core.errors import Refused
-from dudao.core.http import require, see_other, week_or_404
+from dudao.core.http import download, require, see_other, week_or_404
 from dudao.core.paging import paginate
+from dudao.core.tables import write_xlsx
 from dudao.interviews import lifecycle, selectors, services
 from dudao.interviews.access import can_see_interviews, interview_people_visible_to, interviews_visible_to
-from dudao.interviews.forms import CommitmentFormSet, HoldForm, ReasonForm, ScheduleForm
+from dudao.interviews.forms import CommitmentFormSet, HoldForm, ReasonForm, ScheduleForm, ScheduleManyForm
 from dudao.interviews.models import Commitment, Interview, InterviewStatus
 from dudao.org.access import people_visible_to, units_visible_to
 from dudao.org.models import Level, PostRole
@@ -33,6 +34,7 @@ from dudao.ranking import selectors as ranking_selectors
 from dudao.ranking.models import RoundStatus
 
 PAGE_SIZE = 50
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 STEP_LABELS = {
     "interview.schedule": gettext_lazy("Scheduled"), "interview.reschedule": gettext_lazy("Rescheduled"),
     "interview.hold": gettext_lazy("Held"), "interview.close": gettext_lazy("Closed: every commitment verified"),
@@ -94,7 +96,12 @@ def interview_list(request):
     town_names = {t.code: t.name for t in visible_towns}
     week_choices = sorted(interviews_visible_to(user).order_by().values_list("round__week", flat=True)
                           .distinct(), reverse=True)
+    schedule_form = None
+    if access.is_office(user) and week_choices:
+        schedule_form = ScheduleManyForm(prefix="many", towns=visible_towns, weeks=week_choices, initial={
+            "week": filters.week or week_choices[0], "town": filters.town})
     return render(request, "interviews/list.html", {
+        "schedule_form": schedule_form, "export_query": request.GET.urlencode(),
         "filters": filters, "page": page, "interviews": interviews, "total": page.paginator.count,
         "statuses": InterviewStatus.choices, "weeks": week_choices,
         "towns": visible_towns if len(visible_towns) > 1 else [],
@@ -104,6 +111,65 @@ def interview_list(request):
         "town_counts": sorted((code, town_names.get(code, code), n) for code, n in counted["town"].items()),
         "overdue": counted["overdue"],
     })
+
+
+@login_required
+def schedule_many(request):
+    """The office schedules every pending interview of a township's week at once (the list's form posts here;
+    a refused form is shown again here with what to correct)."""
+    user = request.user
+    require(access.is_office(user))
+    campaign = campaign_get()
+    towns = list(units_visible_to(user).filter(level=Level.TOWN).order_by("code"))
+    week_choices = sorted(interviews_visible_to(user).order_by().values_list("round__week", flat=True).distinct(),
+                          reverse=True)
+    form = ScheduleManyForm(request.POST or None, prefix="many", towns=towns, weeks=week_choices, initial={
+        "week": request.GET.get("week", ""), "town": request.GET.get("town", "")})
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            town = next(t for t in towns if t.code == data["town"])
+            try:
+                done = services.interviews_schedule_many(
+                    actor=user, campaign=campaign, week=data["week"], town=town, scheduled_for=data["scheduled_for"],
+                    place=data["place"], interviewer=data["interviewer"])
+            except Refused as refused:
+                for message in refused.params.get("errors", [refused.message]):
+                    form.add_error(None, message)
+            else:
+                messages.success(request, ngettext(
+                    "Scheduled %(count)s interview of %(town)s for week %(week)s: %(when)s, %(place)s.",
+                    "Scheduled %(count)s interviews of %(town)s for week %(week)s: %(when)s, %(place)s.",
+                    len(done)) % {
+                    "count": len(done), "town": town.name, "week": data["week"], "place": data["place"].strip(),
+                    "when": timezone.localtime(done[0].scheduled_for).strftime("%Y-%m-%d %H:%M")})
+                return see_other(f"{reverse('interview_list')}?week={data['week']}&town={town.code}")
+    week = form["week"].value() or ""
+    pending = [(t, len(services.interviews_pending_of_town(campaign, week, t))) for t in towns] if week else []
+    return render(request, "interviews/schedule_many.html", {"form": form, "pending": pending, "week": week},
+                  status=status)
+
+
+@login_required
+def interview_export(request):
+    """The interviews of the list's filters (the week's list, typically) as an Excel sheet."""
+    user = request.user
+    _require_reader(user)
+    filters = _filters(request)
+    rows = selectors.interviews_filtered(user, filters).order_by("-round__week_start", "village__code", "reason",
+                                                                 "role", "pk")
+    header = [_("week"), _("township"), _("village"), _("unit"), _("post"), _("person"), _("reason"), _("status"),
+              _("to be held by"), _("scheduled for"), _("place"), _("interviewer"), _("held on")]
+    table = [[i.round.week, i.village.parent.name if i.village.parent else "",
+              "、".join(v.name for v in i.village_list()), i.unit.name,
+              _role_label(i.role), _("vacant") if i.vacant else (i.person.name if i.person else ""),
+              i.get_reason_display(), i.get_status_display(), i.hold_by.isoformat(),
+              timezone.localtime(i.scheduled_for).strftime("%Y-%m-%d %H:%M") if i.scheduled_for else "",
+              i.place, i.interviewer, i.held_on.isoformat() if i.held_on else ""] for i in rows]
+    name = f"interviews-{filters.week or 'all'}{'-' + filters.town if filters.town else ''}.xlsx"
+    return download(write_xlsx([(filters.week or _("Interviews"), header, table)]), name, XLSX)
 
 
 # One interview ----------------------------------------------------------------------------------------
@@ -157,8 +223,8 @@ def _detail_context(request, interview: Interview, forms: dict | None = None) ->
     if "cancel" in actions and "cancel" not in forms:
         forms["cancel"] = ReasonForm(prefix="cancel", initial={
             "reason": _("The post was vacant that week.") if interview.vacant else ""})
-    others = (interviews_visible_to(user).filter(round=interview.round, village=interview.village)
-              .exclude(pk=interview.pk).select_related("person"))
+    others = (interviews_visible_to(user).filter(round=interview.round, villages__in=interview.village_list())
+              .exclude(pk=interview.pk).select_related("person").distinct())
     return {
         "interview": interview, "role_label": _role_label(interview.role), "commitments": commitments,
         "actions": actions, "forms": forms, "buttons": BUTTONS,
@@ -267,8 +333,8 @@ def person_history(request, person_id: int):
     today = timezone.localdate()
     rows = list(interviews_visible_to(user).filter(person=person)
                 .select_related("round", "village", "village__parent", "unit")
-                .prefetch_related("commitments").order_by("-round__week_start", "round__revision", "village__code",
-                                                          "pk"))
+                .prefetch_related("commitments", "villages")
+                .order_by("-round__week_start", "round__revision", "village__code", "pk"))
     selectors.annotate_flags(rows, today)
     for row in rows:
         row.role_label = _role_label(row.role)  # type: ignore[attr-defined]

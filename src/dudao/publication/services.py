@@ -21,15 +21,19 @@ from dudao.ranking.services import Publishing, publishing_begin, publishing_fini
 
 
 @transaction.atomic
-def round_publish(*, actor, campaign, week: str) -> Round:
-    """Publish directly: the command line, or the web when the settings turn four eyes off."""
-    return _publish(actor, publishing_begin(actor=actor, campaign=campaign, week=week, approve=False))
+def round_publish(*, actor, campaign, week: str, reason: str = "", confirmed: bool = True) -> Round:
+    """Publish directly: the command line, or the web when the settings turn four eyes off (the page passes its
+    confirmation). While townships have not submitted, ``reason`` is required (ranking.services.publishing_begin)."""
+    return _publish(actor, publishing_begin(actor=actor, campaign=campaign, week=week, approve=False,
+                                            reason=reason, confirmed=confirmed))
 
 
 @transaction.atomic
-def round_approve(*, actor, campaign, week: str) -> Round:
-    """The second office user's approval of a requested publication publishes the round."""
-    return _publish(actor, publishing_begin(actor=actor, campaign=campaign, week=week, approve=True))
+def round_approve(*, actor, campaign, week: str, confirmed: bool = False, reason: str = "") -> Round:
+    """The second office user's approval of a requested publication publishes the round; refused unless
+    ``confirmed`` (the page's confirmation names the week and its counts)."""
+    return _publish(actor, publishing_begin(actor=actor, campaign=campaign, week=week, approve=True,
+                                            reason=reason, confirmed=confirmed))
 
 
 def _publish(actor, publishing: Publishing) -> Round:

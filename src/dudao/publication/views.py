@@ -67,6 +67,14 @@ def round_action(request, week: str):
         if action == "revise":
             round_ = ranking_services.ranking_revise(actor=user, campaign=campaign, week=week,
                                                      reason=request.POST.get("reason", ""))
+        elif action == "request":
+            round_ = ranking_services.ranking_request_publication(
+                actor=user, campaign=campaign, week=week, reason=request.POST.get("publish_reason", "")[:2000])
+        elif action in ("approve", "publish"):
+            # The confirmation names the week and its counts (the round page's checkbox): no JavaScript needed.
+            publish = services.round_approve if action == "approve" else services.round_publish
+            round_ = publish(actor=user, campaign=campaign, week=week, confirmed=request.POST.get("confirm") == week,
+                             reason=request.POST.get("publish_reason", "")[:2000])
         else:
             round_ = ACTIONS[action](actor=user, campaign=campaign, week=week)
     except Refused as exc:

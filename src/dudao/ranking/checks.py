@@ -18,7 +18,8 @@ class TownAgreement:
     tau_b: float | None
     pairs: int
     overlap: int
-    flagged: bool
+    flagged: bool  # far below the other townships (outlier) or below the campaign's threshold
+    below_threshold: bool = False  # tau-b under the settings' agreement_threshold
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,8 @@ def _window(round_: Round) -> list[Round]:
 
 def agreement(round_: Round) -> list[TownAgreement]:
     """Kendall's tau-b per township between its own ranking and the independent sources (inspection and drone,
-    by their weights), pooled over the window of weeks; townships far below the others are flagged."""
+    by their weights), pooled over the window of weeks; townships far below the others, or below the campaign's
+    agreement threshold (RankingSettings.agreement_threshold), are flagged."""
     weights = round_.settings.weights()
     towns: dict[int, int] = {}
     weeks = []
@@ -61,9 +63,12 @@ def agreement(round_: Round) -> list[TownAgreement]:
     result = engine.agreement(weeks)
     by_index = {index: town_id for town_id, index in towns.items()}
     units = Unit.objects.in_bulk(list(towns))
-    out = [TownAgreement(units[by_index[int(s)]], None if np.isnan(t) else float(t), int(p), int(o), bool(f))
-           for s, t, p, o, f in zip(result.scope, result.tau_b, result.pairs, result.overlap, result.flagged,
-                                    strict=True)]
+    threshold = round_.settings.agreement_threshold
+    out = []
+    for s, t, p, o, f in zip(result.scope, result.tau_b, result.pairs, result.overlap, result.flagged, strict=True):
+        tau = None if np.isnan(t) else float(t)
+        low = tau is not None and tau < threshold
+        out.append(TownAgreement(units[by_index[int(s)]], tau, int(p), int(o), bool(f) or low, low))
     return sorted(out, key=lambda a: (not a.flagged, a.tau_b if a.tau_b is not None else 2.0, a.town.code))
 
 

@@ -39,3 +39,6 @@ class SettingsForm(forms.ModelForm):
             self.fields[name].min_value = 0
             self.fields[name].validators.append(MinValueValidator(0))
         self.fields["deadline_weekday"].validators += [MinValueValidator(1), MaxValueValidator(7)]
+        threshold = self.fields["agreement_threshold"]
+        threshold.min_value, threshold.max_value = -1, 1
+        threshold.validators += [MinValueValidator(-1), MaxValueValidator(1)]

@@ -49,6 +49,9 @@ class RankingSettings(models.Model):
         _("a village cannot be red on township data alone"), default=False)
     four_eyes = models.BooleanField(_("publishing needs a second office user's approval"), default=True)
     agreement_weeks = models.PositiveSmallIntegerField(_("weeks pooled for the agreement check"), default=6)
+    # A township whose own ranking agrees less than this with the independent sources (Kendall's tau-b) is flagged,
+    # whatever the other townships do: its list alone sets the tier of the villages nobody else covers.
+    agreement_threshold = models.FloatField(_("agreement below which a township is flagged (tau-b)"), default=0.7)
 
     class Meta:
         ordering = ["campaign", "-version"]
@@ -81,6 +84,9 @@ class Round(models.Model):
     status = models.CharField(_("status"), max_length=12, choices=RoundStatus.choices, default=RoundStatus.COLLECTING)
     settings = models.ForeignKey(RankingSettings, on_delete=models.PROTECT, related_name="+")
     revision_reason = models.TextField(_("reason for the revision"), blank=True)
+    # Why the office published while townships had not submitted their own ranking (required then, printed in the
+    # bulletin); empty when every township had submitted.
+    publish_reason = models.TextField(_("reason for publishing with townships missing"), blank=True)
     computed_at = models.DateTimeField(null=True, blank=True)
     requested_by = actor_field()
     requested_by_label = models.CharField(max_length=150, blank=True)

@@ -11,6 +11,7 @@ from dudao.core import weeks
 from dudao.org.models import Unit, town_code
 from dudao.ranking import lifecycle, sourcefile
 from dudao.ranking.models import (
+    SOURCES,
     Entry,
     RankingSettings,
     Reminder,
@@ -352,3 +353,77 @@ def round_state(round_: Round, *, area: Q | None = None) -> RoundState:
     else:
         waiting = "approval" if round_.status == RoundStatus.PENDING else ""
     return RoundState(round_, sources, len(submitted) - len(late), late, missing, waiting)
+
+
+# What a round still misses, for the office's buttons ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VillageGap:
+    """A village the round's sources leave thin: no source at all, or one source only (which then alone sets its
+    tier)."""
+
+    unit: Unit
+    town: Unit | None
+    sources: tuple[str, ...]  # the sources covering it, SOURCES order
+    result: Result | None  # its draft or published result, once the round is computed
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """What the office must see next to compute, request, approve and publish: the townships that did not submit,
+    the villages with no source and those ranked on one source only (the township's list alone among them), the
+    flagged checks, and the counts an approval confirms."""
+
+    round: Round | None
+    towns_missing: list[Unit]
+    no_source: list[VillageGap]
+    one_source: list[VillageGap]
+    town_only: list[VillageGap]  # of one_source: covered by the township's own list alone
+    flagged_towns: list  # checks.TownAgreement, flagged
+    flips: int  # villages whose tier turns on a weight (checks.sensitivity), counted once
+    ranked: int
+    tiers: dict[str, int]  # green, yellow, red among the computed results
+    agreement_threshold: float
+
+    @property
+    def has_gaps(self) -> bool:
+        return bool(self.towns_missing or self.no_source or self.one_source or self.flagged_towns or self.flips)
+
+
+def readiness(campaign, round_: Round | None) -> Readiness:
+    """The readiness of a week's round for publishing (CONTRACTS §3): read from its entries and submissions in
+    every state, and from its results and checks once it is computed."""
+    from dudao.ranking import checks  # checks builds on services, which build on these selectors
+
+    settings = round_.settings if round_ is not None else RankingSettings(campaign=campaign)
+    missing = list(towns_not_submitted(campaign, round_))
+    if round_ is None:
+        return Readiness(None, missing, [], [], [], [], 0, 0, {t: 0 for t in Tier.values},
+                         settings.agreement_threshold)
+    covered: dict[int, set[str]] = {}
+    for unit_id, source in Entry.objects.filter(round=round_).values_list("unit_id", "source"):
+        covered.setdefault(unit_id, set()).add(source)
+    results = {r.unit_id: r for r in Result.objects.filter(round=round_)}
+    computed = round_.status in lifecycle.WITH_RESULTS and bool(results)
+    ids = set(Unit.objects.of_campaign(campaign).ranked().filter(active=True).values_list("pk", flat=True))
+    if computed:
+        ids |= set(results)  # an inactive village still listed in the round's result
+    towns = {t.code: t for t in Unit.objects.of_campaign(campaign).towns()}
+    no_source: list[VillageGap] = []
+    one_source: list[VillageGap] = []
+    for unit in Unit.objects.filter(pk__in=ids).order_by("path"):
+        sources = tuple(s for s in SOURCES if s in covered.get(unit.pk, ()))
+        if len(sources) > 1:
+            continue
+        gap = VillageGap(unit, towns.get(town_code(unit.path)), sources, results.get(unit.pk))
+        (one_source if sources else no_source).append(gap)
+    flagged, flips = [], 0
+    if computed:
+        flagged = [a for a in checks.agreement(round_) if a.flagged]
+        flips = len({unit.pk for flip in checks.sensitivity(round_) for unit in flip.units})
+    ranked = [r for r in results.values() if r.position is not None]
+    return Readiness(
+        round_, missing, no_source, one_source, [g for g in one_source if g.sources == (SourceName.TOWN,)],
+        flagged, flips, len(ranked), {t: sum(1 for r in ranked if r.tier == t) for t in Tier.values},
+        settings.agreement_threshold)

@@ -16,7 +16,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from dudao.accounts import access
 from dudao.accounts.actors import actor_label, actor_user, is_actor, recorded_by
@@ -92,7 +92,8 @@ def settings_current(campaign) -> RankingSettings:
 
 SETTING_FIELDS = ("weight_town", "weight_inspection", "weight_drone", "green_count", "red_count", "green_label",
                   "yellow_label", "red_label", "green_colour", "yellow_colour", "red_colour", "escalation_threshold",
-                  "deadline_weekday", "deadline_time", "red_needs_independent", "four_eyes", "agreement_weeks")
+                  "deadline_weekday", "deadline_time", "red_needs_independent", "four_eyes", "agreement_weeks",
+                  "agreement_threshold")
 
 
 def settings_snapshot(settings: RankingSettings) -> dict:
@@ -114,6 +115,8 @@ def settings_update(*, actor, campaign, **changes) -> RankingSettings:
         values = {name: getattr(current, name) for name in SETTING_FIELDS} | changes
         if any(values[w] < 0 for w in ("weight_town", "weight_inspection", "weight_drone")):
             raise ValueError("weights must not be negative")
+        if not -1 <= values["agreement_threshold"] <= 1:
+            raise ValueError("agreement_threshold must lie between -1 and 1")
         new = RankingSettings.objects.create(campaign=campaign, version=current.version + 1, **values)
         audit_record(actor=actor, action="ranking.settings", object_type="campaign", object_id=campaign.slug,
                      before=settings_snapshot(current) | {"version": current.version},
@@ -456,10 +459,15 @@ class Publishing:
     approver: Any
 
 
-def publishing_begin(*, actor, campaign, week: str, approve: bool) -> Publishing:
+def publishing_begin(*, actor, campaign, week: str, approve: bool, reason: str = "",
+                     confirmed: bool = True) -> Publishing:
     """Check and lock the week's round for publishing: the second office user's approval of a request
     (``approve``), or directly (the command line, or the web when the settings turn four eyes off). Only inside
-    the transaction of dudao.publication.services, which goes on to do the whole act."""
+    the transaction of dudao.publication.services, which goes on to do the whole act.
+
+    An approval must be ``confirmed`` (the page's confirmation names the week and its counts). While townships
+    have not submitted their own ranking, publishing needs a stated reason: ``reason``, or the one given with the
+    request; it is kept on the round and printed in the bulletin."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("publishing runs inside the transaction of dudao.publication")
     if approve:
@@ -467,11 +475,32 @@ def publishing_begin(*, actor, campaign, week: str, approve: bool) -> Publishing
         if is_actor(round_.requested_by_id, round_.requested_by_label, actor):
             raise Refused("same_user", _("The approval must come from another office user than the one who "
                                          "requested it."))
-        return Publishing(round_, status, approver=actor)
-    round_, status = _begin(actor, campaign, week, "publish")
-    if actor.pk is not None and round_.settings.four_eyes:
-        raise Refused("four_eyes", _("Publishing needs a second office user's approval: request it instead."))
-    return Publishing(round_, status, approver=None)
+        approver = actor
+    else:
+        round_, status = _begin(actor, campaign, week, "publish")
+        if actor.pk is not None and round_.settings.four_eyes:
+            raise Refused("four_eyes", _("Publishing needs a second office user's approval: request it instead."))
+        approver = None
+    if not confirmed:
+        raise Refused("confirmation_required", _("Confirm the week and its counts before publishing week "
+                                                 "%(week)s.") % {"week": week})
+    round_.publish_reason = _publish_reason(campaign, round_, reason or round_.publish_reason)
+    return Publishing(round_, status, approver=approver)
+
+
+def _publish_reason(campaign, round_: Round, reason: str) -> str:
+    """The reason kept on the round: required while townships have not submitted, dropped when none is missing."""
+    missing = list(towns_not_submitted(campaign, round_))
+    if not missing:
+        return ""
+    if not reason.strip():
+        raise Refused("missing_towns_reason", ngettext(
+            "%(count)s township has not submitted its ranking (%(names)s): state the reason for publishing week "
+            "%(week)s without it.",
+            "%(count)s townships have not submitted their ranking (%(names)s): state the reason for publishing week "
+            "%(week)s without them.", len(missing))
+            % {"count": len(missing), "names": "、".join(t.name for t in missing), "week": round_.week})
+    return reason.strip()
 
 
 def publishing_finish(*, actor, publishing: Publishing, audit: dict) -> Round:
@@ -487,22 +516,29 @@ def publishing_finish(*, actor, publishing: Publishing, audit: dict) -> Round:
     round_.approved_by = actor_user(approver) if approver is not None else None
     round_.approved_by_label = actor_label(approver) if approver is not None else ""
     round_.save()
+    missing = [t.code for t in towns_not_submitted(round_.campaign, round_)]
     audit_record(actor=actor, action="ranking.publish", object_type="round",
                  object_id=f"{round_.campaign.slug}/{round_.week}",
                  after={"revision": round_.revision, "sha256": round_.result_digest,
-                        "approved_by": round_.approved_by_label} | audit)
+                        "approved_by": round_.approved_by_label, "missing_towns": missing,
+                        "reason": round_.publish_reason} | audit)
     return round_
 
 
 @transaction.atomic
-def ranking_request_publication(*, actor, campaign, week: str) -> Round:
+def ranking_request_publication(*, actor, campaign, week: str, reason: str = "") -> Round:
+    """Ask another office user to approve the week's publication; while townships have not submitted their own
+    ranking, with the reason for publishing without them (the approver sees it, the bulletin prints it)."""
     round_, status = _begin(actor, campaign, week, "request")
+    round_.publish_reason = _publish_reason(campaign, round_, reason)
     round_.status = status
     round_.requested_by, round_.requested_by_label = actor_user(actor), actor_label(actor)
-    round_.save(update_fields=["status", "requested_by", "requested_by_label"])
+    round_.save(update_fields=["status", "requested_by", "requested_by_label", "publish_reason"])
     audit_record(actor=actor, action="ranking.request_publication", object_type="round",
-                 object_id=f"{campaign.slug}/{week}", after={"revision": round_.revision,
-                                                            "sha256": round_.result_digest})
+                 object_id=f"{campaign.slug}/{week}", after={
+                     "revision": round_.revision, "sha256": round_.result_digest,
+                     "missing_towns": [t.code for t in towns_not_submitted(campaign, round_)],
+                     "reason": round_.publish_reason})
     return round_
 
 

@@ -197,6 +197,7 @@ def _round_context(request, campaign, week: str) -> dict:
         "round": round_, "revisions": revisions,
         "rounds": selectors.recent_rounds(campaign),
         "town_rows": town_rows, "missing": sum(1 for _town, s in town_rows if s is None),
+        "readiness": selectors.readiness(campaign, round_),
         "independent": independent,
         "coverage": _coverage(round_) if round_ else [],
         "deadline": selectors.deadline(round_) if round_ else None,

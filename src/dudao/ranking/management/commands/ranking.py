@@ -23,6 +23,10 @@ class Command(DudaoCommand):
             if name == "import":
                 action.add_argument("--source", required=True, choices=SourceName.values)
                 action.add_argument("file")
+            if name == "publish":
+                action.add_argument("--reason", default="",
+                                    help="why the week is published while townships have not submitted (required "
+                                         "then; printed in the bulletin)")
             if name == "export":
                 action.add_argument("--format", choices=["csv", "xlsx", "json"], default=None)
                 action.add_argument("-o", "--output")
@@ -48,7 +52,8 @@ class Command(DudaoCommand):
                 self.stderr.write(_("Computed %(week)s (revision %(revision)s).")
                                   % {"week": week, "revision": round_.revision})
             elif action == "publish":
-                round_ = publication.round_publish(actor=SYSTEM, campaign=campaign, week=week)
+                round_ = publication.round_publish(actor=SYSTEM, campaign=campaign, week=week,
+                                                   reason=options.get("reason") or "")
                 self.stderr.write(_("Published %(week)s (revision %(revision)s): %(count)s interviews.")
                                   % {"week": week, "revision": round_.revision, "count": round_.interviews.count()})
             else:
