@@ -3,9 +3,10 @@ office's reminder to the townships that have not handed in their ranking.
 
 In one transaction: the round is checked and locked (dudao.ranking), the interviews it calls for are stored
 (dudao.interviews), the round is marked published and audit-logged with them, its bulletin is queued
-(dudao.bulletins) and its villages, townships and their group robots are told (the outbox of
-dudao.notifications). The round knows nothing of what publishing it causes: this module does, and nothing below
-it calls up here.
+(dudao.bulletins) and its villages, townships, leaders and their group robots are told (the outbox of
+dudao.notifications). A request for publication (four eyes) is this module's too: the leaders and the office
+hear that the round awaits approval. The round knows nothing of what publishing it causes: this module does, and
+nothing below it calls up here.
 """
 
 from django.db import transaction
@@ -14,16 +15,31 @@ from django.utils import timezone
 from dudao.bulletins.services import bulletin_on_publish
 from dudao.interviews.services import interviews_create_for_round
 from dudao.org.models import Unit
-from dudao.publication.notices import remind_towns, round_published
+from dudao.publication.notices import remind_towns, round_awaiting_approval, round_published, round_published_to_leaders
 from dudao.ranking.models import Round
 from dudao.ranking.selectors import deadline, round_live
-from dudao.ranking.services import Publishing, publishing_begin, publishing_finish, reminders_record
+from dudao.ranking.services import (
+    Publishing,
+    publishing_begin,
+    publishing_finish,
+    ranking_request_publication,
+    reminders_record,
+)
 
 
 @transaction.atomic
 def round_publish(*, actor, campaign, week: str) -> Round:
     """Publish directly: the command line, or the web when the settings turn four eyes off."""
     return _publish(actor, publishing_begin(actor=actor, campaign=campaign, week=week, approve=False))
+
+
+@transaction.atomic
+def round_request(*, actor, campaign, week: str) -> Round:
+    """The office asks for publication (four eyes): the round awaits approval, and the leaders and the other
+    office users are told so."""
+    round_ = ranking_request_publication(actor=actor, campaign=campaign, week=week)
+    round_awaiting_approval(round_, actor)
+    return round_
 
 
 @transaction.atomic
@@ -38,6 +54,7 @@ def _publish(actor, publishing: Publishing) -> Round:
         "interviews": len(interviews), "vacant": sum(1 for i in interviews if i.vacant)})
     bulletin_on_publish(round_)
     round_published(round_)
+    round_published_to_leaders(round_)
     return round_
 
 

@@ -24,7 +24,7 @@ from dudao.ranking.models import Round
 
 ACTIONS = {
     "compute": ranking_services.ranking_compute,
-    "request": ranking_services.ranking_request_publication,
+    "request": services.round_request,
     "approve": services.round_approve,
     "withdraw": ranking_services.ranking_withdraw,
     "publish": services.round_publish,

@@ -2,14 +2,25 @@
 published round before it, and the result as CONTRACTS §3 exports it. Scoped reads for pages: ranking.access."""
 
 import datetime as dt
+from dataclasses import dataclass
 
-from django.db.models import F, QuerySet
+from django.db.models import Count, F, QuerySet
 from django.utils import timezone
 
 from dudao.core import weeks
 from dudao.org.models import Unit, town_code
 from dudao.ranking import lifecycle, sourcefile
-from dudao.ranking.models import Entry, RankingSettings, Reminder, Result, Round, RoundStatus, SourceName, Submission
+from dudao.ranking.models import (
+    Entry,
+    RankingSettings,
+    Reminder,
+    Result,
+    Round,
+    RoundStatus,
+    SourceName,
+    Submission,
+    Tier,
+)
 
 
 def round_live(campaign, week: str) -> Round | None:
@@ -69,12 +80,68 @@ def export_row(code, name, town_code, composite, position, tier, streak, escalat
             "p_inspection": p_inspection, "p_drone": p_drone}
 
 
-def export_rows(round_: Round) -> list[dict]:
-    """CONTRACTS §3 "Result export": one row per ranked village, in position order."""
-    rows = (Result.objects.filter(round=round_, position__isnull=False).order_by("position", "unit__code")
-            .values_list("unit__code", "unit__name", "town__code", "composite", "position", "tier", "red_streak",
-                         "escalated", "p_town", "p_inspection", "p_drone"))
-    return [export_row(*row) for row in rows]
+def export_rows(round_: Round, results: QuerySet[Result] | None = None) -> list[dict]:
+    """CONTRACTS §3 "Result export": one row per ranked village, in position order; of the villages of
+    ``results`` (the round's results narrowed to a user's area or a township) when given."""
+    rows = (Result.objects.all() if results is None else results).filter(round=round_, position__isnull=False)
+    return [export_row(*row) for row in rows.order_by("position", "unit__code").values_list(
+        "unit__code", "unit__name", "town__code", "composite", "position", "tier", "red_streak", "escalated",
+        "p_town", "p_inspection", "p_drone")]
+
+
+def tier_counts(results: QuerySet[Result]) -> dict[int, dict[str, int]]:
+    """Ranked villages per tier of each round among ``results`` (round id → tier → count, every tier present)."""
+    counts: dict[int, dict[str, int]] = {}
+    for round_id, tier, count in (results.filter(position__isnull=False).order_by()
+                                  .values_list("round_id", "tier").annotate(n=Count("pk"))):
+        counts.setdefault(round_id, dict.fromkeys(Tier.values, 0))[tier] = count
+    return counts
+
+
+def rounds_newest_first(campaign, statuses=None) -> QuerySet[Round]:
+    """The campaign's rounds (of the given statuses), the latest week first, its latest revision first."""
+    rounds = Round.objects.filter(campaign=campaign)
+    if statuses is not None:
+        rounds = rounds.filter(status__in=statuses)
+    return rounds.select_related("settings").order_by("-week_start", "-revision")
+
+
+@dataclass(frozen=True)
+class Movers:
+    """How a round's villages moved against the campaign's last published round of an earlier week
+    (``previous``; None when there is none): red to green, green to red, red now and not in the last published
+    round (``new_red``: its red streak is 1, green to red included), and escalated (red ``threshold`` rounds in
+    a row or more). Each list holds the round's Results (with unit and town), in position order."""
+
+    previous: Round | None
+    threshold: int
+    red_to_green: list[Result]
+    green_to_red: list[Result]
+    new_red: list[Result]
+    escalated: list[Result]
+
+    def counts(self) -> dict[str, int]:
+        return {"red_to_green": len(self.red_to_green), "green_to_red": len(self.green_to_red),
+                "new_red": len(self.new_red), "escalated": len(self.escalated)}
+
+
+def movers(round_: Round, results: QuerySet[Result] | None = None) -> Movers:
+    """The round's movers (Movers) among all its ranked villages, or among ``results`` (the round's results
+    narrowed to a user's area or a township) when given."""
+    rows = list((Result.objects.all() if results is None else results)
+                .filter(round=round_, position__isnull=False).select_related("unit", "town")
+                .order_by("position", "unit__code"))
+    previous = previous_published(round_)
+    before: dict[int, str] = {}
+    if previous is not None:
+        before = dict(Result.objects.filter(round=previous, position__isnull=False,
+                                            unit_id__in=[r.unit_id for r in rows]).values_list("unit_id", "tier"))
+    return Movers(
+        previous=previous, threshold=round_.settings.escalation_threshold,
+        red_to_green=[r for r in rows if r.tier == Tier.GREEN and before.get(r.unit_id) == Tier.RED],
+        green_to_red=[r for r in rows if r.tier == Tier.RED and before.get(r.unit_id) == Tier.GREEN],
+        new_red=[r for r in rows if r.tier == Tier.RED and r.red_streak == 1],
+        escalated=[r for r in rows if r.escalated])
 
 
 # For the pages ---------------------------------------------------------------------------------------------
