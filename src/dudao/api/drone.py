@@ -187,7 +187,7 @@ def upload_chunk(request, upload_id: uuid.UUID, offset: int = Query(..., ge=0)):
         raise _refused(error) from None
 
 
-@router.get("/drone/uploads/{upload_id}", response=answers(UploadOut, 403, 404, 422), summary="How far an upload got")
+@router.get("/drone/uploads/{upload_id}", response=answers(UploadOut, 403, 404), summary="How far an upload got")
 def upload_state(request, upload_id: uuid.UUID):
     _office(request)
     return _upload_out(get_object_or_404(Upload, pk=upload_id, created_by=request.user))
@@ -219,7 +219,7 @@ def _photo(request, photo_id: int) -> DronePhoto:
                              pk=photo_id)
 
 
-@router.get("/drone/photos/{photo_id}", response=answers(DronePhotoOut, 404, 422), summary="One drone photo")
+@router.get("/drone/photos/{photo_id}", response=answers(DronePhotoOut, 404), summary="One drone photo")
 def photo(request, photo_id: int):
     return _photo_out(_photo(request, photo_id))
 

@@ -287,7 +287,7 @@ def bootstrap(request):
         server_time=timezone.now())
 
 
-@router.get("/checklists/{checklist_id}", response=answers(ChecklistOut, 404, 422), summary="One checklist version")
+@router.get("/checklists/{checklist_id}", response=answers(ChecklistOut, 404), summary="One checklist version")
 def checklist(request, checklist_id: int):
     return _checklist_out(get_object_or_404(checklists_visible_to(request.user), pk=checklist_id))
 
@@ -314,7 +314,7 @@ def photo_upload(request, file: File[UploadedFile], village: Form[str], client_k
     return Status(200 if before else 201, _photo_out(photo))
 
 
-@router.get("/photos/{photo_id}", response=answers(PhotoOut, 404, 422), summary="One photo's data and its image links")
+@router.get("/photos/{photo_id}", response=answers(PhotoOut, 404), summary="One photo's data and its image links")
 def photo(request, photo_id: int):
     return _photo_out(get_object_or_404(photos_visible_to(request.user), pk=photo_id))
 
@@ -371,7 +371,7 @@ def inspections(request, week: str = "", village: str = "", town: str = "",
     return [_inspection_out(i, False) for i in rows[offset: offset + limit]]
 
 
-@router.get("/inspections/{inspection_id}", response=answers(InspectionOut, 404, 422), summary="One inspection")
+@router.get("/inspections/{inspection_id}", response=answers(InspectionOut, 404), summary="One inspection")
 def inspection(request, inspection_id: int):
     found = get_object_or_404(inspections_visible_to(request.user).select_related("village"),
                               pk=inspection_id)
@@ -454,7 +454,7 @@ def problem_stats(request, week: str, by: str = "village"):
             if pk in units]
 
 
-@router.get("/problems/{problem_id}", response=answers(ProblemDetailOut, 404, 422),
+@router.get("/problems/{problem_id}", response=answers(ProblemDetailOut, 404),
             summary="One problem with its timeline")
 def problem(request, problem_id: int):
     found = get_object_or_404(problems_visible_to(request.user).select_related("category", "village", "town"),
