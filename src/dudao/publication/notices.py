@@ -40,6 +40,7 @@ from dudao.ranking.selectors import (
     movers,
     round_live,
     submission_deadline,
+    tier_counts,
     towns_not_submitted,
 )
 
@@ -157,9 +158,8 @@ def _leaders() -> list[User]:
 
 
 def _counts(round_) -> dict:
-    tiers = Counter(Result.objects.filter(round=round_, position__isnull=False).values_list("tier", flat=True))
-    return {"ranked": sum(tiers.values()), "green": tiers[Tier.GREEN], "yellow": tiers[Tier.YELLOW],
-            "red": tiers[Tier.RED]}
+    tiers = tier_counts(Result.objects.filter(round=round_)).get(round_.pk, dict.fromkeys(Tier.values, 0))
+    return {"ranked": sum(tiers.values()), **tiers}
 
 
 def _county(round_or_campaign) -> list:
