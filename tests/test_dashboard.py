@@ -423,10 +423,10 @@ def test_movers_of_the_first_week_count_every_red_as_new(db):
     reds = list(Result.objects.filter(round=first, tier="red").order_by("position", "unit__code")
                 .values_list("unit__code", flat=True))
     assert moved.previous is None
-    assert [u.code for u in moved.new_reds] == reds
+    assert [r.unit.code for r in moved.new_red] == reds
     assert (moved.red_to_green, moved.green_to_red) == ([], [])
-    assert moved.counts == {"red_to_green": 0, "green_to_red": 0, "new_reds": len(reds),
-                            "escalated": Result.objects.filter(round=first, tier="red", escalated=True).count()}
+    assert moved.counts() == {"red_to_green": 0, "green_to_red": 0, "new_red": len(reds),
+                              "escalated": Result.objects.filter(round=first, tier="red", escalated=True).count()}
     assert len(reds) == first.settings.red_count
 
 

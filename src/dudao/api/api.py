@@ -13,6 +13,7 @@ from ninja.security import APIKeyCookie, HttpBearer
 from dudao import __version__
 from dudao.accounts import access
 from dudao.accounts.services import token_user
+from dudao.api.errors import answers
 from dudao.core.errors import Refused
 from dudao.org.access import (
     area_roots,
@@ -140,7 +141,7 @@ def _unit_out(unit) -> UnitOut:
     )
 
 
-@api.get("/me", response=Me, summary="The signed-in user, their role and area")
+@api.get("/me", response=answers(Me), summary="The signed-in user, their role and area")
 def me(request):
     roots = area_roots(request.user)
     return Me(username=request.user.username, name=request.user.get_full_name(),
@@ -148,7 +149,7 @@ def me(request):
               version=__version__)
 
 
-@api.get("/units", response=list[UnitOut], summary="Units in the caller's area")
+@api.get("/units", response=answers(list[UnitOut], 422), summary="Units in the caller's area")
 def units(request, q: str = "", level: str = "", limit: int = Query(500, ge=1, le=5000),
           offset: int = Query(0, ge=0)):
     queryset = search_units(request.user, q) if q else \
@@ -158,12 +159,13 @@ def units(request, q: str = "", level: str = "", limit: int = Query(500, ge=1, l
     return [_unit_out(u) for u in queryset[offset: offset + limit]]
 
 
-@api.get("/units/{code}", response=UnitOut, summary="One unit")
+@api.get("/units/{code}", response=answers(UnitOut, 404), summary="One unit")
 def unit(request, code: str):
     return _unit_out(unit_visible_or_404(request.user, code))
 
 
-@api.get("/units/{code}/posts", response=list[PostOut], summary="Posts at a unit, optionally on a date")
+@api.get("/units/{code}/posts", response=answers(list[PostOut], 404, 422),
+         summary="Posts at a unit, optionally on a date")
 def unit_posts(request, code: str, on: dt.date | None = None):
     target = unit_visible_or_404(request.user, code)
     posts = posts_visible_to(request.user).filter(unit=target).select_related("person", "unit")
@@ -177,7 +179,7 @@ def unit_posts(request, code: str, on: dt.date | None = None):
     ]
 
 
-@api.get("/groups", response=list[GroupOut], summary="Working groups the caller may see")
+@api.get("/groups", response=answers(list[GroupOut]), summary="Working groups the caller may see")
 def groups(request):
     return [
         GroupOut(id=g.pk, kind=g.kind, name=g.name, towns=[t.code for t in g.towns.all()], active=g.active)
@@ -187,6 +189,10 @@ def groups(request):
 
 from dudao.api.drone import router as drone_router  # noqa: E402
 from dudao.api.field import router as field_router  # noqa: E402  (the router needs the api's error handlers)
+from dudao.api.interviews import router as interviews_router  # noqa: E402
+from dudao.api.rounds import router as rounds_router  # noqa: E402
 
 api.add_router("", field_router)
 api.add_router("", drone_router)
+api.add_router("", rounds_router)
+api.add_router("", interviews_router)

@@ -12,6 +12,7 @@ from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from dudao.accounts import access
+from dudao.api.errors import answers
 from dudao.campaigns.services import campaign_get
 from dudao.core.errors import Refused
 from dudao.drone import selectors as drone_selectors
@@ -135,7 +136,8 @@ def _upload_out(upload: Upload) -> UploadOut:
                      status=upload.status, message=upload.message, photo=upload.photo_id)
 
 
-@router.post("/drone/batches", response={201: BatchOut}, summary="Start a week's batch of drone photos (office)")
+@router.post("/drone/batches", response=answers({201: BatchOut}, 403, 422),
+             summary="Start a week's batch of drone photos (office)")
 def batch_create(request, payload: BatchIn):
     _office(request)
     try:
@@ -146,7 +148,7 @@ def batch_create(request, payload: BatchIn):
     return Status(201, BatchOut(id=batch.pk, week=batch.week, name=batch.name, photos=0, created_at=batch.created_at))
 
 
-@router.get("/drone/batches", response=list[BatchOut], summary="The campaign's drone batches")
+@router.get("/drone/batches", response=answers(list[BatchOut], 403, 422), summary="The campaign's drone batches")
 def batches(request, week: str = ""):
     _office(request)
     rows = Batch.objects.filter(campaign=campaign_get()).annotate(photo_count=Count("photos"))
@@ -156,7 +158,7 @@ def batches(request, week: str = ""):
             for b in rows]
 
 
-@router.post("/drone/batches/{batch_id}/uploads", response=UploadOut,
+@router.post("/drone/batches/{batch_id}/uploads", response=answers(UploadOut, 403, 404, 422),
              summary="Open (or resume) the upload of one file",
              description="The same key (the browser's name + size + modification time) returns the upload begun "
                          "before, with how many bytes the server holds: send the rest from there.")
@@ -170,7 +172,7 @@ def upload_open(request, batch_id: int, payload: UploadIn):
         raise _refused(error) from None
 
 
-@router.put("/drone/uploads/{upload_id}", response=UploadOut,
+@router.put("/drone/uploads/{upload_id}", response=answers(UploadOut, 403, 404, 409, 422),
             summary="Send one chunk (the raw request body) at an offset",
             description="offset must equal the bytes the server holds (else 409 with the right number in the "
                         "message and GET gives it); the last chunk ingests the photo: status stored, duplicate or "
@@ -185,13 +187,13 @@ def upload_chunk(request, upload_id: uuid.UUID, offset: int = Query(..., ge=0)):
         raise _refused(error) from None
 
 
-@router.get("/drone/uploads/{upload_id}", response=UploadOut, summary="How far an upload got")
+@router.get("/drone/uploads/{upload_id}", response=answers(UploadOut, 403, 404), summary="How far an upload got")
 def upload_state(request, upload_id: uuid.UUID):
     _office(request)
     return _upload_out(get_object_or_404(Upload, pk=upload_id, created_by=request.user))
 
 
-@router.get("/drone/photos", response=list[DronePhotoOut], summary="Drone photos in the caller's area")
+@router.get("/drone/photos", response=answers(list[DronePhotoOut], 422), summary="Drone photos in the caller's area")
 def photos(request, week: str = "", batch: int | None = None, village: str = "", state: str = "",
            limit: int = Query(500, ge=1, le=5000), offset: int = Query(0, ge=0)):
     rows = drone_photos_visible_to(request.user).select_related("village")
@@ -217,12 +219,12 @@ def _photo(request, photo_id: int) -> DronePhoto:
                              pk=photo_id)
 
 
-@router.get("/drone/photos/{photo_id}", response=DronePhotoOut, summary="One drone photo")
+@router.get("/drone/photos/{photo_id}", response=answers(DronePhotoOut, 404), summary="One drone photo")
 def photo(request, photo_id: int):
     return _photo_out(_photo(request, photo_id))
 
 
-@router.post("/drone/photos/{photo_id}/score", response=DronePhotoOut,
+@router.post("/drone/photos/{photo_id}/score", response=answers(DronePhotoOut, 403, 404, 422),
              summary="Score 1–5 (null clears) with rubric flags; the week's drone ranking follows")
 def score(request, photo_id: int, payload: ScoreIn):
     _office(request)
@@ -233,7 +235,8 @@ def score(request, photo_id: int, payload: ScoreIn):
         raise _refused(error) from None
 
 
-@router.post("/drone/photos/{photo_id}/place", response=DronePhotoOut, summary="Place a photo on a village by hand")
+@router.post("/drone/photos/{photo_id}/place", response=answers(DronePhotoOut, 403, 404, 422),
+             summary="Place a photo on a village by hand")
 def place(request, photo_id: int, payload: PlaceIn):
     _office(request)
     village = None
@@ -247,7 +250,7 @@ def place(request, photo_id: int, payload: PlaceIn):
         raise _refused(error) from None
 
 
-@router.post("/drone/photos/{photo_id}/problem", response={201: Raised},
+@router.post("/drone/photos/{photo_id}/problem", response=answers({201: Raised}, 403, 404, 422),
              summary="Raise a problem at the photo's spot, with the photo")
 def raise_problem(request, photo_id: int, payload: RaiseIn):
     _office(request)
@@ -262,7 +265,8 @@ def raise_problem(request, photo_id: int, payload: RaiseIn):
     return Status(201, Raised(problem=problem.pk, number=problem.number))
 
 
-@router.get("/drone/coverage", response=CoverageOut, summary="Which villages the week's drone photos cover")
+@router.get("/drone/coverage", response=answers(CoverageOut, 422),
+            summary="Which villages the week's drone photos cover")
 def coverage(request, week: str):
     try:
         from dudao.core import weeks

@@ -13,6 +13,7 @@ from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 from ninja.errors import HttpError
 
 from dudao.accounts import access
+from dudao.api.errors import answers
 from dudao.campaigns.services import campaign_get
 from dudao.core.errors import Refused
 from dudao.inspections import services as inspection_services
@@ -259,7 +260,7 @@ def _checklist_out(checklist: Checklist) -> ChecklistOut:
                for i in checklist.items.select_related("category")])
 
 
-@router.get("/field/bootstrap", response=Bootstrap,
+@router.get("/field/bootstrap", response=answers(Bootstrap),
             summary="Everything the field app keeps offline: checklists, villages (WGS-84 points), categories")
 def bootstrap(request):
     campaign = campaign_get()
@@ -286,12 +287,13 @@ def bootstrap(request):
         server_time=timezone.now())
 
 
-@router.get("/checklists/{checklist_id}", response=ChecklistOut, summary="One checklist version")
+@router.get("/checklists/{checklist_id}", response=answers(ChecklistOut, 404), summary="One checklist version")
 def checklist(request, checklist_id: int):
     return _checklist_out(get_object_or_404(checklists_visible_to(request.user), pk=checklist_id))
 
 
-@router.post("/photos", response={200: PhotoOut, 201: PhotoOut}, summary="Upload one photo (multipart)",
+@router.post("/photos", response=answers({200: PhotoOut, 201: PhotoOut}, 403, 404, 409, 413, 422),
+             summary="Upload one photo (multipart)",
              description="Checked by content; stored re-encoded without EXIF. The same client_key again returns "
                          "the stored photo (200) instead of storing it twice.")
 def photo_upload(request, file: File[UploadedFile], village: Form[str], client_key: str = Form("", max_length=64),
@@ -312,7 +314,7 @@ def photo_upload(request, file: File[UploadedFile], village: Form[str], client_k
     return Status(200 if before else 201, _photo_out(photo))
 
 
-@router.get("/photos/{photo_id}", response=PhotoOut, summary="One photo's data and its image links")
+@router.get("/photos/{photo_id}", response=answers(PhotoOut, 404), summary="One photo's data and its image links")
 def photo(request, photo_id: int):
     return _photo_out(get_object_or_404(photos_visible_to(request.user), pk=photo_id))
 
@@ -328,7 +330,7 @@ def _inspection_out(inspection, created: bool) -> InspectionOut:
         photos=sorted(p.pk for p in inspection.photos.all()))
 
 
-@router.post("/inspections", response={200: InspectionOut, 201: InspectionOut},
+@router.post("/inspections", response=answers({200: InspectionOut, 201: InspectionOut}, 403, 404, 409, 422),
              summary="Submit one inspection with its scores, photos and problems",
              description="All or nothing. client_key is the phone's idempotency key: sending the same inspection "
                          "again returns the stored one (200, created false) and stores nothing new.")
@@ -361,7 +363,7 @@ def inspection_submit(request, payload: InspectionIn):
     return Status(201 if result.created else 200, _inspection_out(result.inspection, result.created))
 
 
-@router.get("/inspections", response=list[InspectionOut], summary="Inspections in the caller's area")
+@router.get("/inspections", response=answers(list[InspectionOut], 422), summary="Inspections in the caller's area")
 def inspections(request, week: str = "", village: str = "", town: str = "",
                 limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0)):
     rows = (inspections_filtered(request.user, week=week, town=town, village=village).select_related("village")
@@ -369,7 +371,7 @@ def inspections(request, week: str = "", village: str = "", town: str = "",
     return [_inspection_out(i, False) for i in rows[offset: offset + limit]]
 
 
-@router.get("/inspections/{inspection_id}", response=InspectionOut, summary="One inspection")
+@router.get("/inspections/{inspection_id}", response=answers(InspectionOut, 404), summary="One inspection")
 def inspection(request, inspection_id: int):
     found = get_object_or_404(inspections_visible_to(request.user).select_related("village"),
                               pk=inspection_id)
@@ -400,7 +402,8 @@ def _problem_detail(problem: Problem, user) -> ProblemDetailOut:
                 for e in events])
 
 
-@router.post("/problems", response={200: ProblemDetailOut, 201: ProblemDetailOut}, summary="Report a problem")
+@router.post("/problems", response=answers({200: ProblemDetailOut, 201: ProblemDetailOut}, 403, 404, 409, 422),
+             summary="Report a problem")
 def problem_report(request, payload: ProblemReportIn):
     campaign = campaign_get()
     village = _village(request.user, payload.village)
@@ -419,7 +422,8 @@ def problem_report(request, payload: ProblemReportIn):
     return Status(200 if existing else 201, _problem_detail(problem, request.user))
 
 
-@router.get("/problems", response=ProblemPage, summary="Problems in the caller's area, filtered, with counts")
+@router.get("/problems", response=answers(ProblemPage, 422),
+            summary="Problems in the caller's area, filtered, with counts")
 def problems(request, status: str = "", town: str = "", village: str = "", category: str = "",
              overdue: bool = False, mine: bool = False, limit: int = Query(100, ge=1, le=1000),
              offset: int = Query(0, ge=0)):
@@ -432,7 +436,7 @@ def problems(request, status: str = "", town: str = "", village: str = "", categ
                               for p in rows[offset: offset + limit]])
 
 
-@router.get("/problems/stats", response=list[StatsOut],
+@router.get("/problems/stats", response=answers(list[StatsOut], 422),
             summary="Problem statistics per village or township for the problems reported in a week")
 def problem_stats(request, week: str, by: str = "village"):
     from dudao.core import weeks
@@ -450,14 +454,15 @@ def problem_stats(request, week: str, by: str = "village"):
             if pk in units]
 
 
-@router.get("/problems/{problem_id}", response=ProblemDetailOut, summary="One problem with its timeline")
+@router.get("/problems/{problem_id}", response=answers(ProblemDetailOut, 404),
+            summary="One problem with its timeline")
 def problem(request, problem_id: int):
     found = get_object_or_404(problems_visible_to(request.user).select_related("category", "village", "town"),
                               pk=problem_id)
     return _problem_detail(found, request.user)
 
 
-@router.post("/problems/{problem_id}/{transition}", response=ProblemDetailOut,
+@router.post("/problems/{problem_id}/{transition}", response=answers(ProblemDetailOut, 403, 404, 409, 422),
              summary="Move a problem along its loop: register, dispatch, rectify, verify, return, close, cancel",
              description="rectify needs photos (after-photos uploaded first); return and cancel need a note. "
                          "A transition the problem's state does not allow answers 409.")
@@ -477,7 +482,7 @@ def problem_transition(request, problem_id: int, transition: str, payload: Trans
                            request.user)
 
 
-@router.get("/notifications", response=list[NotificationOut], summary="The caller's notifications")
+@router.get("/notifications", response=answers(list[NotificationOut], 422), summary="The caller's notifications")
 def notifications(request, unread: bool = False, limit: int = Query(50, ge=1, le=500)):
     rows = Notification.objects.filter(recipient=request.user)
     if unread:
@@ -494,6 +499,7 @@ class ReadIn(Schema):
     ids: list[int] | None = None
 
 
-@router.post("/notifications/read", response=dict, summary="Mark notifications read (all when ids is omitted)")
+@router.post("/notifications/read", response=answers(dict, 422),
+             summary="Mark notifications read (all when ids is omitted)")
 def notifications_read(request, payload: ReadIn):
     return {"marked": notification_services.mark_read(user=request.user, ids=payload.ids)}

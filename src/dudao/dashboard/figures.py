@@ -27,7 +27,7 @@ from dudao.problems import selectors as problem_selectors
 from dudao.problems.access import problems_visible_to
 from dudao.ranking import checks, lifecycle
 from dudao.ranking import selectors as ranking_selectors
-from dudao.ranking.models import SOURCES, Round, RoundStatus, SourceName, Tier
+from dudao.ranking.models import SOURCES, Result, Round, RoundStatus, SourceName, Tier
 from dudao.ranking.tiers import tier_styles
 
 
@@ -111,12 +111,14 @@ def _tiers(round_: Round, week: str, league: list[ranking_selectors.LeagueRow]) 
 
 
 def _movers(user, round_: Round, week: str) -> dict:
-    moved = ranking_selectors.movers(round_, area=area_q(user, "unit__"))
+    area = area_q(user, "unit__")
+    moved = ranking_selectors.movers(round_, Result.objects.filter(area) if area is not None else None)
+    kinds = {"red_to_green": moved.red_to_green, "green_to_red": moved.green_to_red, "new_reds": moved.new_red,
+             "escalated": moved.escalated}
     return {
         "previous_week": moved.previous.week if moved.previous is not None else None,
-        "counts": moved.counts,
-        **{kind: [_unit(u, week) for u in getattr(moved, kind)]
-           for kind in ("red_to_green", "green_to_red", "new_reds", "escalated")},
+        "counts": {kind: len(rows) for kind, rows in kinds.items()},
+        **{kind: [_unit(r.unit, week) for r in rows] for kind, rows in kinds.items()},
     }
 
 

@@ -57,6 +57,7 @@ class Filters:
     town: str = ""
     overdue: bool = False
     person: int | None = None
+    unit: Unit | None = None  # interviews about the villages under this unit (a township, a village)
 
 
 def interviews_filtered(user, filters: Filters, today: dt.date | None = None) -> QuerySet[Interview]:
@@ -71,6 +72,8 @@ def interviews_filtered(user, filters: Filters, today: dt.date | None = None) ->
         rows = rows.filter(village__path__startswith=town.path) if town else rows.none()
     if filters.person is not None:
         rows = rows.filter(person_id=filters.person)
+    if filters.unit is not None:
+        rows = rows.filter(village__path__startswith=filters.unit.path)
     if filters.overdue:
         rows = rows.filter(overdue_q(today))
     return rows

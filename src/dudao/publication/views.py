@@ -24,7 +24,7 @@ from dudao.ranking.models import Round
 
 ACTIONS = {
     "compute": ranking_services.ranking_compute,
-    "request": ranking_services.ranking_request_publication,
+    "request": services.round_request,
     "approve": services.round_approve,
     "withdraw": ranking_services.ranking_withdraw,
     "publish": services.round_publish,
@@ -68,8 +68,8 @@ def round_action(request, week: str):
             round_ = ranking_services.ranking_revise(actor=user, campaign=campaign, week=week,
                                                      reason=request.POST.get("reason", ""))
         elif action == "request":
-            round_ = ranking_services.ranking_request_publication(
-                actor=user, campaign=campaign, week=week, reason=request.POST.get("publish_reason", "")[:2000])
+            round_ = services.round_request(actor=user, campaign=campaign, week=week,
+                                            reason=request.POST.get("publish_reason", "")[:2000])
         elif action in ("approve", "publish"):
             # The confirmation names the week and its counts (the round page's checkbox): no JavaScript needed.
             publish = services.round_approve if action == "approve" else services.round_publish

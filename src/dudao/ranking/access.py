@@ -28,6 +28,14 @@ def statuses_visible_to(user) -> frozenset[str]:
     return lifecycle.WITH_RESULTS if can_read_all(user) else lifecycle.PUBLISHED_ONCE
 
 
+def statuses_published_to(user) -> frozenset[str] | None:
+    """The rounds a user may read by the contracts (CONTRACTS §4, the HTTP API: drafts only for the office): every
+    round whatever its status (None) for the office; the rounds published once for everyone else, leaders
+    included. The round's pages still show the leaders its computed drafts (statuses_visible_to), so that a leader
+    told of a round awaiting approval can read it."""
+    return None if is_office(user) else lifecycle.PUBLISHED_ONCE
+
+
 def results_visible_to(user, results: QuerySet[Result]) -> QuerySet[Result]:
     """The results of villages in the user's area."""
     if area_roots(user) is None:

@@ -81,12 +81,70 @@ def export_row(code, name, town_code, composite, position, tier, streak, escalat
             "p_inspection": p_inspection, "p_drone": p_drone}
 
 
-def export_rows(round_: Round) -> list[dict]:
-    """CONTRACTS §3 "Result export": one row per ranked village, in position order."""
-    rows = (Result.objects.filter(round=round_, position__isnull=False).order_by("position", "unit__code")
-            .values_list("unit__code", "unit__name", "town__code", "composite", "position", "tier", "red_streak",
-                         "escalated", "p_town", "p_inspection", "p_drone"))
-    return [export_row(*row) for row in rows]
+def export_rows(round_: Round, results: QuerySet[Result] | None = None) -> list[dict]:
+    """CONTRACTS §3 "Result export": one row per ranked village, in position order; of the villages of
+    ``results`` (the round's results narrowed to a user's area or a township) when given."""
+    rows = (Result.objects.all() if results is None else results).filter(round=round_, position__isnull=False)
+    return [export_row(*row) for row in rows.order_by("position", "unit__code").values_list(
+        "unit__code", "unit__name", "town__code", "composite", "position", "tier", "red_streak", "escalated",
+        "p_town", "p_inspection", "p_drone")]
+
+
+def tier_counts(results: QuerySet[Result]) -> dict[int, dict[str, int]]:
+    """Ranked villages per tier of each round among ``results`` (round id → tier → count, every tier present)."""
+    counts: dict[int, dict[str, int]] = {}
+    for round_id, tier, count in (results.filter(position__isnull=False).order_by()
+                                  .values_list("round_id", "tier").annotate(n=Count("pk"))):
+        counts.setdefault(round_id, dict.fromkeys(Tier.values, 0))[tier] = count
+    return counts
+
+
+def rounds_newest_first(campaign, statuses=None) -> QuerySet[Round]:
+    """The campaign's rounds (of the given statuses), the latest week first, its latest revision first."""
+    rounds = Round.objects.filter(campaign=campaign)
+    if statuses is not None:
+        rounds = rounds.filter(status__in=statuses)
+    return rounds.select_related("settings").order_by("-week_start", "-revision")
+
+
+@dataclass(frozen=True)
+class Movers:
+    """How a round's villages moved against the campaign's last published round of an earlier week
+    (``previous``; None when there is none): red to green, green to red, red now and not in the last published
+    round (``new_red``, green to red included), and escalated (red ``threshold`` rounds in a row or more). Each
+    list holds the round's Results (with unit and town), in position order."""
+
+    previous: Round | None
+    threshold: int
+    red_to_green: list[Result]
+    green_to_red: list[Result]
+    new_red: list[Result]
+    escalated: list[Result]
+
+    def counts(self) -> dict[str, int]:
+        return {"red_to_green": len(self.red_to_green), "green_to_red": len(self.green_to_red),
+                "new_red": len(self.new_red), "escalated": len(self.escalated)}
+
+
+def movers(round_: Round, results: QuerySet[Result] | None = None) -> Movers:
+    """The round's movers (Movers) among all its ranked villages, or among ``results`` (the round's results
+    narrowed to a user's area or a township) when given. One query whatever the number of villages: only the
+    rows that moved are read, each with its tier in the last published round (``before``)."""
+    rows = (Result.objects.all() if results is None else results).filter(round=round_, position__isnull=False)
+    previous = previous_published(round_)
+    if previous is not None:
+        rows = rows.annotate(before=Subquery(Result.objects.filter(round=previous, unit=OuterRef("unit"))
+                                             .values("tier")[:1]))
+    else:
+        rows = rows.annotate(before=Value("", output_field=CharField()))
+    moved = list(rows.filter(Q(tier=Tier.RED) | Q(tier=Tier.GREEN, before=Tier.RED))
+                 .select_related("unit", "unit__parent", "town").order_by("position", "unit__code"))
+    return Movers(
+        previous=previous, threshold=round_.settings.escalation_threshold,
+        red_to_green=[r for r in moved if r.tier == Tier.GREEN and r.before == Tier.RED],
+        green_to_red=[r for r in moved if r.tier == Tier.RED and r.before == Tier.GREEN],
+        new_red=[r for r in moved if r.tier == Tier.RED and r.before != Tier.RED],
+        escalated=[r for r in moved if r.tier == Tier.RED and r.escalated])
 
 
 # For the pages ---------------------------------------------------------------------------------------------
@@ -227,50 +285,6 @@ def dashboard_weeks(campaign, statuses) -> list[str]:
     rows = (Round.objects.filter(campaign=campaign, status__in=statuses).order_by("-week_start")
             .values_list("week", flat=True).distinct())
     return list(dict.fromkeys(rows))
-
-
-@dataclass(frozen=True)
-class Movers:
-    """The week's movers against the campaign's last published round before it (``previous``; None for the first
-    week): villages red last week and green now, green last week and red now, red now and not red last week
-    (green → red among them), and red now with an escalated streak."""
-
-    previous: Round | None
-    red_to_green: list[Unit]
-    green_to_red: list[Unit]
-    new_reds: list[Unit]
-    escalated: list[Unit]
-
-    @property
-    def counts(self) -> dict[str, int]:
-        return {"red_to_green": len(self.red_to_green), "green_to_red": len(self.green_to_red),
-                "new_reds": len(self.new_reds), "escalated": len(self.escalated)}
-
-
-def movers(round_: Round, *, area: Q | None = None) -> Movers:
-    """The round's movers (see Movers), of the villages matching ``area`` (a Q on Result, e.g. org.access.area_q
-    on "unit__") when given. Two queries whatever the number of villages: only the rows that moved are read."""
-    previous = previous_published(round_)
-    rows = Result.objects.filter(round=round_)
-    if area is not None:
-        rows = rows.filter(area)
-    before = Result.objects.filter(round=previous, unit=OuterRef("unit")).values("tier")[:1]
-    rows = rows.annotate(before=Subquery(before)) if previous is not None else rows.annotate(
-        before=Value("", output_field=CharField()))
-    # The reds (as many as the settings' red places) and the greens that were red.
-    moved = (rows.filter(Q(tier=Tier.RED) | Q(tier=Tier.GREEN, before=Tier.RED))
-             .select_related("unit", "unit__parent").order_by(F("position").asc(nulls_last=True), "unit__code"))
-    red_to_green, green_to_red, new_reds, escalated = [], [], [], []
-    for row in moved:
-        if row.tier == Tier.GREEN and row.before == Tier.RED:
-            red_to_green.append(row.unit)
-        if row.tier == Tier.RED and row.before != Tier.RED:
-            new_reds.append(row.unit)
-            if row.before == Tier.GREEN:
-                green_to_red.append(row.unit)
-        if row.tier == Tier.RED and row.escalated:
-            escalated.append(row.unit)
-    return Movers(previous, red_to_green, green_to_red, new_reds, escalated)
 
 
 @dataclass(frozen=True)
