@@ -252,6 +252,7 @@ def test_interviews_with_their_officials_villages_states_and_commitments(users, 
         "town": interview.village.parent.code, "unit": interview.unit.code, "role": interview.role,
         "reason": interview.reason, "person_name": interview.person.name, "post_title": interview.post.title,
         "vacant": False, "state": interview.status, "hold_by": interview.hold_by.isoformat()}
+    assert found["villages"] == [{"code": v.code, "name": v.name} for v in interview.village_list()]
     assert [(c["id"], c["text"], c["due_date"], c["state"]) for c in found["commitments"]] == [
         (c.pk, c.text, c.due_date.isoformat(), c.status) for c in interview.commitments.order_by("position", "pk")]
     assert found["commitments"]
@@ -260,13 +261,16 @@ def test_interviews_with_their_officials_villages_states_and_commitments(users, 
 @pytest.mark.parametrize(("filters", "rule"), [
     ({}, lambda i: True),
     ({"state": "held"}, lambda i: i.status == "held"),
-    ({"unit": STAFF_TOWN}, lambda i: i.village.path.startswith(Unit.objects.get(code=STAFF_TOWN).path)),
-    ({"unit": STAFF_VILLAGE, "state": "closed"}, lambda i: i.village.code == STAFF_VILLAGE and i.status == "closed"),
+    # A township or a village: the interviews about any red village under it, not only the main one.
+    ({"unit": STAFF_TOWN}, lambda i: any(v.path.startswith(Unit.objects.get(code=STAFF_TOWN).path)
+                                         for v in i.villages.all())),
+    ({"unit": STAFF_VILLAGE, "state": "closed"},
+     lambda i: STAFF_VILLAGE in {v.code for v in i.villages.all()} and i.status == "closed"),
 ])
 def test_interview_filters(filters, rule, users, client_for):
     week = published_weeks()[-2]
     expected = [i.pk for i in Interview.objects.filter(round__week=week).select_related("village")
-                .order_by("village__code", "reason", "role", "pk") if rule(i)]
+                .prefetch_related("villages").order_by("village__code", "reason", "role", "pk") if rule(i)]
     body = client_for(users["leader"]).get("/api/v1/interviews", {"week": week, "limit": 1000, **filters}).json()
     assert body["count"] == len(expected)
     assert [i["id"] for i in body["items"]] == expected

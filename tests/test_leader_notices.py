@@ -184,7 +184,7 @@ def test_publishing_tells_the_leaders_the_movers_and_escalations_in_two_lines(us
     county = campaign_get().county
     robot = notification_services.channel_save(
         actor=users["office"], kind="wecom", unit=county, name="县指挥部", secret="", events=[LEADERS_PUBLISHED],
-        url="http://127.0.0.1:9/cgi-bin/webhook/send?key=test")
+        url="https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=test")
     previous = published_rounds()[-1]
     round_ = publication.round_publish(actor=SYSTEM, campaign=campaign_get(), week=week)
     m = {name: len(codes) for name, codes in expected_movers(round_, previous).items()}

@@ -30,12 +30,18 @@ class CommitmentOut(Schema):
     overdue: bool
 
 
+class VillageOut(Schema):
+    code: str
+    name: str
+
+
 class InterviewOut(Schema):
     id: int
     week: str
     revision: int
     village: str
     village_name: str
+    villages: list[VillageOut]
     town: str
     town_name: str
     unit: str
@@ -72,7 +78,8 @@ def _interview_out(interview: Interview, today: dt.date) -> InterviewOut:
     town = village.parent
     return InterviewOut(
         id=interview.pk, week=interview.round.week, revision=interview.round.revision, village=village.code,
-        village_name=village.name, town=town.code if town else "", town_name=town.name if town else "",
+        village_name=village.name, villages=[VillageOut(code=v.code, name=v.name) for v in interview.village_list()],
+        town=town.code if town else "", town_name=town.name if town else "",
         unit=interview.unit.code, unit_name=interview.unit.name, role=interview.role,
         role_label=_label(PostRole, interview.role), reason=interview.reason,
         reason_label=_label(InterviewReason, interview.reason),

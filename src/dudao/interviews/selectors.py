@@ -60,6 +60,13 @@ class Filters:
     unit: Unit | None = None  # interviews about the villages under this unit (a township, a village)
 
 
+def covering_q(unit: Unit) -> Q:
+    """Interviews about a red village under ``unit`` (a township or a village): any village the interview covers,
+    not only its main one."""
+    covered = Interview.villages.through.objects.filter(unit__path__startswith=unit.path).values("interview_id")
+    return Q(pk__in=covered)
+
+
 def interviews_filtered(user, filters: Filters, today: dt.date | None = None) -> QuerySet[Interview]:
     rows = interviews_visible_to(user).select_related("round", "village", "village__parent", "unit",
                                                                "person").prefetch_related("villages")
@@ -69,11 +76,11 @@ def interviews_filtered(user, filters: Filters, today: dt.date | None = None) ->
         rows = rows.filter(round__week=filters.week)
     if filters.town:
         town = Unit.objects.filter(code=filters.town, level="town").first()
-        rows = rows.filter(village__path__startswith=town.path) if town else rows.none()
+        rows = rows.filter(covering_q(town)) if town else rows.none()
     if filters.person is not None:
         rows = rows.filter(person_id=filters.person)
     if filters.unit is not None:
-        rows = rows.filter(village__path__startswith=filters.unit.path)
+        rows = rows.filter(covering_q(filters.unit))
     if filters.overdue:
         rows = rows.filter(overdue_q(today))
     return rows
