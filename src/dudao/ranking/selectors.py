@@ -3,13 +3,23 @@ published round before it, and the result as CONTRACTS §3 exports it. Scoped re
 
 import datetime as dt
 
-from django.db.models import F, QuerySet
+from django.db.models import Count, F, QuerySet
 from django.utils import timezone
 
 from dudao.core import weeks
 from dudao.org.models import Unit, town_code
 from dudao.ranking import lifecycle, sourcefile
-from dudao.ranking.models import Entry, RankingSettings, Reminder, Result, Round, RoundStatus, SourceName, Submission
+from dudao.ranking.models import (
+    Entry,
+    RankingSettings,
+    Reminder,
+    Result,
+    Round,
+    RoundStatus,
+    SourceName,
+    Submission,
+    Tier,
+)
 
 
 def round_live(campaign, week: str) -> Round | None:
@@ -150,6 +160,12 @@ def result_rows(results: QuerySet[Result], town: str = "") -> QuerySet[Result]:
     if town:
         results = results.filter(town__code=town)
     return results.select_related("unit", "town").order_by(F("position").asc(nulls_last=True), "unit__code")
+
+
+def tier_counts(results: QuerySet[Result]) -> dict[str, int]:
+    """How many of the results are of each tier (every tier, 0 when none), the unranked (no tier) under ""."""
+    counted = dict(results.order_by().values_list("tier").annotate(n=Count("id")))
+    return {tier: counted.get(tier, 0) for tier in [*Tier.values, ""]}
 
 
 def result_towns(results: QuerySet[Result]) -> QuerySet[Unit]:

@@ -17,6 +17,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -27,6 +28,7 @@ from dudao.campaigns.services import campaign_get
 from dudao.core import weeks
 from dudao.core.http import download, require, week_or_404
 from dudao.core.messages import describe, describe_with_row
+from dudao.core.paging import paginate
 from dudao.core.tables import Problem, write_csv
 from dudao.org.access import area_roots, town_of, unit_visible_or_404, units_visible_to
 from dudao.org.models import Level, Unit
@@ -57,6 +59,14 @@ def _decorate(results: list[Result], styles: dict[str, TierStyle]) -> None:
         row.style = styles.get(row.tier)  # type: ignore[attr-defined]
         row.sources = [(getattr(row, f"r_{s}"), getattr(row, f"p_{s}")) for s in SOURCES]  # type: ignore[attr-defined]
         row.coverage = sum(1 for s in SOURCES if getattr(row, f"p_{s}") is not None)  # type: ignore[attr-defined]
+
+
+def _tier_badge(style: TierStyle | None) -> str:
+    """ranking/_tier.html as a string, for a long table (one template include per row costs more than the row)."""
+    if style is None:
+        return '<span class="muted">—</span>'
+    return format_html('<span class="tier" style="--tier: {}; --tier-ink: {};" data-tier="{}">{}</span>',
+                       style.colour, style.ink, style.code, style.label)
 
 
 # 1. A township's submission ------------------------------------------------------------------------------
@@ -276,6 +286,9 @@ def _result_rows(user, round_: Round, town: str) -> QuerySet[Result]:
     return selectors.result_rows(results_visible_to(user, round_.results.all()), town)
 
 
+RESULTS_PAGE_SIZE = 50
+
+
 @login_required
 def results(request, week: str):
     user = request.user
@@ -283,33 +296,46 @@ def results(request, week: str):
     week_or_404(week)
     round_, revisions = _round_shown(user, campaign, week, request.GET.get("revision", ""))
     town = request.GET.get("town", "").strip()
+    tier = request.GET.get("tier", "").strip()
+    tier = tier if tier in Tier.values else ""
     styles = tier_styles(round_.settings)
-    rows = list(_result_rows(user, round_, town))
+    visible = results_visible_to(user, round_.results.all())
+    shown = _result_rows(user, round_, town)
+    tier_counts = selectors.tier_counts(shown)
+    page = paginate(request, shown.filter(tier=tier) if tier else shown, RESULTS_PAGE_SIZE)
+    rows = list(page.object_list)
     _decorate(rows, styles)
-    towns = selectors.result_towns(results_visible_to(user, round_.results.all()))
+    badges = {code: _tier_badge(style) for code, style in styles.items()}
+    village_url = reverse("ranking_village", args=["0"])[:-2]
+    for row in rows:
+        row.badge = badges.get(row.tier) or _tier_badge(None)  # type: ignore[attr-defined]
+        row.href = (f"{village_url}{row.unit.code}/?"  # type: ignore[attr-defined]
+                    + urlencode({"week": week, "revision": str(round_.revision)}))
     context: dict = {
-        "round": round_, "week": week, "revisions": revisions, "rows": rows, "towns": towns, "town": town,
+        "round": round_, "week": week, "revisions": revisions, "rows": rows, "page": page,
+        "towns": selectors.result_towns(visible), "town": town, "tier": tier,
         "styles": styles, "sources": [SourceName(s) for s in SOURCES],
         "query": urlencode({k: v for k, v in (("revision", request.GET.get("revision", "")), ("town", town)) if v}),
-        "tier_counts": {t: sum(1 for r in rows if r.tier == t) for t in Tier.values},
+        "tier_counts": [(styles[t], tier_counts[t]) for t in Tier.values], "total": sum(tier_counts.values()),
         "show_checks": access.can_read_all(user),
         **selectors.neighbour_weeks(campaign, round_, statuses_visible_to(user)),
     }
     if context["show_checks"]:
-        tiers = {r.unit_id: r for r in round_.results.all()}
+        kept = checks.round_checks(round_)
+        flipped = {unit.pk for flip in kept.flips for unit in flip.units}
+        tiers = {r.unit_id: r for r in round_.results.filter(unit_id__in=flipped)}
         flips = []
-        for flip in checks.sensitivity(round_):
+        for flip in kept.flips:
             villages = [(unit, tiers.get(unit.pk)) for unit in flip.units]
             for _unit, result in villages:
                 if result is not None:
                     result.style = styles.get(result.tier)  # type: ignore[attr-defined]
             flips.append({"source": SourceName(flip.source).label, "factor": flip.factor, "villages": villages})
-        ranked, unranked = selectors.result_counts(round_)
         context.update({
-            "coverage": _coverage(round_),
-            "ranked": ranked,
-            "unranked": unranked,
-            "agreement": checks.agreement(round_), "flips": flips,
+            "coverage": [(str(SourceName(s).label), kept.coverage.get(s, 0)) for s in SOURCES],
+            "ranked": kept.ranked,
+            "unranked": kept.unranked,
+            "agreement": kept.agreement, "flips": flips,
             "agreement_weeks": round_.settings.agreement_weeks,
         })
     return render(request, "ranking/results.html", context)
