@@ -19,7 +19,9 @@ class IdleSessionMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         session = getattr(request, "session", None)
-        if session is None or (settings.SESSION_COOKIE_NAME not in request.COOKIES and not session.modified):
+        if session is None or not session.accessed:  # a page that did not read the session (the health check)
+            return response
+        if settings.SESSION_COOKIE_NAME not in request.COOKIES and not session.modified:
             return response
         if SESSION_KEY in session:
             now = int(time.time())
