@@ -13,7 +13,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 from openpyxl import load_workbook
 
 from dudao.accounts.access import SYSTEM
@@ -220,7 +220,8 @@ def test_drag_order_submission_writes_entries_in_that_order(client_of, users):
     # The page starts from the last submitted order and says who submitted.
     again = body(client.get("/ranking/submit/", **EN))
     assert re.findall(r'name="code" value="(\d{12})"', again) == order
-    assert f"Submitted by {actor_display(users['town_staff'], 'demo_town')}" in again
+    with translation.override("en"):
+        assert f"Submitted by {actor_display(users['town_staff'], 'demo_town')}" in again
 
 
 def test_township_staff_cannot_submit_for_another_township(client_of):
@@ -342,7 +343,8 @@ def test_four_eyes_request_then_a_second_office_user_approves(client_of):
     assert (round_.status, round_.requested_by.username, round_.requested_by_label) == (
         "pending", "demo_office", "demo_office")
     page = body(office.get(f"/ranking/?week={FRESH}", **EN))
-    requester = actor_display(round_.requested_by, round_.requested_by_label)
+    with translation.override("en"):
+        requester = actor_display(round_.requested_by, round_.requested_by_label)
     assert requester.endswith(" (campaign office staff)")
     assert 'value="approve"' not in page and f"Requested by {requester}: another office user must approve it." in page
     refused = act(office, "approve")
@@ -508,7 +510,8 @@ def test_the_round_s_people_are_shown_by_name_and_role(client_of, users):
     week = published_week()
     round_ = Round.objects.get(week=week, status="published")
     Round.objects.filter(pk=round_.pk).update(approved_by=users["county_admin"], approved_by_label="demo_admin")
-    approver = actor_display(users["county_admin"], "demo_admin")
+    with translation.override("en"):
+        approver = actor_display(users["county_admin"], "demo_admin")
     assert approver.endswith(" (county administrator)") and "demo_admin" not in approver
     page = text_of(body(client_of("office").get(f"/ranking/?week={week}", **EN)))
     assert f"approved by {approver}" in page
