@@ -358,7 +358,7 @@ def main() -> None:
         print(f"{'URL':<22} {'county':>7} {'province':>9}")
         for name in found["county"]:
             county, prov = found["county"][name], found["province"].get(name)
-            note = "" if prov == county else "  grows"
+            note = "  grows" if prov is not None and prov > county else ""
             print(f"{name:<22} {county:>7} {prov if prov is not None else '-':>9}{note}")
 
 
