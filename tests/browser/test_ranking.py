@@ -91,8 +91,9 @@ def test_township_drags_office_computes_second_office_user_approves(signed_in):
     expect(office.locator(f'#town-submissions tr[data-town="{XIQUAN}"]')).to_contain_text("(township staff)")
     # This week's inspection and drone rankings come from the field inspections and the scored drone photos:
     # the page says so, and there is nothing to upload for them.
-    expect(office.locator("body")).to_contain_text("field:inspections")
-    expect(office.locator("body")).to_contain_text("field:drone")
+    expect(office.locator("body")).to_contain_text("field inspections (fed automatically)")
+    expect(office.locator("body")).to_contain_text("drone photos (fed automatically)")
+    expect(office.locator("body")).not_to_contain_text("field:")
     with office.expect_navigation():
         office.locator("button[name=action][value=compute]").click()
     expect(office.locator("#round-status")).to_have_class(re.compile("status-computed"))
