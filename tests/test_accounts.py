@@ -1,12 +1,20 @@
 """Sign-in, lockout, session timeout and sign-out."""
 
+import datetime as dt
 import io
+import time
 
 from django.conf import settings
+from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.sessions.models import Session
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from dudao.accounts.models import LoginAttempt
 from dudao.audit.models import AuditEvent
+from dudao.core.middleware import REFRESHED
 from dudao.demo.load import DEMO_PASSWORD
 
 
@@ -61,8 +69,42 @@ def test_next_parameter_cannot_redirect_off_site(db):
 
 
 def test_session_is_an_idle_timeout_of_30_minutes_by_default():
-    assert (settings.SESSION_COOKIE_AGE, settings.SESSION_SAVE_EVERY_REQUEST) == (30 * 60, True)
+    assert (settings.SESSION_COOKIE_AGE, settings.SESSION_SAVE_EVERY_REQUEST) == (30 * 60, False)
+    assert settings.SESSION_REFRESH_SECONDS == 3 * 60
     assert settings.SESSION_COOKIE_HTTPONLY is True
+
+
+def _session_writes(client, path: str) -> list[str]:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(path).status_code == 200
+    return [q["sql"] for q in captured if "django_session" in q["sql"] and not q["sql"].lstrip().startswith("SELECT")]
+
+
+def test_reading_pages_does_not_write_the_session_but_keeps_it_alive(db):
+    client = Client()
+    sign_in(client, "demo_leader", DEMO_PASSWORD)
+    client.get("/")  # the first request after signing in marks the session refreshed
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    expiry = Session.objects.get(session_key=key).expire_date
+    for path in ("/", "/ranking/", "/interviews/", "/problems/", "/notifications/", "/bulletins/"):
+        assert _session_writes(client, path) == [], path
+    assert Session.objects.get(session_key=key).expire_date == expiry
+    # Once the last refresh is older than a tenth of the age, one request moves the expiry forward.
+    session = SessionStore(session_key=key)
+    session[REFRESHED] = int(time.time()) - settings.SESSION_REFRESH_SECONDS
+    session.save()
+    Session.objects.filter(session_key=key).update(expire_date=expiry - dt.timedelta(minutes=5))
+    assert len(_session_writes(client, "/")) == 1
+    assert Session.objects.get(session_key=key).expire_date > expiry
+    assert _session_writes(client, "/") == []
+
+
+def test_an_idle_session_ends_after_its_age(db):
+    client = Client()
+    sign_in(client, "demo_leader", DEMO_PASSWORD)
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    Session.objects.filter(session_key=key).update(expire_date=timezone.now() - dt.timedelta(seconds=1))
+    assert client.get("/")["Location"] == "/accounts/login/?next=/"
 
 
 def test_sign_out_needs_post_and_ends_the_session(db):
@@ -96,3 +138,26 @@ def test_createsuperuser_and_changepassword_are_audit_logged(db, monkeypatch):
     assert events[0].after["superuser"] is True
     assert events[1].after == {"password_changed": True}
     assert "N3w!pass" not in str(events[1].after)
+
+
+def test_actors_are_shown_by_name_and_role(db):
+    from django.utils import translation
+
+    from dudao.accounts.actors import actor_display
+    from dudao.accounts.models import User
+    from dudao.org.models import Person
+
+    leader = User.objects.get(username="demo_leader")
+    with translation.override("en"):
+        person = Person.objects.create(name="王建国", phone="10000000999", synthetic=True)
+        leader.person = person
+        assert actor_display(leader, "demo_leader") == "王建国 (leader)"
+        leader.person = None
+        leader.first_name, leader.last_name = "", ""
+        assert actor_display(leader, "demo_leader") == "demo_leader (leader)"
+        assert actor_display(None, "system:cli") == "Dudao, run by the administrator (command line)"
+        assert actor_display(None, "field:drone") == "drone photos (fed automatically)"
+        assert actor_display(None, "field:inspections") == "field inspections (fed automatically)"
+        assert actor_display(None, "someone_removed") == "someone_removed"
+    with translation.override("zh-hans"):
+        assert actor_display(None, "field:drone") == "无人机照片（自动汇入）"

@@ -426,3 +426,22 @@ def test_interviews_are_one_sentence_each(round_, users, client_for):
         who = '<span class="vacant">post vacant</span>' if i.vacant else i.person_name
         assert (f'<strong>{i.role_label}</strong>, {i.unit_name}: {who} '
                 f'<span class="muted small">({i.reason_label})</span>') in html
+
+
+def test_the_previous_week_s_position_says_among_how_many(round_, dashui, users, client_for):
+    previous = (Round.objects.filter(status=RoundStatus.PUBLISHED, week_start__lt=round_.week_start)
+                .order_by("-week_start").first())
+    # Last week 19 fewer villages were ranked than this week.
+    dropped = (Result.objects.filter(round=previous, position__isnull=False).exclude(unit=dashui)
+               .order_by("-position").values_list("pk", flat=True)[:19])
+    Result.objects.filter(pk__in=list(dropped)).update(position=None, tier="")
+    ranked = Result.objects.filter(round=round_, position__isnull=False).count()
+    before = Result.objects.get(round=previous, unit=dashui)
+    e = village_extract(round_, dashui)
+    assert (e.ranked, e.previous_ranked, e.same_field) == (ranked, ranked - 19, False)
+    page = client_for(users["village_staff"]).get(_url(round_.week, DASHUI), HTTP_ACCEPT_LANGUAGE="en")
+    text = " ".join(page.content.decode().split())
+    assert (f"Week {previous.week}: position {before.position} among {ranked - 19}, {e.previous_tier_label}"
+            in text)
+    assert (f"This week {ranked} villages were ranked, in the week before {ranked - 19}: the places moved count "
+            "in fields of different sizes.") in text

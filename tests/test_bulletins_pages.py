@@ -1,6 +1,7 @@
 """Bulletin pages and the office's Word template: access per role, downloads, regeneration, uploads refused with
 the reason and nothing stored."""
 
+import html
 import io
 import re
 import zipfile
@@ -17,7 +18,7 @@ from dudao.bulletins import services, word
 from dudao.bulletins.models import Bulletin, BulletinTemplate
 from dudao.campaigns.services import campaign_get
 from dudao.core.errors import Refused
-from dudao.ranking.models import Round
+from dudao.ranking.models import Result, Round
 
 ROLES = ["county_admin", "office", "leader", "inspector", "town_staff", "village_staff"]
 READERS = {"county_admin", "office", "leader", "inspector", "town_staff", "village_staff"}
@@ -386,3 +387,40 @@ def test_activating_an_earlier_template_by_its_id(client_of, week_dependent_temp
                                                                  "template": str(week_dependent_template.pk)})
     assert response.status_code == 302
     assert BulletinTemplate.objects.get(active=True).pk == week_dependent_template.pk
+
+
+XIQUAN = "620423103000"  # 喜泉镇, demo_town's township
+
+
+def test_the_week_page_shows_the_kept_summary_and_each_tier_s_count(client_of, bulletin, monkeypatch):
+    round_ = bulletin.round
+    Bulletin.objects.filter(pk=bulletin.pk).update(summary={})  # made before the summary was kept
+    page = html.unescape(client_of("leader").get(f"/bulletins/{bulletin.week}/", HTTP_ACCEPT_LANGUAGE="en")
+                         .content.decode())
+    kept = Bulletin.objects.get(pk=bulletin.pk).summary
+    assert f'<p id="bulletin-summary">{kept["text"]}</p>' in page
+    for tier, label in (("green", "绿"), ("yellow", "黄"), ("red", "红")):
+        count = Result.objects.filter(round=round_, tier=tier).count()
+        assert [row[3] for row in kept["styles"] if row[0] == tier] == [count]
+        assert f'data-tier="{tier}">{label}</span> {count} villages</span>' in page
+
+    def rebuilt(*args, **kwargs):
+        raise AssertionError("the bulletin's content was built again for the page")
+
+    monkeypatch.setattr(services, "build", rebuilt)
+    again = html.unescape(client_of("leader").get(f"/bulletins/{bulletin.week}/").content.decode())
+    assert f'<p id="bulletin-summary">{kept["text"]}</p>' in again
+    assert 'id="content-changed"' not in again
+
+
+def test_the_week_page_links_the_township_s_pages(client_of, bulletin):
+    week = bulletin.week
+    town = client_of("town_staff").get(f"/bulletins/{week}/").content.decode()
+    assert f'href="/bulletins/{week}/villages.pdf?town={XIQUAN}"' in town
+    office = client_of("office").get(f"/bulletins/{week}/").content.decode()
+    assert f'<form method="get" action="/bulletins/{week}/villages.pdf" id="town-extracts"' in office
+    assert office.count("<option value=\"620423") == 11
+    assert 'id="town-extracts"' not in client_of("village_staff").get(f"/bulletins/{week}/").content.decode()
+    # The township's own page links them too.
+    unit = client_of("town_staff").get(f"/units/{XIQUAN}/").content.decode()
+    assert f'href="/bulletins/{week}/villages.pdf?town={XIQUAN}"' in unit

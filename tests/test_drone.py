@@ -636,6 +636,20 @@ def test_the_same_key_resumes_the_same_upload(office, batch):
     assert Upload.objects.filter(batch=batch).count() == 2
 
 
+def test_a_stored_file_chosen_again_is_a_duplicate_not_stored_twice(office, batch):
+    data = at(SHUIYUAN)
+    upload = open_upload(office, batch, data)
+    stored = services.upload_append(actor=office, upload=upload, offset=0, data=data)
+    assert stored.status == "stored"
+    again = open_upload(office, batch, data)
+    assert (again.pk, again.status, again.received, again.photo_id) == (upload.pk, "duplicate", len(data),
+                                                                         stored.photo_id)
+    assert again.message == "Already uploaded as “DJI_0001.JPG” (same content)."
+    upload.refresh_from_db()
+    assert upload.status == "stored"  # the record of the upload that stored it stays
+    assert DronePhoto.objects.filter(batch=batch).count() == 1
+
+
 def test_a_size_change_or_a_longer_file_is_refused(office, batch):
     data = at(SHUIYUAN)
     upload = open_upload(office, batch, data)

@@ -391,6 +391,10 @@ def test_an_inspection_is_stored_once_however_often_it_is_sent(users, client_for
         "photos": [photo]}
     assert (problem.source, problem.item_id, problem.category.code, problem.status) == (
         "inspection", item.pk, "garbage", "dispatched")
+    # The answer names the problem it reported, for the field app to show.
+    assert created["problems_reported"] == [{"id": problem.pk, "number": problem.number,
+                                             "category_name": problem.category.name,
+                                             "url": f"/problems/{problem.pk}/"}]
     assert inspection_trace() == (before[0] + 1, before[1] + 13, before[2] + 1, before[3] + 1)
     again = post_inspection(client, body)
     assert again.status_code == 200

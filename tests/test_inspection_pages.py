@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
+from dudao.accounts.actors import actor_display
 from dudao.audit.models import AuditEvent
 from dudao.campaigns.services import campaign_get
 from dudao.inspections import services
@@ -283,7 +284,8 @@ def test_the_inspection_list_counts_the_weeks_inspections(users, client_for, ins
     rows = {int(i): [text_of(cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
             for i, row in re.findall(r'<tr data-id="(\d+)">(.*?)</tr>', table, re.S)}
     assert list(rows) == [inspected[k].pk for k in ("failed", "partial", "full")]  # newest first
-    office, version = users["office"].get_full_name(), f"评分细则 v{inspected['partial'].checklist.version}"
+    # The inspector by name and role (the office's account here, linked to its person).
+    office, version = actor_display(users["office"], ""), f"评分细则 v{inspected['partial'].checklist.version}"
     counted = "yes" if inspected["partial"].counts else "no"
     assert rows[inspected["partial"].pk] == ["2024-05-15 10:00", "大水䃎村", "喜泉镇", office, version, "87.50", "—",
                                              counted, "1"]

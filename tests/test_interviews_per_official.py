@@ -110,7 +110,7 @@ def test_the_bulletin_and_the_extracts_list_every_village(shared_liaison):
 
 
 def test_stored_interviews_cover_their_own_village(db):
-    migration = importlib.import_module("dudao.interviews.migrations.0003_interview_villages_publishreason")
+    migration = importlib.import_module("dudao.interviews.migrations.0003_interview_villages")
     Interview.villages.through.objects.all().delete()
     migration.own_village(django_apps, None)
     pairs = set(Interview.villages.through.objects.values_list("interview_id", "unit_id"))

@@ -462,3 +462,42 @@ def test_notifications_through_the_api(campaign, users, client_for):
     assert marked.json() == {"marked": 1}
     assert client.get("/api/v1/notifications?unread=true").json() == []
     assert User.objects.get(pk=user.pk).notifications.filter(read_at__isnull=True).count() == 0
+
+
+def test_a_newer_notice_about_the_same_thing_marks_the_older_one_read(campaign, users):
+    user, other = users["village_staff"], users["town_staff"]
+    Notification.objects.filter(recipient__in=[user, other]).update(read_at=timezone.now())
+    first = notifications.notify(recipients=[user, other], kind="problem_overdue", params={}, link="/problems/1/")
+    notifications.mark_read(user=other, ids=[first[1].pk])
+    second = notifications.notify(recipients=[user], kind="problem_overdue", params={}, link="/problems/1/")
+    notifications.notify(recipients=[user], kind="problem_overdue", params={}, link="/problems/2/")
+    notifications.notify(recipients=[user], kind="problem_returned", params={}, link="/problems/1/")
+    unread = set(Notification.objects.filter(recipient=user, read_at__isnull=True).values_list("kind", "link"))
+    assert unread == {("problem_overdue", "/problems/1/"), ("problem_overdue", "/problems/2/"),
+                      ("problem_returned", "/problems/1/")}
+    assert Notification.objects.get(pk=first[0].pk).read_at is not None  # superseded by the second
+    assert Notification.objects.get(pk=second[0].pk).read_at is None
+    assert notifications.unread_count(user) == 3
+
+
+def test_the_badge_counts_the_last_30_days_and_stops_at_99_plus(campaign, users, client_for):
+    user = users["village_staff"]
+    Notification.objects.filter(recipient=user).update(read_at=timezone.now())
+    now = timezone.now()
+    Notification.objects.bulk_create(
+        [Notification(recipient=user, kind="problem_overdue", created_at=now - dt.timedelta(minutes=n))
+         for n in range(120)]
+        + [Notification(recipient=user, kind="problem_overdue", created_at=now - dt.timedelta(days=31))
+           for _n in range(5)])
+    assert notifications.unread_count(user) == 125
+    assert notifications.unread_recent_count(user) == 100  # counted up to 99 + 1
+    client = client_for(user)
+    page = client.get("/notifications/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<span class="badge" id="unread-count">99+</span>' in page
+    assert "125 unread." in page
+    # Under 100 recent: the exact figure, and the list says the older unread ones do not count on the badge.
+    Notification.objects.filter(recipient=user, created_at__gt=now - dt.timedelta(minutes=100)).update(read_at=now)
+    page = client.get("/notifications/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<span class="badge" id="unread-count">20</span>' in page
+    assert "25 unread." in page
+    assert "The badge counts the 20 of the last 30 days; older unread notices stay here until read." in page

@@ -33,6 +33,17 @@ def test_home_page_per_role(users, client_for, role, expected):
     assert expected in response.content.decode()
 
 
+def test_pages_have_a_favicon(admin):
+    body = admin.get("/units/").content.decode()
+    assert '<link rel="icon" href="/static/dudao/favicon.svg" type="image/svg+xml">' in body
+    icon = Client().get("/static/dudao/favicon.svg")
+    assert icon.status_code == 200
+    svg = b"".join(icon.streaming_content)
+    assert svg.startswith(b'<svg xmlns="http://www.w3.org/2000/svg"') and icon["Content-Type"] == "image/svg+xml"
+    legacy = Client().get("/favicon.ico")
+    assert (legacy.status_code, legacy["Location"]) == (301, "/static/dudao/favicon.svg")
+
+
 def test_pages_are_for_phones(admin):
     body = admin.get("/units/").content.decode()
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in body

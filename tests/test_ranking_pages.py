@@ -12,18 +12,20 @@ import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
-from django.utils import timezone
+from django.db.models import F
+from django.utils import timezone, translation
 from openpyxl import load_workbook
 
 from dudao.accounts.access import SYSTEM
+from dudao.accounts.actors import actor_display
 from dudao.audit.models import AuditEvent
 from dudao.campaigns.services import campaign_get
 from dudao.core import weeks
 from dudao.core.tables import write_csv
 from dudao.interviews.models import Interview
 from dudao.org.models import Post, PostRole, Unit
-from dudao.ranking import exports, selectors, services
-from dudao.ranking.models import Entry, Result, Round, Submission
+from dudao.ranking import checks, exports, selectors, services
+from dudao.ranking.models import Entry, Result, Round, RoundChecks, Submission
 
 ROLES = ["county_admin", "office", "leader", "inspector", "town_staff", "village_staff"]
 READ_ALL = {"county_admin", "office", "leader"}
@@ -136,7 +138,16 @@ def test_result_table_rows_follow_the_area(role, client_of):
     codes = rows_of(page)
     round_ = Round.objects.get(week=week, status="published")
     if role in READ_ALL:
-        assert len(codes) == Result.objects.filter(round=round_).count() == 151
+        everything = list(Result.objects.filter(round=round_).order_by(F("position").asc(nulls_last=True),
+                                                                       "unit__code").values_list("unit__code", flat=True))
+        assert len(everything) == 151
+        # A page of 50 rows; the pager leads to the others.
+        assert codes == everything[:50]
+        assert "rows 1–50 of 151 shown." in text_of(page)
+        assert 'href="?page=2" rel="next"' in page
+        last = body(client_of(role).get(f"/ranking/{week}/?page=4", **EN))
+        assert rows_of(last) == everything[150:]
+        assert "rows 151–151 of 151 shown." in text_of(last)
         assert 'id="checks"' in page and 'id="agreement"' in page and 'id="sensitivity"' in page
     else:
         assert 'id="checks"' not in page
@@ -209,7 +220,8 @@ def test_drag_order_submission_writes_entries_in_that_order(client_of, users):
     # The page starts from the last submitted order and says who submitted.
     again = body(client.get("/ranking/submit/", **EN))
     assert re.findall(r'name="code" value="(\d{12})"', again) == order
-    assert "Submitted by demo_town" in again
+    with translation.override("en"):
+        assert f"Submitted by {actor_display(users['town_staff'], 'demo_town')}" in again
 
 
 def test_township_staff_cannot_submit_for_another_township(client_of):
@@ -332,7 +344,10 @@ def test_four_eyes_request_then_a_second_office_user_approves(client_of):
     assert (round_.status, round_.requested_by.username, round_.requested_by_label) == (
         "pending", "demo_office", "demo_office")
     page = body(office.get(f"/ranking/?week={FRESH}", **EN))
-    assert 'value="approve"' not in page and "Requested by demo_office: another office user must approve it." in page
+    with translation.override("en"):
+        requester = actor_display(round_.requested_by, round_.requested_by_label)
+    assert requester.endswith(" (campaign office staff)")
+    assert 'value="approve"' not in page and f"Requested by {requester}: another office user must approve it." in page
     refused = act(office, "approve")
     assert ("The approval must come from another office user than the one who requested it."
             in body(refused))
@@ -458,13 +473,109 @@ def test_filter_by_township_and_tier_colours(client_of):
     assert (f'<span class="tier" style="--tier: {round_.settings.red_colour}; --tier-ink: #ffffff;" '
             f'data-tier="red">{round_.settings.red_label}</span>') in page or \
         not Result.objects.filter(round=round_, town__code=XIQUAN, tier="red").exists()
-    full = body(office.get(f"/ranking/{week}/"))
-    assert full.count('data-tier="red">红</span>') >= 30
+    # The tier filter: the red villages alone, in position order, with each tier's count beside it.
+    reds = list(Result.objects.filter(round=round_, tier="red").order_by("position", "unit__code")
+                .values_list("unit__code", flat=True))
+    red_page = body(office.get(f"/ranking/{week}/?tier=red"))
+    assert rows_of(red_page) == reds
+    table = red_page.split('id="results"', 1)[1].split("</table>", 1)[0]
+    assert table.count('data-tier="red">红</span>') == len(reds)
+    counts = {tier: Result.objects.filter(round=round_, tier=tier).count() for tier in ("green", "yellow", "red")}
+    assert f'<option value="red" selected>红 ({counts["red"]})</option>' in red_page
+    assert f'<option value="green">绿 ({counts["green"]})</option>' in red_page
+    # Filters combine: a township's red villages.
+    town_reds = list(Result.objects.filter(round=round_, tier="red", town__code=XIQUAN)
+                     .order_by("position", "unit__code").values_list("unit__code", flat=True))
+    assert rows_of(body(office.get(f"/ranking/{week}/?tier=red&town={XIQUAN}"))) == town_reds
     # The week links lead only to weeks with a result: the current week is still collecting.
     latest = body(client_of("town_staff").get(f"/ranking/{week}/"))
     assert 'rel="prev"' in latest and 'rel="next"' not in latest
     # Township staff filtering another township get nothing of it.
     assert rows_of(body(client_of("town_staff").get(f"/ranking/{week}/?town={YITIAOSHAN}"))) == []
+
+
+def test_the_office_submitting_for_a_township_is_spoken_to_as_the_office(client_of):
+    office = text_of(body(client_of("office").get(f"/ranking/submit/?town={XIQUAN}", **EN)))
+    assert "Submit for 喜泉镇: this week's ranking" in office
+    assert ("You are submitting on behalf of 喜泉镇: the submission counts as the township's and is recorded under "
+            "your name.") in office
+    assert "The list starts from the last order submitted for 喜泉镇." in office
+    assert "Submit this order for 喜泉镇" in office and "Submit the scores for 喜泉镇" in office
+    assert "your last submitted order" not in office
+    town = text_of(body(client_of("town_staff").get("/ranking/submit/", **EN)))
+    assert "喜泉镇: this week's ranking" in town and "Submit for 喜泉镇" not in town
+    assert "The list starts from your last submitted order." in town and "on behalf of" not in town
+
+
+def test_the_round_s_people_are_shown_by_name_and_role(client_of, users):
+    week = published_week()
+    round_ = Round.objects.get(week=week, status="published")
+    Round.objects.filter(pk=round_.pk).update(approved_by=users["county_admin"], approved_by_label="demo_admin")
+    with translation.override("en"):
+        approver = actor_display(users["county_admin"], "demo_admin")
+    assert approver.endswith(" (county administrator)") and "demo_admin" not in approver
+    page = text_of(body(client_of("office").get(f"/ranking/?week={week}", **EN)))
+    assert f"approved by {approver}" in page
+    results = text_of(body(client_of("leader").get(f"/ranking/{week}/", **EN)))
+    assert f"approved by {approver}" in results
+    # The fed sources and the command line are described, not shown as markers.
+    fed = Submission.objects.filter(round=round_, source__in=["inspection", "drone"])
+    assert fed.count() == 2
+    fed.update(submitted_by=None, submitted_by_label="field:inspections")
+    page = text_of(body(client_of("office").get(f"/ranking/?week={week}", **EN)))
+    assert page.count("field inspections (fed automatically)") == 2
+    assert "field:inspections" not in page and "system:cli" not in page
+    assert actor_display(None, round_.published_by_label) in page
+
+
+def test_a_published_round_s_checks_are_computed_once_and_kept(client_of, monkeypatch):
+    week = published_week()
+    round_ = Round.objects.get(week=week, status="published")
+    RoundChecks.objects.all().delete()  # a database from before the checks were kept: computed on first read
+    office = client_of("office")
+    first = body(office.get(f"/ranking/{week}/", **EN))
+    kept = RoundChecks.objects.get(round=round_)
+    assert (kept.revision, kept.window[0]) == (round_.revision, round_.pk)
+    assert len(kept.window) == min(round_.settings.agreement_weeks,
+                                   Round.objects.filter(status="published", week_start__lte=round_.week_start).count())
+
+    def computed(*args, **kwargs):
+        raise AssertionError("the kept checks were computed again")
+
+    monkeypatch.setattr(checks, "sensitivity", computed)
+    monkeypatch.setattr(checks, "agreement", computed)
+    again = body(client_of("leader").get(f"/ranking/{week}/", **EN))
+    section = again.split('<section id="checks">', 1)[1].split("</section>", 1)[0]
+    assert section == first.split('<section id="checks">', 1)[1].split("</section>", 1)[0]
+    # The same number of queries whatever the page, filter or how many rows it shows.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counted = []
+    for query in ("", "?page=2", "?tier=red", f"?town={XIQUAN}"):
+        with CaptureQueriesContext(connection) as captured:
+            assert office.get(f"/ranking/{week}/{query}").status_code == 200
+        counted.append(len(captured))
+    assert counted == [counted[0]] * 4
+
+
+def test_a_draft_s_checks_are_computed_on_each_read(client_of):
+    fresh_week()
+    services.ranking_compute(actor=SYSTEM, campaign=campaign_get(), week=FRESH)
+    office = client_of("office")
+    assert 'id="agreement"' in body(office.get(f"/ranking/{FRESH}/", **EN))
+    assert not RoundChecks.objects.filter(round__week=FRESH).exists()
+
+
+def test_kept_checks_follow_a_correction_of_a_week_they_pooled(client_of):
+    rounds = list(Round.objects.filter(status="published").order_by("-week_start")[:2])
+    latest, earlier = rounds
+    checks.round_checks(latest)
+    assert RoundChecks.objects.get(round=latest).window[:2] == [latest.pk, earlier.pk]
+    # The earlier week is revised: its revision 1 is superseded, and the latest week's window changes.
+    Round.objects.filter(pk=earlier.pk).update(status="superseded")
+    checks.round_checks(latest)
+    assert earlier.pk not in RoundChecks.objects.get(round=latest).window
 
 
 def test_exports_have_the_contract_columns_and_follow_the_area(client_of, tmp_path):

@@ -225,6 +225,10 @@ def test_inspectors_submit_the_inspection_part_of_their_townships(users, client_
     # form. Without field inspections (a county still on paper) the inspectors type or upload their scores.
     page = client_for(users["inspector"]).get("/ranking/inspection/")
     assert 'id="from-field"' in page.content.decode() and 'id="inspection-scores"' not in page.content.decode()
+    # It does not also tell them to type scores that nothing would take.
+    assert 'id="inspection-help"' not in page.content.decode()
+    assert "leave the others empty" not in client_for(users["inspector"]).get(
+        "/ranking/inspection/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     from dudao.inspections.models import Inspection
     from dudao.ranking.models import Round
 
@@ -236,6 +240,7 @@ def test_inspectors_submit_the_inspection_part_of_their_townships(users, client_
     inspector = client_for(users["inspector"])
     page = inspector.get("/ranking/inspection/")
     assert page.status_code == 200 and 'name="score_620423100200" value="50"' in page.content.decode()
+    assert 'id="inspection-help"' in page.content.decode() and 'id="from-field"' not in page.content.decode()
     assert 'name="score_620423103200"' not in page.content.decode()
     response = inspector.post("/ranking/inspection/", {"action": "scores", "score_620423100201": "88",
                                                        "score_620423100200": "71.5"})

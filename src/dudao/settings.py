@@ -51,6 +51,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "dudao.core.middleware.IdleSessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -94,6 +95,9 @@ else:
                 "timeout": 20,
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
             },
+            # Reused across requests like PostgreSQL's (opening one runs the PRAGMAs above each time).
+            "CONN_MAX_AGE": 60,
+            "CONN_HEALTH_CHECKS": True,
         }
     }
 
@@ -111,7 +115,11 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 SESSION_COOKIE_AGE = env_int("DUDAO_SESSION_MINUTES", 30) * 60
-SESSION_SAVE_EVERY_REQUEST = True  # the timeout counts from the last request: an idle timeout
+# An idle timeout without a write per request: dudao.core.middleware.IdleSessionMiddleware moves the session's
+# expiry forward at most once every SESSION_REFRESH_SECONDS (a tenth of the age), so reading pages does not write
+# the session row each time (under SQLite's single writer lock) and an idle user is signed out after 27–30 min.
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_REFRESH_SECONDS = max(1, SESSION_COOKIE_AGE // 10)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -4,8 +4,16 @@ field:inspections), so that the name stays readable whatever becomes of the acco
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 SYSTEM_LABEL = "system:cli"
+# What Dudao did by itself, as people read it (the labels of recorded actors without an account).
+SYSTEM_ACTORS = {
+    SYSTEM_LABEL: gettext_lazy("Dudao, run by the administrator (command line)"),
+    "field:inspections": gettext_lazy("field inspections (fed automatically)"),
+    "field:drone": gettext_lazy("drone photos (fed automatically)"),
+}
 
 
 def actor_field() -> models.ForeignKey:
@@ -32,3 +40,15 @@ def recorded_by(field: str, actor) -> dict:
 def is_actor(user_id: int | None, label: str, actor) -> bool:
     """Whether a recorded actor (its account id and label) is this actor."""
     return (user_id, label) == (getattr(actor, "pk", None), actor_label(actor))
+
+
+def actor_display(user, label: str) -> str:
+    """A recorded actor as people read it: the person's name and role for an account (the person behind it, else
+    the account's full name, else its user name), a description for what Dudao did by itself, else the label."""
+    if user is not None:
+        person = getattr(user, "person", None) if getattr(user, "person_id", None) else None
+        name = person.name if person is not None else (user.get_full_name() or user.username)
+        return _("%(name)s (%(role)s)") % {"name": name, "role": user.get_role_display()}
+    if label in SYSTEM_ACTORS:
+        return str(SYSTEM_ACTORS[label])
+    return label

@@ -156,7 +156,11 @@ def units(request, q: str = "", level: str = "", limit: int = Query(500, ge=1, l
         units_visible_to(request.user).select_related("parent").order_by("path")
     if level:
         queryset = queryset.filter(level=level)
-    return [_unit_out(u) for u in queryset[offset: offset + limit]]
+    # Plain rows, not model instances with their parents and then schema objects validated again: the same answer.
+    rows = queryset.values("code", "name", "official_name", "level", "parent__code", "external_parent_code",
+                           "active", "lon", "lat", "point_datum", "point_synthetic", "boundary", "boundary_datum")
+    return [{**row, "parent_code": row["parent__code"] or row["external_parent_code"], "datum": row["point_datum"]}
+            for row in rows[offset: offset + limit]]
 
 
 @api.get("/units/{code}", response=answers(UnitOut, 404), summary="One unit")

@@ -124,6 +124,13 @@ class InspectionIn(Schema):
     problems: list[ProblemIn] = []
 
 
+class ProblemRef(Schema):
+    id: int
+    number: str
+    category_name: str
+    url: str
+
+
 class InspectionOut(Schema):
     id: int
     created: bool
@@ -139,6 +146,8 @@ class InspectionOut(Schema):
     inspected_at: dt.datetime
     received_at: dt.datetime
     problems: list[int]
+    # The problems the inspection reported, as the field app names them to the inspector.
+    problems_reported: list[ProblemRef]
     photos: list[int]
 
 
@@ -327,6 +336,9 @@ def _inspection_out(inspection, created: bool) -> InspectionOut:
         warning_texts=[inspection_services.warning_text(w) for w in inspection.warnings],
         inspected_at=inspection.inspected_at, received_at=inspection.received_at,
         problems=sorted(p.pk for p in inspection.problems.all()),
+        problems_reported=[ProblemRef(id=p.pk, number=p.number, category_name=p.category.name,
+                                      url=reverse("problem_detail", args=[p.pk]))
+                           for p in sorted(inspection.problems.all(), key=lambda p: p.pk)],
         photos=sorted(p.pk for p in inspection.photos.all()))
 
 
@@ -367,7 +379,7 @@ def inspection_submit(request, payload: InspectionIn):
 def inspections(request, week: str = "", village: str = "", town: str = "",
                 limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0)):
     rows = (inspections_filtered(request.user, week=week, town=town, village=village).select_related("village")
-            .prefetch_related("problems", "photos"))
+            .prefetch_related("problems", "problems__category", "photos"))
     return [_inspection_out(i, False) for i in rows[offset: offset + limit]]
 
 

@@ -138,12 +138,13 @@ def _summary(round_: Round, counts: dict[int, dict[str, int]]) -> dict:
 
 
 def _checks(round_: Round) -> ChecksOut:
+    kept = checks.round_checks(round_)  # a published round's are computed once and kept
     return ChecksOut(
         agreement=[AgreementOut(town=a.town.code, town_name=a.town.name, tau_b=a.tau_b, pairs=a.pairs,
-                                overlap=a.overlap, flagged=a.flagged) for a in checks.agreement(round_)],
+                                overlap=a.overlap, flagged=a.flagged) for a in kept.agreement],
         sensitivity=[FlipOut(source=f.source, factor=f.factor, villages=[u.code for u in f.units])
-                     for f in checks.sensitivity(round_)],
-        coverage=checks.coverage(round_))
+                     for f in kept.flips],
+        coverage=kept.coverage)
 
 
 @router.get("/rounds", response=answers(RoundPage, 422), summary="The campaign's rounds, the latest week first",
@@ -153,7 +154,8 @@ def rounds(request, limit: int = Query(100, ge=1, le=1000), offset: int = Query(
     user = request.user
     rows = selectors.rounds_newest_first(campaign_get(), statuses_published_to(user))
     page = list(rows[offset: offset + limit])
-    counts = selectors.tier_counts(results_visible_to(user, Result.objects.filter(round__in=[r.pk for r in page])))
+    counts = selectors.tier_counts_by_round(
+        results_visible_to(user, Result.objects.filter(round__in=[r.pk for r in page])))
     return RoundPage(count=rows.count(), items=[RoundSummary(**_summary(r, counts)) for r in page])
 
 
@@ -166,7 +168,7 @@ def rounds(request, limit: int = Query(100, ge=1, le=1000), offset: int = Query(
 def round_detail(request, week: str, revision: int | None = Query(None, ge=1)):
     user = request.user
     round_ = _round(user, week, revision)
-    counts = selectors.tier_counts(results_visible_to(user, Result.objects.filter(round=round_)))
+    counts = selectors.tier_counts_by_round(results_visible_to(user, Result.objects.filter(round=round_)))
     show_checks = access.can_read_all(user) and round_.status in lifecycle.WITH_RESULTS
     return RoundOut(**_summary(round_, counts), revision_reason=round_.revision_reason,
                     settings_version=round_.settings.version, export_digest=round_.result_digest or None,

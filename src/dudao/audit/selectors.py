@@ -13,4 +13,4 @@ def events_about(**object_ids: Iterable[object]) -> QuerySet[AuditEvent]:
     q = Q(pk__in=[])
     for object_type, ids in object_ids.items():
         q |= Q(object_type=object_type, object_id__in=[str(i) for i in ids])
-    return AuditEvent.objects.filter(q).select_related("actor").order_by("seq")
+    return AuditEvent.objects.filter(q).select_related("actor", "actor__person").order_by("seq")

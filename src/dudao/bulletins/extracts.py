@@ -131,6 +131,7 @@ class Extract:
     previous_tier: str
     previous_tier_label: str
     previous_position: int | None
+    previous_ranked: int | None  # villages ranked in the previous round (the "among N" of its position)
     sources: tuple[SourceView, ...]
     interviews: tuple[InterviewLine, ...]
     problems_as_of: dt.datetime
@@ -146,6 +147,11 @@ class Extract:
         if self.position is None or self.previous_position is None:
             return None
         return self.previous_position - self.position
+
+    @property
+    def same_field(self) -> bool:
+        """Whether both weeks ranked as many villages (else places moved are not the whole story)."""
+        return self.previous_ranked is None or self.previous_ranked == self.ranked
 
     @property
     def position_change_abs(self) -> int | None:
@@ -260,6 +266,8 @@ def _build(round_: Round, results: list[Result], unit_ids: list[int] | QuerySet,
                Result.objects.filter(Q(round=previous) & scope).values_list("unit_id", "tier", "position")}
               if previous else {})
     previous_styles = tier_styles(previous.settings) if previous else {}
+    previous_ranked = (Result.objects.filter(round=previous, position__isnull=False).count()
+                       if previous else None)
 
     interviews: dict[int, list[InterviewLine]] = {}
     covering: dict[int, list[int]] = {}  # interview → the villages of the extract it covers
@@ -340,7 +348,7 @@ def _build(round_: Round, results: list[Result], unit_ids: list[int] | QuerySet,
                                      settings.red_count),
             previous_week=previous.week if previous else None, previous_tier=previous_tier or "",
             previous_tier_label=previous_style.label if previous_style else "", previous_position=previous_position,
-            sources=tuple(views), interviews=tuple(interviews.get(unit.pk, [])),
+            previous_ranked=previous_ranked, sources=tuple(views), interviews=tuple(interviews.get(unit.pk, [])),
             problems_as_of=moment, open_problems=tuple(village_problems),
         ))
     return extracts

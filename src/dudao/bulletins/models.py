@@ -63,6 +63,10 @@ class Bulletin(models.Model):
     generated_at = models.DateTimeField()
     generated_by = actor_field()
     generated_by_label = models.CharField(max_length=150)
+    # What the week's page shows of the content, kept when the files are made (bulletins.services.page_summary):
+    # {"text": the opening paragraph in the site's language, "styles": [[code, label, colour, villages], …]}; {} for a
+    # bulletin made before it was kept (filled on the first read).
+    summary = models.JSONField(default=dict)
 
     class Meta:
         ordering = ["campaign", "-week", "-revision"]

@@ -95,6 +95,31 @@ def _delete_quietly(names) -> None:
             log.warning("could not delete %s", name)
 
 
+def summary_of(content) -> dict:
+    """What the week's page shows of a bulletin's content (Bulletin.summary), in the active language."""
+    from dudao.bulletins import document
+
+    counts = dict(zip(("green", "yellow", "red"), content.counts, strict=True))
+    return {"text": document.context(content)["summary"],
+            "styles": [[s.code, s.label, s.colour, counts.get(s.code, 0)] for s in content.styles]}
+
+
+def page_summary(bulletin: Bulletin) -> dict:
+    """The bulletin's kept summary; one made before summaries were kept gets it now, from its round (once)."""
+    if not bulletin.summary:
+        with _document_language():
+            summary = summary_of(build(bulletin.round, letterhead=bulletin.letterhead, chart=False))
+        Bulletin.objects.filter(pk=bulletin.pk).update(summary=summary)
+        bulletin.summary = summary
+    return bulletin.summary
+
+
+def content_changed(bulletin: Bulletin) -> bool:
+    """Whether the week's content now differs from what the bulletin was made of (making it again would change it)."""
+    with _document_language():
+        return build(bulletin.round, letterhead=bulletin.letterhead, chart=False).digest() != bulletin.content_digest
+
+
 def bulletin_generate(*, actor, round_) -> Bulletin:
     """Make (or make again) the bulletin of a published round: the files are written first, then the row is saved
     in one transaction with its audit event; if anything fails, the files this call wrote are removed. An office
@@ -144,6 +169,8 @@ def bulletin_generate(*, actor, round_) -> Bulletin:
             bulletin.content_digest = digest
             bulletin.template_sha256 = template_sha
             bulletin.letterhead = {"issuer": content.issuer, "doc_number": content.doc_number}
+            with _document_language():
+                bulletin.summary = summary_of(content)
             bulletin.generated_at = timezone.now()
             bulletin.generated_by, bulletin.generated_by_label = actor_user(actor), actor_label(actor)
             bulletin.save()

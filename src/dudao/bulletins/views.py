@@ -83,24 +83,23 @@ def bulletin_week(request, week: str):
     bulletin = selectors.bulletin_for_week(user, campaign, week)
     summary = None
     if bulletin is not None:
+        # The page shows the kept summary, not the content rebuilt; only the office, who can make the bulletin
+        # again, is told when the week's data changed since.
         try:
-            from django.conf import settings
-            from django.utils import translation
-
-            from dudao.bulletins.content import build
-
-            with translation.override(settings.LANGUAGE_CODE):
-                content = build(bulletin.round, letterhead=bulletin.letterhead, chart=False)
-            summary = {"text": document.context(content)["summary"], "counts": content.counts,
-                       "styles": content.styles, "digest_ok": content.digest() == bulletin.content_digest}
+            kept = services.page_summary(bulletin)
+            summary = {"text": kept["text"], "styles": [{"code": code, "label": label, "colour": colour, "count": n}
+                                                        for code, label, colour, n in kept["styles"]],
+                       "digest_ok": not (access.is_office(user) and services.content_changed(bulletin))}
         except Refused:
             summary = None
     # A round published without a bulletin: the queued making may have been refused (the office's template did not
     # render this week); say so rather than "being made".
     failure = services.bulletin_failure(round_) if bulletin is None else None
+    # The pages of a township's villages in one PDF, for the townships of the user's area.
+    towns = list(units_visible_to(user).towns().order_by("code").only("code", "name"))
     return render(request, "bulletins/week.html", {
         "week": week, "round": round_, "bulletin": bulletin, "summary": summary, "failure": failure,
-        "can_manage": access.is_office(user),
+        "can_manage": access.is_office(user), "towns": towns,
     })
 
 

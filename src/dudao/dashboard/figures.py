@@ -85,7 +85,7 @@ def _state(user, round_: Round, week: str) -> dict:
     town = {"ranking_round": _url("ranking_round", week=week)} if access.is_office(user) else {}
     flagged = None
     if access.can_read_all(user) and round_.status in lifecycle.WITH_RESULTS:
-        flagged = sum(1 for a in checks.agreement(round_) if a.flagged)
+        flagged = sum(1 for a in checks.round_checks(round_).agreement if a.flagged)
     return {
         "status": round_.status, "status_label": str(RoundStatus(round_.status).label), "revision": round_.revision,
         "published_at": round_.published_at.isoformat() if round_.published_at else None,

@@ -69,6 +69,11 @@ def upload_open(*, actor, batch: Batch, key: str, filename: str, size: int) -> U
     if upload.size != size:
         raise Refused("size_changed", _("“%(name)s” changed size since its upload began; start it again.")
                       % {"name": filename})
+    if upload.status == "stored" and upload.photo is not None:
+        # The same file chosen again after it was stored: this time it is a duplicate (the answer says so; the
+        # upload keeps its record as the one that stored the photo), so it is not counted as stored twice.
+        upload.status = "duplicate"
+        upload.message = _("Already uploaded as “%(name)s” (same content).") % {"name": upload.photo.filename}
     return upload
 
 

@@ -90,6 +90,7 @@ def _texts() -> dict[str, str]:
         "draft_saved": _("Draft saved on this phone."),
         "queued": _("Kept on this phone; it is sent when there is a signal."),
         "sent": _("Received. Score %(score)s, week %(week)s."),
+        "problem_reported": _("Problem %(number)s reported (%(category)s): open it."),
         "duplicate": _("It had already arrived; nothing was stored twice."),
         "upload_photo": _("Photo %(n)s of %(total)s"),
         "upload_report": _("Inspection"),
@@ -540,7 +541,7 @@ def inspection_list(request):
         campaign=campaign)
     counts = found.aggregate(inspections=Count("id"), villages=Count("village", distinct=True), mean=Avg("score"),
                              critical=Count("id", filter=Q(critical_failed=True)))
-    page = paginate(request, found.select_related("village", "town", "inspector", "checklist")
+    page = paginate(request, found.select_related("village", "town", "inspector", "inspector__person", "checklist")
                     .annotate(photo_count=Count("photos")).order_by("-inspected_at", "-pk"), PAGE_SIZE)
     for row in page:
         row.warning_texts = [services.warning_text(w) for w in row.warnings]  # type: ignore[attr-defined]

@@ -4,7 +4,7 @@ official's history. Everything a user sees starts from interviews_visible_to."""
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from dudao.interviews import lifecycle
@@ -29,8 +29,10 @@ def commitment_overdue_q(today: dt.date | None = None, prefix: str = "") -> Q:
 
 def overdue_q(today: dt.date | None = None) -> Q:
     """An interview overdue itself, or with an overdue commitment."""
-    late = Commitment.objects.filter(commitment_overdue_q(today), interview=OuterRef("pk"))
-    return interview_overdue_q(today) | Q(Exists(late))
+    # One uncorrelated subquery (the interviews with a late commitment), not an EXISTS per interview: the same
+    # rows, computed once (SQLite ran the correlated form per interview: 150 ms for the demo's list).
+    late = Commitment.objects.filter(commitment_overdue_q(today)).values("interview_id")
+    return interview_overdue_q(today) | Q(pk__in=late)
 
 
 def overdue_interviews(rows: QuerySet[Interview] | None = None, today: dt.date | None = None) -> QuerySet[Interview]:

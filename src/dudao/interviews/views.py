@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from dudao.accounts import access
+from dudao.accounts.actors import actor_display
 from dudao.audit.selectors import events_about
 from dudao.campaigns.services import campaign_get
 from dudao.core import weeks
@@ -188,7 +189,7 @@ def _timeline(interview: Interview, commitments: list[Commitment]) -> list[dict]
               "at": interview.created_at, "actor": "", "note": "", "number": None}]
     for event in events:
         after = event.after or {}
-        actor = event.actor.get_full_name() or event.actor.username if event.actor else event.actor_label
+        actor = actor_display(event.actor, event.actor_label)
         note = after.get("note") or after.get("reason") or ""
         if event.action == "interview.hold":
             note = after.get("minutes", "")

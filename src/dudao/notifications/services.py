@@ -12,6 +12,7 @@ actor's rights, audit-logged; a robot's secret never enters the log.
 """
 
 import dataclasses
+import datetime as dt
 import hashlib
 import logging
 import uuid
@@ -19,6 +20,7 @@ from collections.abc import Iterable, Sequence
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
@@ -229,6 +231,7 @@ def _store(notifications: list[Notification], deliveries: list[Delivery]) -> Pub
     notifications = [n for n in notifications if n.dedupe_key not in existing]
     deliveries = [d for d in deliveries if d.dedupe_key not in existing]
     created = Notification.objects.bulk_create(notifications)
+    _supersede(created)
     for delivery in deliveries:
         notification = getattr(delivery, "_notification", None)
         delivery.notification = notification if notification is not None and notification.pk else None
@@ -258,10 +261,36 @@ def send_pending() -> int:
     return deliver_all_due()["sent"]
 
 
+def _supersede(created: list[Notification]) -> None:
+    """A new notice about the same thing (same kind, same link) as an older unread one of the same reader - the
+    next deadline reminder, the same problem overdue again - marks the older one read: the reader needs the
+    latest, and unread routine notices do not pile up."""
+    pairs = [(n.recipient_id, n.kind, n.link) for n in created if n.link and n.pk]
+    for start in range(0, len(pairs), 200):
+        condition = Q()
+        for recipient, kind, link in pairs[start:start + 200]:
+            condition |= Q(recipient_id=recipient, kind=kind, link=link)
+        (Notification.objects.filter(condition, read_at__isnull=True).exclude(pk__in=[n.pk for n in created])
+         .update(read_at=timezone.now()))
+
+
+UNREAD_DAYS = 30  # unread notices older than this no longer count on the badge (they stay on the list)
+BADGE_MAX = 99  # the badge shows "99+" past this
+
+
 def unread_count(user) -> int:
     if not getattr(user, "is_authenticated", False):
         return 0
     return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+def unread_recent_count(user, now=None) -> int:
+    """The user's unread notices of the last UNREAD_DAYS, counted up to BADGE_MAX + 1 (the badge's figure)."""
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    since = (now or timezone.now()) - dt.timedelta(days=UNREAD_DAYS)
+    return (Notification.objects.filter(recipient=user, read_at__isnull=True, created_at__gte=since)
+            .values("pk")[:BADGE_MAX + 1].count())
 
 
 def mark_read(*, user, ids: list[int] | None = None) -> int:

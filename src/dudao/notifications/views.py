@@ -41,6 +41,8 @@ def notification_list(request):
         notification.title, notification.body = services.render(notification)
     return render(request, "notifications/list.html", {
         "notifications": page.object_list, "page": page, "unread": services.unread_count(request.user),
+        "unread_recent": services.unread_recent_count(request.user), "unread_days": services.UNREAD_DAYS,
+        "badge_max": services.BADGE_MAX,
     })
 
 

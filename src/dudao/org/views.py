@@ -36,6 +36,7 @@ from dudao.org.access import (
 )
 from dudao.org.models import GroupMember, Person, PostRole, Unit
 from dudao.org.selectors import memberships_of, search_units
+from dudao.ranking import selectors as ranking_selectors
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -89,7 +90,9 @@ def unit_detail(request, code: str):
     ancestors = list(units_visible_to(request.user).filter(code__in=unit.path.strip("/").split("/")[:-1])
                      .order_by("path"))
     history = events_about(unit=[unit.code]).reverse()[:50]
+    latest = ranking_selectors.latest_published_round(campaign_get()) if unit.level == "town" else None
     return render(request, "org/unit_detail.html", {
+        "latest_week": latest.week if latest is not None else None,
         "unit": unit, "ancestors": ancestors, "children": units_visible_to(request.user).filter(parent=unit),
         "current_posts": current, "past_posts": past, "history": history,
         "groups": groups_visible_to(request.user).filter(towns=unit) if unit.level == "town" else [],

@@ -40,7 +40,7 @@ from dudao.ranking.selectors import (
     movers,
     round_live,
     submission_deadline,
-    tier_counts,
+    tier_counts_by_round,
     towns_not_submitted,
 )
 
@@ -158,7 +158,7 @@ def _leaders() -> list[User]:
 
 
 def _counts(round_) -> dict:
-    tiers = tier_counts(Result.objects.filter(round=round_)).get(round_.pk, dict.fromkeys(Tier.values, 0))
+    tiers = tier_counts_by_round(Result.objects.filter(round=round_)).get(round_.pk, dict.fromkeys(Tier.values, 0))
     return {"ranked": sum(tiers.values()), **tiers}
 
 

@@ -4,11 +4,13 @@ to the weights, and coverage of each source. Reads stored rounds; the arithmetic
 from dataclasses import dataclass
 
 import numpy as np
-from django.db.models import Count
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
 
 from dudao.org.models import Unit
-from dudao.ranking import engine
-from dudao.ranking.models import Entry, Result, Round, RoundStatus, SourceName
+from dudao.ranking import engine, lifecycle
+from dudao.ranking.models import Entry, Result, Round, RoundChecks, RoundStatus, SourceName
 from dudao.ranking.services import engine_sources
 
 
@@ -37,14 +39,14 @@ def _window(round_: Round) -> list[Round]:
     return [round_, *earlier]
 
 
-def agreement(round_: Round) -> list[TownAgreement]:
+def agreement(round_: Round, window: list[Round] | None = None) -> list[TownAgreement]:
     """Kendall's tau-b per township between its own ranking and the independent sources (inspection and drone,
     by their weights), pooled over the window of weeks; townships far below the others, or below the campaign's
     agreement threshold (RankingSettings.agreement_threshold), are flagged."""
     weights = round_.settings.weights()
     towns: dict[int, int] = {}
     weeks = []
-    for r in _window(round_):
+    for r in window if window is not None else _window(round_):
         rows = list(Result.objects.filter(round=r, p_town__isnull=False)
                     .values_list("town_id", "p_town", "p_inspection", "p_drone"))
         scope, own, independent = [], [], []
@@ -96,3 +98,64 @@ def coverage(round_: Round) -> dict[str, int]:
     for source, count in Entry.objects.filter(round=round_).values_list("source").annotate(n=Count("id")):
         counts[source] = count
     return counts
+
+
+@dataclass(frozen=True)
+class Checks:
+    """A round's checks as its result page shows them."""
+
+    agreement: list[TownAgreement]
+    flips: list[Flip]
+    coverage: dict[str, int]
+    ranked: int
+    unranked: int
+
+
+def _counts(round_: Round) -> tuple[int, int]:
+    counted = Result.objects.filter(round=round_).aggregate(
+        ranked=Count("id", filter=Q(position__isnull=False)), unranked=Count("id", filter=Q(position__isnull=True)))
+    return counted["ranked"], counted["unranked"]
+
+
+def _compute(round_: Round, window: list[Round]) -> Checks:
+    ranked, unranked = _counts(round_)
+    return Checks(agreement(round_, window), sensitivity(round_), coverage(round_), ranked, unranked)
+
+
+def _stored(checks: Checks) -> dict:
+    return {
+        "agreement": [[a.town.pk, a.tau_b, a.pairs, a.overlap, a.flagged, a.below_threshold]
+                      for a in checks.agreement],
+        "flips": [[f.source, f.factor, [u.pk for u in f.units]] for f in checks.flips],
+        "coverage": checks.coverage, "ranked": checks.ranked, "unranked": checks.unranked,
+    }
+
+
+def _loaded(data: dict) -> Checks:
+    units = Unit.objects.in_bulk([row[0] for row in data["agreement"]]
+                                 + [pk for _s, _f, pks in data["flips"] for pk in pks])
+    return Checks([TownAgreement(units[pk], tau_b, pairs, overlap, flagged, below)
+                   for pk, tau_b, pairs, overlap, flagged, below in data["agreement"]],
+                  [Flip(source, factor, [units[pk] for pk in pks]) for source, factor, pks in data["flips"]],
+                  data["coverage"], data["ranked"], data["unranked"])
+
+
+def round_checks(round_: Round) -> Checks:
+    """The round's checks. A draft's are computed on each call (its data may still change); a published round's
+    are computed once - on the first read, also in a database older than this - and kept in RoundChecks, as long
+    as the published weeks its agreement pooled are the same."""
+    window = _window(round_)
+    if round_.status not in lifecycle.PUBLISHED_ONCE:
+        return _compute(round_, window)
+    ids = [r.pk for r in window]
+    kept = RoundChecks.objects.filter(round=round_).first()
+    if kept is not None and kept.revision == round_.revision and kept.window == ids:
+        return _loaded(kept.data)
+    checks = _compute(round_, window)
+    values = {"revision": round_.revision, "window": ids, "data": _stored(checks), "computed_at": timezone.now()}
+    try:
+        with transaction.atomic():
+            RoundChecks.objects.update_or_create(round=round_, defaults=values)
+    except IntegrityError:  # another request kept the same checks at the same moment
+        pass
+    return checks

@@ -184,3 +184,15 @@ class Reminder(models.Model):
 
     class Meta:
         ordering = ["round", "town__code", "-sent_at"]
+
+
+class RoundChecks(models.Model):
+    """The checks of a round once published (agreement, sensitivity, coverage), computed once and kept: the round
+    cannot change any more. ``window`` is the rounds the agreement pooled; a correction published for one of them
+    makes the kept checks stale and they are computed again (ranking.checks.round_checks)."""
+
+    round = models.OneToOneField(Round, on_delete=models.CASCADE, related_name="kept_checks")
+    revision = models.PositiveIntegerField()
+    window = models.JSONField(default=list)
+    data = models.JSONField(default=dict)
+    computed_at = models.DateTimeField()

@@ -90,7 +90,7 @@ def export_rows(round_: Round, results: QuerySet[Result] | None = None) -> list[
         "p_town", "p_inspection", "p_drone")]
 
 
-def tier_counts(results: QuerySet[Result]) -> dict[int, dict[str, int]]:
+def tier_counts_by_round(results: QuerySet[Result]) -> dict[int, dict[str, int]]:
     """Ranked villages per tier of each round among ``results`` (round id → tier → count, every tier present)."""
     counts: dict[int, dict[str, int]] = {}
     for round_id, tier, count in (results.filter(position__isnull=False).order_by()
@@ -220,6 +220,12 @@ def result_rows(results: QuerySet[Result], town: str = "") -> QuerySet[Result]:
     if town:
         results = results.filter(town__code=town)
     return results.select_related("unit", "town").order_by(F("position").asc(nulls_last=True), "unit__code")
+
+
+def tier_counts(results: QuerySet[Result]) -> dict[str, int]:
+    """How many of the results are of each tier (every tier, 0 when none), the unranked (no tier) under ""."""
+    counted = dict(results.order_by().values_list("tier").annotate(n=Count("id")))
+    return {tier: counted.get(tier, 0) for tier in [*Tier.values, ""]}
 
 
 def result_towns(results: QuerySet[Result]) -> QuerySet[Unit]:
@@ -434,8 +440,9 @@ def readiness(campaign, round_: Round | None) -> Readiness:
         (one_source if sources else no_source).append(gap)
     flagged, flips = [], 0
     if computed:
-        flagged = [a for a in checks.agreement(round_) if a.flagged]
-        flips = len({unit.pk for flip in checks.sensitivity(round_) for unit in flip.units})
+        kept = checks.round_checks(round_)
+        flagged = [a for a in kept.agreement if a.flagged]
+        flips = len({unit.pk for flip in kept.flips for unit in flip.units})
     ranked = [r for r in results.values() if r.position is not None]
     return Readiness(
         round_, missing, no_source, one_source, [g for g in one_source if g.sources == (SourceName.TOWN,)],

@@ -7,6 +7,7 @@ ranking.services; nothing here decides who may do what or how a round is compute
 to show, and put the stored numbers in words. The week's interviews are dudao.interviews' page.
 """
 
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings as django_settings
 from django.contrib import messages
@@ -17,7 +18,9 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -27,6 +30,7 @@ from dudao.campaigns.services import campaign_get
 from dudao.core import weeks
 from dudao.core.http import download, require, week_or_404
 from dudao.core.messages import describe, describe_with_row
+from dudao.core.paging import paginate
 from dudao.core.tables import Problem, write_csv
 from dudao.org.access import area_roots, town_of, unit_visible_or_404, units_visible_to
 from dudao.org.models import Level, Unit
@@ -57,6 +61,50 @@ def _decorate(results: list[Result], styles: dict[str, TierStyle]) -> None:
         row.style = styles.get(row.tier)  # type: ignore[attr-defined]
         row.sources = [(getattr(row, f"r_{s}"), getattr(row, f"p_{s}")) for s in SOURCES]  # type: ignore[attr-defined]
         row.coverage = sum(1 for s in SOURCES if getattr(row, f"p_{s}") is not None)  # type: ignore[attr-defined]
+
+
+def _fixed(value: float, places: int) -> str:
+    """The floatformat filter's text for a number (half up on its shortest decimal form, "." as in both
+    languages), without the filter's per-call locale lookups: a long table calls it hundreds of times."""
+    return str(Decimal(repr(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
+
+
+def _rank_text(value: float) -> str:
+    """floatformat:"-1": a whole rank without decimals, a shared (mean) place with one."""
+    return str(int(value)) if value == int(value) else _fixed(value, 1)
+
+
+MISSING = mark_safe('<span class="muted">—</span>')  # noqa: S308 (a constant)
+
+
+def _row_html(row: Result, labels: dict[str, str]) -> str:
+    """One row of the result table (as ranking/results.html wrote it per row, at a fraction of the cost)."""
+    cells = [format_html('<td class="num">{}</td>', row.position if row.position is not None else "—"),
+             format_html('<td><a href="{}">{}</a></td>', row.href, row.unit.name),  # type: ignore[attr-defined]
+             format_html('<td>{}{}</td>', row.badge,  # type: ignore[attr-defined]
+                         format_html(' <span class="tag" title="{}">{}</span>', labels["capped_title"],
+                                     labels["capped"]) if row.capped else ""),
+             format_html('<td class="num" title="{}">{}</td>', "" if row.composite is None else row.composite,
+                         _fixed(row.composite, 2) if row.composite is not None
+                         else format_html('<span class="muted">{}</span>', labels["not_ranked"])),
+             format_html("<td>{}</td>", row.town.name)]
+    for r, p in row.sources:  # type: ignore[attr-defined]
+        cells.append(format_html('<td class="num">{}</td><td class="num">{}</td>',
+                                 MISSING if r is None else _rank_text(r), MISSING if p is None else _fixed(p, 3)))
+    cells.append(format_html('<td class="num">{}/3</td><td class="num">{}</td><td>{}</td>', row.coverage,  # type: ignore[attr-defined]
+                             row.red_streak,
+                             format_html('<strong class="escalated">{}</strong>', labels["yes"]) if row.escalated
+                             else format_html('<span class="muted">{}</span>', labels["no"])))
+    return format_html('<tr data-code="{}" data-tier="{}">\n  {}\n</tr>', row.unit.code, row.tier,
+                       mark_safe("\n  ".join(cells)))  # noqa: S308 (each cell escaped by format_html)
+
+
+def _tier_badge(style: TierStyle | None) -> str:
+    """ranking/_tier.html as a string, for a long table (one template include per row costs more than the row)."""
+    if style is None:
+        return '<span class="muted">—</span>'
+    return format_html('<span class="tier" style="--tier: {}; --tier-ink: {};" data-tier="{}">{}</span>',
+                       style.colour, style.ink, style.code, style.label)
 
 
 # 1. A township's submission ------------------------------------------------------------------------------
@@ -277,6 +325,9 @@ def _result_rows(user, round_: Round, town: str) -> QuerySet[Result]:
     return selectors.result_rows(results_visible_to(user, round_.results.all()), town)
 
 
+RESULTS_PAGE_SIZE = 50
+
+
 @login_required
 def results(request, week: str):
     user = request.user
@@ -284,33 +335,50 @@ def results(request, week: str):
     week_or_404(week)
     round_, revisions = _round_shown(user, campaign, week, request.GET.get("revision", ""))
     town = request.GET.get("town", "").strip()
+    tier = request.GET.get("tier", "").strip()
+    tier = tier if tier in Tier.values else ""
     styles = tier_styles(round_.settings)
-    rows = list(_result_rows(user, round_, town))
+    visible = results_visible_to(user, round_.results.all())
+    shown = _result_rows(user, round_, town)
+    tier_counts = selectors.tier_counts(shown)
+    page = paginate(request, shown.filter(tier=tier) if tier else shown, RESULTS_PAGE_SIZE)
+    rows = list(page.object_list)
     _decorate(rows, styles)
-    towns = selectors.result_towns(results_visible_to(user, round_.results.all()))
+    badges = {code: _tier_badge(style) for code, style in styles.items()}
+    village_url = reverse("ranking_village", args=["0"])[:-2]
+    for row in rows:
+        row.badge = badges.get(row.tier) or _tier_badge(None)  # type: ignore[attr-defined]
+        row.href = (f"{village_url}{row.unit.code}/?"  # type: ignore[attr-defined]
+                    + urlencode({"week": week, "revision": str(round_.revision)}))
+    labels = {"capped_title": _("kept out of red: township data only"), "capped": _("capped"),
+              "not_ranked": _("not ranked"), "yes": _("yes"), "no": _("no")}
+    for row in rows:
+        row.html = _row_html(row, labels)  # type: ignore[attr-defined]
     context: dict = {
-        "round": round_, "week": week, "revisions": revisions, "rows": rows, "towns": towns, "town": town,
+        "round": round_, "week": week, "revisions": revisions, "rows": rows, "page": page,
+        "towns": selectors.result_towns(visible), "town": town, "tier": tier,
         "styles": styles, "sources": [SourceName(s) for s in SOURCES],
         "query": urlencode({k: v for k, v in (("revision", request.GET.get("revision", "")), ("town", town)) if v}),
-        "tier_counts": {t: sum(1 for r in rows if r.tier == t) for t in Tier.values},
+        "tier_counts": [(styles[t], tier_counts[t]) for t in Tier.values], "total": sum(tier_counts.values()),
         "show_checks": access.can_read_all(user),
         **selectors.neighbour_weeks(campaign, round_, statuses_visible_to(user)),
     }
     if context["show_checks"]:
-        tiers = {r.unit_id: r for r in round_.results.all()}
+        kept = checks.round_checks(round_)
+        flipped = {unit.pk for flip in kept.flips for unit in flip.units}
+        tiers = {r.unit_id: r for r in round_.results.filter(unit_id__in=flipped)}
         flips = []
-        for flip in checks.sensitivity(round_):
+        for flip in kept.flips:
             villages = [(unit, tiers.get(unit.pk)) for unit in flip.units]
             for _unit, result in villages:
                 if result is not None:
                     result.style = styles.get(result.tier)  # type: ignore[attr-defined]
             flips.append({"source": SourceName(flip.source).label, "factor": flip.factor, "villages": villages})
-        ranked, unranked = selectors.result_counts(round_)
         context.update({
-            "coverage": _coverage(round_),
-            "ranked": ranked,
-            "unranked": unranked,
-            "agreement": checks.agreement(round_), "flips": flips,
+            "coverage": [(str(SourceName(s).label), kept.coverage.get(s, 0)) for s in SOURCES],
+            "ranked": kept.ranked,
+            "unranked": kept.unranked,
+            "agreement": kept.agreement, "flips": flips,
             "agreement_weeks": round_.settings.agreement_weeks,
         })
     return render(request, "ranking/results.html", context)

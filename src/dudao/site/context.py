@@ -1,7 +1,7 @@
 from dudao.accounts import access
 from dudao.inspections.access import can_see_checklists
 from dudao.interviews.access import can_see_interviews
-from dudao.notifications.services import unread_count
+from dudao.notifications.services import BADGE_MAX, unread_recent_count
 from dudao.org.access import can_manage_people
 
 
@@ -16,5 +16,6 @@ def navigation(request):
         "can_inspect": access.effective_role(user) in access.INSPECTING_ROLES,
         "can_see_checklists": can_see_checklists(user),
         "can_see_interviews": can_see_interviews(user),
-        "unread_notifications": unread_count(user),
+        "unread_notifications": unread_recent_count(user),
+        "unread_badge_max": BADGE_MAX,
     }

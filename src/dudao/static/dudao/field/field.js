@@ -705,6 +705,7 @@
     $('result').className = 'result queued';
     $('result-text').textContent = T.queued;
     $('result-warnings').replaceChildren();
+    $('result-problems').replaceChildren();
     await renderStatus();
     sendAll();
   }
@@ -894,6 +895,9 @@
         + (data.created ? '' : ` ${T.duplicate}`);
       $('result-text').dataset.score = number(data.score);
       $('result-warnings').replaceChildren(...data.warning_texts.map((w) => el('li', {textContent: w})));
+      $('result-problems').replaceChildren(...(data.problems_reported || []).map((p) => el('li', {}, [
+        el('a', {href: p.url, textContent: fmt(T.problem_reported, {number: p.number, category: p.category_name})}),
+      ])));
     }
   }
 
