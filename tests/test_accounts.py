@@ -83,10 +83,11 @@ def _session_writes(client, path: str) -> list[str]:
 def test_reading_pages_does_not_write_the_session_but_keeps_it_alive(db):
     client = Client()
     sign_in(client, "demo_leader", DEMO_PASSWORD)
-    client.get("/")  # the first request after signing in marks the session refreshed
+    client.get("/dashboard/")  # the first request after signing in marks the session refreshed
     key = client.cookies[settings.SESSION_COOKIE_NAME].value
     expiry = Session.objects.get(session_key=key).expire_date
-    for path in ("/", "/ranking/", "/interviews/", "/problems/", "/notifications/", "/bulletins/"):
+    for path in ("/dashboard/", "/map/", "/ranking/", "/interviews/", "/problems/", "/notifications/",
+                 "/bulletins/"):
         assert _session_writes(client, path) == [], path
     assert Session.objects.get(session_key=key).expire_date == expiry
     # Once the last refresh is older than a tenth of the age, one request moves the expiry forward.
@@ -94,9 +95,9 @@ def test_reading_pages_does_not_write_the_session_but_keeps_it_alive(db):
     session[REFRESHED] = int(time.time()) - settings.SESSION_REFRESH_SECONDS
     session.save()
     Session.objects.filter(session_key=key).update(expire_date=expiry - dt.timedelta(minutes=5))
-    assert len(_session_writes(client, "/")) == 1
+    assert len(_session_writes(client, "/dashboard/")) == 1
     assert Session.objects.get(session_key=key).expire_date > expiry
-    assert _session_writes(client, "/") == []
+    assert _session_writes(client, "/dashboard/") == []
 
 
 def test_an_idle_session_ends_after_its_age(db):

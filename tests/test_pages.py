@@ -20,7 +20,6 @@ def admin(users, client_for):
     [
         ("county_admin", "County administrator"),
         ("office", "Campaign office"),
-        ("leader", "Leader: you can read everything"),
         ("inspector", "Inspector: your townships are 一条山镇."),
         ("town_staff", "Township staff of 喜泉镇."),
         ("village_staff", "Village staff of 大水䃎村."),
@@ -31,6 +30,11 @@ def test_home_page_per_role(users, client_for, role, expected):
     response = client.get("/", HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200
     assert expected in response.content.decode()
+
+
+def test_the_leaders_home_is_the_dashboard(users, client_for):
+    response = client_for(users["leader"]).get("/", HTTP_ACCEPT_LANGUAGE="en")
+    assert (response.status_code, response["Location"]) == (302, "/dashboard/")
 
 
 def test_pages_have_a_favicon(admin):
