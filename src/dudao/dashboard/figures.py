@@ -217,6 +217,8 @@ def figures(user, campaign, round_: Round | None, week: str) -> dict:
         "interviews": _interviews(user, week),
         "coverage": _coverage(user, campaign, week, towns),
         "map_url": _url("ranking_results", week),
+        "map_page_url": _url("map", week=week),
+        "map_data_url": _url("map_data", layer="tier", week=week),
     }
     if round_ is None:
         return data
