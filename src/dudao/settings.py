@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "dudao.dashboard",
     "dudao.site",
     "dudao.maps",
+    "dudao.trends",
 ]
 
 MIDDLEWARE = [

@@ -64,7 +64,7 @@ def _url(name: str, *args, **query) -> str:
 def _unit(unit: Unit, week: str) -> dict:
     parent = unit.parent
     return {"code": unit.code, "name": unit.name, "town": parent.name if parent is not None else "",
-            "url": _url("ranking_village", unit.code, week=week)}
+            "url": _url("ranking_village", unit.code, week=week), "trend_url": _url("trend_village", unit.code)}
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -125,7 +125,8 @@ def _league(user, round_: Round, week: str,
     rows = ranking_selectors.league(round_, previous=previous, area=area_q(user, "unit__"))
     return [{"code": r.town.code, "name": r.town.name, "green": r.green, "yellow": r.yellow, "red": r.red,
              "unranked": r.unranked, "mean": r.mean, "mean_change": r.mean_change, "red_change": r.red_change,
-             "url": _url("ranking_results", week, town=r.town.code)} for r in rows], rows
+             "url": _url("ranking_results", week, town=r.town.code), "trend_url": _url("trend_town", r.town.code)}
+            for r in rows], rows
 
 
 # The problem funnel's columns: found during the week, then the stages of problem_selectors.REACHED.
