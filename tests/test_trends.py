@@ -115,7 +115,7 @@ def _floats(rows: list[list]) -> list[list]:
 
 def test_a_villages_trend_table_and_exports_are_its_stored_results(users, client_for):
     rounds = _published()
-    assert len(rounds) >= 8
+    assert len(rounds) == 7
     expected = _village_rows(DASHUI, rounds)
     assert len(expected) == len(rounds)
     client = client_for(users["leader"])
@@ -128,7 +128,7 @@ def test_a_villages_trend_table_and_exports_are_its_stored_results(users, client
     chart = response.context["table"].chart
     assert chart["weeks"] == [r.week for r in rounds]
     assert chart["composite"] == [Result.objects.get(round=r, unit__code=DASHUI).composite for r in rounds]
-    assert f'<script id="trend-village" type="application/json">' in page
+    assert '<script id="trend-village" type="application/json">' in page
     assert re.findall(r"<script([^>]*)>", page.split("<main")[1]) == [
         ' id="trend-village" type="application/json"']
     csv_response = client.get(f"/trends/village/{DASHUI}/export.csv")
@@ -212,7 +212,7 @@ def test_tier_transitions_of_one_pair_of_weeks_and_of_all(users, client_for):
     links = {(link["from"], link["to"]): link["value"] for link in everything.context["table"].chart["links"]}
     assert links == {(a, b): total[(a, b)] for a in TIERS for b in TIERS}
     # the picker offers every pair of consecutive published weeks, newest first; the first week has no pair
-    assert everything.context["pairs"] == [(a.week, b.week) for a, b in zip(rounds, rounds[1:])][::-1]
+    assert everything.context["pairs"] == [(a.week, b.week) for a, b in zip(rounds, rounds[1:], strict=False)][::-1]
     assert client.get("/trends/transitions/", {"week": rounds[0].week}).status_code == 404
     assert client.get("/trends/transitions/", {"week": "2026-W99"}).status_code == 404
 
@@ -285,12 +285,13 @@ def _computed_draft() -> Round:
 def test_drafts_are_in_the_office_trends_only(users, client_for):
     draft = _computed_draft()
     published = _published()
-    office = client_for(users["office"]).get(f"/trends/village/{DASHUI}/").context["table"].rows
-    assert [row[0] for row in office] == [r.week for r in published] + [draft.week]
-    assert office[-1] == [draft.week, "12.5", "151", "1", _labels(draft)["red"], "0.25", "", "",
-                          str(RoundStatus.COMPUTED.label)]
-    assert client_for(users["office"]).get("/trends/transitions/", {"week": draft.week}).status_code == 200
-    for role in ("county_admin", "leader", "inspector", "town_staff", "village_staff"):
+    for role in ("office", "county_admin"):  # the county administrators act as the office (accounts.access)
+        office = client_for(users[role]).get(f"/trends/village/{DASHUI}/").context["table"].rows
+        assert [row[0] for row in office] == [r.week for r in published] + [draft.week], role
+        assert office[-1] == [draft.week, "12.5", "151", "1", _labels(draft)["red"], "0.25", "", "",
+                              str(RoundStatus.COMPUTED.label)], role
+        assert client_for(users[role]).get("/trends/transitions/", {"week": draft.week}).status_code == 200, role
+    for role in ("leader", "inspector", "town_staff", "village_staff"):
         client = client_for(users[role])
         if role != "inspector":
             rows = client.get(f"/trends/village/{DASHUI}/").context["table"].rows

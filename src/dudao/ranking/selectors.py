@@ -412,7 +412,7 @@ def town_trend(town: Unit, rounds: list[Round], *, area: Q | None = None) -> lis
             for r in rounds if (c := counts.get(r.pk)) is not None]
 
 
-TIER_ORDER = (Tier.GREEN, Tier.YELLOW, Tier.RED)
+TIER_ORDER: tuple[str, ...] = (Tier.GREEN.value, Tier.YELLOW.value, Tier.RED.value)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,6 @@ from dudao.ranking import selectors as ranking_selectors
 from dudao.ranking.models import Round, RoundStatus, Tier
 from dudao.ranking.tiers import FALLBACK_COLOURS, tier_styles
 
-
 TIERS = (Tier.GREEN, Tier.YELLOW, Tier.RED)
 
 
