@@ -101,11 +101,11 @@ def transitions_table(user, rounds: list[Round], week: str = "") -> Table:
         counts = found.total
     styles = _tier_styles(rounds)
     order = TIERS
-    header = [_("before"), _("after"), _("villages")]
+    header = [_("the week before"), _("the week after"), _("villages")]
     rows = [[styles[a]["label"], styles[b]["label"], number(counts[(a, b)])] for a in order for b in order]
     chart = {"kind": "transitions", "tiers": styles,
              "links": [{"from": a, "to": b, "value": counts[(a, b)]} for a in order for b in order],
-             "labels": {"before": _("before"), "after": _("after")}}
+             "labels": {"before": _("the week before"), "after": _("the week after")}}
     return Table(header, rows, chart)
 
 

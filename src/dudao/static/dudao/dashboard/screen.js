@@ -123,14 +123,14 @@
   var mapHolder = $("screen-map");
   var mapTemplate = $("screen-map-template");
   var mapWeek = null;       // the week of the figures shown
-  var mapWanted = null;     // the data stamp the map should show
-  var mapDrawn = null;      // the data stamp of the map shown
+  var mapWanted = null;     // the figures (a count of them) the map should show
+  var mapDrawn = null;      // the figures the map shown was drawn for
   var mapDrawing = false;
 
   function mapUrl() {
     var base = mapHolder.dataset.url;
     var query = "layer=tier" + (mapWeek ? "&week=" + encodeURIComponent(mapWeek) : "");
-    return base + "?" + query + "&at=" + encodeURIComponent(mapWanted || "");
+    return base + "?" + query + "&n=" + String(mapWanted || 0);
   }
 
   function drawMap() {
@@ -169,7 +169,7 @@
     $("screen-empty").hidden = Boolean(data);
     if (!data) { return; }
     mapWeek = data.week;
-    mapWanted = data.updated;
+    mapWanted = (mapWanted || 0) + 1;  // every new set of figures: the map is drawn again on its next showing
     text($("screen-week"), data.week);
     renderOverview(data);
     renderMovers(data);
