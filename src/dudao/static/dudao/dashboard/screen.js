@@ -151,7 +151,9 @@
       mapDrawing = false;
       mapHolder.dataset.week = mapWeek || "";
     });
-    window.dudaoMap.draw(figure).then(function () {
+    window.dudaoMap.draw(figure).catch(function () {
+      figure.dataset.state = "failed";  // drawing threw: as if its data had not come
+    }).then(function () {
       if (figure.dataset.state === "failed") {
         // Keep the last map if there is one (else the failed one says so) and try again on the next showing.
         if (last) { figure.remove(); }
