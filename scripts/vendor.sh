@@ -14,3 +14,5 @@ cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css "$
 cp -r node_modules/leaflet/dist/images "$dest/leaflet/"
 cp node_modules/pmtiles/dist/pmtiles.js "$dest/pmtiles.js"
 cp node_modules/protomaps-leaflet/dist/protomaps-leaflet.js "$dest/protomaps-leaflet.js"
+# Charts (the trend pages): Apache ECharts, the minified build with every chart type (the Sankey included).
+cp node_modules/echarts/dist/echarts.min.js "$dest/echarts.min.js"

@@ -78,7 +78,7 @@ def expected_league(round_: Round, area: str | None) -> list[dict]:
                      "mean_change": pytest.approx(mean - sum(last["composites"]) / len(last["composites"]),
                                                   rel=1e-9),
                      "red_change": t["red"] - last["red"],
-                     "url": f"/ranking/{round_.week}/?town={code}"})
+                     "url": f"/ranking/{round_.week}/?town={code}", "trend_url": f"/trends/town/{code}/"})
     return sorted(rows, key=lambda r: -r["mean"].expected)
 
 
@@ -230,8 +230,18 @@ def test_the_dashboard_page_shows_the_figures_with_their_links(users, client_for
         assert f'<a href="/ranking/{week}/?town={row["code"]}">{row["name"]}</a>' in page
     for unit in data["movers"]["new_reds"]:
         assert f'<a href="/ranking/village/{unit["code"]}/?week={week}">{unit["name"]}</a>' in page
+    for row in data["league"]:
+        assert f'<a href="/trends/town/{row["code"]}/" class="trend-link">' in page
+    for unit in data["movers"]["new_reds"]:
+        assert f'<a href="/trends/village/{unit["code"]}/" class="trend-link small">' in page
+    # The week's tier map is embedded (the map's data endpoint scopes it by user) and links to the map page.
     assert '<section id="dashboard-map">' in page
-    assert f'<a href="/map/?week={week}">' in page
+    section = page.split('<section id="dashboard-map">')[1].split("</section>")[0]
+    assert f'id="dashboard-tier-map" data-url="/map/data.json?layer=tier&amp;week={week}" data-mode="tier"' in section
+    assert 'data-height="480px"' in section
+    assert f'<a href="/map/?week={week}" id="dashboard-map-link">' in section
+    assert re.findall(r"<script([^>]*)>", section) == [' src="/static/vendor/leaflet/leaflet.js" defer',
+                                                       ' type="module" src="/static/dudao/maps/map.js"']
     assert f'<a href="/screen/?week={week}" id="screen-link">' in page
     picker = re.findall(r'<option value="(\d{4}-W\d{2})"', page.split('id="week-picker"')[1].split("</form>")[0])
     published = list(Round.objects.filter(status=RoundStatus.PUBLISHED).order_by("-week_start")
@@ -349,7 +359,14 @@ def test_the_screen_page_runs_no_inline_script_and_carries_its_first_figures(use
     response = client_for(users["leader"]).get("/screen/")
     page = response.content.decode()
     scripts = re.findall(r"<script([^>]*)>", page)
-    assert scripts == [' src="/static/dudao/dashboard/screen.js" defer', ' id="screen-data" type="application/json"']
+    assert scripts == [' src="/static/vendor/leaflet/leaflet.js" defer', ' type="module" src="/static/dudao/maps/map.js"',
+                       ' src="/static/dudao/dashboard/screen.js" defer', ' id="screen-data" type="application/json"']
+    # The tier map panel: a template of the map component, cloned and drawn when the panel shows (screen.js).
+    panel = page.split('<section class="panel" id="panel-map" data-panel="map">')[1].split("</section>")[0]
+    assert '<div class="screen-map" id="screen-map" data-url="/map/data.json"></div>' in panel
+    template = panel.split('<template id="screen-map-template">')[1].split("</template>")[0]
+    assert 'id="screen-tier-map" data-url="" data-mode="tier"' in template
+    assert "<script" not in template
     first = json.loads(page.split('<script id="screen-data" type="application/json">')[1].split("</script>")[0])
     assert (first["week"], first["league"]) == (_latest_published().week, response.context["data"]["league"])
     assert 'data-url="/screen/data.json"' in page

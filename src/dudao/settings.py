@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "dudao.dashboard",
     "dudao.site",
     "dudao.maps",
+    "dudao.trends",
 ]
 
 MIDDLEWARE = [

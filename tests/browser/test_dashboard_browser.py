@@ -7,10 +7,12 @@ What the pages show is checked against the live server's own database (read with
 connection alias), never against fixed numbers.
 """
 
+import io
 from collections import Counter
 from urllib.parse import urlsplit
 
 import pytest
+from PIL import Image
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
@@ -34,6 +36,38 @@ def _league(server_db) -> tuple[str, dict[str, Counter]]:
     return round_.week, towns
 
 
+BACKGROUNDS = {"light": (0xEE, 0xF2, 0xF5), "dark": (0x0F, 0x1A, 0x2C)}  # .dudao-map-canvas: map.css, screen.css
+FILL_OPACITY = 0.78  # map.js
+
+
+def _colours_shown(figure, data: dict, background: str = "light") -> set[str]:
+    """The tiers whose colour (filled at FILL_OPACITY over the map's background) covers over 500 of the pixels the
+    map's canvas shows (every second pixel of every second row)."""
+    shot = figure.locator(".dudao-map-canvas").screenshot()
+    image = Image.open(io.BytesIO(shot)).convert("RGB")
+    pixels = [image.getpixel((x, y)) for y in range(0, image.height, 2) for x in range(0, image.width, 2)]
+    shown = set()
+    for entry in data["meta"]["legend"]:
+        if entry["state"] not in ("green", "yellow", "red"):
+            continue
+        colour = entry["colour"]
+        rgb = (int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16))
+        target = tuple(round(FILL_OPACITY * c + (1 - FILL_OPACITY) * b)
+                       for c, b in zip(rgb, BACKGROUNDS[background], strict=True))
+        if sum(1 for p in pixels if max(abs(a - b) for a, b in zip(p, target, strict=True)) <= 6) > 500:
+            shown.add(entry["state"])
+    return shown
+
+
+def _names_placed(figure, towns) -> None:
+    """Names on the map: townships first (喜泉镇 among them), then villages where there is room; only real names."""
+    expect(figure.locator(".dudao-map-label.town", has_text="喜泉镇")).to_have_count(1)
+    placed = figure.locator(".dudao-map-label.town").all_inner_texts()
+    assert set(placed) <= set(towns)
+    assert len(placed) == len(set(placed)) >= len(towns) // 2
+    assert figure.locator(".dudao-map-label:not(.town)").count() > 20
+
+
 def test_the_leaders_dashboard_and_the_large_screen(signed_in, server_db, shots):
     week, towns = _league(server_db)
 
@@ -51,7 +85,19 @@ def test_the_leaders_dashboard_and_the_large_screen(signed_in, server_db, shots)
     tiers = {tier: int(page.locator(f'#dashboard-tiers article[data-tier="{tier}"] .big').inner_text())
              for tier in ("green", "yellow", "red")}
     assert tiers == {tier: sum(c[tier] for c in towns.values()) for tier in tiers}
-    expect(page.locator("#dashboard-map a")).to_have_attribute("href", f"/map/?week={week}")
+    # The week's tier map: the county in three colours, the legend counting the tiers above, the townships named.
+    figure = page.locator("#dashboard-tier-map")
+    expect(figure).to_have_attribute("data-state", "drawn")
+    expect(figure).to_have_attribute("data-features", str(sum(sum(c.values()) for c in towns.values())))
+    legend = figure.locator(".dudao-map-legend li")
+    expect(legend).to_have_count(4)
+    for n, tier in enumerate(("green", "yellow", "red")):
+        expect(legend.nth(n)).to_have_attribute("data-state", tier)
+        expect(legend.nth(n).locator(".dudao-map-count")).to_have_text(str(tiers[tier]))
+    _names_placed(figure, towns)
+    assert _colours_shown(figure, page.request.get(f"/map/data.json?layer=tier&week={week}").json()) == {
+        "green", "yellow", "red"}
+    expect(page.locator("#dashboard-map-link")).to_have_attribute("href", f"/map/?week={week}")
     expect(page.locator("#dashboard-movers article")).to_have_count(4)
     page.screenshot(path=str(shots / "dashboard-leader.png"), full_page=True)
 
@@ -108,3 +154,31 @@ def test_the_leaders_dashboard_and_the_large_screen(signed_in, server_db, shots)
     expect(wall.locator("#screen-offline")).to_be_hidden()
     assert screen.get_attribute("data-updated") >= updated
     expect(league).to_have_count(len(towns))
+
+    # 4. The tier map panel: drawn when it shows (the sixth panel), dark, three colours; the townships named.
+    wall.clock.run_for(70_000)
+    expect(screen).to_have_attribute("data-current", "map")
+    shown = wall.locator("#screen-map .dudao-map:not(.pending)")
+    expect(shown).to_have_attribute("data-state", "drawn")
+    expect(shown.locator(".dudao-map-legend li")).to_have_count(4)
+    _names_placed(shown, towns)
+    data = wall.request.get(f"/map/data.json?layer=tier&week={week}").json()
+    assert _colours_shown(shown, data, "dark") == {"green", "yellow", "red"}
+    wall.screenshot(path=str(shots / "screen-map.png"))
+    # The map's data cannot be fetched while new figures came in: the next showing keeps the last map.
+    drawn_url = shown.get_attribute("data-url")
+    refused: list[str] = []
+
+    def refuse(route):
+        refused.append(route.request.url)
+        route.abort("internetdisconnected")
+
+    wall.route("**/map/data.json*", refuse)
+    wall.clock.run_for(90_000)
+    expect(screen).to_have_attribute("data-current", "map")
+    expect(wall.locator("#screen-map .dudao-map")).to_have_count(1)
+    assert len(refused) == 1
+    assert not refused[0].endswith(drawn_url)  # the newer figures were asked for
+    expect(shown).to_have_attribute("data-state", "drawn")
+    assert shown.get_attribute("data-url") == drawn_url
+    wall.screenshot(path=str(shots / "screen-map-offline.png"))

@@ -64,7 +64,7 @@ def _url(name: str, *args, **query) -> str:
 def _unit(unit: Unit, week: str) -> dict:
     parent = unit.parent
     return {"code": unit.code, "name": unit.name, "town": parent.name if parent is not None else "",
-            "url": _url("ranking_village", unit.code, week=week)}
+            "url": _url("ranking_village", unit.code, week=week), "trend_url": _url("trend_village", unit.code)}
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -127,7 +127,8 @@ def _league(user, round_: Round, week: str,
     rows = ranking_selectors.league(round_, previous=previous, area=area_q(user, "unit__"))
     return [{"code": r.town.code, "name": r.town.name, "green": r.green, "yellow": r.yellow, "red": r.red,
              "unranked": r.unranked, "mean": r.mean, "mean_change": r.mean_change, "red_change": r.red_change,
-             "url": _url("ranking_results", week, town=r.town.code)} for r in rows], rows
+             "url": _url("ranking_results", week, town=r.town.code), "trend_url": _url("trend_town", r.town.code)}
+            for r in rows], rows
 
 
 # The problem funnel's columns: found during the week, then the stages of problem_selectors.REACHED.
@@ -219,6 +220,8 @@ def figures(user, campaign, round_: Round | None, week: str) -> dict:
         "interviews": _interviews(user, week),
         "coverage": _coverage(user, campaign, week, towns),
         "map_url": _url("ranking_results", week),
+        "map_page_url": _url("map", week=week),
+        "map_data_url": _url("map_data", layer="tier", week=week),
     }
     if round_ is None:
         return data

@@ -448,3 +448,101 @@ def readiness(campaign, round_: Round | None) -> Readiness:
         round_, missing, no_source, one_source, [g for g in one_source if g.sources == (SourceName.TOWN,)],
         flagged, flips, len(ranked), {t: sum(1 for r in ranked if r.tier == t) for t in Tier.values},
         settings.agreement_threshold)
+
+
+# For the trends ------------------------------------------------------------------------------------------------
+
+
+def trend_rounds(campaign, statuses) -> list[Round]:
+    """One round per week with results, oldest week first: the week's latest revision of the given statuses (the
+    published one for PUBLISHED_ONCE; a draft correction too when the statuses include drafts). One query."""
+    chosen: dict[str, Round] = {}
+    for round_ in (Round.objects.filter(campaign=campaign, status__in=frozenset(statuses) & lifecycle.WITH_RESULTS)
+                   .select_related("settings").order_by("week_start", "revision")):
+        chosen[round_.week] = round_
+    return list(chosen.values())
+
+
+def ranked_counts(rounds: list[Round]) -> dict[int, int]:
+    """How many villages each round ranked (round id → count). One query."""
+    return dict(Result.objects.filter(round__in=rounds, position__isnull=False).order_by()
+                .values_list("round_id").annotate(n=Count("pk")))
+
+
+def village_trend(unit: Unit, rounds: list[Round]) -> list[Result]:
+    """The village's result in each of the rounds (trend_rounds), oldest week first; a week without a result of
+    the village is left out. One query."""
+    by_round = {r.round_id: r for r in Result.objects.filter(unit=unit, round__in=rounds)}
+    out = []
+    for round_ in rounds:
+        row = by_round.get(round_.pk)
+        if row is not None:
+            row.round = round_  # already loaded, with its settings
+            out.append(row)
+    return out
+
+
+@dataclass(frozen=True)
+class TownWeek:
+    """A township's villages per tier in one round, with the unranked and the mean composite."""
+
+    round: Round
+    green: int
+    yellow: int
+    red: int
+    unranked: int
+    mean: float | None
+
+
+def town_trend(town: Unit, rounds: list[Round], *, area: Q | None = None) -> list[TownWeek]:
+    """The township's tier counts in each of the rounds (trend_rounds), oldest week first, of the villages matching
+    ``area`` (a Q on Result) when given; a week without a result in the township is left out. One query."""
+    rows = Result.objects.filter(town=town, round__in=rounds)
+    if area is not None:
+        rows = rows.filter(area)
+    counts = {row["round_id"]: row for row in rows.order_by().values("round_id").annotate(
+        green=Count("pk", filter=Q(tier=Tier.GREEN)), yellow=Count("pk", filter=Q(tier=Tier.YELLOW)),
+        red=Count("pk", filter=Q(tier=Tier.RED)), unranked=Count("pk", filter=Q(position__isnull=True)),
+        mean=Avg("composite"))}
+    return [TownWeek(r, c["green"], c["yellow"], c["red"], c["unranked"], c["mean"])
+            for r in rounds if (c := counts.get(r.pk)) is not None]
+
+
+TIER_ORDER: tuple[str, ...] = (Tier.GREEN.value, Tier.YELLOW.value, Tier.RED.value)
+
+
+@dataclass(frozen=True)
+class Transitions:
+    """Tier changes between consecutive rounds: for each pair (before, after) of rounds, how many villages went
+    from each tier to each tier (villages with a tier in both); ``total`` sums every pair."""
+
+    pairs: list[tuple[Round, Round, dict[tuple[str, str], int]]]
+
+    @property
+    def total(self) -> dict[tuple[str, str], int]:
+        out = {(a, b): 0 for a in TIER_ORDER for b in TIER_ORDER}
+        for _before, _after, counts in self.pairs:
+            for key, n in counts.items():
+                out[key] += n
+        return out
+
+
+def transitions(rounds: list[Round], *, area: Q | None = None) -> Transitions:
+    """The tier transitions between each consecutive pair of the rounds (trend_rounds, oldest first), of the
+    villages matching ``area`` (a Q on Result) when given. One query, whatever the number of weeks and villages: the
+    tiers are read once and paired here."""
+    rows = Result.objects.filter(round__in=rounds, tier__in=TIER_ORDER)
+    if area is not None:
+        rows = rows.filter(area)
+    tiers: dict[int, dict[int, str]] = {}
+    for round_id, unit_id, tier in rows.order_by().values_list("round_id", "unit_id", "tier"):
+        tiers.setdefault(round_id, {})[unit_id] = tier
+    pairs = []
+    for before, after in zip(rounds, rounds[1:], strict=False):
+        counts = {(a, b): 0 for a in TIER_ORDER for b in TIER_ORDER}
+        then, now = tiers.get(before.pk, {}), tiers.get(after.pk, {})
+        for unit_id, tier in now.items():
+            if unit_id in then:
+                counts[(then[unit_id], tier)] += 1
+        pairs.append((before, after, counts))
+    return Transitions(pairs)

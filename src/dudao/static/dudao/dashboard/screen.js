@@ -117,9 +117,61 @@
     });
   }
 
+  // The tier map: drawn (window.dudaoMap.draw, maps/map.js) when its panel shows, since a hidden map has no size to
+  // fit; drawn again on the next showing after new figures came in. The new map is drawn out of sight over the last
+  // one and replaces it only once drawn: if its data cannot be fetched (the network dropped) the last map stays.
+  var mapHolder = $("screen-map");
+  var mapTemplate = $("screen-map-template");
+  var mapWeek = null;       // the week of the figures shown
+  var mapWanted = null;     // the figures (a count of them) the map should show
+  var mapDrawn = null;      // the figures the map shown was drawn for
+  var mapDrawing = false;
+
+  function mapUrl() {
+    var base = mapHolder.dataset.url;
+    var query = "layer=tier" + (mapWeek ? "&week=" + encodeURIComponent(mapWeek) : "");
+    return base + "?" + query + "&n=" + String(mapWanted || 0);
+  }
+
+  function drawMap() {
+    if (!mapHolder || !mapTemplate || mapDrawing || mapWanted === mapDrawn) { return; }
+    if (!window.dudaoMap) { window.setTimeout(drawMap, 200); return; }  // map.js (a module) not loaded yet
+    var figure = mapTemplate.content.querySelector(".dudao-map").cloneNode(true);
+    var stamp = mapWanted;
+    var last = mapHolder.querySelector(".dudao-map:not(.pending)");
+    figure.dataset.url = mapUrl();
+    figure.dataset.theme = "dark";
+    if (last) { figure.classList.add("pending"); }
+    mapHolder.appendChild(figure);
+    mapDrawing = true;
+    figure.addEventListener("dudao:map-drawn", function () {
+      if (last) { last.remove(); }
+      figure.classList.remove("pending");
+      mapDrawn = stamp;
+      mapDrawing = false;
+      mapHolder.dataset.week = mapWeek || "";
+    });
+    window.dudaoMap.draw(figure).catch(function () {
+      figure.dataset.state = "failed";  // drawing threw: as if its data had not come
+    }).then(function () {
+      if (figure.dataset.state === "failed") {
+        // Keep the last map if there is one (else the failed one says so) and try again on the next showing.
+        if (last) { figure.remove(); }
+        mapDrawing = false;
+      } else if (figure.dataset.state === "empty") {
+        if (last) { last.remove(); }
+        figure.classList.remove("pending");
+        mapDrawn = stamp;
+        mapDrawing = false;
+      }
+    });
+  }
+
   function render(data) {
     $("screen-empty").hidden = Boolean(data);
     if (!data) { return; }
+    mapWeek = data.week;
+    mapWanted = (mapWanted || 0) + 1;  // every new set of figures: the map is drawn again on its next showing
     text($("screen-week"), data.week);
     renderOverview(data);
     renderMovers(data);
@@ -165,6 +217,7 @@
       panels.forEach(function (panel, n) { panel.classList.toggle("active", n === index); });
       Array.prototype.forEach.call(dots.children, function (dot, n) { dot.classList.toggle("active", n === index); });
       root.dataset.current = panels[index].dataset.panel;
+      if (panels[index].dataset.panel === "map") { drawMap(); }
     }
     show(current);
     window.setInterval(function () { current = (current + 1) % panels.length; show(current); }, panelMs);

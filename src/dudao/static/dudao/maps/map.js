@@ -389,7 +389,7 @@ async function draw(el) {
   fills.addTo(map);
   const townLayer = L.geoJSON(towns, {
     renderer, interactive: false,
-    style: { fill: false, color: "#343a40", weight: 2, opacity: 0.9 },
+    style: { fill: false, color: el.dataset.theme === "dark" ? "#e8edf5" : "#343a40", weight: 2, opacity: 0.9 },
   }).addTo(map);
   performance.mark("dudao-map:added");
   // Hover: the shape under the pointer is outlined and described; a click opens its page.
