@@ -19,30 +19,9 @@ from dudao.interviews.models import Interview
 from dudao.org.models import Unit
 from dudao.ranking.models import Round
 
-ROLES = ["county_admin", "office", "leader", "inspector", "town_staff", "village_staff"]
-INSPECTOR_TOWN = "620423100000"  # 一条山镇
-STAFF_TOWN = "620423103000"  # 喜泉镇
-STAFF_VILLAGE = "620423103200"  # 大水䃎村
-AREA_ROOT = {
-    "county_admin": None, "office": None, "leader": None,
-    "inspector": INSPECTOR_TOWN, "town_staff": STAFF_TOWN, "village_staff": STAFF_VILLAGE,
-}
-# code -> (name, ASCII id), as in test_access_matrix
-TOWNS = {
-    "620423100000": ("一条山镇", "yitiaoshan"),
-    "620423101000": ("芦阳镇", "luyang"),
-    "620423102000": ("上沙沃镇", "shangshawo"),
-    "620423103000": ("喜泉镇", "xiquan"),
-    "620423104000": ("草窝滩镇", "caowotan"),
-    "620423105000": ("红水镇", "hongshui"),
-    "620423106000": ("中泉镇", "zhongquan"),
-    "620423107000": ("正路镇", "zhenglu"),
-    "620423203000": ("寺滩乡", "sitan"),
-    "620423205000": ("五佛乡", "wufo"),
-    "620423207000": ("漫水滩乡", "manshuitan"),
-}
-MATRIX = [pytest.param(role, code, id=f"{role}-{code}-{slug}") for role in ROLES
-          for code, (_name, slug) in TOWNS.items()]
+# The roles, their areas and the township matrix are the page matrix's (test_access_matrix): one definition.
+from .test_access_matrix import AREA_ROOT, MATRIX, ROLES, STAFF_TOWN, STAFF_VILLAGE
+
 NOT_FOUND = {"detail": "未找到，或不在您的管辖范围内。"}
 
 

@@ -16,13 +16,15 @@ from django.utils.translation import gettext
 from dudao.accounts.access import SYSTEM
 from dudao.campaigns.services import campaign_get
 from dudao.core import weeks
-from dudao.core.tables import write_csv
 from dudao.interviews.models import Interview
 from dudao.org.models import Unit
 from dudao.publication import services as publication
 from dudao.ranking import checks, services
 from dudao.ranking.exports import EXPORT_COLUMNS
 from dudao.ranking.models import Entry, Result, Round
+
+# Every township ranks its villages by code, for a week (as the round tests do).
+from .test_ranking_rounds import town_file
 
 NOT_FOUND = "Not found, or outside your area."
 STAFF_TOWN = "620423103000"  # 喜泉镇
@@ -51,17 +53,6 @@ def same_json(a, b) -> bool:
 
 def published_weeks() -> list[str]:
     return list(Round.objects.filter(status="published").order_by("week_start").values_list("week", flat=True))
-
-
-def town_file(week: str) -> None:
-    """Every township ranks its villages by code, for a week."""
-    rows = []
-    for town in Unit.objects.filter(level="town"):
-        codes = list(Unit.objects.filter(parent=town).order_by("code").values_list("code", flat=True))
-        rows += [[c, str(n)] for n, c in enumerate(codes, start=1)]
-    report = services.ranking_import(actor=SYSTEM, campaign=campaign_get(), week=week, source="town",
-                                     data=write_csv(["code", "rank"], rows))
-    assert report.ok
 
 
 def draft_week() -> str:
