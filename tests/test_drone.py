@@ -145,7 +145,8 @@ def english():
 def _villages_by_their_points(db):
     """These tests place photos by the villages' points: the demo's synthetic boundaries (every village has one)
     are removed; the tests of placement by boundary draw their own."""
-    Unit.objects.update(boundary=None, boundary_datum="", boundary_synthetic=False)
+    # Stamped like a real change: the placement index and the county's box are kept until a unit changes.
+    Unit.objects.update(boundary=None, boundary_datum="", boundary_synthetic=False, updated_at=timezone.now())
 
 
 @pytest.fixture

@@ -615,6 +615,7 @@ def test_what_people_typed_reaches_robots_as_text_not_markdown(users, office, re
 # Where robots may send --------------------------------------------------------------------------------------
 
 
+@translation.override("en")
 def test_robots_may_only_point_at_the_allowed_hosts(users, office, settings):
     settings.ROBOT_HOSTS = ["qyapi.weixin.qq.com", "oapi.dingtalk.com"]
     refusals = {

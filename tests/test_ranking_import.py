@@ -116,7 +116,8 @@ def test_published_week_refuses_imports(db):
     codes = town_rows("620423103000")
     run("code,rank\n" + "".join(f"{c},{n}\n" for n, c in enumerate(codes, start=1)), source="town")
     services.ranking_compute(actor=SYSTEM, campaign=campaign_get(), week=WEEK)
-    publication.round_publish(actor=SYSTEM, campaign=campaign_get(), week=WEEK)
+    publication.round_publish(actor=SYSTEM, campaign=campaign_get(), week=WEEK,
+                              reason="其余乡镇本周停报（测试）")
     report = run("code,score\n620423103200,1\n")
     assert messages(report) == ["Week 2026-W10 is published or awaiting approval; nothing can be submitted."]
 

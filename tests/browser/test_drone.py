@@ -124,7 +124,17 @@ def test_upload_place_score_and_raise_a_problem(signed_in):
     expect(card).to_contain_text("DJI_0005.JPG")
     expect(card.locator(".reason")).to_contain_text("no GPS")
     card.locator("button.pick").click()
-    page.locator(f"svg.village-map circle[data-code='{three['code']}']").click(force=True)
+    # "Pick on the map" scrolls the map into view smoothly: click once the point has stopped moving (the page
+    # picks the village nearest to where the click lands).
+    circle = page.locator(f"svg.village-map circle[data-code='{three['code']}']")
+    box = None
+    for _attempt in range(60):
+        now = circle.bounding_box()
+        if now == box:
+            break
+        box = now
+        page.wait_for_timeout(50)
+    circle.click(force=True)
     expect(page.locator("#map-picked")).to_contain_text(three["name"])
     expect(card.locator("select[name=village]")).to_have_value(three["code"])
     with page.expect_navigation():

@@ -8,6 +8,12 @@ from django.contrib.auth import SESSION_KEY
 REFRESHED = "_refreshed"  # the epoch second at which the session's expiry was last moved forward
 
 
+def refreshed_at_sign_in(sender, request, user, **kwargs) -> None:
+    """Signing in writes the session anyway: it starts counting from then, so the next request writes nothing."""
+    if request is not None and hasattr(request, "session"):
+        request.session[REFRESHED] = int(time.time())
+
+
 class IdleSessionMiddleware:
     """Moves a signed-in session's expiry forward (by saving it) only when its last move is older than
     SESSION_REFRESH_SECONDS. A user who reads pages keeps the session; one idle for SESSION_COOKIE_AGE is signed
