@@ -349,3 +349,15 @@ def _site_language():
     translation.activate(settings.LANGUAGE_CODE)
     yield
     translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture
+def villages_by_their_points(db):
+    """For tests that place drone photos by the villages' points: the demo's synthetic boundaries (every village
+    has one) are removed, stamped like a real change, since the placement index and the county's box are kept
+    until a unit changes. The tests of placement by boundary draw their own."""
+    from django.utils import timezone
+
+    from dudao.org.models import Unit
+
+    Unit.objects.update(boundary=None, boundary_datum="", boundary_synthetic=False, updated_at=timezone.now())

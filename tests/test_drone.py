@@ -142,11 +142,8 @@ def english():
 
 
 @pytest.fixture(autouse=True)
-def _villages_by_their_points(db):
-    """These tests place photos by the villages' points: the demo's synthetic boundaries (every village has one)
-    are removed; the tests of placement by boundary draw their own."""
-    # Stamped like a real change: the placement index and the county's box are kept until a unit changes.
-    Unit.objects.update(boundary=None, boundary_datum="", boundary_synthetic=False, updated_at=timezone.now())
+def _placed_by_points(villages_by_their_points):
+    """These tests place photos by the villages' points (tests/conftest.py)."""
 
 
 @pytest.fixture

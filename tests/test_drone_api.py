@@ -70,6 +70,11 @@ def aerial_jpeg(code: str | None = SHUIYUAN, seed: int = 0, week: str = WEEK,
     return out.getvalue()
 
 
+@pytest.fixture(autouse=True)
+def _placed_by_points(villages_by_their_points):
+    """These tests place photos by the villages' points (tests/conftest.py)."""
+
+
 @pytest.fixture
 def media(settings, tmp_path) -> Path:
     settings.MEDIA_ROOT = str(tmp_path / "media")

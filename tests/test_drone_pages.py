@@ -60,10 +60,8 @@ def aerial_jpeg(code: str | None, seed: int, week: str = WEEK) -> bytes:
 
 
 @pytest.fixture(autouse=True)
-def _villages_by_their_points(db):
-    """These tests place photos by the villages' points: the demo's synthetic boundaries (every village has one)
-    are removed; the tests of placement by boundary draw their own."""
-    Unit.objects.update(boundary=None, boundary_datum="", boundary_synthetic=False)
+def _placed_by_points(villages_by_their_points):
+    """These tests place photos by the villages' points (tests/conftest.py)."""
 
 
 @pytest.fixture
