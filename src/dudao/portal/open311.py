@@ -93,11 +93,11 @@ def _moment(value: str, name: str, end_of_day: bool = False) -> dt.datetime:
     text = value.strip().replace(" ", "+")  # a "+" of an offset arrives as a space when not escaped
     moment = None
     try:
-        moment = parse_datetime(text)
-        if moment is None:
-            day = parse_date(text)
-            if day is not None:
-                moment = dt.datetime.combine(day, dt.time.max if end_of_day else dt.time.min)
+        day = parse_date(text) if len(text) == 10 else None
+        if day is not None:
+            moment = dt.datetime.combine(day, dt.time.max if end_of_day else dt.time.min)
+        else:
+            moment = parse_datetime(text)
     except ValueError:
         moment = None
     if moment is None:
