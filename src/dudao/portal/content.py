@@ -76,7 +76,8 @@ def week_content(campaign, round_: Round) -> Week:
     moved = selectors.movers(round_)
     lists: dict[str, list[TownList]] = {tier: [] for tier in LISTED}
     by_town: dict[tuple[str, str], dict[str, list[Listed]]] = {}
-    for row in selectors.result_rows(results.filter(tier__in=LISTED)):
+    for row in selectors.result_rows(results.filter(tier__in=LISTED, position__isnull=False)):
+        assert row.position is not None
         by_town.setdefault((row.town.code, row.town.name), {t: [] for t in LISTED})[row.tier].append(
             Listed(row.unit.code, row.unit.name, row.position, row.composite, row.red_streak, row.escalated))
     for (code, name), tiers in sorted(by_town.items()):
