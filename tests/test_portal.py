@@ -125,7 +125,8 @@ def test_what_was_not_published_answers_404_whatever_the_url(client, db):
              f"/public/weeks/{draft.week}/poster.png", f"/public/villages/{DASHUI}/{draft.week}/broadcast.txt",
              "/public/weeks/2099-W01/", "/public/weeks/2026-W99/", "/public/weeks/latest/", "/public/weeks/../",
              f"/public/villages/{XIQUAN}/", "/public/villages/999999999999/", "/public/villages/abc/",
-             f"/public/villages/{DASHUI}/2099-W01/broadcast.txt"]
+             f"/public/villages/{DASHUI}/2099-W01/broadcast.txt", f"/public/weeks/{latest.week}/nope",
+             "/public/weeks/", "/public/anything/else"]
     for status in (RoundStatus.COMPUTED, RoundStatus.PENDING, RoundStatus.COLLECTING):
         Round.objects.filter(pk=draft.pk).update(status=status)
         for path in paths:
@@ -213,9 +214,12 @@ def test_the_language_comes_from_accept_language_only(client, db):
     assert english["ETag"] != chinese["ETag"]
 
 
-def test_only_get(client, db):
+def test_only_get_and_head(client, db):
+    week = _published()[-1].week
     assert client.post("/public/").status_code == 405
-    assert client.post(f"/public/weeks/{_published()[-1].week}/").status_code == 405
+    assert client.post(f"/public/weeks/{week}/").status_code == 405
+    head = client.head(f"/public/weeks/{week}/")
+    assert (head.status_code, head.content, head["ETag"]) == (200, b"", client.get(f"/public/weeks/{week}/")["ETag"])
 
 
 # Open data and the channels ------------------------------------------------------------------------------------

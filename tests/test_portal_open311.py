@@ -148,6 +148,13 @@ def test_a_problem_not_public_is_not_found(client, two_public):
     assert client.get("/open311/v2/requests.json", {"service_request_id": hidden.number}).json() == []
 
 
+def test_other_paths_under_open311_answer_its_error_list(client, db):
+    for path in ("/open311/v2/requests.xml", "/open311/v3/discovery.json", "/open311/"):
+        answer = client.get(path)
+        assert (answer.status_code, answer.json()) == (404, [{"code": 404, "description": "未找到"}]), path
+        assert answer.cookies == {}
+
+
 def test_open311_only_reads(client, db):
     assert client.post("/open311/v2/requests.json", {"service_code": "garbage"}).status_code == 405
     assert client.post("/open311/v2/discovery.json").status_code == 405

@@ -21,7 +21,7 @@ from django.utils.cache import patch_vary_headers
 TIMEOUT = 24 * 3600
 # Browsers and proxies may reuse an answer this long before they ask again (with its ETag).
 MAX_AGE = 300
-VERSION = "2"  # bump when the pages' markup changes, so that no page rendered by older code is served
+VERSION = "1"  # bump when the pages' markup changes, so that no page rendered by older code is served
 
 
 def public_language(request) -> str:

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from dudao.portal import views
 
@@ -16,4 +16,6 @@ urlpatterns = [
     path("open311/v2/services.json", views.open311_services, name="open311_services"),
     path("open311/v2/requests.json", views.open311_requests, name="open311_requests"),
     path("open311/v2/requests/<str:number>.json", views.open311_request, name="open311_request"),
+    re_path(r"^public/(?P<rest>.*)$", views.not_found),
+    re_path(r"^open311/(?P<rest>.*)$", views.open311_not_found),
 ]

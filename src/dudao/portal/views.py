@@ -13,7 +13,7 @@ from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from dudao.campaigns.services import campaign_get
 from dudao.core import weeks
@@ -36,8 +36,10 @@ def _page(template: str, context: dict) -> bytes:
     return render_to_string(template, context).encode("utf-8")
 
 
-def not_found(request) -> HttpResponse:
-    return caching.uncached(request, lambda: _page("portal/not_found.html", {}), HTML, status=404)
+def not_found(request, rest: str = "") -> HttpResponse:
+    """The public 404 (any other path under /public/ too): the portal's own page, which sets no cookie."""
+    campaign = campaign_get()
+    return caching.uncached(request, lambda: _page("portal/not_found.html", {"campaign": campaign}), HTML, status=404)
 
 
 def _published(campaign, week: str):
@@ -59,7 +61,7 @@ def _week_answer(request, campaign, round_, latest: bool) -> HttpResponse:
     return caching.answer(request, ("latest" if latest else "week", round_.pk, round_.revision, stamp), build, HTML)
 
 
-@require_GET
+@require_safe
 def index(request):
     """The latest published week's lists."""
     campaign = campaign_get()
@@ -69,7 +71,7 @@ def index(request):
     return _week_answer(request, campaign, round_, latest=True)
 
 
-@require_GET
+@require_safe
 def week(request, week: str):
     campaign = campaign_get()
     round_ = _published(campaign, week)
@@ -82,7 +84,7 @@ LIST_HEADER = ["list", "tier_label", "position", "code", "name", "town_code", "t
                "escalated"]
 
 
-@require_GET
+@require_safe
 def lists_csv(request, week: str):
     """The week's green and red lists (one row per village, position order), every cell safe from formulas."""
     campaign = campaign_get()
@@ -104,7 +106,7 @@ def lists_csv(request, week: str):
                           filename=f"lists-{round_.week}.csv")
 
 
-@require_GET
+@require_safe
 def village(request, code: str):
     """A village's tiers over the published weeks; 404 for a village never in a published week."""
     campaign = campaign_get()
@@ -120,7 +122,7 @@ def village(request, code: str):
                           missing=lambda: not_found(request))
 
 
-@require_GET
+@require_safe
 def broadcast(request, code: str, week: str):
     """The village's loudspeaker script for a published week, as plain text."""
     campaign = campaign_get()
@@ -146,7 +148,7 @@ def _article(request, campaign, round_) -> str:
     return texts.article(campaign, content.week_content(campaign, round_), url)
 
 
-@require_GET
+@require_safe
 def article_txt(request, week: str):
     """The official account's article of a published week, as plain text to paste."""
     campaign = campaign_get()
@@ -158,7 +160,7 @@ def article_txt(request, week: str):
                           lambda: _article(request, campaign, round_).encode("utf-8"), TEXT)
 
 
-@require_GET
+@require_safe
 def article(request, week: str):
     """The same article as a simple page to copy from."""
     campaign = campaign_get()
@@ -176,7 +178,7 @@ def article(request, week: str):
                                     caching.site_url(request)), build, HTML)
 
 
-@require_GET
+@require_safe
 def poster_png(request, week: str):
     """The week's poster of the green and red lists for WeChat groups (PNG, 1080 pixels wide)."""
     campaign = campaign_get()
@@ -187,7 +189,7 @@ def poster_png(request, week: str):
                           lambda: poster.poster(campaign, content.week_content(campaign, round_)), "image/png")
 
 
-@require_GET
+@require_safe
 def feed(request):
     """An Atom feed of the published weeks (a correction is a new entry)."""
     campaign = campaign_get()
@@ -237,7 +239,7 @@ def _error(request, code: int, description) -> HttpResponse:
 
 
 @csrf_exempt
-@require_GET
+@require_safe
 def open311_discovery(request):
     base = caching.site_url(request) + reverse("open311_services").rsplit("/", 1)[0] + "/"
     return _json(request, lambda: {
@@ -247,7 +249,7 @@ def open311_discovery(request):
 
 
 @csrf_exempt
-@require_GET
+@require_safe
 def open311_services(request):
     campaign = campaign_get()
     return _json(request, lambda: [open311.service_row(c)
@@ -255,7 +257,7 @@ def open311_services(request):
 
 
 @csrf_exempt
-@require_GET
+@require_safe
 def open311_requests(request):
     campaign = campaign_get()
     codes = {c.code for c in problem_selectors.categories_of(campaign)}
@@ -266,8 +268,14 @@ def open311_requests(request):
     return _json(request, lambda: open311.requests_matching(campaign, filters))
 
 
+@require_safe
+def open311_not_found(request, rest: str = ""):
+    """Any other path under /open311/: GeoReport's error answer rather than the staff's 404 page."""
+    return _error(request, 404, _("Not found"))
+
+
 @csrf_exempt
-@require_GET
+@require_safe
 def open311_request(request, number: str):
     campaign = campaign_get()
     row = open311.request_one(campaign, number)
