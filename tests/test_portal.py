@@ -19,6 +19,7 @@ from PIL import Image
 from dudao.accounts.access import SYSTEM
 from dudao.campaigns.services import campaign_get
 from dudao.org.models import Unit
+from dudao.portal import caching
 from dudao.publication import services as publication
 from dudao.ranking import services as ranking
 from dudao.ranking.models import RankingSettings, Result, Round, RoundStatus
@@ -29,10 +30,13 @@ LIST_ITEM = re.compile(r'<li value="(\d+)"><a href="/public/villages/(\d{12})/">
 
 
 @pytest.fixture(autouse=True)
-def _empty_cache():
+def _empty_cache(monkeypatch):
     """Each test starts without kept pages (ids and stamps of rolled-back rounds come back in the next test)."""
+    monkeypatch.setattr(caching, "STAMP_SECONDS", 0)  # a process reads the published stamp on every request
+    caching.forget()
     cache.clear()
     yield
+    caching.forget()
     cache.clear()
 
 
@@ -192,9 +196,30 @@ def test_answers_set_no_cookie_write_no_session_and_are_kept(client, client_for,
     for path in paths:
         _no_cookie(signed_in.get(path))
     for path in ["/public/", f"/public/weeks/{week}/"]:
+        caching.forget()  # this process's answers gone, the cache's stay
         with CaptureQueriesContext(connection) as queries:
             assert client.get(path).status_code == 200
-        assert len(queries) == 3, path  # the campaign, the round shown, the published stamp: the page is kept
+        # the campaign and the published stamp (the process's), then the campaign, the round shown, the stamp
+        assert len(queries) == 5, path
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(path).status_code == 200
+        assert len(queries) == 2, path  # kept by the process: the stamp is read again (every time in the tests)
+
+
+def test_a_process_trusts_its_stamp_for_a_while_then_shows_what_was_published(client, db, monkeypatch):
+    monkeypatch.setattr(caching, "STAMP_SECONDS", 3600)
+    week = _published()[-1].week
+    first = client.get("/public/").content.decode()
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/public/").content.decode() == first
+    assert len(queries) == 0
+    campaign = campaign_get()
+    ranking.ranking_revise(actor=SYSTEM, campaign=campaign, week=week, reason="更正")
+    ranking.ranking_compute(actor=SYSTEM, campaign=campaign, week=week)
+    publication.round_publish(actor=SYSTEM, campaign=campaign, week=week)
+    assert client.get("/public/").content.decode() == first  # the process has not read the stamp again yet
+    monkeypatch.setattr(caching, "STAMP_SECONDS", 0)
+    assert "已更正（第 2 版）" in client.get("/public/").content.decode()
 
 
 def test_a_kept_answer_is_not_sent_again_to_a_client_that_holds_it(client, db):

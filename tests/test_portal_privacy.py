@@ -9,6 +9,7 @@ import pytest
 from django.core.cache import cache
 
 from dudao.org.models import Person, Post, Unit
+from dudao.portal import caching
 from dudao.problems import services as problems
 from dudao.problems.models import Category, Problem
 from dudao.ranking.models import Result, Round, RoundStatus
@@ -19,9 +20,12 @@ SEEDED_PHONES = ["10087654321", "13987654321", "0943-5512399"]
 
 
 @pytest.fixture(autouse=True)
-def _empty_cache():
+def _empty_cache(monkeypatch):
+    monkeypatch.setattr(caching, "STAMP_SECONDS", 0)  # a process reads the published stamp on every request
+    caching.forget()
     cache.clear()
     yield
+    caching.forget()
     cache.clear()
 
 

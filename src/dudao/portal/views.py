@@ -62,6 +62,7 @@ def _week_answer(request, campaign, round_, latest: bool) -> HttpResponse:
 
 
 @require_safe
+@caching.kept
 def index(request):
     """The latest published week's lists."""
     campaign = campaign_get()
@@ -72,6 +73,7 @@ def index(request):
 
 
 @require_safe
+@caching.kept
 def week(request, week: str):
     campaign = campaign_get()
     round_ = _published(campaign, week)
@@ -85,6 +87,7 @@ LIST_HEADER = ["list", "tier_label", "position", "code", "name", "town_code", "t
 
 
 @require_safe
+@caching.kept
 def lists_csv(request, week: str):
     """The week's green and red lists (one row per village, position order), every cell safe from formulas."""
     campaign = campaign_get()
@@ -107,6 +110,7 @@ def lists_csv(request, week: str):
 
 
 @require_safe
+@caching.kept
 def village(request, code: str):
     """A village's tiers over the published weeks; 404 for a village never in a published week."""
     campaign = campaign_get()
@@ -123,6 +127,7 @@ def village(request, code: str):
 
 
 @require_safe
+@caching.kept
 def broadcast(request, code: str, week: str):
     """The village's loudspeaker script for a published week, as plain text."""
     campaign = campaign_get()
@@ -149,6 +154,7 @@ def _article(request, campaign, round_) -> str:
 
 
 @require_safe
+@caching.kept
 def article_txt(request, week: str):
     """The official account's article of a published week, as plain text to paste."""
     campaign = campaign_get()
@@ -161,6 +167,7 @@ def article_txt(request, week: str):
 
 
 @require_safe
+@caching.kept
 def article(request, week: str):
     """The same article as a simple page to copy from."""
     campaign = campaign_get()
@@ -179,6 +186,7 @@ def article(request, week: str):
 
 
 @require_safe
+@caching.kept
 def poster_png(request, week: str):
     """The week's poster of the green and red lists for WeChat groups (PNG, 1080 pixels wide)."""
     campaign = campaign_get()
@@ -190,6 +198,7 @@ def poster_png(request, week: str):
 
 
 @require_safe
+@caching.kept
 def feed(request):
     """An Atom feed of the published weeks (a correction is a new entry)."""
     campaign = campaign_get()
