@@ -342,16 +342,22 @@ def measure(size: str, copied: str | None) -> dict[str, int]:
     return queries
 
 
+def copy_kept(size: str, home: str) -> str | None:
+    """Start from the size's database kept in DUDAO_BENCH_CACHE (or the county's, for the province) when there is
+    one (SQLite only); returns the name of the copy taken, for build()."""
+    if os.environ.get("DATABASE_URL") or not CACHE:
+        return None
+    for name in (size, "county"):  # the province starts from the county's demo when it is kept
+        if (Path(CACHE) / f"{name}.sqlite3").exists():
+            shutil.copy(Path(CACHE) / f"{name}.sqlite3", Path(home) / "dudao.sqlite3")
+            return name
+    return None
+
+
 def child(size: str) -> None:
     home = tempfile.mkdtemp(prefix=f"dudao-bench-{size}-")
     os.environ["DUDAO_HOME"] = home
-    copied = None
-    if not os.environ.get("DATABASE_URL") and CACHE:
-        for name in (size, "county"):  # the province starts from the county's demo when it is kept
-            if (Path(CACHE) / f"{name}.sqlite3").exists():
-                shutil.copy(Path(CACHE) / f"{name}.sqlite3", Path(home) / "dudao.sqlite3")
-                copied = name
-                break
+    copied = copy_kept(size, home)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dudao.settings")
     import django
 
