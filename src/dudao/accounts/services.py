@@ -25,12 +25,12 @@ TOKEN_PREFIX = "dd_"  # noqa: S105 - a marker that makes leaked tokens easy to g
 
 class LockedOut(Refused):
     """Sign-in refused before the password is checked: too many failures for the account, for the account on this
-    known device, or from this client address, in the window (decision 0012)."""
+    known device, or from this client address, in the window (decision 0014)."""
 
 
 # A browser that signed in as a user gets a signed cookie naming a device id and the users it signed in as: from
 # it, those users are held only to that device's own failures, so a stranger who locks an account does not lock
-# its owner out of their usual browser (decision 0012).
+# its owner out of their usual browser (decision 0014).
 KNOWN_DEVICE_COOKIE = "dudao_device"
 KNOWN_DEVICE_SALT = "dudao.accounts.known-device"
 KNOWN_DEVICE_DAYS = 180
@@ -110,7 +110,7 @@ def _refusal(username: str, address: str | None, device: str) -> LockedOut | Non
 
 
 def sign_in(*, request, username: str, password: str) -> User | None:
-    """Check a password unless the client is throttled or the account locked (decision 0012); every attempt is
+    """Check a password unless the client is throttled or the account locked (decision 0014); every attempt is
     recorded with the client's address and known device. LockedOut says which."""
     username = username.strip()
     address = client_address(request, settings.TRUSTED_PROXIES) if request is not None else None

@@ -1,4 +1,4 @@
-"""Bounds on rendering an office's Word template (decision 0011).
+"""Bounds on rendering an office's Word template (decision 0013).
 
 A template is a program written by an office user: Jinja's sandbox keeps it from reaching Python, but not from
 working forever (``range`` is capped per range, so two nested loops already make ten thousand million steps) or
