@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "dudao.site",
     "dudao.maps",
     "dudao.trends",
+    "dudao.backup",
 ]
 
 MIDDLEWARE = [
