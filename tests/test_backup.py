@@ -6,17 +6,20 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import boto3
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 from django.db.migrations.recorder import MigrationRecorder
+from moto.server import ThreadedMotoServer
 
 from dudao.audit.models import AuditEvent
 from dudao.backup import archive
@@ -200,6 +203,7 @@ class Home:
 
     def __init__(self, folder: Path, database_url: str = "") -> None:
         self.folder, self.database_url = folder, database_url
+        self.env: dict[str, str] = {}
         folder.mkdir()
 
     def run(self, *args: str) -> subprocess.CompletedProcess:
@@ -207,6 +211,7 @@ class Home:
         env.update(DUDAO_HOME=str(self.folder), LANG="en_US.UTF-8")
         if self.database_url:
             env["DATABASE_URL"] = self.database_url
+        env.update(self.env)
         return subprocess.run([DUDAO, *args], env=env, capture_output=True, timeout=300, check=False)
 
     def media(self) -> dict[str, str]:
@@ -269,3 +274,45 @@ def test_backup_then_restore_into_an_empty_home_reproduces_exports_photos_and_th
     assert forced.stderr.decode().splitlines()[-1] == f"The audit log is intact: {events + 1} entries checked."
     assert target.run("ranking", "export", "--week", week).stdout == exported[0]
     assert target.media() == source.media()
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint():
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+def test_backup_and_restore_with_the_media_in_s3_buckets(homes, s3_endpoint, tmp_path):
+    """The media of the source in one bucket (moto's S3 server on loopback), restored into another, empty one."""
+    source, target = homes
+    keys = {"DUDAO_S3_ACCESS_KEY": "test-access", "DUDAO_S3_SECRET_KEY": "test-secret", "DUDAO_S3_REGION": "us-east-1",
+            "DUDAO_S3_ENDPOINT": s3_endpoint}
+    client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1", aws_access_key_id="test-access",
+                          aws_secret_access_key="test-secret")
+
+    def objects(bucket: str) -> dict[str, str]:
+        listed = client.list_objects_v2(Bucket=bucket).get("Contents", [])
+        return {o["Key"]: hashlib.sha256(client.get_object(Bucket=bucket, Key=o["Key"])["Body"].read()).hexdigest()
+                for o in listed}
+
+    for home, bucket in ((source, "dudao-source"), (target, "dudao-target")):
+        client.create_bucket(Bucket=bucket)
+        home.env = {**keys, "DUDAO_S3_BUCKET": bucket}
+    local = source.media()
+    for name in local:
+        client.upload_file(str(source.folder / "media" / name), "dudao-source", name)
+    shutil.rmtree(source.folder / "media")
+    backup = tmp_path / "dudao.tar"
+
+    assert source.run("backup", "-o", str(backup)).returncode == 0
+    restored = target.run("restore", str(backup))
+    assert restored.returncode == 0, restored.stderr.decode()
+    checked = archive.read(backup)
+    assert restored.stderr.decode().splitlines()[-1] == (
+        f"The audit log is intact: {checked.manifest['audit']['events'] + 1} entries checked.")
+    checked.close()
+    assert objects("dudao-target") == objects("dudao-source") == local
+    assert not (target.folder / "media").exists()
