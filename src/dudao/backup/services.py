@@ -86,15 +86,21 @@ def _audit_head() -> dict[str, Any]:
             else ""}
 
 
-def _sqlite_snapshot(target: Path) -> dict[str, int]:
-    """SQLite's online backup into ``target``: one consistent copy while other connections keep writing."""
+def _sqlite_snapshot(target: Path) -> tuple[dict[str, int], list[list[str]], dict[str, Any]]:
+    """SQLite's online backup into ``target``: one consistent copy while other connections keep writing. Its rows
+    per table, migrations and audit head are read from the copy (the live database has moved on)."""
     connection.ensure_connection()
     with closing(sqlite3.connect(target)) as copy:
         connection.connection.backup(copy)
         tables = {m._meta.db_table for m in rows.dumped_models()}
         present = {name for (name,) in copy.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        return {name: copy.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]  # noqa: S608 (model tables)
-                for name in sorted(tables & present)}
+        counts = {name: copy.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]  # noqa: S608 (model tables)
+                  for name in sorted(tables & present)}
+        migrations = sorted([app, name] for app, name in copy.execute("SELECT app, name FROM django_migrations"))
+        table = AuditEvent._meta.db_table
+        last = copy.execute(f'SELECT seq, hash FROM "{table}" ORDER BY seq DESC LIMIT 1').fetchone()  # noqa: S608
+    audit = {"events": counts.get(table, 0), "last_seq": last[0] if last else 0, "last_hash": last[1] if last else ""}
+    return counts, migrations, audit
 
 
 def backup_make(*, actor: Any, path: Path) -> dict[str, Any]:
@@ -109,8 +115,7 @@ def backup_make(*, actor: Any, path: Path) -> dict[str, Any]:
         with tempfile.TemporaryDirectory(prefix=".dudao-backup-", dir=path.parent) as staging:
             database = Path(staging) / archive.DATABASE_MEMBERS[connection.vendor]
             if connection.vendor == "sqlite":
-                tables = _sqlite_snapshot(database)
-                migrations, audit = _applied_migrations(), _audit_head()
+                tables, migrations, audit = _sqlite_snapshot(database)
             else:
                 outermost = not connection.in_atomic_block
                 with transaction.atomic():
