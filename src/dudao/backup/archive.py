@@ -8,7 +8,6 @@ import io
 import json
 import tarfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
@@ -169,7 +168,3 @@ def _checked(path: Path, tar: tarfile.TarFile) -> Archive:
         raise ArchiveRefused("missing_member", member=DATABASE_MEMBERS[vendor])
     return Archive(path=path, manifest=manifest, tar=tar, infos={name: entry[0] for name, entry in found.items()})
 
-
-def iter_chunks(stream: IO[bytes]) -> Iterator[bytes]:
-    while chunk := stream.read(_CHUNK):
-        yield chunk
