@@ -314,3 +314,44 @@ def test_backup_and_restore_with_the_media_in_s3_buckets(homes, s3_endpoint, tmp
     checked.close()
     assert objects("dudao-target") == objects("dudao-source") == local
     assert not (target.folder / "media").exists()
+
+
+def test_a_home_is_empty_when_only_the_schema_rows_are_there(db, settings, tmp_path):
+    from dudao.backup import rows
+    from dudao.backup.services import home_contents
+
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    rows.empty_tables([m._meta.db_table for m in dumped_models() if m._meta.db_table not in SCHEMA_TABLES])
+    assert home_contents() == ([], 0)
+    (tmp_path / "media" / "photos").mkdir(parents=True)
+    (tmp_path / "media" / "photos" / "a.jpg").write_bytes(b"a photo")
+    AuditEvent.objects.create(seq=1, at="2026-12-07T00:00:00Z", actor_label="system:cli", action="x",
+                              object_type="x", object_id="1", prev_hash="0" * 64, hash="0" * 64)
+    assert home_contents() == (["audit_auditevent"], 1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_backup_holds_the_rows_and_media_and_is_recorded_in_the_audit_log(english, tmp_path):
+    """In-process, on the test database: the manifest counts what the database holds, the event names the file.
+    It commits: SQLite's backup waits for the end of any transaction of the connection it copies (the demo is
+    copied back afterwards)."""
+    from dudao.org.models import Unit
+
+    path = tmp_path / "dudao.tar"
+    events = AuditEvent.objects.count()
+    call_command("backup", "-o", str(path))
+    checked = archive.read(path)
+    manifest = checked.manifest
+    assert (checked.vendor, manifest["format"], manifest["dudao"]) == (connection.vendor, 1, "0.1.0")
+    assert manifest["tables"]["org_unit"] == Unit.objects.count()
+    assert manifest["audit"]["events"] == events
+    assert checked.media_names() == media_names()
+    checked.close()
+    recorded = AuditEvent.objects.order_by("-seq").first()
+    assert (recorded.seq, recorded.action, recorded.object_type, recorded.object_id, recorded.actor_label) == (
+        events + 1, "backup.make", "backup", "dudao.tar", "system:cli")
+    assert recorded.after == {
+        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(), "bytes": path.stat().st_size,
+        "vendor": connection.vendor, "rows": manifest["rows"], "media": manifest["media"],
+        "audit_last_seq": manifest["audit"]["last_seq"]}
+    assert oct(path.stat().st_mode & 0o777) == "0o600"

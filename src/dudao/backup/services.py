@@ -107,6 +107,9 @@ def backup_make(*, actor: Any, path: Path) -> dict[str, Any]:
     """Write the archive to ``path`` (through a temporary file beside it, renamed at the end) and record it in
     the audit log. The database is one snapshot; media files are copied after it (they are only ever added or
     removed, never changed). Returns the manifest."""
+    if connection.vendor == "sqlite" and connection.in_atomic_block:
+        # SQLite's backup would wait, forever, for this connection's own transaction to end.
+        raise RuntimeError("backup_make must run outside a transaction on SQLite")
     path = path.resolve()
     partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
     writer = archive.Writer(partial)
