@@ -1,4 +1,4 @@
-"""Every row of every model as JSON lines, and back (PostgreSQL's database member; docs/decisions/0011-backup.md).
+"""Every row of every model as JSON lines, and back (PostgreSQL's database member; docs/decisions/0013-backup.md).
 
 A table is one header line ``{"table": …, "model": …, "columns": […]}`` followed by one JSON array per row, in
 primary-key order. Values are what the model's fields give (``values_list``), written without loss: datetimes

@@ -1,5 +1,5 @@
 """Backing up a whole installation (its database and its media) while it runs, and restoring it into an empty
-one (docs/decisions/0011-backup.md, docs/operations.md)."""
+one (docs/decisions/0013-backup.md, docs/operations.md)."""
 
 import hashlib
 import os
