@@ -8,10 +8,14 @@ PostgreSQL database to measure PostgreSQL (it is flushed and filled for each siz
 villages, rounds and results are written directly with bulk_create (synthetic, fast).
 
 For every URL of the table below it prints requests/s, the ratio to the trivial endpoint (/healthz) measured in
-the same run (target ≥ 0.3), p95 latency (target ≤ 300 ms) and the database queries of one request, and at the
-end the queries at both sizes side by side (they must not grow with the number of villages). A URL that answers
-404 (built on another branch, not merged yet) is skipped with a note. The load is made by `wrk` when it is
-installed (apt-get install wrk), else by a threaded Python client (which then limits what it can measure).
+the same run just before it (target ≥ 0.3; "trivial/s" is that rate), p95 latency (target ≤ 300 ms), the
+database queries and CPU time of one render ("queries", "ms alone") and of one answer from the kept pages
+("kept", decision 0012), and at the end the
+render's queries at both sizes side by side (they must not grow with the number of villages). Every worker
+process renders and keeps each page before it is measured (a steady state; a change of the data makes each
+process render once again, which "ms alone" shows). Clients send Accept-Encoding: gzip as browsers do. A URL that
+answers 404 is skipped with a note. The load is made by `wrk` (installed by `scripts/setup.sh --dev`), else by a
+threaded Python client (which then limits what it can measure).
 """
 
 import io
@@ -43,8 +47,8 @@ URLS: list[tuple[str, str, str | None]] = [
     ("api rounds", "/api/v1/rounds", "demo_leader"),
     ("api round results", "/api/v1/rounds/{week}/results", "demo_leader"),
     ("dashboard", "/dashboard/", "demo_leader"),
-    ("dashboard data", "/dashboard/data/?week={week}", "demo_leader"),
-    ("map data", "/map/data/?week={week}", "demo_leader"),
+    ("screen data", "/screen/data.json?week={week}", "demo_leader"),
+    ("map data", "/map/data.json?week={week}", "demo_leader"),
 ]
 # DUDAO_BENCH_CACHE=DIR keeps each size's built SQLite database there and starts from it next time (the demo
 # alone takes minutes to build): to measure two versions of the code on the same data.
@@ -125,8 +129,9 @@ def province(campaign) -> None:
     Entry.objects.bulk_create(entries, batch_size=5000)
 
 
-def build(size: str) -> dict:
-    """Load the demo (and the province's data); sign the users in; return what the measurements need."""
+def build(size: str, copied: str | None) -> dict:
+    """Load the demo (and the province's data) unless the size's database was copied from the cache (`copied`:
+    the name of the copy); sign the users in; return what the measurements need."""
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
     from django.core.management import call_command
@@ -137,12 +142,9 @@ def build(size: str) -> dict:
     from dudao.ranking.models import Round, RoundStatus
 
     start = time.perf_counter()
-    if not os.environ.get("DATABASE_URL") and CACHE and (Path(CACHE) / f"{size}.sqlite3").exists():
-        call_command("migrate", verbosity=0)  # the code measured may have migrations the copy has not
-    else:
-        if (Path(os.environ["DUDAO_HOME"]) / "dudao.sqlite3").exists():  # the county's copy (child())
-            call_command("migrate", verbosity=0)
-        else:
+    call_command("migrate", verbosity=0)  # the code measured may have migrations a copy has not
+    if copied != size:
+        if copied is None:  # else the county's copy, the demo in it
             call_command("demo", verbosity=0, stdout=io.StringIO(), stderr=io.StringIO())
         if size == "province":
             province(campaign_get())
@@ -171,26 +173,51 @@ def build(size: str) -> dict:
 # The measurements -------------------------------------------------------------------------------------------
 
 
-def queries_of(path: str, username: str | None) -> tuple[int, int, int, float]:
-    """(status, queries, bytes, ms) of one request in this process, after one warm-up request; ms is the mean
-    time of five requests one after the other (the server's CPU per request, as nothing else runs)."""
+def queries_of(path: str, username: str | None) -> tuple[int, int, int, float, int, float]:
+    """(status, queries, bytes, ms, kept queries, kept ms) of one request in this process, after one warm-up
+    request: queries and ms of a render (no page kept: the mean of five renders one after the other, the server's
+    CPU per request as nothing else runs), then of a request served from the kept pages (dudao.core.kept)."""
+    from django.conf import settings
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
     from dudao.accounts.models import User
 
-    client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans", HTTP_HOST="127.0.0.1")
+    client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans", HTTP_HOST="127.0.0.1", HTTP_ACCEPT_ENCODING="gzip")
     if username:
         client.force_login(User.objects.get(username=username))
     client.get(path)
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get(path)
-    count = len(captured)  # now: the next request empties the log it reads
-    start = time.perf_counter()
-    for _ in range(5):
+    figures: list[float] = []
+    for seconds in (0, settings.KEPT_PAGES_SECONDS):
+        settings.KEPT_PAGES_SECONDS = seconds
         client.get(path)
-    return response.status_code, count, len(response.content), (time.perf_counter() - start) * 200
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(path)
+        figures.append(len(captured))  # now: the next request empties the log it reads
+        start = time.perf_counter()
+        for _ in range(5):
+            client.get(path)
+        figures.append((time.perf_counter() - start) * 200)
+    render_queries, render_ms, kept_queries, kept_ms = figures
+    return response.status_code, int(render_queries), len(response.content), render_ms, int(kept_queries), kept_ms
+
+
+def warm(base: str, path: str, cookie: str | None) -> None:
+    """CLIENTS requests at once, so that every worker process has rendered and kept the page (first reads, the
+    round's kept checks, the kept page) before it is measured: a steady state, whose renders are measured alone."""
+    headers = {"Accept-Encoding": "gzip"} | ({"Cookie": f"sessionid={cookie}"} if cookie else {})
+
+    def one() -> None:
+        request = urllib.request.Request(base + path, headers=headers)
+        urllib.request.urlopen(request, timeout=300).read()  # noqa: S310 (loopback)
+
+    for _ in range(2):
+        pool = [threading.Thread(target=one) for _ in range(CLIENTS)]
+        for thread in pool:
+            thread.start()
+        for thread in pool:
+            thread.join()
 
 
 def wrk(base: str, path: str, cookie: str | None) -> tuple[float, float, int]:
@@ -204,7 +231,7 @@ def wrk(base: str, path: str, cookie: str | None) -> tuple[float, float, int]:
         ' + summary.errors.timeout))\n'
         'end\n')
     command = ["wrk", "-t", "2", "-c", str(CLIENTS), "-d", f"{SECONDS}s", "--timeout", "10s", "-s", str(script),
-               "-H", "Accept-Language: zh-hans"]
+               "-H", "Accept-Language: zh-hans", "-H", "Accept-Encoding: gzip"]  # as browsers send
     if cookie:
         command += ["-H", f"Cookie: sessionid={cookie}"]
     out = subprocess.run([*command, base + path], capture_output=True, text=True, check=True).stdout
@@ -215,7 +242,8 @@ def wrk(base: str, path: str, cookie: str | None) -> tuple[float, float, int]:
 
 def threaded(base: str, path: str, cookie: str | None) -> tuple[float, float, int]:
     """The same as wrk() with CLIENTS Python threads (when wrk is not installed)."""
-    headers = {"Accept-Language": "zh-hans"} | ({"Cookie": f"sessionid={cookie}"} if cookie else {})
+    headers = {"Accept-Language": "zh-hans", "Accept-Encoding": "gzip"}
+    headers |= {"Cookie": f"sessionid={cookie}"} if cookie else {}
     latencies: list[float] = []
     errors = [0]
     stop = time.perf_counter() + SECONDS
@@ -252,9 +280,9 @@ def drain(base: str) -> None:
     urllib.request.urlopen(base + "/healthz", timeout=600).read()  # noqa: S310 (loopback)
 
 
-def measure(size: str) -> dict[str, int]:
+def measure(size: str, copied: str | None) -> dict[str, int]:
     """Build the size's data, start the server, load every URL; returns queries per URL."""
-    data = build(size)
+    data = build(size, copied)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     log = open(Path(os.environ["DUDAO_HOME"]) / "server.log", "w")  # noqa: SIM115
@@ -276,11 +304,12 @@ def measure(size: str) -> dict[str, int]:
         print(f"\n{size} ({data['villages']} villages), {CLIENTS} clients, {WORKERS} sync workers, "
               f"{'wrk' if load is wrk else 'Python threads'}, {SECONDS} s each")
         print(f"{'URL':<22} {'req/s':>8} {'ratio':>6} {'p95 ms':>8} {'errors':>6} {'queries':>7} {'KB':>7} "
-              f"{'ms alone':>8}")
-        baseline = None
+              f"{'ms alone':>8} {'kept: queries':>13} {'ms':>5} {'trivial/s':>9}")
+        baseline: float | None = None
+        trivial = ""
         for name, template, username in URLS:
             path = template.format(week=data["week"])
-            status, count, size_bytes, ms = queries_of(path, username)
+            status, count, size_bytes, ms, kept_count, kept_ms = queries_of(path, username)
             if status == 404:
                 print(f"{name:<22} skipped: {path} answers 404 (not built on this branch yet)")
                 continue
@@ -289,21 +318,23 @@ def measure(size: str) -> dict[str, int]:
                 continue
             if QUICK:
                 queries[name] = count
-                print(f"{name:<22} {'':>8} {'':>6} {'':>8} {'':>6} {count:>7} {size_bytes / 1024:>7.0f} {ms:>8.1f}",
-                      flush=True)
+                print(f"{name:<22} {'':>8} {'':>6} {'':>8} {'':>6} {count:>7} {size_bytes / 1024:>7.0f} {ms:>8.1f} "
+                      f"{kept_count:>13} {kept_ms:>5.1f}", flush=True)
                 continue
             cookie = data["sessions"].get(username) if username else None
-            headers = {"Cookie": f"sessionid={cookie}"} if cookie else {}
-            for _ in range(2 * WORKERS):  # warm the workers (first reads, kept checks) one request at a time
-                urllib.request.urlopen(urllib.request.Request(base + path, headers=headers),  # noqa: S310
-                                       timeout=120).read()
+            if baseline is not None:  # the trivial endpoint again, just before: what else the machine does drifts
+                baseline, _p95, _errors = load(base, trivial, None)
+                drain(base)
+            warm(base, path, cookie)
             rate, p95, errors = load(base, path, cookie)
             drain(base)
-            baseline = baseline or rate
+            if baseline is None:
+                baseline, trivial = rate, path
             queries[name] = count
             verdict = "" if rate / baseline >= 0.3 and p95 <= 300 else "  below target"
             print(f"{name:<22} {rate:>8.1f} {rate / baseline:>6.3f} {p95:>8.0f} {errors:>6} {count:>7} "
-                  f"{size_bytes / 1024:>7.0f} {ms:>8.1f}{verdict}", flush=True)
+                  f"{size_bytes / 1024:>7.0f} {ms:>8.1f} {kept_count:>13} {kept_ms:>5.1f} {baseline:>9.1f}{verdict}",
+                  flush=True)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -311,26 +342,33 @@ def measure(size: str) -> dict[str, int]:
     return queries
 
 
+def copy_kept(size: str, home: str) -> str | None:
+    """Start from the size's database kept in DUDAO_BENCH_CACHE (or the county's, for the province) when there is
+    one (SQLite only); returns the name of the copy taken, for build()."""
+    if os.environ.get("DATABASE_URL") or not CACHE:
+        return None
+    for name in (size, "county"):  # the province starts from the county's demo when it is kept
+        if (Path(CACHE) / f"{name}.sqlite3").exists():
+            shutil.copy(Path(CACHE) / f"{name}.sqlite3", Path(home) / "dudao.sqlite3")
+            return name
+    return None
+
+
 def child(size: str) -> None:
     home = tempfile.mkdtemp(prefix=f"dudao-bench-{size}-")
     os.environ["DUDAO_HOME"] = home
-    if not os.environ.get("DATABASE_URL") and CACHE:
-        for name in (size, "county"):  # the province starts from the county's demo when it is kept
-            if (Path(CACHE) / f"{name}.sqlite3").exists():
-                shutil.copy(Path(CACHE) / f"{name}.sqlite3", Path(home) / "dudao.sqlite3")
-                break
+    copied = copy_kept(size, home)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dudao.settings")
     import django
 
     django.setup()
     from django.core.management import call_command
 
-    if not (Path(home) / "dudao.sqlite3").exists():
-        call_command("migrate", verbosity=0)
     if os.environ.get("DATABASE_URL"):
+        call_command("migrate", verbosity=0)
         call_command("flush", "--noinput", verbosity=0)
     try:
-        queries = measure(size)
+        queries = measure(size, copied)
         print("QUERIES " + json.dumps(queries), flush=True)
     finally:
         shutil.rmtree(home, ignore_errors=True)

@@ -23,6 +23,7 @@ done
 if [ "$dev" = 1 ]; then
   [ -x /usr/bin/chromium ] || need+=(chromium)
   command -v pg_ctlcluster >/dev/null || need+=(postgresql)
+  command -v wrk >/dev/null || need+=(wrk)  # the load of bench/*_load.py (a Python client would cap what it measures)
 fi
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing system packages: ${need[*]}" >&2

@@ -302,6 +302,12 @@ def client_for(db):
 
 
 @pytest.fixture
+def rendered_each_time(settings):
+    """For tests that count a page's queries: every request renders the page (none is kept, dudao.core.kept)."""
+    settings.KEPT_PAGES_SECONDS = 0
+
+
+@pytest.fixture
 def empty_org(db):
     """Remove all organisation data inside the test's transaction, for tests that start from nothing."""
     from django.apps import apps

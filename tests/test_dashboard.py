@@ -409,6 +409,7 @@ def _more_villages(round_: Round, count: int) -> None:
 
 
 @pytest.mark.parametrize("role", ["leader", "office", "town_staff"])
+@pytest.mark.usefixtures("rendered_each_time")
 def test_queries_do_not_grow_with_the_villages(role, users, client_for):
     round_ = _latest_published()
     client = client_for(users[role])

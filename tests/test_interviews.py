@@ -568,6 +568,9 @@ def test_overdue_command_prints_a_tab_separated_table(iv, users, trigger, monkey
     hold(other, users["office"], held_on=as_of - dt.timedelta(days=30), commitments=[
         services.CommitmentInput("清运\t垃圾\n彻底", as_of - dt.timedelta(days=1)),
         services.CommitmentInput("不迟", as_of)])
+    # One interview per official covers all of the official's red villages: the line names each, the main first.
+    also = Unit.objects.filter(parent=late.village.parent, level="village").exclude(pk=late.village_id).order_by("code")[0]
+    late.villages.add(late.village, also)
     out, err = io.StringIO(), io.StringIO()
     call_command("interviews", "overdue", "--date", as_of.isoformat(), stdout=out, stderr=err)
     late = Interview.objects.select_related("round", "village__parent", "person").get(pk=late.pk)
@@ -576,7 +579,7 @@ def test_overdue_command_prints_a_tab_separated_table(iv, users, trigger, monkey
              "town_head": "township main leader", "town_deputy": "township deputy in charge"}
     assert out.getvalue().splitlines() == [
         "kind\tinterview\tweek\ttownship\tvillage\tperson\tpost\tstatus\tdue\tdays_overdue\twhat",
-        f"interview\t{late.pk}\t{late.round.week}\t喜泉镇\t大水䃎村\t{late.person.name}\t{roles[late.role]}\tpending\t"
+        f"interview\t{late.pk}\t{late.round.week}\t喜泉镇\t大水䃎村、{also.name}\t{late.person.name}\t{roles[late.role]}\tpending\t"
         f"{(as_of - dt.timedelta(days=3)).isoformat()}\t3\t",
         f"commitment\t{other.pk}\t{other.round.week}\t一条山镇\t{other.village.name}\t{other.person.name}\t"
         f"{roles[other.role]}\topen\t{(as_of - dt.timedelta(days=1)).isoformat()}\t1\t清运 垃圾 彻底",

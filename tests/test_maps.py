@@ -155,6 +155,7 @@ def _add_villages(count: int) -> None:
 
 
 @pytest.mark.parametrize("layer", ["tier", "coverage", "problems", "inspections"])
+@pytest.mark.usefixtures("rendered_each_time")
 def test_queries_are_constant_in_the_number_of_villages(users, client_for, layer):
     client = client_for(users["office"])
 

@@ -528,6 +528,7 @@ def test_the_round_s_people_are_shown_by_name_and_role(client_of, users):
     assert actor_display(None, round_.published_by_label) in page
 
 
+@pytest.mark.usefixtures("rendered_each_time")  # the round's kept checks, not the kept page
 def test_a_published_round_s_checks_are_computed_once_and_kept(client_of, monkeypatch):
     week = published_week()
     round_ = Round.objects.get(week=week, status="published")

@@ -326,6 +326,7 @@ def _more(rounds: list[Round], villages: int, weeks: int) -> None:
 
 
 @pytest.mark.parametrize("role", ["leader", "office", "town_staff"])
+@pytest.mark.usefixtures("rendered_each_time")
 def test_queries_do_not_grow_with_the_villages_or_the_weeks(role, users, client_for):
     client = client_for(users[role])
     urls = [f"/trends/village/{DASHUI}/", f"/trends/town/{XIQUAN}/", "/trends/transitions/",

@@ -17,6 +17,8 @@ VARIABLES: dict[str, str] = {
     "DUDAO_CSRF_TRUSTED_ORIGINS": "comma-separated origins (https://dudao.example.gov.cn) behind a proxy",
     "DUDAO_SECURE_COOKIES": "1 marks session and CSRF cookies Secure (set it when served over HTTPS); default 0",
     "DUDAO_SESSION_MINUTES": "idle minutes before a signed-in session expires; default 30",
+    "DUDAO_KEPT_PAGES_SECONDS": "longest a kept page (the leaders' most read pages, rendered once per change of the "
+    "data) is served; 0 renders every request; default 60",
     "DUDAO_LOCKOUT_ATTEMPTS": "failed sign-ins in the window that lock an account; default 5",
     "DUDAO_LOCKOUT_MINUTES": "length of the failure window and of the lock; default 15",
     "DUDAO_LANGUAGE": "default language, zh-hans or en; default zh-hans",

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "dudao.site",
     "dudao.maps",
     "dudao.trends",
+    "dudao.portal",
     "dudao.backup",
 ]
 
@@ -59,6 +60,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "dudao.core.kept.KeptPagesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -116,11 +118,28 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Kept pages (dudao.core.kept): the views leaders open most, rendered once per generation of the data and per
+# session, kept in each process's memory for KEPT_PAGES_SECONDS at most.
+KEPT_PAGES = frozenset({
+    "ranking_results", "interview_list", "bulletin_week", "problem_list", "dashboard", "screen", "screen_data",
+    "map", "map_data", "trend_transitions", "api-v1:units", "api-v1:rounds", "api-v1:round_detail",
+    "api-v1:round_results", "api-v1:interviews",
+})
+KEPT_PAGES_SECONDS = env_int("DUDAO_KEPT_PAGES_SECONDS", 60, minimum=0)
+KEPT_PAGES_CACHE = "pages"
+KEPT_PAGES_MAX_BYTES = 8 * 1024 * 1024
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "dudao-default"},
+    KEPT_PAGES_CACHE: {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "dudao-pages",
+                       "TIMEOUT": KEPT_PAGES_SECONDS, "OPTIONS": {"MAX_ENTRIES": 2000}},
+}
+
 SESSION_COOKIE_AGE = env_int("DUDAO_SESSION_MINUTES", 30) * 60
 # An idle timeout without a write per request: dudao.core.middleware.IdleSessionMiddleware moves the session's
 # expiry forward at most once every SESSION_REFRESH_SECONDS (a tenth of the age), so reading pages does not write
 # the session row each time (under SQLite's single writer lock) and an idle user is signed out after 27–30 min.
 SESSION_SAVE_EVERY_REQUEST = False
+SESSION_ENGINE = "dudao.core.sessions"  # Django's database sessions, read without building the query each time
 SESSION_REFRESH_SECONDS = max(1, SESSION_COOKIE_AGE // 10)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True

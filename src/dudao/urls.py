@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("dudao.maps.urls")),
     path("", include("dudao.dashboard.urls")),
     path("", include("dudao.trends.urls")),
+    path("", include("dudao.portal.urls")),
     path("api/v1/", api.urls),
     re_path(r"^api/", api_not_found),
     path("i18n/", include("django.conf.urls.i18n")),

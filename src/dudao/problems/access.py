@@ -19,6 +19,12 @@ def problems_visible_to(user) -> QuerySet[Problem]:
     return Problem.objects.all() if q is None else Problem.objects.filter(q)
 
 
+def problems_public() -> QuerySet[Problem]:
+    """What anyone may read, signed in or not: the problems the office marked public (services.problem_set_public),
+    for the public Open311 interface, which shows none of their personal data."""
+    return Problem.objects.filter(public=True)
+
+
 def problem_sources_for(user) -> tuple[str, ...]:
     """The sources a reporter may name (the first is the default). Drone photos raise problems through the drone
     review, inspection items through the inspection."""

@@ -92,6 +92,8 @@ class Problem(models.Model):
                                               related_name="+")
     overdue_notified_at = models.DateTimeField(null=True, blank=True)
     client_key = models.CharField(max_length=64, null=True, blank=True)
+    # Marked by the office for the public's Open311 interface (dudao.portal): served without any personal data.
+    public = models.BooleanField(_("public"), default=False)
 
     class Meta:
         ordering = ["-reported_at"]

@@ -290,6 +290,21 @@ def allowed_for(user, problem: Problem, roots=UNSET) -> list[str]:
             if can_transition(user, problem, t, roots) and not (rectifier and t in ("verify", "return"))]
 
 
+def problem_set_public(*, actor, problem: Problem, public: bool) -> Problem:
+    """Mark the problem public (served by the public Open311 interface, without any personal data) or take it
+    back; the office only. Setting what is already set changes nothing and records nothing."""
+    access.require_office(actor)
+    with transaction.atomic():
+        locked = Problem.objects.select_for_update().get(pk=problem.pk)
+        if locked.public == bool(public):
+            return locked
+        locked.public = bool(public)
+        locked.save(update_fields=["public"])
+        audit_record(actor=actor, action="problem.public" if public else "problem.unpublic", object_type="problem",
+                     object_id=str(locked.pk), before={"public": not locked.public}, after={"public": locked.public})
+    return locked
+
+
 TRANSITION_FUNCTIONS: dict[str, Callable[..., Problem]] = {
     "register": problem_register, "dispatch": problem_dispatch, "rectify": problem_rectify,
     "verify": problem_verify, "return": problem_return, "close": problem_close, "cancel": problem_cancel,

@@ -333,7 +333,26 @@ def problem_detail(request, pk: int):
         "after": [p.photo_id for p in photos if p.kind == PhotoKind.AFTER],
         "last_after": rectifications[-1].photo_ids if rectifications else [],  # type: ignore[attr-defined]
         "overdue": lifecycle.is_overdue(problem.status, problem.deadline, timezone.now()),
+        "can_set_public": access.is_office(user),
     })
+
+
+@login_required
+@require_POST
+def problem_public(request, pk: int):
+    """The office marks the problem public (the Open311 interface serves it) or takes it back (?public=1 or 0)."""
+    user = request.user
+    problem = get_object_or_404(problems_visible_to(user), pk=pk)
+    value = request.POST.get("public", "")
+    if value not in ("0", "1"):
+        return HttpResponseBadRequest(_("The field “public” must be 0 or 1."))
+    changed = services.problem_set_public(actor=user, problem=problem, public=value == "1")
+    if changed.public:
+        text = _("Problem %(number)s is public: the Open311 interface serves it without personal data.")
+    else:
+        text = _("Problem %(number)s is no longer public.")
+    messages.success(request, text % {"number": changed.number})
+    return see_other(reverse("problem_detail", args=[problem.pk]))
 
 
 @login_required

@@ -4,7 +4,7 @@ published round before it, and the result as CONTRACTS §3 exports it. Scoped re
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Avg, CharField, Count, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Avg, CharField, Count, F, Max, OuterRef, Q, QuerySet, Subquery, Value
 from django.utils import timezone
 
 from dudao.core import weeks
@@ -546,3 +546,15 @@ def transitions(rounds: list[Round], *, area: Q | None = None) -> Transitions:
                 counts[(then[unit_id], tier)] += 1
         pairs.append((before, after, counts))
     return Transitions(pairs)
+
+
+# For the public portal -------------------------------------------------------------------------------------------
+
+
+def published_stamp(campaign) -> str:
+    """A short text that changes whenever a round of the campaign is published (a new week or a correction) and
+    otherwise never: what is derived from published rounds can be kept under it. One query."""
+    row = (Round.objects.filter(campaign=campaign, status__in=lifecycle.PUBLISHED_ONCE).order_by()
+           .aggregate(n=Count("pk"), last=Max("pk"), at=Max("published_at")))
+    at = row["at"].timestamp() if row["at"] is not None else 0
+    return f"{row['n']}.{row['last'] or 0}.{at:.6f}"

@@ -39,21 +39,26 @@ class Command(DudaoCommand):
             except ValueError:
                 raise CommandError(_("Not a date: %(value)s (use YYYY-MM-DD).") % {"value": options["date"]}) from None
         self.stdout.write("\t".join(HEADER))
-        interviews = list(selectors.overdue_interviews(today=today))
+        interviews = list(selectors.overdue_interviews(today=today).prefetch_related("villages"))
         for i in interviews:
             self.stdout.write("\t".join([
                 "interview", str(i.pk), i.round.week, i.village.parent.name if i.village.parent else "",
-                i.village.name, i.person.name if i.person else _("vacant"), _role(i.role), i.status,
+                _villages(i), i.person.name if i.person else _("vacant"), _role(i.role), i.status,
                 i.hold_by.isoformat(), str((today - i.hold_by).days), _clean(i.place)]))
-        commitments = list(selectors.overdue_commitments(today=today))
+        commitments = list(selectors.overdue_commitments(today=today).prefetch_related("interview__villages"))
         for c in commitments:
             i = c.interview
             self.stdout.write("\t".join([
                 "commitment", str(i.pk), i.round.week, i.village.parent.name if i.village.parent else "",
-                i.village.name, i.person.name if i.person else _("vacant"), _role(i.role), c.status,
+                _villages(i), i.person.name if i.person else _("vacant"), _role(i.role), c.status,
                 c.due_date.isoformat(), str((today - c.due_date).days), _clean(c.text)]))
         self.stderr.write(_("%(interviews)s overdue interview(s), %(commitments)s overdue commitment(s).")
                           % {"interviews": len(interviews), "commitments": len(commitments)})
+
+
+def _villages(interview) -> str:
+    """Every red village the interview covers, the main one first (one official, one interview a week)."""
+    return "、".join(v.name for v in interview.village_list())
 
 
 def _role(role: str) -> str:

@@ -1,0 +1,135 @@
+"""Benchmark: the public portal under 100 concurrent anonymous clients against the real server (gunicorn, 3 sync
+workers, loopback) at province scale (16,000 villages under 110 townships, 52 published weeks) or county scale (the
+demo), measured against the trivial endpoint (/healthz) of the same server in the same run.
+
+Run: .venv/bin/python bench/public_load.py [province|county]   (default province)
+The data, the server start and the load client are bench/leaders_load.py's (imported, not copied): a fresh
+temporary DUDAO_HOME with the demo and, for the province, its extra villages, rounds and results written with
+bulk_create; DUDAO_BENCH_CACHE=DIR keeps the built database between runs; DATABASE_URL measures PostgreSQL.
+
+For each URL it prints requests/s, the ratio to /healthz (target >= 0.5), p95 latency (target <= 200 ms), errors, the
+database queries of one request once the page is kept, its size and its time alone. The portal keeps what is
+published (it never changes): the first request of a page renders it, every later one reads it from the cache.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import leaders_load as base  # bench/leaders_load.py: build(), province(), wrk(), threaded(), drain(), queries_of()
+
+CLIENTS = 100
+RATIO_TARGET = 0.5
+P95_TARGET_MS = 200
+# name, path ({week}: the latest published week, {village}: a village of the province)
+URLS: list[tuple[str, str]] = [
+    ("healthz (baseline)", "/healthz"),
+    ("public (latest week)", "/public/"),
+    ("public week", "/public/weeks/{week}/"),
+    ("public village", "/public/villages/{village}/"),
+    ("public lists.csv", "/public/weeks/{week}/lists.csv"),
+]
+
+
+def measure(size: str, copied: str | None) -> bool:
+    from dudao.org.models import Unit
+
+    base.CLIENTS = CLIENTS  # the load clients of leaders_load read it
+    data = base.build(size, copied)
+    village = Unit.objects.ranked().order_by("-code").values_list("code", flat=True).first()
+    port = base.free_port()
+    address = f"http://127.0.0.1:{port}"
+    log = open(Path(os.environ["DUDAO_HOME"]) / "server.log", "w")  # noqa: SIM115
+    server = subprocess.Popen([str(base.BIN / "gunicorn"), "--no-control-socket", "--bind", f"127.0.0.1:{port}",
+                               "--workers", str(base.WORKERS), "--timeout", "60", "dudao.wsgi"],
+                              env=dict(os.environ) | {"DUDAO_WORKER": "separate"}, stdout=subprocess.DEVNULL,
+                              stderr=log)
+    load = base.wrk if shutil.which("wrk") else base.threaded
+    ok = True
+    try:
+        for _ in range(150):
+            try:
+                urllib.request.urlopen(address + "/healthz", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.2)
+        print(f"\n{size} ({data['villages']} villages), {CLIENTS} clients, {base.WORKERS} sync workers, "
+              f"{'wrk' if load is base.wrk else 'Python threads'}, {base.SECONDS} s each, anonymous")
+        print(f"{'URL':<22} {'req/s':>8} {'ratio':>6} {'p95 ms':>8} {'errors':>6} {'queries':>7} {'KB':>7} "
+              f"{'ms alone':>8} {'first ms':>8}")
+        baseline = None
+        for name, template in URLS:
+            path = template.format(week=data["week"], village=village)
+            started = time.perf_counter()
+            urllib.request.urlopen(address + path, timeout=120).read()  # one worker renders and keeps it
+            first = (time.perf_counter() - started) * 1000
+            status, count, size_bytes, ms, _kept, _kept_ms = base.queries_of(path, None)
+            if status != 200:
+                print(f"{name:<22} answers {status}")
+                ok = False
+                continue
+            for _ in range(2 * base.WORKERS):  # every worker keeps its own copy (Django's per-process cache)
+                urllib.request.urlopen(address + path, timeout=120).read()
+            rate, p95, errors = load(address, path, None)
+            base.drain(address)
+            baseline = baseline or rate
+            good = name.startswith("healthz") or (rate / baseline >= RATIO_TARGET and p95 <= P95_TARGET_MS)
+            ok = ok and good and errors == 0
+            print(f"{name:<22} {rate:>8.1f} {rate / baseline:>6.3f} {p95:>8.0f} {errors:>6} {count:>7} "
+                  f"{size_bytes / 1024:>7.0f} {ms:>8.1f} {first:>8.0f}{'' if good else '  below target'}", flush=True)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+    print(f"\ntargets: ratio >= {RATIO_TARGET}, p95 <= {P95_TARGET_MS} ms: {'met' if ok else 'NOT met'}")
+    return ok
+
+
+def child(size: str) -> None:
+    home = tempfile.mkdtemp(prefix=f"dudao-bench-public-{size}-")
+    os.environ["DUDAO_HOME"] = home
+    copied = base.copy_kept(size, home)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dudao.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    if os.environ.get("DATABASE_URL"):
+        call_command("migrate", verbosity=0)
+        call_command("flush", "--noinput", verbosity=0)
+    try:
+        ok = measure(size, copied)
+        print("RESULT " + json.dumps({"ok": ok}), flush=True)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def main() -> None:
+    if len(sys.argv) > 2 and sys.argv[1] == "--child":
+        child(sys.argv[2])
+        return
+    size = sys.argv[1] if len(sys.argv) > 1 else "province"
+    if size not in ("province", "county"):
+        sys.exit("usage: bench/public_load.py [province|county]")
+    process = subprocess.Popen([sys.executable, __file__, "--child", size], stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    ok = False
+    for line in process.stdout:
+        if line.startswith("RESULT "):
+            ok = json.loads(line[7:])["ok"]
+        else:
+            print(line, end="", flush=True)
+    if process.wait():
+        sys.exit(process.returncode)
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,91 @@
+"""Nothing personal and nothing unpublished on the public side: every public page, text, CSV, feed and Open311 answer
+is fetched, in both languages, after seeding distinctive names and phone numbers where Dudao keeps them (people and
+their posts, accounts, a public problem's reporter, rectifier, notes and description) and an unpublished round and
+problem; none of them is found in any answer."""
+
+import datetime as dt
+
+import pytest
+from django.core.cache import cache
+
+from dudao.org.models import Person, Post, Unit
+from dudao.portal import caching
+from dudao.problems import services as problems
+from dudao.problems.models import Category, Problem
+from dudao.ranking.models import Result, Round, RoundStatus
+
+DASHUI = "620423103200"  # 大水䃎村
+SEEDED_NAMES = ["欧阳隐名", "司马测姓", "Zhang Privatus"]
+SEEDED_PHONES = ["10087654321", "13987654321", "0943-5512399"]
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache(monkeypatch):
+    monkeypatch.setattr(caching, "STAMP_SECONDS", 0)  # a process reads the published stamp on every request
+    caching.forget()
+    cache.clear()
+    yield
+    caching.forget()
+    cache.clear()
+
+
+@pytest.fixture
+def seeded(users):
+    """Distinctive names and numbers where Dudao keeps personal data, a public problem that carries them in every
+    personal field, a problem not public and a computed week not published."""
+    village = Unit.objects.get(code=DASHUI)
+    person = Person.objects.create(name=SEEDED_NAMES[0], phone=SEEDED_PHONES[0])
+    Post.objects.create(person=person, unit=village, role="village_head", title="村主任", start_date=dt.date(2020, 1, 1))
+    office = users["office"]
+    office.first_name, office.last_name = "司马", "测姓"
+    office.save()
+    users["village_staff"].first_name = SEEDED_NAMES[2]
+    users["village_staff"].save()
+    category = Category.objects.get(code="garbage")
+    public = problems.problem_report(actor=office, campaign=category.campaign, village=village, category=category,
+                                     description=f"村口垃圾，{SEEDED_NAMES[0]}反映，电话 {SEEDED_PHONES[1]}，"
+                                                 f"座机 {SEEDED_PHONES[2]}")
+    public.description = f"村口垃圾，电话 {SEEDED_PHONES[1]}，座机 {SEEDED_PHONES[2]}"  # the office wrote a name: gone
+    Problem.objects.filter(pk=public.pk).update(description=public.description)
+    problems.problem_set_public(actor=office, problem=public, public=True)
+    hidden = problems.problem_report(actor=office, campaign=category.campaign, village=village, category=category,
+                                     description="不公开的案卷")
+    draft = Round.objects.exclude(status__in=[RoundStatus.PUBLISHED, RoundStatus.SUPERSEDED]).get()
+    Round.objects.filter(pk=draft.pk).update(status=RoundStatus.COMPUTED)
+    Result.objects.create(round=draft, unit=village, town=village.parent, composite=1.0, position=151, tier="red",
+                          red_streak=9)
+    return {"public": Problem.objects.get(pk=public.pk), "hidden": hidden, "draft": draft.week}
+
+
+def _answers(client, public: Problem) -> dict[str, str]:
+    rounds = list(Round.objects.filter(status=RoundStatus.PUBLISHED).order_by("week_start"))
+    latest = rounds[-1]
+    listed = set(Result.objects.filter(round=latest, tier__in=["green", "red"]).values_list("unit__code", flat=True))
+    paths = ["/public/", "/public/feed.atom", "/open311/v2/discovery.json", "/open311/v2/services.json",
+             "/open311/v2/requests.json?start_date=2000-01-01", f"/open311/v2/requests/{public.number}.json"]
+    for round_ in rounds:
+        paths += [f"/public/weeks/{round_.week}/", f"/public/weeks/{round_.week}/lists.csv"]
+    paths += [f"/public/weeks/{latest.week}/article/", f"/public/weeks/{latest.week}/article.txt"]
+    villages = []
+    for code in sorted(listed | {DASHUI}):
+        villages += [f"/public/villages/{code}/", f"/public/villages/{code}/{latest.week}/broadcast.txt"]
+    out = {}
+    for language in ("zh-hans", "en"):
+        for path in paths + (villages if language == "zh-hans" else villages[:2]):
+            response = client.get(path, HTTP_ACCEPT_LANGUAGE=language)
+            assert response.status_code == 200, path
+            out[f"{language} {path}"] = response.content.decode("utf-8-sig")
+    return out
+
+
+def test_no_name_no_phone_and_nothing_unpublished_in_any_public_answer(client, seeded, users):
+    answers = _answers(client, seeded["public"])
+    assert seeded["public"].number in answers[f"zh-hans /open311/v2/requests/{seeded['public'].number}.json"]
+    names = set(SEEDED_NAMES) | {n for n in Person.objects.values_list("name", flat=True) if len(n) >= 3}
+    names |= {u.get_full_name() for u in users.values() if u.get_full_name()}
+    phones = set(SEEDED_PHONES) | set(Person.objects.values_list("phone", flat=True))
+    forbidden = names | phones | {u.username for u in users.values()} | {
+        seeded["hidden"].number, "不公开的案卷", seeded["draft"]}
+    found = {(where, word) for where, text in answers.items() for word in forbidden if word in text}
+    assert found == set()
+    assert len(answers) == 2 * (6 + 2 * 7 + 2) + 2 * 61 + 2  # 7 weeks, 61 villages in Chinese, 1 in English
