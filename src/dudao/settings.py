@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "dudao.maps",
     "dudao.trends",
     "dudao.portal",
+    "dudao.backup",
 ]
 
 MIDDLEWARE = [
