@@ -18,6 +18,7 @@ from dudao.core import geo, weeks
 from dudao.core.errors import Refused
 from dudao.core.tables import Problem as TableProblem
 from dudao.core.tables import write_csv
+from dudao.inspections import selectors as services_selectors
 from dudao.inspections import services
 from dudao.inspections.models import Checklist, ChecklistItem, Inspection, ItemScore
 from dudao.org.models import Unit
@@ -288,6 +289,20 @@ def test_an_inspection_in_a_published_week_is_kept_but_does_not_count(users, cou
     with translation.override("en"):
         assert services.warning_text("week_closed") == (
             "The week's ranking is published or awaits approval: this score does not count in it.")
+
+
+def test_the_office_is_shown_the_inspections_a_closed_week_did_not_count(users, county, client_for):
+    campaign = campaign_get()
+    week = weeks.add_weeks(current_week(), -1)  # published by the demo
+    page = client_for(users["office"]).get(f"/ranking/?week={week}", HTTP_ACCEPT_LANGUAGE="en")
+    assert 'id="readiness-late-inspections"' not in page.content.decode()
+    late = submit(users["inspector"], county, code=SHUIYUAN, fraction=0.8, inspected_at=in_week(week)).inspection
+    assert [i.pk for i in services_selectors.arrived_after_close(campaign, week)] == [late.pk]
+    assert services_selectors.arrived_after_close(campaign, weeks.add_weeks(week, -1)) == []
+    html = client_for(users["office"]).get(f"/ranking/?week={week}", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    line = html.split('id="readiness-late-inspections"', 1)[1].split("</li>", 1)[0]
+    assert "1 inspection arrived after the week was closed and is not counted in this round:" in line
+    assert f'<a href="/inspections/{late.pk}/" data-inspection="{late.pk}">水源村 80.0 (' in line
 
 
 # Positions and time --------------------------------------------------------------------------------------

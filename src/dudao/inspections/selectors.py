@@ -25,3 +25,12 @@ def villages_inspected_by_town(rows: QuerySet[Inspection], week: str) -> dict[in
     visited, counting only the inspections that count for the ranking. One aggregate query."""
     return dict(rows.filter(week=week, counts=True).order_by().values_list("town_id")
                 .annotate(n=Count("village", distinct=True)))
+
+
+def arrived_after_close(campaign, week: str) -> list[Inspection]:
+    """The week's inspections that arrived once its ranking was published or awaited approval, and so are not
+    counted in it (warning ``week_closed``): shown to the office on the round page. The week's uncounted ones
+    are few; the warning is read in Python (a JSON list, which SQLite cannot search)."""
+    rows = (Inspection.objects.filter(campaign=campaign, week=week, counts=False)
+            .select_related("village", "town").order_by("received_at", "pk"))
+    return [row for row in rows if "week_closed" in row.warnings]

@@ -32,6 +32,7 @@ from dudao.core.http import download, require, week_or_404
 from dudao.core.messages import describe, describe_with_row
 from dudao.core.paging import paginate
 from dudao.core.tables import Problem, write_csv
+from dudao.inspections import selectors as inspection_selectors
 from dudao.org.access import area_roots, town_of, unit_visible_or_404, units_visible_to
 from dudao.org.models import Level, Unit
 from dudao.ranking import checks, exports, lifecycle, selectors, services
@@ -246,6 +247,7 @@ def _round_context(request, campaign, week: str) -> dict:
         "rounds": selectors.recent_rounds(campaign),
         "town_rows": town_rows, "missing": sum(1 for _town, s in town_rows if s is None),
         "readiness": selectors.readiness(campaign, round_),
+        "late_inspections": inspection_selectors.arrived_after_close(campaign, week) if round_ else [],
         "independent": independent,
         "coverage": _coverage(round_) if round_ else [],
         "deadline": selectors.deadline(round_) if round_ else None,
