@@ -244,7 +244,8 @@ def test_accept_makes_a_problem_with_the_photo(client_for, users, report, villag
     assert report.status == Status.ACCEPTED and report.decided_by == office
     event = AuditEvent.objects.get(action="report.accept", object_id=str(report.pk))
     assert event.after == {"status": "accepted", "problem": problem.pk, "village": village.code,
-                           "category": "sewage"}
+                           "category": "sewage", "public": False}
+    assert problem.public is False
     status = public.get(f"/public/report/{report.code}/").content.decode()
     assert 'data-status="accepted"' in status
     assert f'<span id="problem-state">Its state: {problem.get_status_display()}.</span>' in status
@@ -295,3 +296,17 @@ def test_the_lifecycle_table():
     assert lifecycle.TABLE.allowed(lifecycle.DECLINED) == []
     with pytest.raises(lifecycle.TransitionRefused):
         lifecycle.next_status(lifecycle.ACCEPTED, "decline")
+
+
+def test_accepted_and_marked_public_it_is_served_on_open311_without_the_contact(client_for, users, report, village,
+                                                                                public):
+    client_for(users["office"]).post(f"/reports/{report.pk}/", {"action": "accept", "village": village.code,
+                                                                "category": "garbage", "public": "on"})
+    report.refresh_from_db()
+    problem = Problem.objects.get(pk=report.problem_id)
+    assert problem.public is True
+    assert AuditEvent.objects.filter(action="problem.public", object_id=str(problem.pk)).count() == 1
+    answer = public.get(f"/open311/v2/requests/{problem.number}.json")
+    assert answer.status_code == 200
+    assert [row["service_request_id"] for row in answer.json()] == [problem.number]
+    assert CONTACT not in answer.content.decode()

@@ -23,7 +23,7 @@ from dudao.org.selectors import unit_point_wgs84
 from dudao.photos import imaging
 from dudao.photos.services import check_position, checked, discard, files_store, photo_from_copy, refusal_message
 from dudao.problems.models import Category, Problem, Source
-from dudao.problems.services import problem_report
+from dudao.problems.services import problem_report, problem_set_public
 from dudao.reports import lifecycle
 from dudao.reports.models import Report, Status
 
@@ -141,14 +141,15 @@ def report_submit(*, campaign, address: str, data: bytes | None, size: int, text
     return report
 
 
-def nearest_village(report: Report) -> Unit | None:
-    """The village the reporter picked, else the village whose point is nearest the reported position."""
+def nearest_village(report: Report, villages: list[Unit] | None = None) -> Unit | None:
+    """The village the reporter picked, else the village whose point is nearest the reported position (among
+    ``villages``, by default the campaign's: a list of reports passes them once)."""
     if report.village_id is not None:
         return report.village
     if report.lat is None or report.lon is None:
         return None
     best, best_m = None, float("inf")
-    for unit in villages_of(report.campaign).exclude(lat=None):
+    for unit in villages if villages is not None else villages_of(report.campaign):
         point = unit_point_wgs84(unit)
         if point is None:
             continue
@@ -170,8 +171,9 @@ def _locked(report: Report) -> Report:
     return Report.objects.select_for_update().get(pk=report.pk)
 
 
-def report_accept(*, actor, report: Report, village: Unit, category: Category) -> Problem:
-    """Turn the report into a problem of the village, with the report's photo as its evidence (before)."""
+def report_accept(*, actor, report: Report, village: Unit, category: Category, public: bool = False) -> Problem:
+    """Turn the report into a problem of the village, with the report's photo as its evidence (before); ``public``
+    also marks the problem public, for Open311 (problems.services.problem_set_public: no personal data)."""
     require_office(actor)
     if not villages_of(report.campaign).filter(pk=village.pk).exists():
         raise Refused("bad_village", _("Pick a village from the list."))
@@ -186,6 +188,8 @@ def report_accept(*, actor, report: Report, village: Unit, category: Category) -
         problem = problem_report(actor=actor, campaign=report.campaign, village=village, category=category,
                                  description=report.text, source=Source.PUBLIC, lat=report.lat, lon=report.lon,
                                  photo_ids=[evidence.pk], client_key=f"report-{report.code}")
+        if public:
+            problem = problem_set_public(actor=actor, problem=problem, public=True)
         report.status = lifecycle.next_status(report.status, "accept")
         report.problem = problem
         report.decided_at = timezone.now()
@@ -195,7 +199,7 @@ def report_accept(*, actor, report: Report, village: Unit, category: Category) -
         audit_record(actor=actor, action="report.accept", object_type="report", object_id=str(report.pk),
                      before={"status": lifecycle.RECEIVED},
                      after={"status": report.status, "problem": problem.pk, "village": village.code,
-                            "category": category.code})
+                            "category": category.code, "public": problem.public})
     return problem
 
 

@@ -30,12 +30,13 @@ def report_triage(request):
     status = request.GET.get("status", Status.RECEIVED)
     status = status if status in Status.values else Status.RECEIVED
     page = paginate(request, selectors.reports_for_triage(campaign, status), PAGE_SIZE)
+    villages = list(services.villages_of(campaign))
     if status == Status.RECEIVED:
         for report in page.object_list:
-            report.suggested = services.nearest_village(report)
+            report.suggested = services.nearest_village(report, villages)
     return render(request, "reports/triage.html", {
-        "page": page, "status": status, "statuses": Status.choices,
-        "villages": services.villages_of(campaign), "categories": problem_selectors.categories_of(campaign, True)})
+        "page": page, "status": status, "statuses": Status.choices, "villages": villages,
+        "categories": problem_selectors.categories_of(campaign, True)})
 
 
 @login_required
@@ -52,7 +53,8 @@ def report_action(request, pk: int):
                              if c.code == request.POST.get("category")), None)
             if village is None or category is None:
                 raise Refused("choose", _("Choose the village and the category."))
-            problem = services.report_accept(actor=request.user, report=report, village=village, category=category)
+            problem = services.report_accept(actor=request.user, report=report, village=village, category=category,
+                                             public=request.POST.get("public") == "on")
             messages.success(request, _("Report %(code)s is now problem %(number)s.")
                              % {"code": report.code, "number": problem.number})
         elif action == "decline":

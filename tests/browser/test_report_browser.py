@@ -1,0 +1,68 @@
+"""随手拍 in a real browser on a phone without JavaScript, with screenshots (in this run's pytest temporary folder):
+a report with a photo and a village picked from the list gets its tracking code; the office finds it in the
+triage and accepts it; the reporter reads the status back with the code."""
+
+import io
+
+import pytest
+from PIL import Image
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 390, "height": 844}
+
+
+def _photo() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (640, 480), (120, 90, 40)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+def test_report_accepted_and_followed_on_a_phone(new_context, signed_in, server_db, tmp_path):
+    from django.utils import translation
+
+    from dudao.problems.models import Problem
+    from dudao.reports.models import Report
+
+    reporter = new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
+                           java_script_enabled=False).new_page()
+    reporter.goto("/public/")
+    reporter.locator("#report-link").click()
+    form = reporter.locator("#report-form")
+    expect(form.locator("#use-position")).to_be_hidden()  # only with JavaScript
+    form.locator("#photo").set_input_files({"name": "pond.jpg", "mimeType": "image/jpeg", "buffer": _photo()})
+    village = form.locator("#village option").nth(1).get_attribute("value")
+    form.locator("#village").select_option(village)
+    form.locator("#text").fill("池塘边堆满垃圾")
+    form.locator("#contact").fill("13900001111")
+    assert reporter.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    reporter.screenshot(path=str(tmp_path / "report-form-phone.png"), full_page=True)
+    form.locator("#report-send").click()
+    code = reporter.locator("#tracking-code").inner_text()
+    assert len(code) == 10
+    reporter.screenshot(path=str(tmp_path / "report-received-phone.png"), full_page=True)
+    report = Report.objects.using(server_db).get(code=code)
+    assert (report.village.code, report.text, report.contact) == (village, "池塘边堆满垃圾", "13900001111")
+
+    office = signed_in("demo_office", **PHONE)
+    office.goto("/reports/")
+    item = office.locator(f'article[data-code="{code}"]')
+    expect(item.locator("img")).to_be_visible()
+    expect(item.locator("form.accept select[name=village]")).to_have_value(village)
+    item.locator("form.accept button[value=accept]").click()
+    expect(office.locator(".flash.success")).to_contain_text(code)
+    office.screenshot(path=str(tmp_path / "report-triage-phone.png"), full_page=True)
+    problem = Problem.objects.using(server_db).get(pk=Report.objects.using(server_db).get(code=code).problem_id)
+    assert (problem.village.code, problem.source, problem.problem_photos.count()) == (village, "public", 1)
+
+    reporter.goto("/public/report/")
+    reporter.locator("#code").fill(code.lower())
+    reporter.locator("#find-form button").click()
+    expect(reporter.locator("#report-state")).to_have_attribute("data-status", "accepted")
+    with translation.override("zh-hans"):
+        state = str(problem.get_status_display())
+    expect(reporter.locator("#problem-state")).to_contain_text(state)
+    assert "13900001111" not in reporter.content()
+    reporter.screenshot(path=str(tmp_path / "report-status-phone.png"), full_page=True)
+    assert (tmp_path / "report-status-phone.png").stat().st_size > 10_000
