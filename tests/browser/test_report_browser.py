@@ -31,6 +31,7 @@ def test_report_accepted_and_followed_on_a_phone(new_context, signed_in, server_
     reporter.locator("#report-link").click()
     form = reporter.locator("#report-form")
     expect(form.locator("#use-position")).to_be_hidden()  # only with JavaScript
+    expect(form.locator("#place legend")).to_have_text("地点")
     form.locator("#photo").set_input_files({"name": "pond.jpg", "mimeType": "image/jpeg", "buffer": _photo()})
     village = form.locator("#village option").nth(1).get_attribute("value")
     form.locator("#village").select_option(village)
@@ -45,14 +46,15 @@ def test_report_accepted_and_followed_on_a_phone(new_context, signed_in, server_
     report = Report.objects.using(server_db).get(code=code)
     assert (report.village.code, report.text, report.contact) == (village, "池塘边堆满垃圾", "13900001111")
 
-    office = signed_in("demo_office", **PHONE)
+    office = signed_in("demo_office", viewport=PHONE, is_mobile=True, has_touch=True)
     office.goto("/reports/")
     item = office.locator(f'article[data-code="{code}"]')
     expect(item.locator("img")).to_be_visible()
     expect(item.locator("form.accept select[name=village]")).to_have_value(village)
+    assert item.locator("img").evaluate("img => img.naturalWidth") == 320  # the re-encoded thumbnail
+    office.screenshot(path=str(tmp_path / "report-triage-phone.png"), full_page=True)
     item.locator("form.accept button[value=accept]").click()
     expect(office.locator(".flash.success")).to_contain_text(code)
-    office.screenshot(path=str(tmp_path / "report-triage-phone.png"), full_page=True)
     problem = Problem.objects.using(server_db).get(pk=Report.objects.using(server_db).get(code=code).problem_id)
     assert (problem.village.code, problem.source, problem.problem_photos.count()) == (village, "public", 1)
 
