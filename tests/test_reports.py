@@ -310,3 +310,35 @@ def test_accepted_and_marked_public_it_is_served_on_open311_without_the_contact(
     assert answer.status_code == 200
     assert [row["service_request_id"] for row in answer.json()] == [problem.number]
     assert CONTACT not in answer.content.decode()
+
+
+def test_accept_is_the_offices_and_leaves_no_trace_otherwise(users, report, village):
+    category = Category.objects.get(campaign=report.campaign, code="garbage")
+    for role in ("leader", "inspector", "town_staff", "village_staff"):
+        with pytest.raises(PermissionDenied):
+            services.report_accept(actor=users[role], report=report, village=village, category=category)
+    report.refresh_from_db()
+    assert (report.status, report.problem_id) == (Status.RECEIVED, None)
+    assert AuditEvent.objects.filter(action__in=("report.accept", "problem.report", "photo.copy"),
+                                     at__gte=report.received_at).count() == 0
+
+
+def test_the_triage_reads_the_same_number_of_queries_for_more_reports(client_for, users, village, db):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    office = client_for(users["office"])
+
+    def submit(n: int) -> None:
+        for i in range(n):
+            services.report_submit(campaign=campaign_get(), address=f"192.0.2.{i + 10}", data=jpeg(),
+                                   size=len(jpeg()), text="here", lat=village.lat, lon=village.lon + 0.001 * i)
+
+    submit(1)
+    with CaptureQueriesContext(connection) as one:
+        assert office.get("/reports/").status_code == 200
+    submit(5)
+    with CaptureQueriesContext(connection) as six:
+        body = office.get("/reports/").content.decode()
+    assert body.count('<article class="report"') == 6
+    assert len(six) == len(one)
