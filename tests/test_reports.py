@@ -342,3 +342,20 @@ def test_the_triage_reads_the_same_number_of_queries_for_more_reports(client_for
         body = office.get("/reports/").content.decode()
     assert body.count('<article class="report"') == 6
     assert len(six) == len(one)
+
+
+def test_triage_refusals_are_shown_to_the_office(client_for, users, report):
+    office = client_for(users["office"])
+    office.defaults.update(EN)
+    unnamed = office.post(f"/reports/{report.pk}/", {"action": "accept", "village": "", "category": "garbage"},
+                          follow=True)
+    assert (f'<p class="flash error" role="status">Report {report.code}: Choose the village and the category.</p>'
+            in unnamed.content.decode())
+    blank = office.post(f"/reports/{report.pk}/", {"action": "decline", "reason": ""}, follow=True)
+    assert (f'<p class="flash error" role="status">Report {report.code}: Give the reason the reporter will read.</p>'
+            in blank.content.decode())
+    assert office.post(f"/reports/{report.pk}/", {"action": "delete"}).status_code == 400
+    assert office.post("/reports/999999/", {"action": "decline", "reason": "x"}).status_code == 404
+    assert office.get(f"/reports/{report.pk}/original.jpg").status_code == 404
+    report.refresh_from_db()
+    assert report.status == Status.RECEIVED

@@ -68,3 +68,25 @@ def test_report_accepted_and_followed_on_a_phone(new_context, signed_in, server_
     assert "13900001111" not in reporter.content()
     reporter.screenshot(path=str(tmp_path / "report-status-phone.png"), full_page=True)
     assert (tmp_path / "report-status-phone.png").stat().st_size > 10_000
+
+
+def test_use_my_position_with_javascript(new_context, server_db):
+    from dudao.org.models import Unit
+    from dudao.reports.models import Report
+
+    village = Unit.objects.using(server_db).filter(level="village", active=True).exclude(lat=None).first()
+    context = new_context(viewport=PHONE, is_mobile=True, has_touch=True, permissions=["geolocation"],
+                          geolocation={"latitude": village.lat, "longitude": village.lon, "accuracy": 10})
+    page = context.new_page()
+    page.goto("/public/report/")
+    form = page.locator("#report-form")
+    form.locator("#use-position").click()
+    expect(form.locator("#lat")).to_have_value(f"{village.lat:.6f}")
+    expect(form.locator("#position-state")).to_contain_text(f"{village.lon:.6f}")
+    form.locator("#photo").set_input_files({"name": "p.jpg", "mimeType": "image/jpeg", "buffer": _photo()})
+    form.locator("#text").fill("路边乱堆乱放")
+    form.locator("#report-send").click()
+    code = page.locator("#tracking-code").inner_text()
+    report = Report.objects.using(server_db).get(code=code)
+    assert (round(report.lat, 6), round(report.lon, 6), report.village_id) == (
+        round(village.lat, 6), round(village.lon, 6), None)
