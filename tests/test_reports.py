@@ -39,6 +39,12 @@ def upload(data: bytes, name: str = "photo.jpg") -> io.BytesIO:
     return file
 
 
+def stored_files(folder: str = "photos") -> set[str]:
+    folders, files = default_storage.listdir(folder)
+    return {f"{folder}/{name}" for name in files} | {
+        name for sub in folders for name in stored_files(f"{folder}/{sub}")}
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     cache.clear()
@@ -359,3 +365,21 @@ def test_triage_refusals_are_shown_to_the_office(client_for, users, report):
     assert office.get(f"/reports/{report.pk}/original.jpg").status_code == 404
     report.refresh_from_db()
     assert report.status == Status.RECEIVED
+
+
+def test_the_limit_is_counted_again_inside_the_transaction(village, db, settings, monkeypatch):
+    # Two reports arriving at once both pass the first count; the second count, under the audit log's lock, refuses
+    # the one beyond the limit and leaves neither its row, its event nor its files.
+    settings.REPORTS_PER_HOUR = 1
+    counts = iter([0, 1, 0, 2])  # first report: before, inside; second: before (both at once), inside
+    monkeypatch.setattr(services, "_sent_since", lambda client, since: next(counts))
+    services.report_submit(campaign=campaign_get(), address="192.0.2.50", data=jpeg(), size=len(jpeg()),
+                           text="first", village_code=village.code)
+    files = stored_files()
+    with pytest.raises(Refused) as refused:
+        services.report_submit(campaign=campaign_get(), address="192.0.2.50", data=jpeg(), size=len(jpeg()),
+                               text="second", village_code=village.code)
+    assert refused.value.code == "too_many"
+    assert list(Report.objects.values_list("text", flat=True)) == ["first"]
+    assert AuditEvent.objects.filter(action="report.receive").count() == 1
+    assert stored_files() == files and len(files) >= 2
