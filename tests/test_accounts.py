@@ -162,3 +162,103 @@ def test_actors_are_shown_by_name_and_role(db):
         assert actor_display(None, "someone_removed") == "someone_removed"
     with translation.override("zh-hans"):
         assert actor_display(None, "field:drone") == "无人机照片（自动汇入）"
+
+
+ACCOUNT_LOCKED = ("Too many failed sign-ins for this account: it is locked for 15 minutes. You can still sign in from "
+                  "a device you have signed in with before, or ask the administrator.")
+DEVICE_LOCKED = ("Too many failed sign-ins for this account on this device: try again in 15 minutes or ask the "
+                 "administrator.")
+PAUSED = "Too many failed sign-ins from this address: sign-ins from it are paused for 15 minutes."
+
+
+def refusal(response) -> str:
+    import html
+    import re
+
+    return html.unescape(re.search(r'role="alert"[^>]*>\s*(.*?)\s*<', response.content.decode(), re.DOTALL).group(1))
+
+
+def known_client(username: str, address: str = "10.0.0.1") -> Client:
+    """A browser that signed in as ``username`` once (and signed out): it carries the known-device cookie."""
+    client = Client(HTTP_ACCEPT_LANGUAGE="en", REMOTE_ADDR=address)
+    assert sign_in(client, username, DEMO_PASSWORD).status_code == 302
+    client.post("/accounts/logout/")
+    return client
+
+
+def test_a_stranger_who_locks_an_account_does_not_lock_its_owner_out_of_their_known_device(db):
+    owner = known_client("demo_town")
+    stranger = Client(HTTP_ACCEPT_LANGUAGE="en", REMOTE_ADDR="10.0.0.66")
+    for _ in range(settings.LOCKOUT_ATTEMPTS):
+        assert sign_in(stranger, "demo_town", "wrong-password").status_code == 401
+    refused = sign_in(stranger, "demo_town", DEMO_PASSWORD)
+    assert (refused.status_code, refusal(refused)) == (401, ACCOUNT_LOCKED)
+    assert sign_in(owner, "demo_town", DEMO_PASSWORD).status_code == 302
+    # Elsewhere the account stays locked, whoever tries.
+    elsewhere = sign_in(Client(HTTP_ACCEPT_LANGUAGE="en", REMOTE_ADDR="10.0.0.2"), "demo_town", DEMO_PASSWORD)
+    assert (elsewhere.status_code, refusal(elsewhere)) == (401, ACCOUNT_LOCKED)
+
+
+def test_a_known_device_is_held_to_its_own_failures(db):
+    owner = known_client("demo_town")
+    for _ in range(settings.LOCKOUT_ATTEMPTS):
+        assert sign_in(owner, "demo_town", "wrong-password").status_code == 401
+    refused = sign_in(owner, "demo_town", DEMO_PASSWORD)
+    assert (refused.status_code, refusal(refused)) == (401, DEVICE_LOCKED)
+    attempts = LoginAttempt.objects.filter(username="demo_town").order_by("at", "pk")
+    device = attempts.last().device
+    assert len(device) == 32
+    assert list(attempts.values_list("succeeded", "device")) == [(True, "")] + [(False, device)] * 5
+
+
+def test_a_device_cookie_forged_or_of_another_user_counts_for_nothing(db):
+    other = known_client("demo_office")
+    forged = Client(HTTP_ACCEPT_LANGUAGE="en", REMOTE_ADDR="10.0.0.3")
+    forged.cookies["dudao_device"] = other.cookies["dudao_device"].value[:-2] + "xx"
+    for _ in range(settings.LOCKOUT_ATTEMPTS):
+        sign_in(Client(REMOTE_ADDR="10.0.0.66"), "demo_town", "wrong-password")
+    for client in (other, forged):
+        refused = sign_in(client, "demo_town", DEMO_PASSWORD)
+        assert (refused.status_code, refusal(refused)) == (401, ACCOUNT_LOCKED)
+
+
+def test_the_known_device_cookie_is_signed_http_only_and_lasts_180_days(db):
+    client = known_client("demo_office")
+    cookie = client.cookies["dudao_device"]
+    assert (cookie["httponly"], cookie["samesite"], cookie["max-age"]) == (True, "Lax", 180 * 86400)
+    assert known_client("demo_town").cookies["dudao_device"].value != cookie.value
+    # One browser remembers several users under one device id.
+    assert sign_in(client, "demo_town", DEMO_PASSWORD).status_code == 302
+    devices = {a.device for a in LoginAttempt.objects.filter(username__in=["demo_office", "demo_town"])}
+    assert devices == {""}
+    client.post("/accounts/logout/")
+    sign_in(client, "demo_town", "wrong-password")
+    sign_in(client, "demo_office", "wrong-password")
+    failed = LoginAttempt.objects.filter(succeeded=False).values_list("username", "device").order_by("username")
+    assert len({device for _, device in failed}) == 1
+    assert [name for name, _ in failed] == ["demo_office", "demo_town"]
+
+
+def test_a_client_address_that_fails_too_often_is_paused_for_every_account(db, settings):
+    settings.CLIENT_ATTEMPTS = 3
+    prober = Client(HTTP_ACCEPT_LANGUAGE="en", REMOTE_ADDR="10.0.0.9")
+    for name in ("demo_town", "demo_village", "demo_leader"):  # one failure each: no account is locked
+        assert sign_in(prober, name, "wrong-password").status_code == 401
+    refused = sign_in(prober, "demo_office", DEMO_PASSWORD)
+    assert (refused.status_code, refusal(refused)) == (401, PAUSED)
+    assert LoginAttempt.objects.filter(username="demo_office").count() == 0  # the password was not even tried
+    assert sign_in(Client(REMOTE_ADDR="10.0.0.10"), "demo_office", DEMO_PASSWORD).status_code == 302
+    LoginAttempt.objects.filter(ip="10.0.0.9").update(
+        at=timezone.now() - dt.timedelta(minutes=settings.LOCKOUT_MINUTES + 1))
+    assert sign_in(prober, "demo_office", DEMO_PASSWORD).status_code == 302
+
+
+def test_the_client_address_comes_from_x_forwarded_for_only_behind_a_trusted_proxy(db, settings):
+    spoofed = "6.6.6.6, 10.0.0.5"  # the client wrote 6.6.6.6; the proxy appended the address it saw
+    sign_in(Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR=spoofed), "demo_town", "wrong-password")
+    settings.TRUSTED_PROXIES = ["127.0.0.1"]
+    sign_in(Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR=spoofed), "demo_town", "wrong-password")
+    sign_in(Client(REMOTE_ADDR="10.0.0.7", HTTP_X_FORWARDED_FOR=spoofed), "demo_town", "wrong-password")
+    sign_in(Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="not-an-address"), "demo_town", "wrong-password")
+    assert list(LoginAttempt.objects.order_by("pk").values_list("ip", flat=True)) == [
+        "127.0.0.1", "10.0.0.5", "10.0.0.7", "127.0.0.1"]

@@ -557,3 +557,39 @@ def test_making_a_pdf_leaves_truncated_photos_refused(db):
     with pytest.raises(imaging.ImageRefused) as refused:
         imaging.process(whole.getvalue()[: len(whole.getvalue()) // 2])
     assert refused.value.code == "corrupt"
+
+
+def test_a_revision_gets_its_own_document_number_and_no_number_is_issued_twice(db):
+    from dudao.bulletins.models import DocumentNumber
+    from dudao.ranking import services as ranking
+
+    campaign = campaign_get()
+    old = latest()
+    year = int(old.week[:4])
+    issued = list(DocumentNumber.objects.filter(campaign=campaign, year=year).order_by("serial")
+                  .values_list("serial", flat=True))
+    assert issued == list(range(1, len(issued) + 1))  # the demo's bulletins: one number each, none repeated
+    old_number = Bulletin.objects.get(round=old).letterhead["doc_number"]
+    ranking.ranking_revise(actor=SYSTEM, campaign=campaign, week=old.week, reason="更正一处录入错误")
+    ranking.ranking_compute(actor=SYSTEM, campaign=campaign, week=old.week)
+    new = publication.round_publish(actor=SYSTEM, campaign=campaign, week=old.week)
+    made = services.bulletin_generate(actor=SYSTEM, round_=new)
+    prefix = content.letterhead_now(campaign)[1]
+    assert made.letterhead["doc_number"] == f"{prefix}〔{year}〕{len(issued) + 1}号"
+    assert made.letterhead["doc_number"] != old_number
+    assert Bulletin.objects.get(round=old).letterhead["doc_number"] == old_number  # the issued one stands
+    # Made again, the revision keeps its number; the audit says when it was issued, once.
+    assert services.bulletin_generate(actor=SYSTEM, round_=new).letterhead == made.letterhead
+    issues = AuditEvent.objects.filter(action="bulletin.number_issue", object_id=f"{campaign.slug}/{old.week}")
+    assert [event.after for event in issues.order_by("seq")] == [
+        {"revision": old.revision, "doc_number": old_number},
+        {"revision": new.revision, "doc_number": made.letterhead["doc_number"]}]
+    assert DocumentNumber.objects.filter(campaign=campaign, year=year).count() == len(issued) + 1
+
+
+def test_a_template_trial_issues_no_number(db):
+    from dudao.bulletins.models import DocumentNumber
+
+    before = DocumentNumber.objects.count()
+    services.template_upload(actor=SYSTEM, campaign=campaign_get(), data=word.default_template(), name="t.docx")
+    assert DocumentNumber.objects.count() == before

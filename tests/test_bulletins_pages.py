@@ -220,6 +220,62 @@ def test_a_broken_template_is_refused_with_the_reason(db, data, code, msgid, err
     assert not AuditEvent.objects.filter(action="bulletin.template_upload").exists()
 
 
+TOO_MUCH_WORK = ("The template does too much work: more than %(max)s loop steps, calls and values; loops inside "
+                 "loops multiply.")
+TOO_MUCH_TEXT = "The template makes too much text: more than %(max)s characters in one place."
+TOO_SLOW = "The template takes longer than %(max)s seconds to render."
+TOO_MUCH_MEMORY = "The template needs more than %(max)s MB of memory to render."
+NESTED = "{% for i in range(1000) %}{% for j in range(1000) %}{% endfor %}{% endfor %}"
+NESTED_OVER_DATA = "{% for a in towns %}" * 5 + "{% endfor %}" * 5  # 11 townships: 161,051 steps
+DOUBLING = '{% set ns = namespace(s="x") %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}'
+LETTERS = "".join("{% for c" + str(n) + " in title %}" for n in range(6)) + "{% endfor %}" * 6
+
+
+@pytest.mark.parametrize(("template", "limits", "code", "msgid", "limit"), [
+    (NESTED, {"MAX_STEPS": 100_000}, "template_too_much_work", TOO_MUCH_WORK, "100,000"),
+    (NESTED_OVER_DATA, {"MAX_STEPS": 100_000}, "template_too_much_work", TOO_MUCH_WORK, "100,000"),
+    ('{{ "x" * 1000000 }}', {"MAX_OUTPUT": 100_000}, "template_too_much_text", TOO_MUCH_TEXT, "100,000"),
+    ("{{ issuer|center(1000000) }}", {"MAX_OUTPUT": 100_000}, "template_too_much_text", TOO_MUCH_TEXT, "100,000"),
+    (DOUBLING, {"MAX_OUTPUT": 100_000}, "template_too_much_text", TOO_MUCH_TEXT, "100,000"),
+    (LETTERS, {"MAX_SECONDS": 0.5}, "template_too_slow", TOO_SLOW, "0.5"),
+    ('{{ ("x" * 100000000)|length }}', {"MAX_OUTPUT": 10**9, "MAX_MEMORY_MB": 32}, "template_too_much_memory",
+     TOO_MUCH_MEMORY, "32"),
+], ids=["nested-ranges", "nested-data", "long-text", "wide-filter", "doubling", "slow", "memory"])
+def test_a_template_that_works_too_much_is_refused_naming_the_bound(db, monkeypatch, template, limits, code, msgid,
+                                                                     limit):
+    from dudao.bulletins import bounds
+
+    for name, value in limits.items():
+        monkeypatch.setattr(bounds, name, value)
+    with translation.override("en"), pytest.raises(Refused) as refused:
+        services.template_upload(actor=SYSTEM, campaign=campaign_get(), data=docx_with("{{ issuer }}", template),
+                                 name="heavy.docx")
+    assert (refused.value.code, refused.value.message) == (code, msgid % {"max": limit})
+    assert not BulletinTemplate.objects.exists()
+    assert not AuditEvent.objects.filter(action="bulletin.template_upload").exists()
+
+
+def test_the_bounds_are_said_in_the_users_language(db, monkeypatch):
+    from dudao.bulletins import bounds
+
+    monkeypatch.setattr(bounds, "MAX_STEPS", 100_000)
+    with translation.override("zh-hans"), pytest.raises(Refused) as refused:
+        services.template_upload(actor=SYSTEM, campaign=campaign_get(), data=docx_with(NESTED), name="heavy.docx")
+    with translation.override("zh-hans"):
+        assert refused.value.message == gettext(TOO_MUCH_WORK) % {"max": "100,000"}
+    assert refused.value.message != TOO_MUCH_WORK % {"max": "100,000"}
+
+
+def test_a_template_within_the_bounds_renders_in_the_child_and_its_loops_still_work(db):
+    template = ("{% for i in range(3) %}{{ i }}{% endfor %}|{{ range(4)|length }}|{{ towns|length }}|"
+                "{% for v in towns %}{% if loop.first %}{{ v.name }}{% endif %}{% endfor %}")
+    stored = services.template_upload(actor=SYSTEM, campaign=campaign_get(), data=docx_with(template), name="ok.docx")
+    assert stored.active
+    made = services.bulletin_generate(actor=SYSTEM, round_=latest())
+    text = [p.text for p in Document(default_storage.open(made.docx_name)).paragraphs]
+    assert text == ["012|4|11|一条山镇"]
+
+
 def test_a_syntax_error_names_the_line_and_the_tag(db):
     with pytest.raises(Refused) as refused:
         services.template_upload(actor=SYSTEM, campaign=campaign_get(),

@@ -231,3 +231,13 @@ def test_a_page_is_not_gzipped(users, client_for):
         page = client.get("/interviews/", headers={"Accept-Encoding": "gzip"})
         assert page.has_header("Content-Encoding") is False
         assert "<html" in page.content.decode()
+
+
+def test_the_workers_sign_of_life_keeps_the_pages(users, client_for):
+    from dudao.worker.models import WorkerBeat
+
+    assert WorkerBeat._meta.db_table in kept.UNSHOWN
+    client = client_for(users["leader"])
+    _name(client)
+    WorkerBeat.objects.update_or_create(worker_id="w1", defaults={"seen_at": "2026-12-07T03:00:00Z"})
+    assert len(_queries(client)) == 2

@@ -32,7 +32,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("publication",),
 ]
 # The top: they use any app and nothing imports them.
-TOP = ("site", "api", "demo", "maps", "dashboard", "trends", "portal")
+TOP = ("site", "api", "demo", "maps", "dashboard", "trends", "portal", "backup")
 # Module names (a file, or a package folder) that are pages or entry points rather than domain code.
 PAGE_MODULES = {"views", "urls", "forms", "management", "templatetags", "apps"}
 NOT_CHECKED = {"migrations"}

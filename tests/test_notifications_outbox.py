@@ -1165,3 +1165,48 @@ def test_rescheduling_back_to_an_earlier_time_and_place_tells_everyone_again(use
     assert told.count() == 3
     outbox.deliver_all_due()
     assert len(receiver.received) == 3
+
+
+def test_a_database_error_mid_batch_never_sends_a_delivery_twice(users, office, receivers, monkeypatch):
+    from django.db import OperationalError
+
+    receiver = receivers("wecom")
+    channel = robot(office, receiver.url())
+    announce(3)
+    record = outbox.record
+    recorded = []
+
+    def database_lost_at_the_second(delivery, outcome, **kwargs):
+        recorded.append(delivery.pk)
+        if len(recorded) == 2:
+            raise OperationalError("server closed the connection unexpectedly")
+        return record(delivery, outcome, **kwargs)
+
+    monkeypatch.setattr(outbox, "record", database_lost_at_the_second)
+    t0 = timezone.now()
+    with pytest.raises(OperationalError):
+        outbox.deliver_all_due(now=t0)
+    assert len(receiver.received) == 2  # the first sent and recorded, the second sent and not recorded
+    monkeypatch.setattr(outbox, "record", record)
+    assert outbox.deliver_all_due(now=t0) == {"claimed": 0, "sent": 0, "pending": 0, "failed": 0}  # all still held
+    later = t0 + outbox.LEASE + dt.timedelta(seconds=1)
+    assert outbox.deliver_all_due(now=later) == {"claimed": 1, "sent": 1, "pending": 0, "failed": 0}
+    assert len(receiver.received) == 3
+    assert len(set(receiver.texts())) == 3  # the third sent once; the second never again
+    rows = Delivery.objects.filter(robot=channel).order_by("pk")
+    assert [(d.status, d.reason_code, d.attempts, d.sending_at) for d in rows] == [
+        ("sent", "", 1, None), ("failed", "outcome_unknown", 1, None), ("sent", "", 1, None)]
+    unknown = rows[1]
+    assert unknown.reason == (f"sending began at {t0.isoformat()} and its outcome was never recorded (the worker or "
+                              "the database failed); not sent again")
+    assert [(a.ok, a.retryable, a.code, a.at) for a in unknown.attempt_set.all()] == [
+        (False, False, "outcome_unknown", t0)]
+    with translation.override("en"):
+        assert channels.reason_label(unknown.reason_code) == (
+            "sending began but its outcome was never recorded; not sent again, so that it is not sent twice "
+            "(retry it if it did not arrive)")
+    # Settled once: a second look changes nothing; the office's retry sends it again, by hand.
+    assert outbox.settle_unknown(later) == 0
+    assert outbox.delivery_retry_now(unknown, now=later)
+    assert outbox.deliver_all_due(now=later)["sent"] == 1
+    assert len(receiver.received) == 4

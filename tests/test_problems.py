@@ -887,3 +887,50 @@ def test_api_report_outside_the_area(world, client_for):
                                                      "description": "垃圾"})
     assert (response.status_code, response.json()) == (404, {"detail": NOT_FOUND})
     assert (Problem.objects.count(), AuditEvent.objects.count()) == (count, audits)
+
+
+@pytest.mark.threads
+@pytest.mark.django_db(transaction=True)
+def test_two_reports_of_one_heap_at_once_are_one_problem_and_a_possible_duplicate(demo_data, monkeypatch):
+    """The duplicate check and the insert act as one: the second report waits for the first to commit, finds it
+    and is marked, instead of both finding nothing and both being dispatched."""
+    import threading
+    import time
+
+    from django.db import connection
+
+    campaign = campaign_get()
+    category = Category.objects.create(campaign=campaign, code="t-race", name="测试并发", duplicate_radius_m=100,
+                                       duplicate_hours=24)
+    village = Unit.objects.get(code=VILLAGE)
+    lat, lon = point(village)
+    find = services.find_duplicate
+
+    def slow_find(*args, **kwargs):
+        found = find(*args, **kwargs)
+        time.sleep(0.5)  # the other report's check comes now, before this one's insert commits
+        return found
+
+    monkeypatch.setattr(services, "find_duplicate", slow_find)
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def report_it(name: str) -> None:
+        try:
+            barrier.wait()
+            services.problem_report(actor=User.objects.get(username=name), campaign=campaign, village=village,
+                                    category=category, description="村口垃圾堆放", lat=lat, lon=lon)
+        except BaseException as error:  # noqa: BLE001 - handed to the test
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=report_it, args=(name,)) for name in ("demo_office", "demo_office")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    first, second = Problem.objects.filter(category=category).order_by("reported_at", "pk")
+    assert (first.status, first.possible_duplicate_of_id) == ("dispatched", None)
+    assert (second.status, second.possible_duplicate_of_id) == ("reported", first.pk)

@@ -129,3 +129,13 @@ def test_oversized_files_are_refused_by_the_service_too(db):
                                      data=b"code,score\n" + b"0" * MAX_BYTES, filename="big.csv")
     assert messages(report) == ["The file is larger than 20 MB."]
     assert not week_entries().exists()
+
+
+def test_a_source_file_stops_at_the_sources_row_limit(db, monkeypatch):
+    from dudao.ranking import sourcefile
+
+    monkeypatch.setattr(sourcefile, "MAX_ROWS", 2)
+    report = run("code,score\n620423103200,1\n620423103201,2\n620423103202,3\n")
+    assert messages(report) == [
+        "The sheet has more than 2 rows below its header; split it into files of at most 2 rows."]
+    assert not week_entries().exists()

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import zipfile
 
 import pytest
 from django.utils import translation
@@ -9,8 +10,9 @@ from openpyxl import Workbook
 
 from dudao.accounts.access import SYSTEM
 from dudao.audit.models import AuditEvent
+from dudao.core import tables
 from dudao.core.messages import describe_with_row
-from dudao.core.tables import write_xlsx
+from dudao.core.tables import TableRefused, read_table, write_xlsx
 from dudao.org.models import Post, Unit
 from dudao.org.services import units_export_rows, units_import
 
@@ -250,3 +252,72 @@ def test_a_county_cannot_hang_under_a_campaign_unit(db):
     report = run(HEADER + "620499000000,怪县,county,620423100000\n")
     assert messages(report) == ["Row 2: A county's parent lies outside the campaign; 620423100000 is a unit of this "
                                 "campaign."]
+
+
+def xlsx_rows(count: int, dimension: str = "") -> bytes:
+    """A units workbook with ``count`` data rows; ``dimension`` overwrites the size the sheet declares."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["code", "name", "level", "parent_code"])
+    for n in range(count):
+        sheet.append([f"62042310{n:04d}", f"村{n}", "village", "620423103000"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    if not dimension:
+        return buffer.getvalue()
+    source = zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            body = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                declared = f'<dimension ref="A1:D{count + 1}"/>'.encode()
+                body = body.replace(declared, f'<dimension ref="{dimension}"/>'.encode())
+                assert dimension.encode() in body
+            target.writestr(item, body)
+    return out.getvalue()
+
+
+@pytest.fixture
+def rows_read(monkeypatch):
+    """How many rows openpyxl has handed out of the sheet being read."""
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+    count = [0]
+    original = ReadOnlyWorksheet._cells_by_row
+
+    def counted(self, *args, **kwargs):
+        for row in original(self, *args, **kwargs):
+            count[0] += 1
+            yield row
+
+    monkeypatch.setattr(ReadOnlyWorksheet, "_cells_by_row", counted)
+    return count
+
+
+def test_a_sheet_over_the_row_limit_is_refused_with_the_limit_and_read_no_further(rows_read):
+    with pytest.raises(TableRefused) as refused:
+        read_table(xlsx_rows(50), "units.xlsx", max_rows=10)
+    with translation.override("en"):
+        assert [describe_with_row(p) for p in refused.value.problems] == [
+            "The sheet has more than 10 rows below its header; split it into files of at most 10 rows."]
+    assert rows_read[0] == 12  # the header, the ten allowed and the one that breaks the limit
+
+
+def test_a_sheet_at_the_row_limit_is_read(rows_read):
+    table = read_table(xlsx_rows(10), "units.xlsx", max_rows=10)
+    assert (len(table.rows), table.rows[-1][0], rows_read[0]) == (10, 11, 11)
+
+
+def test_rows_a_sheet_only_declares_are_not_read(rows_read):
+    table = read_table(xlsx_rows(3, dimension="A1:D1048576"), "units.xlsx", max_rows=10)
+    assert (len(table.rows), rows_read[0]) == (3, 4)
+
+
+def test_the_import_names_the_row_limit_for_csv_too(db, monkeypatch):
+    monkeypatch.setattr(tables, "MAX_ROWS", 2)
+    count = Unit.objects.count()
+    report = run(HEADER + "620423103901,甲,village,620423103000\n\n620423103902,乙,village,620423103000\n")
+    assert messages(report) == [
+        "The sheet has more than 2 rows below its header; split it into files of at most 2 rows."]
+    assert Unit.objects.count() == count

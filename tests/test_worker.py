@@ -183,6 +183,9 @@ def test_the_worker_survives_an_unexpected_error(db, monkeypatch, caplog):
 
     monkeypatch.setattr(worker_module, "close_old_connections", lambda: None)
     monkeypatch.setattr(worker_module, "run_checks", lambda now=None: {})
+    # The sign of life comes from a thread of its own, which cannot write to this test's in-memory database.
+    monkeypatch.setattr(worker_module, "beat", lambda worker_id, now=None: None)
+    monkeypatch.setattr(worker_module, "reap", lambda now=None, backend_name="default": Counter())
     worker = worker_module.Worker(interval=0.01, worker_id="test-worker")
     sweeps = []
 
@@ -201,3 +204,62 @@ def test_the_worker_survives_an_unexpected_error(db, monkeypatch, caplog):
     errors = [r for r in caplog.records if r.name == "dudao.worker" and r.levelname == "ERROR"]
     assert [r.getMessage() for r in errors] == ["worker test-worker: unexpected error; carrying on"]
     assert errors[0].exc_info is not None and errors[0].exc_info[0] is KeyError
+
+
+@pytest.fixture
+def cut_off(db):
+    """A queued outbox task (it sends nothing: no ids) that a worker started and then stopped running: it died."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from dudao.notifications.outbox import deliver
+
+    def make(*workers: str, minutes: float = 5) -> DBTaskResult:
+        DBTaskResult.objects.all().delete()
+        task = DBTaskResult.objects.get(pk=deliver.enqueue([]).id)
+        DBTaskResult.objects.filter(pk=task.pk).update(
+            status="RUNNING", started_at=timezone.now() - dt.timedelta(minutes=minutes), worker_ids=list(workers))
+        return task
+
+    return make
+
+
+def test_a_task_cut_off_with_its_worker_is_queued_again_and_run(cut_off):
+    from dudao.worker.runner import Worker
+
+    task = cut_off("dead-worker")
+    Worker(worker_id="next-worker").run_once()
+    task.refresh_from_db()
+    assert (task.status, task.worker_ids, task.return_value) == (
+        "SUCCESSFUL", ["dead-worker", "next-worker"], {"claimed": 0})
+    from dudao.worker.models import WorkerBeat
+
+    assert list(WorkerBeat.objects.values_list("worker_id", flat=True)) == ["next-worker"]
+
+
+def test_a_task_cut_off_a_second_time_is_failed_not_started_again(cut_off):
+    from dudao.worker.runner import Worker
+
+    task = cut_off("dead-worker", "dead-again")
+    Worker(worker_id="next-worker").run_once()
+    task.refresh_from_db()
+    assert (task.status, task.worker_ids, task.exception_class_path) == (
+        "FAILED", ["dead-worker", "dead-again"], "dudao.worker.runner.WorkerLost")
+    assert task.traceback == ("WorkerLost: worker dead-again stopped while running the task (not seen for 90 s); "
+                              "started 2 times, not again\n")
+    assert task.finished_at is not None
+
+
+def test_a_task_is_reaped_once_and_never_while_its_worker_lives(cut_off):
+    from dudao.worker import runner
+
+    task = cut_off("busy-worker")
+    runner.beat("busy-worker")
+    assert runner.reap() == Counter()  # alive: its long task goes on
+    cut_off("dead-worker", minutes=1)  # started less than LEASE ago: its worker may not have beaten yet
+    assert runner.reap() == Counter()
+    task = cut_off("dead-worker")
+    assert (runner.reap(), runner.reap()) == (Counter(requeued=1), Counter())
+    task.refresh_from_db()
+    assert (task.status, task.started_at) == ("READY", None)

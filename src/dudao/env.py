@@ -21,6 +21,10 @@ VARIABLES: dict[str, str] = {
     "data) is served; 0 renders every request; default 60",
     "DUDAO_LOCKOUT_ATTEMPTS": "failed sign-ins in the window that lock an account; default 5",
     "DUDAO_LOCKOUT_MINUTES": "length of the failure window and of the lock; default 15",
+    "DUDAO_CLIENT_ATTEMPTS": "failed sign-ins from one client address in the window that pause sign-ins from it; "
+                             "default 20",
+    "DUDAO_TRUSTED_PROXIES": "comma-separated addresses of the reverse proxies in front of Dudao, whose "
+                             "X-Forwarded-For names the client; default none",
     "DUDAO_LANGUAGE": "default language, zh-hans or en; default zh-hans",
     "DUDAO_TIME_ZONE": "time zone of the county; default Asia/Shanghai",
     "DUDAO_FIELD_FAR_METRES": "an inspection farther than this from the village point is flagged; default 2000",

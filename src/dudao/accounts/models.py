@@ -31,10 +31,14 @@ class User(AbstractUser):
 
 
 class LoginAttempt(models.Model):
+    """One sign-in attempt: the user name typed, the client's address and, when the browser carried the signed
+    cookie of an earlier sign-in as this user, that known device's id (accounts.services.sign_in)."""
+
     username = models.CharField(max_length=150, db_index=True)
     at = models.DateTimeField(db_index=True)
     succeeded = models.BooleanField()
-    ip = models.GenericIPAddressField(null=True, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True, db_index=True)
+    device = models.CharField(max_length=32, blank=True, default="")
 
     class Meta:
         ordering = ["-at"]

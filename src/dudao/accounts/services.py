@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
+from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -17,33 +18,110 @@ from dudao.accounts import access
 from dudao.accounts.models import ApiToken, LoginAttempt, Role, User
 from dudao.audit.services import audit_record
 from dudao.core.errors import Refused
+from dudao.core.http import client_address
 
 TOKEN_PREFIX = "dd_"  # noqa: S105 - a marker that makes leaked tokens easy to grep for, not a secret
 
 
-class LockedOut(Exception):
-    """Too many failed sign-ins for this account in the lockout window."""
+class LockedOut(Refused):
+    """Sign-in refused before the password is checked: too many failures for the account, for the account on this
+    known device, or from this client address, in the window (decision 0014)."""
+
+
+# A browser that signed in as a user gets a signed cookie naming a device id and the users it signed in as: from
+# it, those users are held only to that device's own failures, so a stranger who locks an account does not lock
+# its owner out of their usual browser (decision 0014).
+KNOWN_DEVICE_COOKIE = "dudao_device"
+KNOWN_DEVICE_SALT = "dudao.accounts.known-device"
+KNOWN_DEVICE_DAYS = 180
+KNOWN_DEVICE_USERS = 10  # users remembered by one browser (a shared office computer), the latest kept
+
+
+def _window_start() -> dt.datetime:
+    return timezone.now() - dt.timedelta(minutes=settings.LOCKOUT_MINUTES)
+
+
+def _failures_since_success(attempts) -> int:
+    last_success = attempts.filter(succeeded=True).order_by("-at").values_list("at", flat=True).first()
+    failures = attempts.filter(succeeded=False)
+    if last_success is not None:
+        failures = failures.filter(at__gt=last_success)
+    return failures.count()
 
 
 def is_locked_out(username: str) -> bool:
-    window_start = timezone.now() - dt.timedelta(minutes=settings.LOCKOUT_MINUTES)
-    recent = LoginAttempt.objects.filter(username__iexact=username, at__gte=window_start)
-    last_success = recent.filter(succeeded=True).order_by("-at").values_list("at", flat=True).first()
-    failures = recent.filter(succeeded=False)
-    if last_success is not None:
-        failures = failures.filter(at__gt=last_success)
-    return failures.count() >= settings.LOCKOUT_ATTEMPTS
+    """Too many failed sign-ins for the account in the window, since its last success, from browsers that are not
+    its known devices (those answer for their own attempts only)."""
+    recent = LoginAttempt.objects.filter(username__iexact=username, device="", at__gte=_window_start())
+    return _failures_since_success(recent) >= settings.LOCKOUT_ATTEMPTS
+
+
+def _device_cookie(request) -> dict:
+    raw = request.COOKIES.get(KNOWN_DEVICE_COOKIE) if request is not None else None
+    if not raw:
+        return {}
+    try:
+        value = signing.loads(raw, salt=KNOWN_DEVICE_SALT, max_age=dt.timedelta(days=KNOWN_DEVICE_DAYS))
+    except signing.BadSignature:
+        return {}
+    if not isinstance(value, dict) or not isinstance(value.get("d"), str) or not isinstance(value.get("u"), list):
+        return {}
+    return value
+
+
+def known_device(request, username: str) -> str:
+    """The id of this browser's known device when it signed in as ``username`` before, else ""."""
+    value = _device_cookie(request)
+    if not value:
+        return ""
+    user_id = User.objects.filter(username__iexact=username).values_list("pk", flat=True).first()
+    return value["d"] if user_id is not None and user_id in value["u"] else ""
+
+
+def known_device_cookie(request, user: User) -> str:
+    """The signed cookie value that makes this browser a known device of ``user`` (keeping its id and the other
+    users it knows)."""
+    value = _device_cookie(request) or {"d": secrets.token_hex(16), "u": []}
+    users = [pk for pk in value["u"] if pk != user.pk][-(KNOWN_DEVICE_USERS - 1):] + [user.pk]
+    return signing.dumps({"d": value["d"], "u": users}, salt=KNOWN_DEVICE_SALT)
+
+
+def _refusal(username: str, address: str | None, device: str) -> LockedOut | None:
+    minutes = {"minutes": settings.LOCKOUT_MINUTES}
+    since = _window_start()
+    if device:
+        # A known device answers only for its own failures: nobody elsewhere can lock the owner out of it.
+        mine = LoginAttempt.objects.filter(username__iexact=username, device=device, at__gte=since)
+        if _failures_since_success(mine) >= settings.LOCKOUT_ATTEMPTS:
+            return LockedOut("sign_in_locked_device", _(
+                "Too many failed sign-ins for this account on this device: try again in %(minutes)s minutes or "
+                "ask the administrator.") % minutes)
+        return None
+    if address is not None and LoginAttempt.objects.filter(
+            ip=address, succeeded=False, at__gte=since).count() >= settings.CLIENT_ATTEMPTS:
+        return LockedOut("sign_in_throttled", _(
+            "Too many failed sign-ins from this address: sign-ins from it are paused for %(minutes)s minutes.")
+            % minutes)
+    if is_locked_out(username):
+        return LockedOut("sign_in_locked", _(
+            "Too many failed sign-ins for this account: it is locked for %(minutes)s minutes. You can still sign "
+            "in from a device you have signed in with before, or ask the administrator.") % minutes)
+    return None
 
 
 def sign_in(*, request, username: str, password: str) -> User | None:
-    """Check a password unless the account is locked; every attempt is recorded."""
+    """Check a password unless the client is throttled or the account locked (decision 0014); every attempt is
+    recorded with the client's address and known device. LockedOut says which."""
     username = username.strip()
-    if is_locked_out(username):
-        raise LockedOut
+    address = client_address(request, settings.TRUSTED_PROXIES) if request is not None else None
+    device = known_device(request, username)
+    refusal = _refusal(username, address, device)
+    if refusal is not None:
+        raise refusal
     user = authenticate(request, username=username, password=password)
     with transaction.atomic():
         LoginAttempt.objects.create(username=username, at=timezone.now(), succeeded=user is not None,
-                                    ip=request.META.get("REMOTE_ADDR") if request else None)
+                                    ip=address, device=device)
         if user is not None:
             audit_record(actor=user, action="user.sign_in", object_type="user", object_id=user.username)
     return user

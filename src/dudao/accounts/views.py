@@ -2,6 +2,7 @@
 accounts.services)."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
@@ -88,10 +89,9 @@ def sign_in_view(request):
         try:
             user = sign_in(request=request, username=form.cleaned_data["username"],
                            password=form.cleaned_data["password"])
-        except LockedOut:
+        except LockedOut as exc:
             user = None
-            error = _("Too many failed sign-ins. The account is locked for a while; try again later or ask "
-                      "the administrator.")
+            error = exc.message
         else:
             if user is None:
                 error = _("The username or password is wrong.")
@@ -100,7 +100,11 @@ def sign_in_view(request):
             target = request.GET.get("next", "")
             if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
                 target = "home"
-            return redirect(target)
+            response = redirect(target)
+            response.set_cookie(services.KNOWN_DEVICE_COOKIE, services.known_device_cookie(request, user),
+                                max_age=services.KNOWN_DEVICE_DAYS * 86400, httponly=True, samesite="Lax",
+                                secure=settings.SESSION_COOKIE_SECURE)
+            return response
     return render(request, "accounts/login.html", {"form": form, "error": error}, status=401 if error else 200)
 
 

@@ -537,21 +537,47 @@ def _build(round_, letterhead: dict | None, chart: bool) -> BulletinContent:
 
 
 def current_letterhead(round_) -> tuple[str, str]:
-    """The campaign's letterhead now, and the round's document number: its serial among the campaign's
-    published weeks of the same year."""
-    from dudao.bulletins.models import Letterhead
+    """The campaign's letterhead now, and the round's document number: the one issued to it
+    (bulletins.services.number_issue), or for a round without one (a template's trial) the next that would be."""
+    from dudao.bulletins.models import DocumentNumber
     from dudao.core import weeks
+
+    issuer, prefix = letterhead_now(round_.campaign)
+    issued = DocumentNumber.objects.filter(round=round_).first()
+    if issued is not None:
+        return issuer, doc_number(prefix, issued.year, issued.serial)
+    year = weeks.parse_week(round_.week)[0]
+    return issuer, doc_number(prefix, year, next_serial(round_.campaign, year))
+
+
+def letterhead_now(campaign) -> tuple[str, str]:
+    """The issuing office and number prefix of bulletins issued from now on."""
+    from dudao.bulletins.models import Letterhead
+
+    stored = Letterhead.objects.filter(campaign=campaign).first()
+    if stored is not None:
+        return stored.issuer, stored.prefix
+    return default_letterhead(campaign.county.name if campaign.county_id else "")
+
+
+def next_serial(campaign, year: int) -> int:
+    """The serial the campaign's next document number of ``year`` gets: one more than the highest issued. Before
+    numbers were issued, a bulletin's serial was the count of the year's published weeks up to its own, so the
+    first issued one follows the highest of those."""
+    from django.db.models import Max
+
+    from dudao.bulletins.models import Bulletin, DocumentNumber
     from dudao.ranking import lifecycle
     from dudao.ranking.models import Round
 
-    campaign = round_.campaign
-    stored = Letterhead.objects.filter(campaign=campaign).first()
-    if stored is not None:
-        issuer, prefix = stored.issuer, stored.prefix
-    else:
-        issuer, prefix = default_letterhead(campaign.county.name if campaign.county_id else "")
-    year = weeks.parse_week(round_.week)[0]
-    serial = (Round.objects.filter(campaign=campaign, status__in=lifecycle.PUBLISHED_ONCE,
-                                   week__startswith=f"{year}-W", week_start__lte=round_.week_start)
-              .values("week").distinct().count())
-    return issuer, doc_number(prefix, year, max(serial, 1))
+    highest = DocumentNumber.objects.filter(campaign=campaign, year=year).aggregate(m=Max("serial"))["m"]
+    if highest is not None:
+        return highest + 1
+    last_made = (Bulletin.objects.filter(campaign=campaign, week__startswith=f"{year}-W")
+                 .aggregate(m=Max("round__week_start"))["m"])
+    if last_made is None:
+        return 1
+    earlier = (Round.objects.filter(campaign=campaign, status__in=lifecycle.PUBLISHED_ONCE,
+                                    week__startswith=f"{year}-W", week_start__lte=last_made)
+               .values("week").distinct().count())
+    return earlier + 1

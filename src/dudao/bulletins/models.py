@@ -74,3 +74,21 @@ class Bulletin(models.Model):
 
     def __str__(self) -> str:
         return f"{self.week} r{self.revision}"
+
+
+class DocumentNumber(models.Model):
+    """A bulletin's document number (文号): issued once, to one round (a revision is a new round and gets its
+    own), and never issued again: the serial is the highest of the campaign's year plus one
+    (bulletins.services.number_issue)."""
+
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveIntegerField()
+    serial = models.PositiveIntegerField()
+    round = models.OneToOneField("ranking.Round", on_delete=models.PROTECT, related_name="+")
+    issued_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["campaign", "year", "serial"], name="bulletin_number_once")]
+
+    def __str__(self) -> str:
+        return f"{self.year}/{self.serial}"

@@ -1,8 +1,8 @@
 """The weekly bulletin (通报): made when a round is published, and again on demand.
 
-Writes: `bulletin_generate` (the three files, all or nothing), `template_upload` / `template_use_default` /
-`template_activate`, `letterhead_update`. Each checks the actor's rights, runs in one transaction and writes its
-audit event. Reads: `bulletins_visible_to`, `bulletin_for_week`.
+Writes: `bulletin_generate` (the three files, all or nothing; its document number issued once by `number_issue`),
+`template_upload` / `template_use_default` / `template_activate`, `letterhead_update`. Each checks the actor's
+rights, runs in one transaction and writes its audit event. Reads: `bulletins_visible_to`, `bulletin_for_week`.
 
 This module is imported by dudao.ranking.services (the publish hook): it imports ranking only inside functions.
 """
@@ -14,15 +14,15 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from dudao.accounts import access
 from dudao.accounts.actors import actor_label, actor_user, recorded_by
 from dudao.audit.services import audit_record
-from dudao.bulletins.content import BulletinContent, build
-from dudao.bulletins.models import Bulletin, BulletinTemplate, Letterhead
+from dudao.bulletins.content import BulletinContent, build, doc_number, letterhead_now, next_serial
+from dudao.bulletins.models import Bulletin, BulletinTemplate, DocumentNumber, Letterhead
 from dudao.bulletins.selectors import active_template
 from dudao.core.errors import Refused
 from dudao.ranking import lifecycle as round_lifecycle
@@ -133,8 +133,10 @@ def bulletin_generate(*, actor, round_) -> Bulletin:
                       % {"week": round_.week})
     campaign = round_.campaign
     existing = Bulletin.objects.filter(round=round_).first()
+    letterhead = existing.letterhead if existing and existing.letterhead.get("doc_number") else number_issue(
+        actor=actor, round_=round_)
     with _document_language():
-        content = build(round_, letterhead=existing.letterhead if existing else None)
+        content = build(round_, letterhead=letterhead)
         template, template_sha = template_bytes(campaign)
     # The office's template was tried on one week when it was uploaded; on this one it may take a path it did not
     # take then: any error of it is a refusal that says what and where, not a crash.
@@ -183,6 +185,33 @@ def bulletin_generate(*, actor, round_) -> Bulletin:
         _delete_quietly(written)
         raise
     return bulletin
+
+
+def number_issue(*, actor, round_) -> dict:
+    """The letterhead of the round's bulletin with its document number, issued to the round now unless it has one
+    (committed at once: a bulletin whose making then fails keeps its number for the next try). A number is
+    issued to one round only, and a revision is another round: numbers never repeat."""
+    from dudao.core import weeks
+
+    campaign = round_.campaign
+    issuer, prefix = letterhead_now(campaign)
+    year = weeks.parse_week(round_.week)[0]
+    for _attempt in range(3):
+        issued = DocumentNumber.objects.filter(round=round_).first()
+        if issued is not None:
+            return {"issuer": issuer, "doc_number": doc_number(prefix, issued.year, issued.serial)}
+        try:
+            with transaction.atomic():
+                issued = DocumentNumber.objects.create(campaign=campaign, year=year, serial=next_serial(campaign, year),
+                                                       round=round_, issued_at=timezone.now())
+                number = doc_number(prefix, year, issued.serial)
+                audit_record(actor=actor, action="bulletin.number_issue", object_type="round",
+                             object_id=f"{campaign.slug}/{round_.week}",
+                             after={"revision": round_.revision, "doc_number": number})
+            return {"issuer": issuer, "doc_number": number}
+        except IntegrityError:
+            continue  # another process issued that serial (or this round's number) at the same moment: look again
+    raise RuntimeError(f"no document number could be issued to round {round_.pk}")
 
 
 def _snapshot(bulletin: Bulletin) -> dict:

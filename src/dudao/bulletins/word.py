@@ -16,7 +16,7 @@ from functools import lru_cache
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from dudao.bulletins import document
+from dudao.bulletins import bounds, document
 from dudao.bulletins.content import BulletinContent
 from dudao.core.errors import Refused
 
@@ -264,24 +264,25 @@ def default_template() -> bytes:
 # Rendering ----------------------------------------------------------------------------------------------
 
 
-def _environment():
+def _environment(budget: bounds.Budget):
     from jinja2 import StrictUndefined
-    from jinja2.sandbox import SandboxedEnvironment
 
-    return SandboxedEnvironment(undefined=StrictUndefined, autoescape=True)
+    return bounds.BoundedEnvironment(budget, undefined=StrictUndefined, autoescape=True)
 
 
 def render(content: BulletinContent, template: bytes | None = None, summary: bool = False) -> bytes:
     """The .docx of the bulletin with the given template (the default one if None). Raises the template's
-    errors as they come; `check` turns them into messages."""
+    errors as they come, bounds.OverBudget when it works too long or makes too much text; `check` turns them into
+    messages."""
     from docx.shared import Mm
     from docxtpl import DocxTemplate, InlineImage
 
+    budget = bounds.Budget()  # one budget for every part of the document (body, headers, footers, properties)
     tpl = DocxTemplate(io.BytesIO(template if template is not None else default_template()))
-    values = document.context(content, summary=summary)
+    values = bounds.counted(document.context(content, summary=summary), budget)
     values["chart"] = InlineImage(tpl, io.BytesIO(content.chart_png), width=Mm(150)) if content.chart_png else ""
     values["escalation_threshold"] = str(content.escalation_threshold)
-    tpl.render(values, jinja_env=_environment(), autoescape=True)
+    tpl.render(values, jinja_env=_environment(budget), autoescape=True)
     published = content.published_at.replace(tzinfo=None)
     props = tpl.docx.core_properties
     props.created = props.modified = published
@@ -338,6 +339,10 @@ def refusal(exc: Exception) -> Refused:
     if isinstance(exc, SecurityError):
         return Refused("template_unsafe", _("The template does something a template may not: %(error)s.")
                        % {"error": exc})
+    if isinstance(exc, MemoryError):
+        exc = bounds.OverBudget("memory", bounds.MAX_MEMORY_MB)
+    if isinstance(exc, bounds.OverBudget):
+        return over_budget(exc)
     if isinstance(exc, TemplateError):
         return Refused("template_error", _("The template cannot be rendered: %(error)s.") % {"error": exc})
     return Refused("template_broken", _("The template cannot be rendered: %(error)s.")
@@ -350,13 +355,40 @@ def render_checked(content: BulletinContent, template: bytes | None, summary: bo
     another, on a path it did not take then) raised as the Refused of `refusal`. The document is written in
     ``language`` (the active one if None) while the message stays in the caller's. The default template's errors
     are ours and propagate as they are."""
+    if template is None:
+        with translation.override(language) if language else contextlib.nullcontext():
+            return render(content, template, summary=summary)
+    # An office template is a program of someone else's: it runs in a child process with its own limits, so that
+    # neither the web server's process nor the worker's pays for it (bounds.isolated).
+    try:
+        return bounds.isolated(_render_refusing, content, template, summary, language)
+    except bounds.OverBudget as exc:
+        raise over_budget(exc) from None
+
+
+def _render_refusing(content: BulletinContent, template: bytes, summary: bool, language: str | None) -> bytes:
     try:
         with translation.override(language) if language else contextlib.nullcontext():
             return render(content, template, summary=summary)
     except Exception as exc:  # noqa: BLE001 - a damaged document can fail anywhere in docxtpl or lxml
-        if template is None:
-            raise
         raise refusal(exc) from None
+
+
+def over_budget(exc: bounds.OverBudget) -> Refused:
+    """The Refused of a template that went past one of the bounds, naming the bound."""
+    if exc.kind == "steps":
+        return Refused("template_too_much_work", _(
+            "The template does too much work: more than %(max)s loop steps, calls and values; loops inside loops "
+            "multiply.") % {"max": f"{int(exc.limit):,}"})
+    if exc.kind == "output":
+        return Refused("template_too_much_text", _(
+            "The template makes too much text: more than %(max)s characters in one place.")
+            % {"max": f"{int(exc.limit):,}"})
+    if exc.kind == "time":
+        return Refused("template_too_slow", _("The template takes longer than %(max)s seconds to render.")
+                       % {"max": f"{exc.limit:g}"})
+    return Refused("template_too_much_memory", _("The template needs more than %(max)s MB of memory to render.")
+                   % {"max": f"{int(exc.limit)}"})
 
 
 def check(data: bytes, content: BulletinContent, language: str | None = None) -> bytes:

@@ -1,6 +1,9 @@
 """Small answers shared by the pages: refuse what the role may not do, 404 what cannot name a thing, redirect
 after a POST, hand over a file."""
 
+import ipaddress
+from collections.abc import Collection
+
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 
@@ -34,3 +37,20 @@ def download(data: bytes, filename: str, content_type: str) -> HttpResponse:
     response = HttpResponse(data, content_type=content_type)
     response["Content-Disposition"] = f"attachment; filename=\"{filename}\""
     return response
+
+
+def client_address(request, trusted_proxies: Collection[str]) -> str | None:
+    """The address of the client that sent the request: the connection's, or, when that is one of the reverse
+    proxies we trust, the last address in X-Forwarded-For that is not one of them (a client can write any
+    addresses before those the proxies add, never after them)."""
+    remote = request.META.get("REMOTE_ADDR") or None
+    if remote not in trusted_proxies:
+        return remote
+    hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if hop not in trusted_proxies:
+            try:
+                return str(ipaddress.ip_address(hop))
+            except ValueError:
+                return remote
+    return remote

@@ -28,8 +28,9 @@ logger = logging.getLogger(__name__)
 WRITE = re.compile(r'\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM|REPLACE\s+INTO|TRUNCATE(?:\s+TABLE)?)'
                    r'\s+["`]?(\w+)', re.IGNORECASE)
 # Tables whose writes no kept page shows: sessions (the idle clock), the generation itself, failed sign-ins, the
-# worker's claims of its periodic checks.
-UNSHOWN = frozenset({"django_session", "core_generation", "accounts_loginattempt", "notifications_periodiccheck"})
+# worker's claims of its periodic checks and its sign of life (every few seconds: it would end every kept page).
+UNSHOWN = frozenset({"django_session", "core_generation", "accounts_loginattempt", "notifications_periodiccheck",
+                     "worker_workerbeat"})
 
 _counter = itertools.count(1)
 _local_writes = 0  # this process's write statements so far (next() on a count is atomic: threads lose none)

@@ -75,6 +75,9 @@ MESSAGES = {
     ),
     "post_required": gettext_lazy("Each row needs the person's post in your area (unit code, post, start date)."),
     "too_large": gettext_lazy("The file is larger than %(max)s MB."),
+    "too_many_rows": gettext_lazy(
+        "The sheet has more than %(max)s rows below its header; split it into files of at most %(max)s rows."
+    ),
     "drone_photos": gettext_lazy(
         "Week %(week)s's drone ranking comes from the drone photos scored in Dudao; it is not uploaded by hand."
     ),

@@ -68,10 +68,15 @@ def decode_text(data: bytes) -> tuple[str, str]:
         raise TableRefused([Problem("encoding")]) from None
 
 
-def _trim(rows: Iterable[list[str]]) -> tuple[list[str], list[tuple[int, list[str]]]]:
+def _trim(rows: Iterable[list[str]], max_rows: int) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The header and the numbered non-blank rows. Reading stops at the first row past ``max_rows`` below the
+    header, blank rows included: a sheet can declare a million empty rows, and each one costs a read."""
     header: list[str] | None = None
+    header_row = 0
     numbered: list[tuple[int, list[str]]] = []
     for number, row in enumerate(rows, start=1):
+        if header is not None and number - header_row > max_rows:
+            raise TableRefused([Problem("too_many_rows", params={"max": max_rows})])
         cells = [cell.strip() for cell in row]
         if header is None:
             if not any(cells):
@@ -89,17 +94,25 @@ def _trim(rows: Iterable[list[str]]) -> tuple[list[str], list[tuple[int, list[st
 
 
 MAX_BYTES = 20 * 1024 * 1024
+# Rows below the header: a province's units with their groups and grids fit; a million-row sheet is refused after
+# reading this many, not after all of them. Callers that expect fewer (a week's ranking source) pass less.
+MAX_ROWS = 100_000
+# Columns read from an XLSX row: far more than any file Dudao reads has; a sheet that declares 16,384 columns
+# would otherwise make every row that wide.
+MAX_COLUMNS = 200
 
 
-def read_table(data: bytes, filename: str = "", max_bytes: int = MAX_BYTES) -> Table:
-    """Read an uploaded sheet. Refuses files larger than ``max_bytes``, files that are neither CSV nor XLSX,
-    and empty ones."""
+def read_table(data: bytes, filename: str = "", max_bytes: int = MAX_BYTES, max_rows: int | None = None) -> Table:
+    """Read an uploaded sheet. Refuses files larger than ``max_bytes``, sheets with more than ``max_rows`` rows
+    below the header (default MAX_ROWS; reading stops there), files that are neither CSV nor XLSX, and empty
+    ones."""
+    max_rows = MAX_ROWS if max_rows is None else max_rows
     if len(data) > max_bytes:
         raise TableRefused([Problem("too_large", params={"max": max_bytes // (1024 * 1024)})])
     if not data.strip():
         raise TableRefused([Problem("empty")])
     if data.startswith(XLSX_MAGIC):
-        return _read_xlsx(data)
+        return _read_xlsx(data, max_rows)
     if data.startswith(OLE_MAGIC) or filename.lower().endswith((".xls", ".xlsx")):
         raise TableRefused([Problem("not_a_sheet", params={"name": filename})])
     text, encoding = decode_text(data)
@@ -111,13 +124,13 @@ def read_table(data: bytes, filename: str = "", max_bytes: int = MAX_BYTES) -> T
     except csv.Error:
         delimiter = ","
     try:
-        header, rows = _trim(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True))
+        header, rows = _trim(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True), max_rows)
     except csv.Error as exc:
         raise TableRefused([Problem("bad_csv", params={"detail": str(exc)})]) from None
     return Table(header, rows, encoding)
 
 
-def _read_xlsx(data: bytes) -> Table:
+def _read_xlsx(data: bytes, max_rows: int) -> Table:
     from openpyxl import load_workbook
 
     try:
@@ -126,7 +139,13 @@ def _read_xlsx(data: bytes) -> Table:
         raise TableRefused([Problem("not_a_sheet", params={"name": ""})]) from None
     try:
         sheet = workbook.worksheets[0]
-        header, rows = _trim([_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True))
+        # A generator, so that the sheet is parsed only as far as _trim reads it (read-only mode streams the XML).
+        # The sheet's declared size is the writer's claim: its width bounds the columns read, but its height is
+        # dropped so that rows it merely declares are not made up and read (only rows the file holds count).
+        width = min(sheet.max_column or MAX_COLUMNS, MAX_COLUMNS)
+        sheet.reset_dimensions()
+        values = sheet.iter_rows(values_only=True, max_col=width)
+        header, rows = _trim(([_cell_text(v) for v in row] for row in values), max_rows)
     finally:
         workbook.close()
     return Table(header, rows, "xlsx")

@@ -66,6 +66,8 @@ REASONS: dict[str, Promise] = {
     "sender_error": _("unexpected error while sending"),
     "unsupported": _("this kind of message cannot be sent"),
     "robot_disabled": _("robot disabled"),
+    "outcome_unknown": _("sending began but its outcome was never recorded; not sent again, so that it is not sent "
+                         "twice (retry it if it did not arrive)"),
 }
 
 

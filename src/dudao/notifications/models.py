@@ -130,6 +130,9 @@ class Delivery(models.Model):
     # A worker that is sending the delivery holds it until claimed_until (see outbox.py).
     claimed_by = models.CharField(max_length=64, blank=True)
     claimed_until = models.DateTimeField(null=True, blank=True)
+    # When the send began, written (and committed) just before it and cleared with its recorded outcome: set on a
+    # delivery that is no longer claimed, it marks a send whose outcome was never recorded (outbox.settle_unknown).
+    sending_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)
     dedupe_key = models.CharField(max_length=255, unique=True)

@@ -8,20 +8,24 @@ How a delivery is sent exactly once, as far as a sender can know:
    neither picked nor claimed, so two workers never send the same delivery.
 2. **Send** outside any transaction: no database lock is held while a webhook or SMTP server takes its time
    (on SQLite a write lock held for seconds would stall every page). Just before each delivery is sent its
-   lease is renewed (now + LEASE) with a conditional UPDATE that only succeeds while the claim is still this
-   call's; a delivery whose claim was lost (another worker took it after the lease ran out) is not sent. So a
-   lease has to outlast one send (a webhook's TIMEOUT, an SMTP server's EMAIL_TIMEOUT), not a whole batch of
-   slow ones. A robot disabled since the delivery was stored is skipped ("robot disabled"), not sent.
+   lease is renewed (now + LEASE) and ``sending_at`` set, with a conditional UPDATE (committed) that only
+   succeeds while the claim is still this call's; a delivery whose claim was lost (another worker took it after
+   the lease ran out) is not sent. So a lease has to outlast one send (a webhook's TIMEOUT, an SMTP server's
+   EMAIL_TIMEOUT), not a whole batch of slow ones. A robot disabled since the delivery was stored is skipped
+   ("robot disabled"), not sent.
 3. **Record** (one short transaction per delivery): the Attempt, and the new status (sent; pending with the
-   next attempt's time; failed), releasing the claim — both only while the claim is still this call's: a
-   caller that lost its claim records nothing.
+   next attempt's time; failed), releasing the claim and clearing ``sending_at`` — only while the claim is
+   still this call's: a caller that lost its claim records nothing.
 
 Any exception a sender raises is a retryable failure, recorded like any other: no delivery stays claimed and
 unattempted because its sender crashed, and the worker carries on.
 
-The one at-least-once gap: a crash (or a lost database) between 2 and 3, or a single send that takes longer than
-LEASE. The claim then runs out and the delivery is sent again. Everything else is exactly once: a retry only
-follows an attempt that failed.
+A crash or a database error between 2 and 3 (mid-batch: the deliveries already recorded stay recorded, those
+not yet begun are claimed again when the lease runs out) leaves one delivery whose send began and whose outcome
+nobody knows: its ``sending_at`` is set. It is never sent again: when its claim runs out it is settled as failed
+with the reason "outcome unknown" (``settle_unknown``), shown on the outbox page, where the office can send it
+again by hand. So a delivery is sent at most once unless someone asks for more: a retry only follows an attempt
+whose failure was recorded.
 
 The ``deliver`` task is queued in the transaction that stores the deliveries, so it runs promptly after the
 cause commits; the worker's sweep (``deliver_due``) every few seconds is the guarantee when a task is lost.
@@ -62,12 +66,38 @@ def retry_delay(attempts: int) -> dt.timedelta | None:
 
 
 def due(now: dt.datetime):
-    return (Delivery.objects.filter(status=Status.PENDING, next_attempt_at__lte=now)
+    return (Delivery.objects.filter(status=Status.PENDING, next_attempt_at__lte=now, sending_at__isnull=True)
             .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lte=now)))
 
 
+def settle_unknown(now: dt.datetime) -> int:
+    """Fail, with the reason "outcome unknown", the deliveries whose send began under a claim that ran out before
+    their outcome was recorded (see the module's docstring); how many. Each is settled once, by one caller."""
+    settled = 0
+    begun = Delivery.objects.filter(status=Status.PENDING, sending_at__isnull=False, claimed_until__lte=now)
+    for delivery in begun.only("pk", "claimed_by", "sending_at", "attempts"):
+        began = delivery.sending_at or now  # never None here: the query asked for a set sending_at
+        error = (f"sending began at {began.isoformat()} and its outcome was never recorded (the worker "
+                 "or the database failed); not sent again")
+        with transaction.atomic():
+            updated = Delivery.objects.filter(
+                pk=delivery.pk, status=Status.PENDING, claimed_by=delivery.claimed_by,
+                sending_at=delivery.sending_at).update(
+                status=Status.FAILED, reason=error, reason_code="outcome_unknown", attempts=delivery.attempts + 1,
+                next_attempt_at=None, claimed_by="", claimed_until=None, sending_at=None)
+            if updated:
+                Attempt.objects.create(delivery=delivery, at=began, ok=False, retryable=False,
+                                       error=error, code="outcome_unknown")
+        if updated:
+            settled += 1
+            log.warning("delivery %s: %s", delivery.pk, error)
+    return settled
+
+
 def claim(*, now: dt.datetime, limit: int = BATCH, ids: list[int] | None = None) -> list[Delivery]:
-    """Claim up to ``limit`` due deliveries for this caller (see the module's docstring)."""
+    """Claim up to ``limit`` due deliveries for this caller (see the module's docstring); first settle those
+    whose outcome is unknown."""
+    settle_unknown(now)
     token = uuid.uuid4().hex
     with transaction.atomic():
         rows = due(now)
@@ -87,7 +117,7 @@ def record(delivery: Delivery, outcome: Outcome, *, at: dt.datetime, duration: f
     """Store the attempt and the delivery's new status, while the claim is still this caller's; the status
     ("lost" when the claim was lost: nothing is stored)."""
     attempts = delivery.attempts + 1
-    changes: dict = {"attempts": attempts, "claimed_by": "", "claimed_until": None}
+    changes: dict = {"attempts": attempts, "claimed_by": "", "claimed_until": None, "sending_at": None}
     if outcome.ok:
         changes |= {"status": Status.SENT, "sent_at": at, "reason": "", "reason_code": "", "next_attempt_at": None}
     else:
@@ -121,10 +151,11 @@ def record(delivery: Delivery, outcome: Outcome, *, at: dt.datetime, duration: f
 
 
 def renew(delivery: Delivery, now: dt.datetime | None = None) -> bool:
-    """Renew the claim's lease just before the delivery is sent; False when the claim is no longer this
-    caller's (it ran out and another worker took the delivery): then it must not be sent."""
+    """Renew the claim's lease and mark the send as begun, just before the delivery is sent; False when the claim
+    is no longer this caller's (it ran out and another worker took the delivery): then it must not be sent."""
+    now = now or timezone.now()
     return bool(Delivery.objects.filter(pk=delivery.pk, claimed_by=delivery.claimed_by, status=Status.PENDING)
-                .update(claimed_until=(now or timezone.now()) + LEASE))
+                .update(claimed_until=now + LEASE, sending_at=now))
 
 
 def skip(delivery: Delivery, *, code: str, reason: str) -> str:
@@ -261,7 +292,7 @@ def delivery_retry_now(delivery: Delivery, now: dt.datetime | None = None) -> bo
     """Put a failed delivery back in the queue for one more attempt now (the office's "retry now")."""
     now = now or timezone.now()
     updated = Delivery.objects.filter(pk=delivery.pk, status=Status.FAILED).update(
-        status=Status.PENDING, next_attempt_at=now, claimed_by="", claimed_until=None)
+        status=Status.PENDING, next_attempt_at=now, claimed_by="", claimed_until=None, sending_at=None)
     if updated:
         enqueue([delivery.pk])
     return bool(updated)

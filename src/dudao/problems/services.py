@@ -140,9 +140,14 @@ def problem_report(*, actor, campaign, village: Unit, category: Category, descri
         lat, lon = photos[0].lat, photos[0].lon
     check_position(campaign, lat, lon)
     town = town_of(village)
-    now = timezone.now()
     try:
         with transaction.atomic():
+            # The duplicate check and the insert act as one: reports of one category wait for each other here
+            # (the category's row locked until this report commits), so two reports of the same heap arriving
+            # at once do not both find nothing and both get dispatched. SQLite's transactions take the write lock
+            # when they begin, which serializes them already.
+            list(Category.objects.select_for_update().filter(pk=category.pk).values_list("pk", flat=True))
+            now = timezone.now()  # after the wait: a report that went first is earlier than this one
             duplicate = find_duplicate(category, village, lat, lon, now)
             problem = Problem.objects.create(
                 campaign=campaign, category=category, village=village, town=town or village, source=source,

@@ -162,7 +162,7 @@ def ranking_import(*, actor, campaign, week: str, source: str, data: bytes, file
         raise ValueError(source)
     scope = _submission_scope(actor, source, town)
     try:
-        table = read_table(data, filename)
+        table = read_table(data, filename, max_rows=sourcefile.MAX_ROWS)
         return _import_table(actor, campaign, week, source, table, scope)
     except TableRefused as refused:
         return ImportReport(problems=refused.problems)

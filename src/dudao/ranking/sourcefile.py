@@ -5,6 +5,10 @@ from dataclasses import dataclass
 
 from dudao.core.tables import Problem, Table, cell, column_index
 
+# A week's source names each ranked village once: a campaign with more villages and communities than this does not
+# exist, so reading stops here instead of at a million rows.
+MAX_ROWS = 10_000
+
 COLUMNS: dict[str, tuple[str, ...]] = {
     "code": ("code", "代码"),
     "rank": ("rank", "排名", "名次"),

@@ -13,3 +13,11 @@ class PeriodicCheck(models.Model):
     class Meta:
         # The table of the notifications app, where the worker began (no data moved when the model did).
         db_table = "notifications_periodiccheck"
+
+
+class WorkerBeat(models.Model):
+    """A worker's sign of life, written every few seconds while it runs (dudao.worker.runner): a task left RUNNING
+    by a worker not seen for longer than the lease was cut off, and is queued again or failed (runner.reap)."""
+
+    worker_id = models.CharField(max_length=64, unique=True)
+    seen_at = models.DateTimeField(db_index=True)
