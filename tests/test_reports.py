@@ -62,11 +62,11 @@ def public():
     return Client(**EN)
 
 
-def post(client, place, *, address="203.0.113.7", **fields):
+def post(client, place, *, address="203.0.113.7", HTTP_X_FORWARDED_FOR="", **fields):
     data = {"photo": upload(jpeg()), "text": "Rubbish piled by the pond", "village": place.code, "lat": "",
             "lon": "", "contact": ""}
     data.update(fields)
-    return client.post("/public/report/", data, REMOTE_ADDR=address)
+    return client.post("/public/report/", data, REMOTE_ADDR=address, HTTP_X_FORWARDED_FOR=HTTP_X_FORWARDED_FOR)
 
 
 def test_the_form_reads_without_javascript(public, village, db):
@@ -159,6 +159,15 @@ def test_too_many_reports_from_one_client(public, village, db, settings):
             'again later.</p>') in refused.content.decode()
     assert post(public, village, address="198.51.100.1").status_code == 201  # another client
     assert Report.objects.count() == 3
+
+
+def test_behind_a_trusted_proxy_the_client_is_the_forwarded_address(public, village, db, settings):
+    settings.REPORTS_PER_HOUR = 1
+    settings.TRUSTED_PROXIES = ["10.0.0.2"]
+    first = post(public, village, address="10.0.0.2", HTTP_X_FORWARDED_FOR="203.0.113.20")
+    second = post(public, village, address="10.0.0.2", HTTP_X_FORWARDED_FOR="203.0.113.21")
+    again = post(public, village, address="10.0.0.2", HTTP_X_FORWARDED_FOR="203.0.113.20")
+    assert (first.status_code, second.status_code, again.status_code) == (201, 201, 400)
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ a status changes. Both answer in the public language (Accept-Language) and are n
 
 import math
 
+from django.conf import settings
 from django.http import HttpResponse, HttpResponseNotAllowed
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -13,7 +14,7 @@ from django.views.decorators.csrf import csrf_protect
 
 from dudao.campaigns.services import campaign_get
 from dudao.core.errors import Refused
-from dudao.core.http import see_other
+from dudao.core.http import client_address, see_other
 from dudao.portal.caching import public_language
 from dudao.problems.models import Status as ProblemStatus
 from dudao.reports import selectors, services
@@ -37,7 +38,8 @@ def _answer(request, template: str, context: dict, status: int = 200) -> HttpRes
 
 
 def _address(request) -> str:
-    return request.META.get("REMOTE_ADDR") or "unknown"
+    """The client's address as the sign-in's limit reads it (behind DUDAO_TRUSTED_PROXIES: from X-Forwarded-For)."""
+    return client_address(request, settings.TRUSTED_PROXIES) or "unknown"
 
 
 def _number(value: str) -> float | None:
