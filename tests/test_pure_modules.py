@@ -10,7 +10,7 @@ PURE = [
     "core/tables.py", "org/unitfile.py", "org/peoplefile.py", "org/geojson.py", "audit/chain.py", "ranking/engine.py",
     "ranking/sourcefile.py", "core/weeks.py", "core/geo.py", "problems/lifecycle.py", "inspections/scoring.py",
     "photos/imaging.py", "drone/aerial.py", "drone/placement.py", "core/lifecycle.py", "ranking/lifecycle.py",
-    "interviews/lifecycle.py", "core/workdays.py", "backup/archive.py",
+    "interviews/lifecycle.py", "core/workdays.py", "backup/archive.py", "reports/lifecycle.py",
 ]
 # Pure modules may build on other pure modules.
 ALLOWED_DUDAO = {"dudao.core.tables", "dudao.org.unitfile", "dudao.core", "dudao.core.geo", "dudao.photos",

@@ -41,6 +41,10 @@ VARIABLES: dict[str, str] = {
     "DUDAO_S3_REGION": "region of the bucket; default us-east-1",
     "DUDAO_DRONE_NEAREST_METRES": "a drone photo outside every boundary goes to the nearest village point within "
                                   "this many metres; default 1000",
+    "DUDAO_REPORTS_PER_HOUR": "public reports (随手拍) accepted from one client address per hour; default 5",
+    "DUDAO_REPORT_LOOKUP_MISSES_PER_HOUR": "unknown tracking codes one client address may try per hour before its "
+                                           "look-ups are refused; default 20",
+    "DUDAO_REPORT_PHOTO_MAX_MB": "largest photo of a public report, in MB; default 10",
     "DUDAO_SITE_URL": "the address people open Dudao at (https://dudao.example.gov.cn), for links in e-mail",
     "DUDAO_SMS_BACKEND": "dotted path of the SMS sender (dudao.notifications.channels.FileSmsBackend for the demo); "
                          "empty (the default): no text messages",

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "dudao.problems",
     "dudao.inspections",
     "dudao.drone",
+    "dudao.reports",
     "dudao.interviews",
     "dudao.bulletins",
     "dudao.publication",
@@ -198,6 +199,10 @@ UNIT_FILE_MAX_BYTES = 20 * 1024 * 1024
 # Resumable drone uploads collect their chunks here (always local disk, whatever the storage).
 UPLOAD_DIR = HOME / "uploads"
 DRONE_NEAREST_METRES = env_int("DUDAO_DRONE_NEAREST_METRES", 1000)
+# Public reports (随手拍, dudao.reports): per client address and hour, and the photo's size.
+REPORTS_PER_HOUR = env_int("DUDAO_REPORTS_PER_HOUR", 5)
+REPORT_LOOKUP_MISSES_PER_HOUR = env_int("DUDAO_REPORT_LOOKUP_MISSES_PER_HOUR", 20)
+REPORT_PHOTO_MAX_MB = env_int("DUDAO_REPORT_PHOTO_MAX_MB", 10)
 
 # The maps' base layer (dudao.maps): none by default, so that a map works on an intranet.
 MAP_BASE = env_choice("DUDAO_MAP_BASE", "none", ("none", "pmtiles", "tiles"))

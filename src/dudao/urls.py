@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("dudao.inspections.urls")),
     path("", include("dudao.notifications.urls")),
     path("", include("dudao.drone.urls")),
+    path("", include("dudao.reports.urls")),
     path("", include("dudao.interviews.urls")),
     path("", include("dudao.bulletins.urls")),
     path("", include("dudao.maps.urls")),

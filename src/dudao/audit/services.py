@@ -25,6 +25,9 @@ class Change:
 
 
 def actor_label(actor: Any) -> str:
+    named = getattr(actor, "audit_label", None)  # an actor without an account that says who it is (the public)
+    if named:
+        return named
     if actor is None or actor.pk is None:
         return SYSTEM_ACTOR
     return f"user:{actor.username}"

@@ -38,7 +38,7 @@ def stored_atomically():
             yield
     except BaseException:
         for photo in created:
-            _discard(photo.display_name, photo.thumb_name)
+            discard(photo.display_name, photo.thumb_name)
         raise
     finally:
         _stored_here.reset(token)
@@ -81,6 +81,24 @@ def check_position(campaign, lat: float | None, lon: float | None) -> None:
                       % {"lat": lat, "lon": lon})
 
 
+def checked(data: bytes, *, max_bytes: int = imaging.MAX_BYTES) -> imaging.Processed:
+    """The upload checked by its content and re-encoded (no EXIF, GPS included, in what is kept), or Refused with
+    a translated reason (``photo_<code>``)."""
+    try:
+        return imaging.process(data, max_bytes=max_bytes)
+    except imaging.ImageRefused as refused:
+        raise Refused(f"photo_{refused.code}", refusal_message(refused), **refused.params) from None
+
+
+def files_store(processed: imaging.Processed, now: dt.datetime) -> tuple[str, str]:
+    """Store a re-encoded photo's display copy and thumbnail; their storage names. Delete them with discard()
+    if what they were stored for is refused."""
+    stem = f"photos/{now:%Y/%m}/{uuid.uuid4().hex}"
+    display_name = default_storage.save(f"{stem}.jpg", ContentFile(processed.display))
+    thumb_name = default_storage.save(f"{stem}-thumb.jpg", ContentFile(processed.thumb))
+    return display_name, thumb_name
+
+
 def photo_upload(*, actor, campaign, village: Unit, data: bytes, client_key: str | None = None,
                  lat: float | None = None, lon: float | None = None, accuracy_m: float | None = None,
                  taken_at: dt.datetime | None = None) -> Photo:
@@ -96,10 +114,7 @@ def photo_upload(*, actor, campaign, village: Unit, data: bytes, client_key: str
             if existing.sha256 != hashlib.sha256(data).hexdigest() or existing.village_id != village.pk:
                 raise key_reused(client_key)
             return existing
-    try:
-        processed = imaging.process(data)
-    except imaging.ImageRefused as refused:
-        raise Refused(f"photo_{refused.code}", refusal_message(refused), **refused.params) from None
+    processed = checked(data)
     if processed.lat is not None and processed.lon is not None:
         lat, lon, source = processed.lat, processed.lon, LocationSource.EXIF
     elif lat is not None and lon is not None:
@@ -112,9 +127,7 @@ def photo_upload(*, actor, campaign, village: Unit, data: bytes, client_key: str
     if shot is not None and timezone.is_naive(shot):
         shot = timezone.make_aware(shot)
     now = timezone.now()
-    stem = f"photos/{now:%Y/%m}/{uuid.uuid4().hex}"
-    display_name = default_storage.save(f"{stem}.jpg", ContentFile(processed.display))
-    thumb_name = default_storage.save(f"{stem}-thumb.jpg", ContentFile(processed.thumb))
+    display_name, thumb_name = files_store(processed, now)
     try:
         with transaction.atomic():
             photo = Photo.objects.create(
@@ -128,13 +141,13 @@ def photo_upload(*, actor, campaign, village: Unit, data: bytes, client_key: str
                                 "location": source, "bytes": len(data)})
     except IntegrityError:
         # The same key arrived twice at once: the other request stored it; keep that one.
-        _discard(display_name, thumb_name)
+        discard(display_name, thumb_name)
         existing = Photo.objects.filter(uploaded_by=actor, client_key=client_key).first()
         if existing is None:
             raise
         return existing
     except BaseException:
-        _discard(display_name, thumb_name)
+        discard(display_name, thumb_name)
         raise
     collected = _stored_here.get()
     if collected is not None:
@@ -142,7 +155,7 @@ def photo_upload(*, actor, campaign, village: Unit, data: bytes, client_key: str
     return photo
 
 
-def _discard(*names: str) -> None:
+def discard(*names: str) -> None:
     for name in names:
         default_storage.delete(name)
 

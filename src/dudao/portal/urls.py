@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from dudao.portal import views
+from dudao.portal import reports, views
 
 urlpatterns = [
     path("public/", views.index, name="public_index"),
@@ -12,6 +12,9 @@ urlpatterns = [
     path("public/weeks/<str:week>/poster.png", views.poster_png, name="public_poster"),
     path("public/villages/<str:code>/", views.village, name="public_village"),
     path("public/villages/<str:code>/<str:week>/broadcast.txt", views.broadcast, name="public_broadcast"),
+    path("public/report/", reports.report_form, name="public_report"),
+    path("public/report/find/", reports.report_find, name="public_report_find"),
+    path("public/report/<str:code>/", reports.report_status, name="public_report_status"),
     path("open311/v2/discovery.json", views.open311_discovery, name="open311_discovery"),
     path("open311/v2/services.json", views.open311_services, name="open311_services"),
     path("open311/v2/requests.json", views.open311_requests, name="open311_requests"),

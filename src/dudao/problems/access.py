@@ -30,7 +30,7 @@ def problem_sources_for(user) -> tuple[str, ...]:
     review, inspection items through the inspection."""
     role = effective_role(user)
     if is_office(user):
-        return ("office", "grid", "cleaner", "inspection", "drone")
+        return ("office", "grid", "cleaner", "inspection", "drone", "public")
     if role == Role.INSPECTOR:
         return ("inspection",)
     if role in (Role.TOWN_STAFF, Role.VILLAGE_STAFF):

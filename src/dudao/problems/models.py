@@ -54,6 +54,7 @@ class Source(models.TextChoices):
     GRID = "grid", _("grid worker")
     CLEANER = "cleaner", _("cleaner")
     OFFICE = "office", _("campaign office")
+    PUBLIC = "public", _("public report")
 
 
 class Problem(models.Model):
