@@ -1,6 +1,7 @@
 """Settings come only from the environment, each documented once."""
 
 import re
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -87,3 +88,47 @@ def test_the_database_and_media_are_not_world_readable(tmp_path):
     subprocess.run([sys.executable, "-c", code.replace("CREATE TABLE t (x)", "SELECT 1")], env=env, check=True,
                    capture_output=True)
     assert ((home / "dudao.sqlite3").stat().st_mode & 0o777, home.stat().st_mode & 0o777) == (0o640, 0o750)
+
+
+def _deploy_check(home, **variables):
+    """The warnings of `dudao check --deploy` run with only these variables (and a home) in the environment."""
+    env = {"DUDAO_HOME": str(home), "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", **variables}
+    out = subprocess.run([sys.executable, "-m", "dudao", "check", "--deploy"], env=env, capture_output=True,
+                         text=True, check=True)
+    return sorted(re.findall(r"\((security\.[A-Z]\d+)\)", out.stdout + out.stderr)), out.stdout + out.stderr
+
+
+# docs/operations.md, "Production settings": the variables a county sets behind its HTTPS proxy.
+PRODUCTION = {"DUDAO_SECRET_KEY": secrets.token_urlsafe(48), "DUDAO_ALLOWED_HOSTS": "dudao.example.gov.cn",
+              "DUDAO_CSRF_TRUSTED_ORIGINS": "https://dudao.example.gov.cn", "DUDAO_SECURE_COOKIES": "1",
+              "DUDAO_HSTS_SECONDS": "31536000", "DUDAO_SSL_REDIRECT": "1", "DUDAO_PROXY_SSL_HEADER": "1",
+              "DUDAO_TRUSTED_PROXIES": "127.0.0.1"}
+
+
+def test_the_documented_production_settings_pass_the_deploy_check_without_a_warning(tmp_path):
+    guide = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+    section = guide.split("## Production settings", 1)[1].split("\n## ", 1)[0]
+    assert [f"{name}={value}" for name, value in PRODUCTION.items() if name != "DUDAO_SECRET_KEY"
+            and f"{name}={value}" not in section] == []
+    warnings, output = _deploy_check(tmp_path, **PRODUCTION)
+    assert warnings == []
+    assert "System check identified no issues (1 silenced)." in output  # security.W021, HSTS preload
+
+
+def test_the_embedded_defaults_leave_https_to_the_deployer_and_the_deploy_check_says_so(tmp_path):
+    assert _deploy_check(tmp_path)[0] == ["security.W004", "security.W008", "security.W012", "security.W016"]
+    with_cookies = {name: PRODUCTION[name] for name in ("DUDAO_ALLOWED_HOSTS", "DUDAO_SECURE_COOKIES")}
+    assert _deploy_check(tmp_path, **with_cookies)[0] == ["security.W004", "security.W008"]
+
+
+def test_https_settings_behind_the_proxy(tmp_path):
+    code = ("import django, os; os.environ['DJANGO_SETTINGS_MODULE']='dudao.settings'; django.setup();"
+            "from django.test import Client; c=Client();"
+            "r=c.get('/healthz'); print(r.status_code);"
+            "r=c.get('/public/'); print(r.status_code, r.headers.get('Location'));"
+            "r=c.get('/healthz', headers={'X-Forwarded-Proto': 'https', 'Host': 'testserver'});"
+            "print(r.status_code, r.headers['Strict-Transport-Security'])")
+    env = {"DUDAO_HOME": str(tmp_path), "PATH": "/usr/bin:/bin", **PRODUCTION, "DUDAO_ALLOWED_HOSTS": "testserver"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.splitlines() == ["200", "301 https://testserver/public/",
+                                      "200 max-age=31536000; includeSubDomains"]

@@ -16,6 +16,11 @@ VARIABLES: dict[str, str] = {
     "DUDAO_ALLOWED_HOSTS": "comma-separated host names the server answers to; default 127.0.0.1,localhost",
     "DUDAO_CSRF_TRUSTED_ORIGINS": "comma-separated origins (https://dudao.example.gov.cn) behind a proxy",
     "DUDAO_SECURE_COOKIES": "1 marks session and CSRF cookies Secure (set it when served over HTTPS); default 0",
+    "DUDAO_HSTS_SECONDS": "seconds browsers must use HTTPS only (Strict-Transport-Security, with includeSubDomains); "
+                          "0 (the default) sends no such header; 31536000 in production over HTTPS",
+    "DUDAO_SSL_REDIRECT": "1 redirects plain HTTP requests to HTTPS (except /healthz); default 0",
+    "DUDAO_PROXY_SSL_HEADER": "1 takes X-Forwarded-Proto: https from the reverse proxy as an HTTPS request (only when "
+                              "the proxy sets that header itself and nothing else reaches Dudao); default 0",
     "DUDAO_SESSION_MINUTES": "idle minutes before a signed-in session expires; default 30",
     "DUDAO_KEPT_PAGES_SECONDS": "longest a kept page (the leaders' most read pages, rendered once per change of the "
     "data) is served; 0 renders every request; default 60",

@@ -153,6 +153,17 @@ TRUSTED_PROXIES = env_list("DUDAO_TRUSTED_PROXIES", "")
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# HTTPS (docs/operations.md, Production settings): off by default, for the embedded mode on an intranet over plain
+# HTTP; behind the county's HTTPS proxy (deploy/nginx/dudao.conf) all three are on and `dudao check --deploy` is clean.
+SECURE_HSTS_SECONDS = env_int("DUDAO_HSTS_SECONDS", 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
+SECURE_SSL_REDIRECT = env_bool("DUDAO_SSL_REDIRECT", False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # the proxy's and the monitor's probe over plain HTTP on loopback
+if env_bool("DUDAO_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# W021 asks for HSTS preload: the browsers' preload list is for public domains and entering one is the domain
+# owner's decision (and hard to undo), not the application's; a county's intranet name has no place in it.
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 LANGUAGE_CODE = env_str("DUDAO_LANGUAGE", "zh-hans")
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
