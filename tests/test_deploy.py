@@ -23,7 +23,7 @@ def _directives(text: str) -> list[str]:
 def test_https_only_with_hsts_and_the_redirect_from_http():
     directives = _directives(CONF.read_text(encoding="utf-8"))
     assert "listen 80" in directives and "return 301 https://$host$request_uri" in directives
-    assert "listen 443 ssl" in directives
+    assert "listen 443 ssl http2" in directives and "listen [::]:443 ssl http2" in directives
     assert "add_header Strict-Transport-Security \"max-age=31536000; includeSubDomains\" always" in directives
     assert "proxy_hide_header Strict-Transport-Security" in directives  # one header, not two
     guide = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
