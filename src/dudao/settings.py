@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "dudao.inspections",
     "dudao.drone",
     "dudao.reports",
+    "dudao.practices",
     "dudao.interviews",
     "dudao.bulletins",
     "dudao.publication",
