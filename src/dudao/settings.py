@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "dudao.drone",
     "dudao.reports",
     "dudao.practices",
+    "dudao.notices",
     "dudao.interviews",
     "dudao.bulletins",
     "dudao.publication",
