@@ -1,15 +1,17 @@
 """Nothing personal and nothing unpublished on the public side: every public page, text, CSV, feed and Open311 answer
 is fetched, in both languages, after seeding distinctive names and phone numbers where Dudao keeps them (people and
-their posts, accounts, a public problem's reporter, rectifier, notes and description) and an unpublished round and
-problem; none of them is found in any answer."""
+their posts, accounts, a public problem's reporter, rectifier, notes and description, a good practice's author) and
+an unpublished round, problem and good practice and a withdrawn notice; none of them is found in any answer."""
 
 import datetime as dt
 
 import pytest
 from django.core.cache import cache
 
+from dudao.notices import services as notices
 from dudao.org.models import Person, Post, Unit
 from dudao.portal import caching
+from dudao.practices import services as practices
 from dudao.problems import services as problems
 from dudao.problems.models import Category, Problem
 from dudao.ranking.models import Result, Round, RoundStatus
@@ -54,15 +56,30 @@ def seeded(users):
     Round.objects.filter(pk=draft.pk).update(status=RoundStatus.COMPUTED)
     Result.objects.create(round=draft, unit=village, town=village.parent, composite=1.0, position=151, tier="red",
                           red_streak=9)
-    return {"public": Problem.objects.get(pk=public.pk), "hidden": hidden, "draft": draft.week}
+    # A good practice the office wrote and published (its author's name must not show), one still a draft, a
+    # notice published and one withdrawn.
+    town = village.parent
+    practice = practices.practice_save(actor=office, campaign=category.campaign, town=town, title="公开的经验",
+                                       text="保洁员兼任监督员。")
+    practice = practices.practice_submit(actor=office, practice=practice)
+    practice = practices.practice_publish(actor=office, practice=practice)
+    practices.practice_save(actor=office, campaign=category.campaign, town=town, title="未发布的经验", text="草稿")
+    notices.notice_publish(actor=office, campaign=category.campaign, title="倡议书", date=dt.date(2026, 3, 2),
+                           text="共建美丽家园。", data=b"%PDF-1.4\n%%EOF\n")
+    gone = notices.notice_publish(actor=office, campaign=category.campaign, title="撤回的公告",
+                                  date=dt.date(2026, 3, 1))
+    notices.notice_withdraw(actor=office, notice=gone, reason="过期")
+    return {"public": Problem.objects.get(pk=public.pk), "hidden": hidden, "draft": draft.week,
+            "practice": practice.pk}
 
 
-def _answers(client, public: Problem) -> dict[str, str]:
+def _answers(client, public: Problem, practice: int) -> dict[str, str]:
     rounds = list(Round.objects.filter(status=RoundStatus.PUBLISHED).order_by("week_start"))
     latest = rounds[-1]
     listed = set(Result.objects.filter(round=latest, tier__in=["green", "red"]).values_list("unit__code", flat=True))
     paths = ["/public/", "/public/feed.atom", "/open311/v2/discovery.json", "/open311/v2/services.json",
-             "/open311/v2/requests.json?start_date=2000-01-01", f"/open311/v2/requests/{public.number}.json"]
+             "/open311/v2/requests.json?start_date=2000-01-01", f"/open311/v2/requests/{public.number}.json",
+             "/public/practices/", f"/public/practices/{practice}/", "/public/notices/"]
     for round_ in rounds:
         paths += [f"/public/weeks/{round_.week}/", f"/public/weeks/{round_.week}/lists.csv"]
     paths += [f"/public/weeks/{latest.week}/article/", f"/public/weeks/{latest.week}/article.txt"]
@@ -79,13 +96,15 @@ def _answers(client, public: Problem) -> dict[str, str]:
 
 
 def test_no_name_no_phone_and_nothing_unpublished_in_any_public_answer(client, seeded, users):
-    answers = _answers(client, seeded["public"])
+    answers = _answers(client, seeded["public"], seeded["practice"])
+    assert "公开的经验" in answers[f"zh-hans /public/practices/{seeded['practice']}/"]
+    assert "倡议书" in answers["zh-hans /public/notices/"]
     assert seeded["public"].number in answers[f"zh-hans /open311/v2/requests/{seeded['public'].number}.json"]
     names = set(SEEDED_NAMES) | {n for n in Person.objects.values_list("name", flat=True) if len(n) >= 3}
     names |= {u.get_full_name() for u in users.values() if u.get_full_name()}
     phones = set(SEEDED_PHONES) | set(Person.objects.values_list("phone", flat=True))
     forbidden = names | phones | {u.username for u in users.values()} | {
-        seeded["hidden"].number, "不公开的案卷", seeded["draft"]}
+        seeded["hidden"].number, "不公开的案卷", seeded["draft"], "未发布的经验", "撤回的公告"}
     found = {(where, word) for where, text in answers.items() for word in forbidden if word in text}
     assert found == set()
-    assert len(answers) == 2 * (6 + 2 * 7 + 2) + 2 * 61 + 2  # 7 weeks, 61 villages in Chinese, 1 in English
+    assert len(answers) == 2 * (9 + 2 * 7 + 2) + 2 * 61 + 2  # 7 weeks, 61 villages in Chinese, 1 in English

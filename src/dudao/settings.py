@@ -38,6 +38,8 @@ INSTALLED_APPS = [
     "dudao.inspections",
     "dudao.drone",
     "dudao.reports",
+    "dudao.practices",
+    "dudao.notices",
     "dudao.interviews",
     "dudao.bulletins",
     "dudao.publication",

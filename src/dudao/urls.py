@@ -15,6 +15,8 @@ urlpatterns = [
     path("", include("dudao.notifications.urls")),
     path("", include("dudao.drone.urls")),
     path("", include("dudao.reports.urls")),
+    path("", include("dudao.practices.urls")),
+    path("", include("dudao.notices.urls")),
     path("", include("dudao.interviews.urls")),
     path("", include("dudao.bulletins.urls")),
     path("", include("dudao.maps.urls")),

@@ -34,7 +34,7 @@ from dudao.ranking.selectors import published_stamp
 TIMEOUT = 24 * 3600
 # Browsers and proxies may reuse an answer this long before they ask again (with its ETag).
 MAX_AGE = 300
-VERSION = "2"  # bump when the pages' markup changes, so that no page rendered by older code is served
+VERSION = "3"  # bump when the pages' markup changes, so that no page rendered by older code is served
 # A process trusts the published stamp it read this long (tests set 0: read it every time).
 STAMP_SECONDS = 2.0
 # The answers a process keeps by URL (least recently used out first); bigger ones (posters) only in the cache.

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from dudao.portal import reports, views
+from dudao.portal import notices, practices, reports, views
 
 urlpatterns = [
     path("public/", views.index, name="public_index"),
@@ -15,6 +15,11 @@ urlpatterns = [
     path("public/report/", reports.report_form, name="public_report"),
     path("public/report/find/", reports.report_find, name="public_report_find"),
     path("public/report/<str:code>/", reports.report_status, name="public_report_status"),
+    path("public/practices/", practices.practice_index, name="public_practices"),
+    path("public/practices/<int:pk>/", practices.practice_page, name="public_practice"),
+    path("public/practices/<int:pk>/photo.jpg", practices.practice_photo, name="public_practice_photo"),
+    path("public/notices/", notices.notice_index, name="public_notices"),
+    path("public/notices/<int:pk>/file", notices.notice_file, name="public_notice_file"),
     path("open311/v2/discovery.json", views.open311_discovery, name="open311_discovery"),
     path("open311/v2/services.json", views.open311_services, name="open311_services"),
     path("open311/v2/requests.json", views.open311_requests, name="open311_requests"),
