@@ -354,8 +354,10 @@ def copy_kept(size: str, home: str) -> str | None:
     return None
 
 
-def child(size: str) -> None:
-    home = tempfile.mkdtemp(prefix=f"dudao-bench-{size}-")
+def run_child(size: str, name: str, measure_size, tag: str) -> None:
+    """A size's measurements in this (child) process: a fresh DUDAO_HOME (from the kept copy when there is one),
+    Django set up on it, `measure_size(size, copied)`; its answer printed as one line `TAG json` for the parent."""
+    home = tempfile.mkdtemp(prefix=f"dudao-bench-{name}-{size}-")
     os.environ["DUDAO_HOME"] = home
     copied = copy_kept(size, home)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dudao.settings")
@@ -368,10 +370,13 @@ def child(size: str) -> None:
         call_command("migrate", verbosity=0)
         call_command("flush", "--noinput", verbosity=0)
     try:
-        queries = measure(size, copied)
-        print("QUERIES " + json.dumps(queries), flush=True)
+        print(f"{tag} " + json.dumps(measure_size(size, copied)), flush=True)
     finally:
         shutil.rmtree(home, ignore_errors=True)
+
+
+def child(size: str) -> None:
+    run_child(size, "leaders", measure, "QUERIES")
 
 
 def main() -> None:

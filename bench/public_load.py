@@ -18,7 +18,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -99,23 +98,7 @@ def measure(size: str, copied: str | None) -> bool:
 
 
 def child(size: str) -> None:
-    home = tempfile.mkdtemp(prefix=f"dudao-bench-public-{size}-")
-    os.environ["DUDAO_HOME"] = home
-    copied = base.copy_kept(size, home)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dudao.settings")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    if os.environ.get("DATABASE_URL"):
-        call_command("migrate", verbosity=0)
-        call_command("flush", "--noinput", verbosity=0)
-    try:
-        ok = measure(size, copied)
-        print("RESULT " + json.dumps({"ok": ok}), flush=True)
-    finally:
-        shutil.rmtree(home, ignore_errors=True)
+    base.run_child(size, "public", lambda size_, copied: {"ok": measure(size_, copied)}, "RESULT")
 
 
 def main() -> None:
