@@ -140,8 +140,13 @@ def test_every_problem_is_reported_not_just_the_first(db):
          "The file is neither UTF-8 nor GB18030 text; save it again as CSV UTF-8 or as XLSX."),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "units.csv",
          "The file is neither UTF-8 nor GB18030 text; save it again as CSV UTF-8 or as XLSX."),
+        # Big5 decodes as GB18030 without an error, into rare characters: implausible, refused.
+        ("code,name,level,parent_code\n620423103901,喜泉鎮東關村,village,620423103000\n"
+         "620423103902,紅水鎮楊家營村,village,620423103000\n".encode("big5"), "units.csv",
+         "The file is neither UTF-8 nor GB18030 text; save it again as CSV UTF-8 or as XLSX."),
     ],
-    ids=["empty", "blank", "header-only", "missing-column", "xls", "broken-zip", "utf16", "not-gb18030", "png"],
+    ids=["empty", "blank", "header-only", "missing-column", "xls", "broken-zip", "utf16", "not-gb18030", "png",
+         "big5"],
 )
 def test_bad_files_are_refused(db, data, filename, expected):
     count = Unit.objects.count()

@@ -63,9 +63,26 @@ def decode_text(data: bytes) -> tuple[str, str]:
     except UnicodeDecodeError:
         pass
     try:
-        return data.decode("gb18030"), "gb18030"
+        text = data.decode("gb18030")
     except UnicodeDecodeError:
         raise TableRefused([Problem("encoding")]) from None
+    if not plausible_chinese(text):
+        raise TableRefused([Problem("encoding")])
+    return text, "gb18030"
+
+
+def plausible_chinese(text: str) -> bool:
+    """GB18030 decodes nearly any bytes: a file in another encoding (Big5, Shift-JIS) comes out as rare characters.
+    Text is plausible when few of its non-ASCII characters fall outside GB2312's common set (a rare name such as
+    大水䃎村's is one character among many)."""
+    wide = [c for c in text if ord(c) > 0x7F]
+    rare = 0
+    for c in wide:
+        try:
+            c.encode("gb2312")
+        except UnicodeEncodeError:
+            rare += 1
+    return rare < 4 or rare <= len(wide) // 4
 
 
 def _trim(rows: Iterable[list[str]], max_rows: int) -> tuple[list[str], list[tuple[int, list[str]]]]:
