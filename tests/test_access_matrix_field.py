@@ -30,7 +30,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.test import Client
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 from PIL import Image, ImageDraw
 
@@ -275,6 +275,34 @@ def test_reads(role, field, users, client_for):
     page_reads(role, client, field)
     api_reads(role, client, field)
     api_reads(role, bearer(token_create(actor=SYSTEM, user=users[role])), field)
+    photo_reads(role, bearer(token_create(actor=SYSTEM, user=users[role])), field)
+
+
+def photo_reads(role: str, client: Client, field: Field) -> None:
+    """The photos' files, to a client with a token and no session (an API client, an app)."""
+    for site in field.sites.values():
+        sees = in_area(role, site.path)
+        for url in (f"/photos/{site.photo}.jpg", f"/photos/{site.photo}-thumb.jpg"):
+            response = client.get(url)
+            assert response.status_code == (200 if sees else 404), (url, site.town)
+            if sees:
+                assert b"".join(response.streaming_content)[:2] == b"\xff\xd8"
+
+
+def test_a_photo_with_a_bad_or_revoked_token_answers_401_and_without_one_the_sign_in_page(users, field):
+    from dudao.accounts.models import ApiToken
+
+    url = f"/photos/{next(iter(field.sites.values())).photo}.jpg"
+    token = token_create(actor=SYSTEM, user=users["office"])
+    assert bearer(token).get(url).status_code == 200
+    response = bearer("not-a-token").get(url)
+    assert (response.status_code, response["WWW-Authenticate"]) == (401, 'Bearer realm="dudao"')
+    response = Client(HTTP_AUTHORIZATION="Bearer ").get(url)  # no token at all: as a browser without a session
+    assert (response.status_code, response["Location"]) == (302, f"/accounts/login/?next={url}")
+    ApiToken.objects.update(revoked_at=timezone.now())
+    assert bearer(token).get(url).status_code == 401
+    response = Client().get(url)
+    assert (response.status_code, response["Location"]) == (302, f"/accounts/login/?next={url}")
 
 
 def page_reads(role: str, client: Client, field: Field) -> None:

@@ -373,6 +373,13 @@ def test_the_display_copy_and_thumbnail_are_served_without_metadata(users, clien
         assert client.get(f"/drone/photos/{photo.pk}-thumb.jpg").status_code == 404
     signed_out = Client().get(f"/drone/photos/{photo.pk}.jpg")
     assert signed_out.status_code == 302 and "login" in signed_out["Location"]
+    # An API client with a token and no session reads them too, within its area.
+    from dudao.accounts.access import SYSTEM
+    from dudao.accounts.services import token_create
+
+    for role, status in (("town_staff", 200), ("inspector", 404)):
+        token = token_create(actor=SYSTEM, user=users[role])
+        assert Client(HTTP_AUTHORIZATION=f"Bearer {token}").get(f"/drone/photos/{photo.pk}.jpg").status_code == status
 
 
 def test_the_original_goes_to_the_office_only_as_a_download(users, client_for, batch):

@@ -25,6 +25,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from dudao.accounts import access
+from dudao.accounts.decorators import signed_in_or_token
 from dudao.campaigns.services import campaign_get
 from dudao.core import weeks
 from dudao.core.errors import Refused
@@ -60,17 +61,17 @@ def _serve(request, photo_id: int, kind: str) -> FileResponse:
     return response
 
 
-@login_required
+@signed_in_or_token
 def drone_display(request, photo_id: int):
     return _serve(request, photo_id, "display")
 
 
-@login_required
+@signed_in_or_token
 def drone_thumb(request, photo_id: int):
     return _serve(request, photo_id, "thumb")
 
 
-@login_required
+@signed_in_or_token
 def drone_original(request, photo_id: int):
     return _serve(request, photo_id, "original")
 

@@ -1,10 +1,10 @@
 """Serving stored photos: only the re-encoded copies, only to users who may see the photo's village."""
 
-from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 
+from dudao.accounts.decorators import signed_in_or_token
 from dudao.photos.access import photos_visible_to
 
 
@@ -18,11 +18,11 @@ def _serve(request, photo_id: int, thumb: bool) -> FileResponse:
     return response
 
 
-@login_required
+@signed_in_or_token
 def photo_display(request, photo_id: int):
     return _serve(request, photo_id, thumb=False)
 
 
-@login_required
+@signed_in_or_token
 def photo_thumb(request, photo_id: int):
     return _serve(request, photo_id, thumb=True)
