@@ -20,7 +20,7 @@ from dudao.org.models import Unit
 from dudao.ranking.models import Round
 
 # The roles, their areas and the township matrix are the page matrix's (test_access_matrix): one definition.
-from .test_access_matrix import AREA_ROOT, MATRIX, ROLES, STAFF_TOWN, STAFF_VILLAGE
+from .test_access_matrix import AREA_ROOT, INSPECTOR_TOWN, MATRIX, ROLES, STAFF_TOWN, STAFF_VILLAGE
 
 NOT_FOUND = {"detail": "未找到，或不在您的管辖范围内。"}
 
@@ -87,8 +87,12 @@ def test_results_of_a_township(role, town_code, users, client_for, tmp_path):
     everything = client.get(f"/api/v1/rounds/{week}/results").json()["results"]
     mine = [r for r in everything if r["town_code"] == town_code]
     assert mine == [r for r in visible_rows(role, rows) if r["town_code"] == town_code]
-    assert bool(mine) is (AREA_ROOT[role] is None or town_code == AREA_ROOT[role]
-                          or (role == "village_staff" and town_code == STAFF_TOWN))
+    villages = Unit.objects.filter(parent__code=town_code, level__in=("village", "community"), active=True).count()
+    expected_count = {"county_admin": villages, "office": villages, "leader": villages,
+                      "inspector": villages if town_code == INSPECTOR_TOWN else 0,
+                      "town_staff": villages if town_code == STAFF_TOWN else 0,
+                      "village_staff": 1 if town_code == STAFF_TOWN else 0}[role]
+    assert len(mine) == expected_count
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from dudao.accounts.access import require_office
 from dudao.accounts.actors import recorded_by
 from dudao.audit.services import audit_record
-from dudao.core.errors import Refused
+from dudao.core.errors import Refused, cleaned_text
 from dudao.notices import documents, lifecycle
 from dudao.notices.models import Notice, Status
 
@@ -22,16 +22,6 @@ TEXT_MAX = 2000
 REASON_MAX = 500
 FILE_MAX_MB = 10
 MIB = 1024 * 1024
-
-
-def _clean(value: str, *, code: str, maximum: int, empty: str = "") -> str:
-    value = value.replace("\r\n", "\n").strip()
-    if empty and not value:
-        raise Refused(f"{code}_required", empty)
-    if len(value) > maximum:
-        raise Refused(f"{code}_too_long", _("%(length)s characters; at most %(max)s are accepted.")
-                      % {"length": len(value), "max": maximum})
-    return value
 
 
 def check_file(data: bytes) -> str:
@@ -48,8 +38,8 @@ def notice_publish(*, actor, campaign, title: str, date: dt.date, text: str = ""
                    data: bytes | None = None) -> Notice:
     """Publish a notice on the portal, with its file if given."""
     require_office(actor)
-    title = _clean(title, code="title", maximum=TITLE_MAX, empty=_("Give the notice a title."))
-    text = _clean(text, code="text", maximum=TEXT_MAX)
+    title = cleaned_text(title, code="title", maximum=TITLE_MAX, empty=_("Give the notice a title."))
+    text = cleaned_text(text, code="text", maximum=TEXT_MAX)
     kind = check_file(data) if data is not None else ""
     name = default_storage.save(f"notices/{uuid.uuid4().hex}.{kind}", ContentFile(data)) if data is not None else ""
     now = timezone.now()
@@ -72,7 +62,7 @@ def notice_publish(*, actor, campaign, title: str, date: dt.date, text: str = ""
 def notice_withdraw(*, actor, notice: Notice, reason: str) -> Notice:
     """Take a notice off the portal (its file too); the reason stays in the office's list."""
     require_office(actor)
-    reason = _clean(reason, code="reason", maximum=REASON_MAX, empty=_("Say why it is withdrawn."))
+    reason = cleaned_text(reason, code="reason", maximum=REASON_MAX, empty=_("Say why it is withdrawn."))
     with transaction.atomic():
         notice = Notice.objects.select_for_update().get(pk=notice.pk)
         try:

@@ -3,6 +3,7 @@ JavaScript. Only published weeks are reachable: any other week, a draft, a round
 future week, an unknown village all answer the same 404. Pages are rendered without the request (no context
 processor reads the user or the session, no CSRF token) and kept by caching.answer."""
 
+import functools
 import json
 import re
 
@@ -51,6 +52,21 @@ def _published(campaign, week: str):
     return content.week_round(campaign, week)
 
 
+def _published_week(view):
+    """For the views of one published week: `view(request, campaign, round_)`; the portal's 404 for any week not
+    published (a malformed one too)."""
+
+    @functools.wraps(view)
+    def wrapped(request, week: str):
+        campaign = campaign_get()
+        round_ = _published(campaign, week)
+        if round_ is None:
+            return not_found(request)
+        return view(request, campaign, round_)
+
+    return wrapped
+
+
 def _week_answer(request, campaign, round_, latest: bool) -> HttpResponse:
     stamp = selectors.published_stamp(campaign)
 
@@ -74,11 +90,8 @@ def index(request):
 
 @require_safe
 @caching.kept
-def week(request, week: str):
-    campaign = campaign_get()
-    round_ = _published(campaign, week)
-    if round_ is None:
-        return not_found(request)
+@_published_week
+def week(request, campaign, round_):
     return _week_answer(request, campaign, round_, latest=False)
 
 
@@ -88,12 +101,9 @@ LIST_HEADER = ["list", "tier_label", "position", "code", "name", "town_code", "t
 
 @require_safe
 @caching.kept
-def lists_csv(request, week: str):
+@_published_week
+def lists_csv(request, campaign, round_):
     """The week's green and red lists (one row per village, position order), every cell safe from formulas."""
-    campaign = campaign_get()
-    round_ = _published(campaign, week)
-    if round_ is None:
-        return not_found(request)
 
     def build() -> bytes:
         w = content.week_content(campaign, round_)
@@ -155,12 +165,9 @@ def _article(request, campaign, round_) -> str:
 
 @require_safe
 @caching.kept
-def article_txt(request, week: str):
+@_published_week
+def article_txt(request, campaign, round_):
     """The official account's article of a published week, as plain text to paste."""
-    campaign = campaign_get()
-    round_ = _published(campaign, week)
-    if round_ is None:
-        return not_found(request)
     return caching.answer(request, ("article.txt", round_.pk, round_.revision, selectors.published_stamp(campaign),
                                     caching.site_url(request)),
                           lambda: _article(request, campaign, round_).encode("utf-8"), TEXT)
@@ -168,12 +175,9 @@ def article_txt(request, week: str):
 
 @require_safe
 @caching.kept
-def article(request, week: str):
+@_published_week
+def article(request, campaign, round_):
     """The same article as a simple page to copy from."""
-    campaign = campaign_get()
-    round_ = _published(campaign, week)
-    if round_ is None:
-        return not_found(request)
 
     def build() -> bytes:
         text = _article(request, campaign, round_)
@@ -187,12 +191,9 @@ def article(request, week: str):
 
 @require_safe
 @caching.kept
-def poster_png(request, week: str):
+@_published_week
+def poster_png(request, campaign, round_):
     """The week's poster of the green and red lists for WeChat groups (PNG, 1080 pixels wide)."""
-    campaign = campaign_get()
-    round_ = _published(campaign, week)
-    if round_ is None:
-        return not_found(request)
     return caching.answer(request, ("poster", round_.pk, round_.revision, selectors.published_stamp(campaign)),
                           lambda: poster.poster(campaign, content.week_content(campaign, round_)), "image/png")
 

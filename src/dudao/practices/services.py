@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from dudao.accounts.access import require_office
 from dudao.accounts.actors import recorded_by
 from dudao.audit.services import audit_record
-from dudao.core.errors import Refused
+from dudao.core.errors import Refused, cleaned_text
 from dudao.org.models import Level, Unit
 from dudao.photos.services import checked, discard, files_store
 from dudao.practices import lifecycle
@@ -24,16 +24,6 @@ REASON_MAX = 500
 
 def towns_of(campaign):
     return Unit.objects.of_campaign(campaign).filter(active=True, level=Level.TOWN).order_by("path")
-
-
-def _clean(value: str, *, code: str, empty: str, maximum: int) -> str:
-    value = value.replace("\r\n", "\n").strip()
-    if not value:
-        raise Refused(f"{code}_required", empty)
-    if len(value) > maximum:
-        raise Refused(f"{code}_too_long", _("%(length)s characters; at most %(max)s are accepted.")
-                      % {"length": len(value), "max": maximum})
-    return value
 
 
 def _require_writer(actor, town: Unit) -> None:
@@ -62,8 +52,8 @@ def practice_save(*, actor, campaign, town: Unit, title: str, text: str, photo: 
         raise PermissionDenied
     if not towns_of(campaign).filter(pk=town.pk).exists():
         raise Refused("bad_town", _("Pick a township of the campaign."))
-    title = _clean(title, code="title", empty=_("Give the write-up a title."), maximum=TITLE_MAX)
-    text = _clean(text, code="text", empty=_("Write what worked."), maximum=TEXT_MAX)
+    title = cleaned_text(title, code="title", empty=_("Give the write-up a title."), maximum=TITLE_MAX)
+    text = cleaned_text(text, code="text", empty=_("Write what worked."), maximum=TEXT_MAX)
     now = timezone.now()
     stored: tuple[str, str] | None = None
     processed = None
@@ -143,7 +133,7 @@ def practice_publish(*, actor, practice: Practice) -> Practice:
 
 
 def _reason(reason: str) -> str:
-    return _clean(reason, code="reason", empty=_("Give the reason the township will read."), maximum=REASON_MAX)
+    return cleaned_text(reason, code="reason", empty=_("Give the reason the township will read."), maximum=REASON_MAX)
 
 
 def practice_return(*, actor, practice: Practice, reason: str) -> Practice:

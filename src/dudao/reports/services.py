@@ -17,7 +17,7 @@ from dudao.accounts.access import require_office
 from dudao.accounts.actors import recorded_by
 from dudao.audit.services import audit_record
 from dudao.core import geo
-from dudao.core.errors import Refused
+from dudao.core.errors import Refused, cleaned_text
 from dudao.org.models import Unit
 from dudao.org.selectors import unit_point_wgs84
 from dudao.photos import imaging
@@ -202,12 +202,7 @@ def report_accept(*, actor, report: Report, village: Unit, category: Category, p
                                  photo_ids=[evidence.pk], client_key=f"report-{report.code}")
         if public:
             problem = problem_set_public(actor=actor, problem=problem, public=True)
-        report.status = lifecycle.next_status(report.status, "accept")
-        report.problem = problem
-        report.decided_at = timezone.now()
-        for field, value in recorded_by("decided_by", actor).items():
-            setattr(report, field, value)
-        report.save(update_fields=["status", "problem", "decided_at", "decided_by", "decided_by_label"])
+        _decided(report, actor, "accept", problem=problem)
         audit_record(actor=actor, action="report.accept", object_type="report", object_id=str(report.pk),
                      before={"status": lifecycle.RECEIVED},
                      after={"status": report.status, "problem": problem.pk, "village": village.code,
@@ -215,24 +210,24 @@ def report_accept(*, actor, report: Report, village: Unit, category: Category, p
     return problem
 
 
+def _decided(report: Report, actor, transition: str, **fields) -> None:
+    """The office's decision on a locked report: its next status, when and by whom, and the decision's fields."""
+    fields = {"status": lifecycle.next_status(report.status, transition), "decided_at": timezone.now(),
+              **recorded_by("decided_by", actor), **fields}
+    for field, value in fields.items():
+        setattr(report, field, value)
+    report.save(update_fields=list(fields))
+
+
 def report_decline(*, actor, report: Report, reason: str) -> Report:
     """Decline the report; the reporter reads the reason on the status page."""
     require_office(actor)
-    reason = reason.replace("\r\n", "\n").strip()
-    if not reason:
-        raise Refused("reason_required", _("Give the reason the reporter will read."))
-    if len(reason) > REASON_MAX:
-        raise Refused("reason_too_long", _("The reason has %(length)s characters; at most %(max)s are accepted.")
-                      % {"length": len(reason), "max": REASON_MAX})
+    reason = cleaned_text(reason, code="reason", maximum=REASON_MAX, empty=_("Give the reason the reporter will read."),
+                          too_long=_("The reason has %(length)s characters; at most %(max)s are accepted."))
     with transaction.atomic():
         report = _locked(report)
         _refuse_move(report, "decline")
-        report.status = lifecycle.next_status(report.status, "decline")
-        report.reason = reason
-        report.decided_at = timezone.now()
-        for field, value in recorded_by("decided_by", actor).items():
-            setattr(report, field, value)
-        report.save(update_fields=["status", "reason", "decided_at", "decided_by", "decided_by_label"])
+        _decided(report, actor, "decline", reason=reason)
         audit_record(actor=actor, action="report.decline", object_type="report", object_id=str(report.pk),
                      before={"status": lifecycle.RECEIVED}, after={"status": report.status, "reason": reason})
     return report
