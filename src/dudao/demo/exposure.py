@@ -1,13 +1,12 @@
 """The demo's exposure board and positive column (synthetic, like the rest of the demo): one exposure item composed
 from a problem of 大水䃎村 with its before and after photos, a region blurred on the first, published by a second
-office user, with the village's reply published beside it (and the problem marked public, so that Open311 shows
-the public copy as its media_url); one positive item about the village that climbed most between the two latest
-published weeks. Idempotent."""
+office user, with the village's reply published beside it (the problem is not marked public: Open311 would show
+the public copy as its media_url once the office marks it); one positive item about the village that climbed most
+between the two latest published weeks. Idempotent."""
 
 from dudao.accounts.models import User
 from dudao.exposure import services
 from dudao.exposure.models import Item, Kind
-from dudao.problems import services as problems
 from dudao.problems.models import Problem, ProblemPhoto
 from dudao.ranking import selectors as ranking_selectors
 from dudao.ranking.models import Result, RoundStatus
@@ -37,15 +36,15 @@ def load_exposure(campaign) -> None:
         reply = services.reply_submit(actor=village_user, item=item,
                                       text="感谢监督。我村已落实专人每日保洁，公厕每周消毒两次，欢迎群众继续监督。")
         services.reply_publish(actor=office, reply=reply)
-        if not problem.public:
-            problems.problem_set_public(actor=office, problem=problem, public=True)
     rounds = list(ranking_selectors.rounds_newest_first(campaign, [RoundStatus.PUBLISHED])[:2])
     if len(rounds) < 2:
         return
     later, earlier = rounds
-    before = dict(Result.objects.filter(round=earlier, position__isnull=False).values_list("unit_id", "position"))
-    best = max((r for r in Result.objects.filter(round=later, position__isnull=False).select_related("unit")
-                if r.unit_id in before), key=lambda r: (before[r.unit_id] - r.position, -r.unit_id), default=None)
+    before = {unit: position or 0 for unit, position in
+              Result.objects.filter(round=earlier, position__isnull=False).values_list("unit_id", "position")}
+    later_results = [r for r in Result.objects.filter(round=later, position__isnull=False).select_related("unit")
+                     if r.unit_id in before and r.position is not None]
+    best = max(later_results, key=lambda r: (before[r.unit_id] - (r.position or 0), -r.unit_id), default=None)
     if best is None:
         return
     item = services.item_compose(

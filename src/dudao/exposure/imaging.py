@@ -23,6 +23,7 @@ MIN_SIZE = 0.005  # a region narrower or lower than half a percent is a slip of 
 BLOCKS_ALONG = 8  # at most this many blocks along the region's long edge
 MIN_BLOCK = 16  # pixels
 QUANTUM = 16  # a block's colour is rounded to a multiple of this per channel
+PIXEL_SLACK = 1e-6  # 0.2 + 0.4 is 0.6000000000000001: not a pixel more
 TOLERANCE = 1e-6  # a rectangle drawn to the edge may end at 1.0000001 after rounding in the browser
 
 MESSAGES = {
@@ -55,9 +56,10 @@ class Region:
 
     def box(self, width: int, height: int) -> tuple[int, int, int, int]:
         """The pixels it covers in a picture of this size (left, top, right, bottom; rounded outwards)."""
-        left, top = max(0, math.floor(self.x * width)), max(0, math.floor(self.y * height))
-        right = min(width, math.ceil((self.x + self.w) * width))
-        bottom = min(height, math.ceil((self.y + self.h) * height))
+        left = max(0, math.floor(self.x * width + PIXEL_SLACK))
+        top = max(0, math.floor(self.y * height + PIXEL_SLACK))
+        right = min(width, math.ceil((self.x + self.w) * width - PIXEL_SLACK))
+        bottom = min(height, math.ceil((self.y + self.h) * height - PIXEL_SLACK))
         return left, top, max(right, left + 1), max(bottom, top + 1)
 
 

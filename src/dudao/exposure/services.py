@@ -17,6 +17,7 @@ from dudao.accounts.actors import is_actor, recorded_by
 from dudao.audit.services import audit_record
 from dudao.core.errors import Refused, cleaned_text
 from dudao.drone.models import DronePhoto
+from dudao.drone.services import display_ensure
 from dudao.exposure import imaging, lifecycle
 from dudao.exposure.access import may_reply
 from dudao.exposure.models import Item, ItemImage, Kind, Reply, ReplyStatus, Status
@@ -111,7 +112,7 @@ def item_compose(*, actor, campaign, kind: str, title: str, body: str, reason: s
         if drone_photo.campaign_id != campaign.pk or drone_photo.village_id is None:
             raise Refused("bad_drone_photo", _("The drone photo is not placed on a village of the campaign."))
         village = drone_photo.village
-        sources = [("drone", drone_photo.display_name)]
+        sources = [("drone", display_ensure(drone_photo).display_name)]  # made from the original on first use
     if village is None or not villages_of(campaign).filter(pk=village.pk).exists():
         raise Refused("bad_village", _("Pick a village or community of the campaign."))
     climbed = _climb(campaign, village, *climb) if climb is not None else {}
