@@ -1,13 +1,17 @@
 """Nothing personal and nothing unpublished on the public side: every public page, text, CSV, feed and Open311 answer
 is fetched, in both languages, after seeding distinctive names and phone numbers where Dudao keeps them (people and
-their posts, accounts, a public problem's reporter, rectifier, notes and description, a good practice's author) and
-an unpublished round, problem and good practice and a withdrawn notice; none of them is found in any answer."""
+their posts, accounts, a public problem's reporter, rectifier, notes and description, a good practice's author, an
+exposure item's author and reviewer, a village reply's author) and an unpublished round, problem and good practice, a
+withdrawn notice, exposure items in draft, in review and withdrawn and a reply not yet published; none of them is
+found in any answer. The exposure board's pages and photos are fetched too: their photos are public copies only."""
 
 import datetime as dt
 
 import pytest
 from django.core.cache import cache
 
+from dudao.exposure import services as exposure
+from dudao.exposure.models import Item
 from dudao.notices import services as notices
 from dudao.org.models import Person, Post, Unit
 from dudao.portal import caching
@@ -69,17 +73,45 @@ def seeded(users):
     gone = notices.notice_publish(actor=office, campaign=category.campaign, title="撤回的公告",
                                   date=dt.date(2026, 3, 1))
     notices.notice_withdraw(actor=office, notice=gone, reason="过期")
+    # Exposure items: one published from the public problem (its author the office, named above; reviewed by the
+    # administrator, named too) with a published reply by the village's staff (named), one published with a reply
+    # still waiting, one in draft, one in review, one withdrawn.
+    reviewer = users["county_admin"]
+    reviewer.first_name, reviewer.last_name = "诸葛", "审核"
+    reviewer.save()
+
+    def item(title: str, problem=None, village_unit=village):
+        composed = exposure.item_compose(actor=office, campaign=category.campaign, kind="exposure", title=title,
+                                         body="整改前后对比。", reason="接受监督。", problem=problem,
+                                         village=None if problem else village_unit)
+        for image in composed.images.all():
+            exposure.item_regions_save(actor=office, image=image, regions=[[0.1, 0.1, 0.2, 0.2]])
+        return Item.objects.get(pk=composed.pk)
+
+    def publish(composed):
+        return exposure.item_publish(actor=reviewer, item=exposure.item_submit(actor=office, item=composed))
+
+    shown = publish(item("公开的曝光", public))
+    exposure.reply_publish(actor=office, reply=exposure.reply_submit(actor=users["village_staff"], item=shown,
+                                                                     text="已整改完毕。"))
+    waiting = publish(item("等待回复审核的曝光"))
+    exposure.reply_submit(actor=users["village_staff"], item=waiting, text="未审核的回复")
+    item("草稿曝光")
+    exposure.item_submit(actor=office, item=item("审核中的曝光"))
+    exposure.item_withdraw(actor=office, item=publish(item("撤下的曝光")), reason="撤下")
     return {"public": Problem.objects.get(pk=public.pk), "hidden": hidden, "draft": draft.week,
-            "practice": practice.pk}
+            "practice": practice.pk, "exposure": shown.pk}
 
 
-def _answers(client, public: Problem, practice: int) -> dict[str, str]:
+def _answers(client, public: Problem, practice: int, exposure_items: list[Item]) -> dict[str, str]:
     rounds = list(Round.objects.filter(status=RoundStatus.PUBLISHED).order_by("week_start"))
     latest = rounds[-1]
     listed = set(Result.objects.filter(round=latest, tier__in=["green", "red"]).values_list("unit__code", flat=True))
     paths = ["/public/", "/public/feed.atom", "/open311/v2/discovery.json", "/open311/v2/services.json",
              "/open311/v2/requests.json?start_date=2000-01-01", f"/open311/v2/requests/{public.number}.json",
-             "/public/practices/", f"/public/practices/{practice}/", "/public/notices/"]
+             "/public/practices/", f"/public/practices/{practice}/", "/public/notices/", "/public/exposure/",
+             "/public/positive/"]
+    paths += [f"/public/items/{item.pk}/" for item in exposure_items]
     for round_ in rounds:
         paths += [f"/public/weeks/{round_.week}/", f"/public/weeks/{round_.week}/lists.csv"]
     paths += [f"/public/weeks/{latest.week}/article/", f"/public/weeks/{latest.week}/article.txt"]
@@ -96,7 +128,10 @@ def _answers(client, public: Problem, practice: int) -> dict[str, str]:
 
 
 def test_no_name_no_phone_and_nothing_unpublished_in_any_public_answer(client, seeded, users):
-    answers = _answers(client, seeded["public"], seeded["practice"])
+    published_items = list(Item.objects.filter(status="published").order_by("pk"))
+    answers = _answers(client, seeded["public"], seeded["practice"], published_items)
+    shown = answers[f"zh-hans /public/items/{seeded['exposure']}/"]
+    assert "公开的曝光" in shown and "已整改完毕。" in shown
     assert "公开的经验" in answers[f"zh-hans /public/practices/{seeded['practice']}/"]
     assert "倡议书" in answers["zh-hans /public/notices/"]
     assert seeded["public"].number in answers[f"zh-hans /open311/v2/requests/{seeded['public'].number}.json"]
@@ -104,7 +139,15 @@ def test_no_name_no_phone_and_nothing_unpublished_in_any_public_answer(client, s
     names |= {u.get_full_name() for u in users.values() if u.get_full_name()}
     phones = set(SEEDED_PHONES) | set(Person.objects.values_list("phone", flat=True))
     forbidden = names | phones | {u.username for u in users.values()} | {
-        seeded["hidden"].number, "不公开的案卷", seeded["draft"], "未发布的经验", "撤回的公告"}
+        seeded["hidden"].number, "不公开的案卷", seeded["draft"], "未发布的经验", "撤回的公告", "诸葛审核",
+        "草稿曝光", "审核中的曝光", "撤下的曝光", "未审核的回复", "/media/", "source.jpg"}
+    forbidden |= {f"/public/items/{pk}/" for pk in Item.objects.exclude(status="published").values_list("pk", flat=True)}
     found = {(where, word) for where, text in answers.items() for word in forbidden if word in text}
     assert found == set()
-    assert len(answers) == 2 * (9 + 2 * 7 + 2) + 2 * 61 + 2  # 7 weeks, 61 villages in Chinese, 1 in English
+    assert len(published_items) == 4  # the demo's two and the two published here
+    assert len(answers) == 2 * (11 + 4 + 2 * 7 + 2) + 2 * 61 + 2  # 7 weeks, 61 villages in Chinese, 1 in English
+    # The photos served are the public copies of published items, and nothing else is.
+    for item in Item.objects.all():
+        for image in item.images.all():
+            answer = client.get(f"/public/items/{item.pk}/photos/{image.pk}.jpg")
+            assert answer.status_code == (200 if item.status == "published" else 404)

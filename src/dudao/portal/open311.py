@@ -1,18 +1,21 @@
 """The Open311 GeoReport v2 answers (http://wiki.open311.org/GeoReport_v2) for the problems the office marked
 public (problems.access.problems_public): the fields of the specification, none of the problem's personal data
-(who reported, rectified or verified it, the timeline's notes), the description's phone numbers masked, and no
-photos (media_url null: the public copy of a photo needs its faces and plates destroyed first)."""
+(who reported, rectified or verified it, the timeline's notes), the description's phone numbers masked. A photo only
+through the exposure board: media_url is the public copy (regions destroyed, no EXIF) of the first photo of the
+latest published exposure or positive item composed from the problem, else null; never the problem's own photos."""
 
 import datetime as dt
 import re
 from dataclasses import dataclass
 
 from django.db.models import Max, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
 from dudao.core.errors import Refused
+from dudao.exposure.selectors import problem_media
 from dudao.problems import lifecycle
 from dudao.problems.access import problems_public
 from dudao.problems.models import Category, Problem, Status
@@ -43,7 +46,7 @@ def _when(value: dt.datetime | None) -> str | None:
     return timezone.localtime(value).isoformat(timespec="seconds") if value is not None else None
 
 
-def request_row(problem: Problem) -> dict:
+def request_row(problem: Problem, media_url: str | None = None) -> dict:
     """One service request: every field of REQUEST_FIELDS, nothing else."""
     address = " ".join(name for name in (problem.town.name if problem.town_id != problem.village_id else "",
                                          problem.village.name) if name)
@@ -65,8 +68,15 @@ def request_row(problem: Problem) -> dict:
         "zipcode": None,
         "lat": problem.lat,
         "long": problem.lon,
-        "media_url": None,
+        "media_url": media_url,
     }
+
+
+def _rows(problems: list[Problem], site: str) -> list[dict]:
+    """The service requests, each with its media_url (see the module's docstring)."""
+    media = problem_media(p.pk for p in problems)
+    return [request_row(p, site + reverse("public_item_photo", args=media[p.pk]) if p.pk in media else None)
+            for p in problems]
 
 
 def service_row(category: Category) -> dict:
@@ -140,12 +150,12 @@ def parse_filters(params, codes: set[str], now: dt.datetime | None = None) -> Fi
     return Filters(numbers, service_codes, statuses, start, end)
 
 
-def requests_matching(campaign, filters: Filters) -> list[dict]:
+def requests_matching(campaign, filters: Filters, site: str = "") -> list[dict]:
     rows = public_problems(campaign)
     if filters.numbers is not None:
         wanted = set(filters.numbers)
         rows = rows.filter(pk__in={_pk(number) for number in wanted})
-        return [request_row(p) for p in rows.order_by("-reported_at", "-pk") if p.number in wanted]
+        return _rows([p for p in rows.order_by("-reported_at", "-pk") if p.number in wanted], site)
     if filters.service_codes:
         rows = rows.filter(category__code__in=filters.service_codes)
     if set(filters.statuses) == {"closed"}:
@@ -153,7 +163,7 @@ def requests_matching(campaign, filters: Filters) -> list[dict]:
     elif set(filters.statuses) == {"open"}:
         rows = rows.exclude(status__in=lifecycle.FINISHED)
     rows = rows.filter(reported_at__gte=filters.start, reported_at__lte=filters.end)
-    return [request_row(p) for p in rows.order_by("-reported_at", "-pk")[:MAX_REQUESTS]]
+    return _rows(list(rows.order_by("-reported_at", "-pk")[:MAX_REQUESTS]), site)
 
 
 def _pk(number: str) -> int:
@@ -162,11 +172,11 @@ def _pk(number: str) -> int:
     return int(match.group(2))
 
 
-def request_one(campaign, number: str) -> dict | None:
+def request_one(campaign, number: str, site: str = "") -> dict | None:
     """The public problem with this number (2026-000123), or None."""
     if NUMBER.match(number) is None:
         return None
     problem = public_problems(campaign).filter(pk=_pk(number)).first()
     if problem is None or problem.number != number:
         return None
-    return request_row(problem)
+    return _rows([problem], site)[0]

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from dudao.portal import notices, practices, reports, views
+from dudao.portal import exposure, notices, practices, reports, views
 
 urlpatterns = [
     path("public/", views.index, name="public_index"),
@@ -20,6 +20,10 @@ urlpatterns = [
     path("public/practices/<int:pk>/photo.jpg", practices.practice_photo, name="public_practice_photo"),
     path("public/notices/", notices.notice_index, name="public_notices"),
     path("public/notices/<int:pk>/file", notices.notice_file, name="public_notice_file"),
+    path("public/exposure/", exposure.exposure_index, name="public_exposure"),
+    path("public/positive/", exposure.positive_index, name="public_positive"),
+    path("public/items/<int:pk>/", exposure.item_page, name="public_item"),
+    path("public/items/<int:pk>/photos/<int:image_pk>.jpg", exposure.item_photo, name="public_item_photo"),
     path("open311/v2/discovery.json", views.open311_discovery, name="open311_discovery"),
     path("open311/v2/services.json", views.open311_services, name="open311_services"),
     path("open311/v2/requests.json", views.open311_requests, name="open311_requests"),

@@ -20,6 +20,7 @@ from dudao.campaigns.services import campaign_get
 from dudao.core import weeks
 from dudao.core.errors import Refused
 from dudao.core.tables import write_csv
+from dudao.exposure import selectors as exposure_selectors
 from dudao.portal import caching, content, open311, poster, texts
 from dudao.problems import selectors as problem_selectors
 from dudao.ranking import selectors
@@ -31,6 +32,7 @@ TEXT = "text/plain; charset=utf-8"
 CSV = "text/csv; charset=utf-8"
 CODE = re.compile(r"^\d{12}$")
 FEED_WEEKS = 52
+FEED_ITEMS = 50
 
 
 def _page(template: str, context: dict) -> bytes:
@@ -199,9 +201,10 @@ def poster_png(request, campaign, round_):
 
 
 @require_safe
-@caching.kept
 def feed(request):
-    """An Atom feed of the published weeks (a correction is a new entry)."""
+    """An Atom feed of the published weeks (a correction is a new entry) and of the published exposure and positive
+    items, newest first. Items can be withdrawn, so the feed is not kept by URL in each process (caching.kept); it is
+    kept in the cache under both stamps."""
     campaign = campaign_get()
     site = caching.site_url(request)
 
@@ -217,6 +220,7 @@ def feed(request):
         atom = Atom1Feed(title=_("%(campaign)s: the published weeks") % {"campaign": campaign.name},
                          link=site + reverse("public_index"), description="", language=get_language(),
                          feed_url=site + reverse("public_feed"))
+        entries = []
         for round_ in rounds:
             styles = tier_styles(round_.settings)
             tiers = counts.get(round_.pk, dict.fromkeys(Tier.values, 0))
@@ -224,12 +228,20 @@ def feed(request):
             summary = _("%(green)s villages on the %(green_label)s list, %(red)s on the %(red_label)s list.") % {
                 "green": tiers[Tier.GREEN], "green_label": styles[Tier.GREEN].label, "red": tiers[Tier.RED],
                 "red_label": styles[Tier.RED].label}
-            atom.add_item(title=texts.week_label(round_.week), link=link, description=summary,
-                          unique_id=f"{link}#revision-{round_.revision}", updateddate=round_.published_at,
-                          pubdate=round_.published_at)
+            entries.append(dict(title=texts.week_label(round_.week), link=link, description=summary,
+                                unique_id=f"{link}#revision-{round_.revision}", updateddate=round_.published_at,
+                                pubdate=round_.published_at))
+        for item in exposure_selectors.published(campaign)[:FEED_ITEMS]:
+            link = site + reverse("public_item", args=[item.pk])
+            entries.append(dict(title=f"{item.get_kind_display()} · {item.village.name}: {item.title}", link=link,
+                                description=item.reason, unique_id=link, updateddate=item.published_at,
+                                pubdate=item.published_at))
+        for entry in sorted(entries, key=lambda e: e["pubdate"], reverse=True):
+            atom.add_item(**entry)
         return atom.writeString("utf-8").encode("utf-8")
 
-    return caching.answer(request, ("feed", selectors.published_stamp(campaign), site), build,
+    return caching.answer(request, ("feed", selectors.published_stamp(campaign),
+                                    exposure_selectors.published_stamp(campaign), site), build,
                           "application/atom+xml; charset=utf-8")
 
 
@@ -275,7 +287,7 @@ def open311_requests(request):
         filters = open311.parse_filters(request.GET, codes)
     except Refused as refused:
         return _error(request, 400, refused.message)
-    return _json(request, lambda: open311.requests_matching(campaign, filters))
+    return _json(request, lambda: open311.requests_matching(campaign, filters, caching.site_url(request)))
 
 
 @require_safe
@@ -288,7 +300,7 @@ def open311_not_found(request, rest: str = ""):
 @require_safe
 def open311_request(request, number: str):
     campaign = campaign_get()
-    row = open311.request_one(campaign, number)
+    row = open311.request_one(campaign, number, caching.site_url(request))
     if row is None:
         return _error(request, 404, _("No public service request has the number “%(number)s”.")
                       % {"number": number[:40]})
