@@ -85,7 +85,7 @@ def test_the_latest_published_weeks_lists_by_township_with_its_figures(client, d
     figures = _section(html, "figures")
     counts = {tier: Result.objects.filter(round=latest, tier=tier).count() for tier in ("green", "yellow", "red")}
     for tier, count in counts.items():
-        assert re.search(rf'data-tier="{tier}"><strong style="color:#[0-9a-f]{{6}}">{count}</strong>', figures)
+        assert re.search(rf'data-tier="{tier}" data-tier-colour="#[0-9a-f]{{6}}"><strong>{count}</strong>', figures)
     assert f"<strong>{sum(counts.values())}</strong><span>个村（社区）参加排名</span>" in figures
     towns = _section(html, "towns")
     assert towns.count("<tr>") == 1 + 11  # the header and the demo's 11 townships
@@ -100,8 +100,13 @@ def test_the_campaigns_labels_and_colours_name_the_lists(client, db):
     RankingSettings.objects.filter(pk=latest.settings_id).update(green_label="光荣", green_colour="#0044aa",
                                                                  red_label="曝光", red_colour="#aa0000")
     html = client.get(f"/public/weeks/{latest.week}/").content.decode()
-    assert '<span class="chip" style="background:#0044aa;color:#ffffff">光荣</span>' in _section(html, "list-green")
-    assert '<span class="chip" style="background:#aa0000;color:#ffffff">曝光</span>' in _section(html, "list-red")
+    assert '<span class="chip" data-tier="green" data-tier-colour="#0044aa">光荣</span>' in _section(html, "list-green")
+    assert '<span class="chip" data-tier="red" data-tier-colour="#aa0000">曝光</span>' in _section(html, "list-red")
+    assert '<h2 data-tier-colour="#0044aa">' in _section(html, "list-green")
+    # The colours come from the tiers' stylesheet (no style attribute, no script: docs/decisions/0018-csp.md).
+    assert '<link rel="stylesheet" href="/ranking/tiers.css">' in html
+    css = client.get("/ranking/tiers.css").content.decode()
+    assert '[data-tier-colour="#0044aa" i]{--tier:#0044aa;--tier-ink:#ffffff}' in css
     assert "光荣榜：30 个村" in html
 
 

@@ -470,8 +470,8 @@ def test_filter_by_township_and_tier_colours(client_of):
     assert sorted(rows_of(page)) == town_codes(XIQUAN)
     # Tiers as coloured badges with the round's labels and colours.
     round_ = Round.objects.get(week=week, status="published")
-    assert (f'<span class="tier" style="--tier: {round_.settings.red_colour}; --tier-ink: #ffffff;" '
-            f'data-tier="red">{round_.settings.red_label}</span>') in page or \
+    assert (f'<span class="tier" data-tier="red" data-tier-colour="{round_.settings.red_colour}">'
+            f'{round_.settings.red_label}</span>') in page or \
         not Result.objects.filter(round=round_, town__code=XIQUAN, tier="red").exists()
     # The tier filter: the red villages alone, in position order, with each tier's count beside it.
     reds = list(Result.objects.filter(round=round_, tier="red").order_by("position", "unit__code")
@@ -479,7 +479,7 @@ def test_filter_by_township_and_tier_colours(client_of):
     red_page = body(office.get(f"/ranking/{week}/?tier=red"))
     assert rows_of(red_page) == reds
     table = red_page.split('id="results"', 1)[1].split("</table>", 1)[0]
-    assert table.count('data-tier="red">红</span>') == len(reds)
+    assert table.count(f'data-tier="red" data-tier-colour="{round_.settings.red_colour}">红</span>') == len(reds)
     counts = {tier: Result.objects.filter(round=round_, tier=tier).count() for tier in ("green", "yellow", "red")}
     assert f'<option value="red" selected>红 ({counts["red"]})</option>' in red_page
     assert f'<option value="green">绿 ({counts["green"]})</option>' in red_page

@@ -5,6 +5,7 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
+from dudao.core.csp import map_policy
 from dudao.env import env_bool, env_choice, env_int, env_list, env_str, home_dir, secret_key
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -56,6 +57,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "dudao.core.middleware.ContentSecurityPolicyMiddleware",  # before WhiteNoise: static files get it too
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "dudao.core.middleware.IdleSessionMiddleware",
@@ -226,6 +228,11 @@ MAP_PMTILES_FLAVOR = env_choice("DUDAO_MAP_PMTILES_FLAVOR", "raster",
 MAP_TILES_URL = env_str("DUDAO_MAP_TILES_URL", "")
 MAP_TILES_DATUM = env_choice("DUDAO_MAP_TILES_DATUM", "wgs84", ("wgs84", "gcj02"))
 MAP_ATTRIBUTION = env_str("DUDAO_MAP_ATTRIBUTION", "")
+
+# Content-Security-Policy on every answer (dudao.core.csp, docs/decisions/0018-csp.md): nothing inline, no eval,
+# everything from Dudao's origin; a base layer's tile server (images) or PMTiles archive (fetches) on another
+# origin is added from the map settings above, so a deployer configures nothing more.
+CONTENT_SECURITY_POLICY = map_policy(MAP_BASE, MAP_TILES_URL, MAP_PMTILES)
 
 # E-mail notifications: none unless an SMTP server is configured.
 EMAIL_HOST = env_str("DUDAO_SMTP_HOST", "")

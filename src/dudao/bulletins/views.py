@@ -33,6 +33,7 @@ from dudao.org.access import area_roots, unit_visible_or_404, units_visible_to
 from dudao.org.models import Level, Unit
 from dudao.ranking import selectors as ranking_selectors
 from dudao.ranking.models import Round
+from dudao.ranking.tiers import stylesheet
 
 CONTENT_TYPES = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -294,7 +295,7 @@ def pdf_bytes(extracts: list[Extract]) -> bytes:
     """The extracts as a PDF, one A4 page each (WeasyPrint, Noto Sans CJK SC embedded). The page refers to nothing
     outside itself and its print CSS is a package file, so WeasyPrint fetches nothing."""
     html = render_to_string("bulletins/extract_pdf.html", {"extracts": extracts, "limit": PDF_PROBLEMS})
-    return write_pdf(html, "dudao/bulletins/extract-print.css")
+    return write_pdf(html, "dudao/bulletins/extract-print.css", stylesheet(e.tier_colour for e in extracts))
 
 
 def _pdf_response(data: bytes, filename: str) -> HttpResponse:

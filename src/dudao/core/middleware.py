@@ -34,3 +34,17 @@ class IdleSessionMiddleware:
             if now - session.get(REFRESHED, 0) >= settings.SESSION_REFRESH_SECONDS:
                 session[REFRESHED] = now
         return response
+
+
+class ContentSecurityPolicyMiddleware:
+    """Sends settings.CONTENT_SECURITY_POLICY (dudao.core.csp) on every answer: pages, the API, the public portal
+    and the static files it wraps (WhiteNoise answers inside it). An answer that set its own policy keeps it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.policy = settings.CONTENT_SECURITY_POLICY
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Security-Policy", self.policy)
+        return response

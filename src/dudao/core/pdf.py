@@ -24,11 +24,13 @@ def weasyprint_html() -> Any:
     return HTML
 
 
-def write_pdf(html: str, stylesheet: str) -> bytes:
+def write_pdf(html: str, stylesheet: str, css: str = "") -> bytes:
     """The PDF of a self-contained HTML page (no base URL: it refers to nothing outside itself) with its print
-    stylesheet, a path under the package's static/ such as ``dudao/bulletins/bulletin-print.css``. The same HTML
-    and stylesheet give the same bytes, as they did when the CSS was a <style> in the page."""
+    stylesheet, a path under the package's static/ such as ``dudao/bulletins/bulletin-print.css``, and ``css``
+    made for this document (the tiers' colours) after it. The same HTML and CSS give the same bytes, as they did
+    when the CSS was a <style> in the page."""
     HTML = weasyprint_html()
     from weasyprint import CSS  # already imported by weasyprint_html(): the Pillow flag stays as it was
 
-    return HTML(string=html, base_url=None).write_pdf(stylesheets=[CSS(filename=str(STATIC_DIR / stylesheet))])
+    sheets = [CSS(filename=str(STATIC_DIR / stylesheet))] + ([CSS(string=css)] if css else [])
+    return HTML(string=html, base_url=None).write_pdf(stylesheets=sheets)

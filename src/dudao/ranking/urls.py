@@ -6,6 +6,7 @@ WEEK = r"(?P<week>\d{4}-W\d{2})"
 
 urlpatterns = [
     path("ranking/", views.round_page, name="ranking_round"),
+    path("ranking/tiers.css", views.tier_css, name="tier_css"),
     path("ranking/submit/", views.submit, name="ranking_submit"),
     path("ranking/settings/", views.settings_page, name="ranking_settings"),
     path("ranking/inspection/", views.inspection, name="ranking_inspection"),

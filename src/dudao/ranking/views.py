@@ -7,6 +7,7 @@ ranking.services; nothing here decides who may do what or how a round is compute
 to show, and put the stored numbers in words. The week's interviews are dudao.interviews' page.
 """
 
+import hashlib
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings as django_settings
@@ -18,11 +19,12 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import get_conditional_response
 from django.utils.html import format_html
-from django.utils.http import urlencode
+from django.utils.http import quote_etag, urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from dudao.accounts import access
 from dudao.accounts.actors import is_actor
@@ -49,7 +51,7 @@ from dudao.ranking.models import (
     SourceName,
     Tier,
 )
-from dudao.ranking.tiers import TierStyle, tier_styles
+from dudao.ranking.tiers import TierStyle, colours_in_use, stylesheet, tier_styles
 
 
 def _this_week() -> str:
@@ -104,8 +106,20 @@ def _tier_badge(style: TierStyle | None) -> str:
     """ranking/_tier.html as a string, for a long table (one template include per row costs more than the row)."""
     if style is None:
         return '<span class="muted">—</span>'
-    return format_html('<span class="tier" style="--tier: {}; --tier-ink: {};" data-tier="{}">{}</span>',
-                       style.colour, style.ink, style.code, style.label)
+    return format_html('<span class="tier" data-tier="{}" data-tier-colour="{}">{}</span>',
+                       style.code, style.colour, style.label)
+
+
+@require_safe
+def tier_css(request):
+    """The tiers' colours as CSS (ranking.tiers.stylesheet), linked by every page that shows a tier, the public
+    portal's included, so it needs no sign-in (colours are no secret). Revalidated after a minute by its ETag."""
+    css = stylesheet(colours_in_use())
+    etag = quote_etag(hashlib.sha256(css.encode()).hexdigest()[:32])
+    response = HttpResponse(css, content_type="text/css; charset=utf-8")
+    response["ETag"] = etag
+    response["Cache-Control"] = "public, max-age=60"
+    return get_conditional_response(request, etag=etag, response=response)
 
 
 # 1. A township's submission ------------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 // The trend charts (templates/trends/_chart.html): each .trend-chart is drawn with ECharts from the JSON data block
 // named by its data-chart (json_script). The numbers are also in the table under the chart. When drawn, the chart
 // element gets data-state="drawn" (the browser tests wait for it). Canvas renderer: headless Chromium draws it.
+// Tooltips are drawn on the canvas too (renderMode "richText"): ECharts' HTML tooltips carry style attributes, which
+// the Content-Security-Policy refuses (docs/decisions/0018-csp.md).
 (function () {
   "use strict";
   if (!window.echarts) { return; }
@@ -14,7 +16,7 @@
     var tiers = data.tiers || {};
     return {
       animation: false,
-      tooltip: { trigger: "axis" },
+      tooltip: { trigger: "axis", renderMode: "richText" },
       legend: { top: 0 },
       grid: [{ left: 56, right: 56, top: 40, height: "42%" }, { left: 56, right: 56, top: "62%", height: "28%" }],
       xAxis: [{ type: "category", data: data.weeks, gridIndex: 0 }, { type: "category", data: data.weeks, gridIndex: 1 }],
@@ -39,7 +41,7 @@
   function town(data) {
     return {
       animation: false,
-      tooltip: { trigger: "axis" },
+      tooltip: { trigger: "axis", renderMode: "richText" },
       legend: { top: 0 },
       grid: { left: 56, right: 24, top: 40, bottom: 40 },
       xAxis: { type: "category", data: data.weeks },
@@ -67,7 +69,7 @@
     });
     return {
       animation: false,
-      tooltip: { trigger: "item" },
+      tooltip: { trigger: "item", renderMode: "richText" },
       series: [{ type: "sankey", data: nodes, links: links, nodeAlign: "justify", layoutIterations: 0,
         lineStyle: { color: "gradient", opacity: 0.45 }, label: { fontSize: 14 }, left: 24, right: 140 }],
     };
