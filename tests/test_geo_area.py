@@ -223,3 +223,20 @@ def test_a_report_placed_in_the_notch_is_refused_on_the_form(u_county):
                                            text="Rubbish by the road", lat=inside_lat, lon=inside_lon)
     assert (report.lat, report.lon) == (inside_lat, inside_lon)
 
+
+def test_the_report_forms_map_draws_the_area_the_server_checks(u_county):
+    response = Client().get("/public/report/area.json")
+    data = response.json()
+    area = selectors.campaign_area(campaign_get())
+    assert (response.status_code, response["Cache-Control"]) == (200, "public, max-age=300")
+    shapes = [f for f in data["features"] if f["properties"]["kind"] == "area"]
+    assert shapes == [{"type": "Feature", "properties": {"kind": "area", "source": "county"},
+                       "geometry": area.geojson()}]
+    drawn = geo.area_of_boundaries([(shapes[0]["geometry"], "wgs84")], "county")
+    assert (drawn.contains(*reversed(at(u_county, 5, 8))), drawn.contains(*reversed(at(u_county, 1, 8)))) == (
+        False, True)
+    villages = report_services.villages_of(campaign_get()).exclude(lon=None)
+    assert sorted(f["properties"]["code"] for f in data["features"] if f["properties"]["kind"] == "village") == \
+        sorted(villages.values_list("code", flat=True))
+    form = Client().get("/public/report/").content.decode()
+    assert '<div class="report-map" id="report-map" hidden data-url="/public/report/area.json"' in form
