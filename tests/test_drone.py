@@ -24,7 +24,7 @@ from dudao.core.tables import write_csv
 from dudao.drone import selectors, services
 from dudao.drone.models import Batch, DronePhoto, Upload
 from dudao.org.models import Unit
-from dudao.org.selectors import campaign_area_box, unit_point_wgs84
+from dudao.org.selectors import campaign_area, unit_point_wgs84
 from dudao.photos.models import Photo
 from dudao.problems.models import Category, Problem
 from dudao.ranking import selectors as ranking_selectors
@@ -111,9 +111,10 @@ def drone_entries(week: str = WEEK) -> dict[str, float]:
 
 
 def lonely_spot() -> tuple[float, float]:
-    """(lat, lon) inside the county's box but more than 3 km from every village point (WGS-84)."""
-    box = campaign_area_box(campaign_get())
-    assert box is not None
+    """(lat, lon) inside the county but more than 3 km from every village point (WGS-84)."""
+    area = campaign_area(campaign_get())
+    assert area is not None
+    box = area.box
     villages = [unit_point_wgs84(u) for u in Unit.objects.filter(level__in=["village", "community"])]
     villages = [p for p in villages if p is not None]
     steps = 40
@@ -121,9 +122,10 @@ def lonely_spot() -> tuple[float, float]:
         for j in range(1, steps):
             lon = box[0] + (box[2] - box[0]) * i / steps
             lat = box[1] + (box[3] - box[1]) * j / steps
-            if min(geo.distance_m(lon, lat, v_lon, v_lat) for v_lon, v_lat in villages) > 3000:
+            if area.contains(lon, lat) and \
+                    min(geo.distance_m(lon, lat, v_lon, v_lat) for v_lon, v_lat in villages) > 3000:
                 return round(lat, 6), round(lon, 6)
-    raise AssertionError("no spot 3 km from every village in the county's box")
+    raise AssertionError("no spot in the county 3 km from every village")
 
 
 def square(lat: float, lon: float, half: float) -> dict:

@@ -22,7 +22,7 @@ from dudao.inspections import selectors as services_selectors
 from dudao.inspections import services
 from dudao.inspections.models import Checklist, ChecklistItem, Inspection, ItemScore
 from dudao.org.models import Unit
-from dudao.org.selectors import campaign_area_box, unit_point_wgs84
+from dudao.org.selectors import campaign_area, unit_point_wgs84
 from dudao.problems.models import Problem
 from dudao.ranking import selectors as ranking_selectors
 from dudao.ranking import services as ranking_services
@@ -321,10 +321,11 @@ def test_poor_accuracy_is_a_warning(users, county):
 
 def test_a_position_5_km_from_the_village_inside_the_county_is_a_warning(users, county):
     lon, lat = unit_point_wgs84(unit(SHUIYUAN))
-    box = campaign_area_box(campaign_get())
+    area = campaign_area(campaign_get())
+    box = area.box
     toward_centre = 1 if lat < (box[1] + box[3]) / 2 else -1
     far_lat = lat + toward_centre * math.degrees(5000 / geo.EARTH_RADIUS_M)
-    assert geo.in_box(lon, far_lat, box)
+    assert area.contains(lon, far_lat)
     result = submit(users["inspector"], county, lat=far_lat, lon=lon)
     assert result.inspection.warnings == ["far_from_village"]
     assert result.inspection.distance_m == pytest.approx(5000, abs=0.1)

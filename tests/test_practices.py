@@ -34,6 +34,12 @@ def upload(data: bytes, name: str = "photo.jpg") -> io.BytesIO:
 
 
 @pytest.fixture(autouse=True)
+def _without_the_demos(db):
+    """These tests start with no practice: the demo's (dudao.demo.publications) are set aside."""
+    Practice.objects.all().delete()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     cache.clear()
     yield

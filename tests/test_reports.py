@@ -2,6 +2,7 @@
 at /public/report/<code>/ (never the contact; unknown codes 404, guessing limited per client), and the office's
 triage at /reports/ (accept into the problem loop with the photo, decline with a reason; office only)."""
 
+import datetime as dt
 import io
 
 import pytest
@@ -9,6 +10,7 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.test import Client
+from django.utils import timezone
 from PIL import Image
 
 from dudao.audit.models import AuditEvent
@@ -17,7 +19,7 @@ from dudao.core.errors import Refused
 from dudao.photos.models import Photo
 from dudao.problems.models import Category, PhotoKind, Problem
 from dudao.reports import lifecycle, services
-from dudao.reports.models import Report, Status
+from dudao.reports.models import LookupMiss, Report, Status
 
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 CONTACT = "13912345678"
@@ -207,6 +209,29 @@ def test_guessing_codes_in_a_loop_is_refused(public, report, settings):
     # Even the right code, from that client, until the hour is over; another client is not held up.
     assert public.get(f"/public/report/{report.code}/", REMOTE_ADDR="203.0.113.9").status_code == 429
     assert public.get(f"/public/report/{report.code}/", REMOTE_ADDR="203.0.113.10").status_code == 200
+
+
+def test_the_count_of_wrong_codes_is_shared_by_every_process(public, report, settings):
+    settings.REPORT_LOOKUP_MISSES_PER_HOUR = 3
+    assert [public.get("/public/report/ABCDEFGHJ2/", REMOTE_ADDR="203.0.113.9").status_code
+            for _i in range(2)] == [404, 404]
+    # Another web process: its own client and its own (empty) local cache, the same database.
+    cache.clear()
+    other = Client(**EN)
+    assert [other.get("/public/report/ABCDEFGHJ3/", REMOTE_ADDR="203.0.113.9").status_code
+            for _i in range(2)] == [404, 429]
+    assert LookupMiss.objects.filter(client=services.client_key("203.0.113.9")).count() == 3
+
+
+def test_wrong_codes_older_than_an_hour_no_longer_count_and_are_forgotten(public, report, settings):
+    settings.REPORT_LOOKUP_MISSES_PER_HOUR = 2
+    client = services.client_key("203.0.113.9")
+    old = timezone.now() - dt.timedelta(minutes=61)
+    LookupMiss.objects.bulk_create([LookupMiss(client=client, at=old), LookupMiss(client=client, at=old)])
+    assert services.lookup_misses(client) == 0
+    assert public.get("/public/report/ABCDEFGHJ2/", REMOTE_ADDR="203.0.113.9").status_code == 404
+    assert list(LookupMiss.objects.values_list("client", flat=True)) == [client]
+    assert public.get(f"/public/report/{report.code}/", REMOTE_ADDR="203.0.113.9").status_code == 200
 
 
 # The triage

@@ -3,9 +3,14 @@
 Phones and drones record WGS-84; points copied from Chinese web maps are GCJ-02, offset from WGS-84 by up to a
 few hundred metres by the published obfuscation formula. Everything that compares a recorded position with a
 stored point converts the stored point to WGS-84 first (``to_wgs84``).
+
+Whether a position lies in the county is an ``Area``: the union of polygons (the county's boundary, else its
+townships', else its villages') checked by ray casting, holes respected, each polygon's box first; or, with no
+boundary at all, a box around the units' points (decision 0017).
 """
 
 import math
+from dataclasses import dataclass
 
 EARTH_RADIUS_M = 6_371_008.8
 _A = 6_378_245.0  # the Krasovsky ellipsoid the GCJ-02 formula is defined on
@@ -87,3 +92,92 @@ def box_around(points: list[tuple[float, float]], margin_m: float) -> tuple[floa
 
 def in_box(lon: float, lat: float, box: tuple[float, float, float, float]) -> bool:
     return box[0] <= lon <= box[2] and box[1] <= lat <= box[3]
+
+
+# An area that positions are checked against (issue 17): polygons when boundaries are known, else a box.
+Ring = tuple[tuple[float, float], ...]
+Box = tuple[float, float, float, float]
+
+
+def _ring_contains(ring: Ring, lon: float, lat: float) -> bool:
+    """Ray casting (even-odd) on a closed ring; a point on an edge may fall either way."""
+    inside = False
+    x1, y1 = ring[-1]
+    for x2, y2 in ring:
+        if (y1 > lat) != (y2 > lat) and lon < x1 + (lat - y1) * (x2 - x1) / (y2 - y1):
+            inside = not inside
+        x1, y1 = x2, y2
+    return inside
+
+
+def _box_of(points) -> Box:
+    lons = [p[0] for p in points]
+    lats = [p[1] for p in points]
+    return min(lons), min(lats), max(lons), max(lats)
+
+
+@dataclass(frozen=True)
+class Polygon:
+    """One polygon in WGS-84: its outer ring, its holes and the outer ring's box (checked first)."""
+
+    outer: Ring
+    holes: tuple[Ring, ...]
+    box: Box
+
+    def contains(self, lon: float, lat: float) -> bool:
+        return (in_box(lon, lat, self.box) and _ring_contains(self.outer, lon, lat)
+                and not any(_ring_contains(hole, lon, lat) for hole in self.holes))
+
+
+@dataclass(frozen=True)
+class Area:
+    """Where a position may lie: inside any of ``polygons`` (the union of boundaries), or, when there are none,
+    inside ``box``. ``box`` always bounds the area, so most positions far away are refused on four comparisons.
+    ``source`` says what the area was made of ("county", "towns", "villages" or "points")."""
+
+    box: Box
+    polygons: tuple[Polygon, ...]
+    source: str
+
+    def contains(self, lon: float, lat: float) -> bool:
+        if not in_box(lon, lat, self.box):
+            return False
+        if not self.polygons:
+            return True
+        return any(polygon.contains(lon, lat) for polygon in self.polygons)
+
+    def geojson(self, decimals: int = 5) -> dict:
+        """The area as a GeoJSON MultiPolygon (the box when there is no polygon), rounded for drawing."""
+        def ring(points) -> list:
+            return [[round(lon, decimals), round(lat, decimals)] for lon, lat in points]
+
+        if not self.polygons:
+            west, south, east, north = self.box
+            return {"type": "MultiPolygon", "coordinates": [[ring(
+                [(west, south), (east, south), (east, north), (west, north), (west, south)])]]}
+        return {"type": "MultiPolygon", "coordinates": [[ring(p.outer), *(ring(h) for h in p.holes)]
+                                                        for p in self.polygons]}
+
+
+def area_of_boundaries(boundaries: list[tuple[dict, str]], source: str) -> Area | None:
+    """The union of GeoJSON Polygons/MultiPolygons, each given with its datum ("wgs84" or "gcj02": converted to
+    WGS-84 here, once); None when they hold no polygon."""
+    polygons: list[Polygon] = []
+    for geometry, datum in boundaries:
+        coordinates = geometry.get("coordinates") or []
+        parts = coordinates if geometry.get("type") == "MultiPolygon" else [coordinates]
+        for part in parts:
+            rings = [tuple(to_wgs84(float(p[0]), float(p[1]), datum or "wgs84") for p in ring)
+                     for ring in part if len(ring) >= 4]
+            if rings:
+                polygons.append(Polygon(rings[0], tuple(rings[1:]), _box_of(rings[0])))
+    if not polygons:
+        return None
+    corners = [(p.box[0], p.box[1]) for p in polygons] + [(p.box[2], p.box[3]) for p in polygons]
+    return Area(_box_of(corners), tuple(polygons), source)
+
+
+def area_of_points(points: list[tuple[float, float]], margin_m: float) -> Area | None:
+    """The fallback when no boundary is known: the points' box widened by a margin; None without points."""
+    box = box_around(points, margin_m)
+    return None if box is None else Area(box, (), "points")

@@ -22,6 +22,7 @@ from dudao.demo import bulletins as demo_bulletins
 from dudao.demo.boundaries import synthetic_boundaries_geojson
 from dudao.demo.exposure import load_exposure
 from dudao.demo.interviews import load_interviews
+from dudao.demo.publications import load_publications
 from dudao.demo.rounds import load_rounds
 from dudao.org import services as org_services
 from dudao.org.models import GroupKind, MemberRole, Person, Unit, WorkingGroup
@@ -197,4 +198,5 @@ def load_demo(*, stderr=None) -> list[DemoLogin]:
     load_interviews(campaign)
     load_exposure(campaign)
     demo_bulletins.load(campaign, stderr=stderr)
+    load_publications(campaign)
     return result

@@ -25,7 +25,7 @@ from dudao.drone import aerial, placement
 from dudao.drone.models import Batch, DronePhoto, Flag, Placement, Upload
 from dudao.drone.selectors import week_scores
 from dudao.org.models import Unit
-from dudao.org.selectors import campaign_area_box
+from dudao.org.selectors import campaign_area
 from dudao.ranking import services as ranking_services
 from dudao.ranking.models import SourceName
 
@@ -180,8 +180,8 @@ def ingest(*, actor, batch: Batch, data: bytes, filename: str) -> tuple[DronePho
     if existing is not None:
         return existing, True
     if found.lat is not None and found.lon is not None:
-        box = campaign_area_box(batch.campaign)
-        if box is not None and not geo.in_box(found.lon, found.lat, box):
+        area = campaign_area(batch.campaign)
+        if area is not None and not area.contains(found.lon, found.lat):
             raise Refused("outside_county", _("“%(name)s” was taken at %(lat).5f, %(lon).5f, outside the county.")
                           % {"name": filename, "lat": found.lat, "lon": found.lon})
         placed = village_index(batch.campaign).place(found.lon, found.lat)

@@ -30,44 +30,43 @@ def names_of(codes) -> dict[str, str]:
     return dict(Unit.objects.filter(code__in=list(codes)).values_list("code", "name"))
 
 
-_area_boxes: dict[tuple, tuple[float, float, float, float] | None] = {}
+_areas: dict[tuple, geo.Area | None] = {}
 
 
-def campaign_area_box(campaign, margin_m: float = 5000) -> tuple[float, float, float, float] | None:
-    """The WGS-84 box that a position in the campaign's county must fall in: the county boundary if it was
-    imported, otherwise the county's unit points, widened by a margin; None when the county has no geometry.
-    Every photo, inspection and report asks, so the box is kept until a unit changes."""
+def campaign_area(campaign, margin_m: float = 5000) -> geo.Area | None:
+    """Where a position in the campaign's county must lie (WGS-84; decision 0017): inside the county's boundary
+    if it was imported; else inside the union of its townships' boundaries if every active township has one; else
+    of its villages' if every active village and community has one; else inside the box of the units' points
+    widened by ``margin_m``. None when the county has no geometry at all (nothing is refused).
+    Every photo, inspection, drone photo and report asks, so the prepared area is kept per campaign until a unit
+    under the county changes (a boundary import moves ``updated_at``; one aggregate query tells)."""
     units = Unit.objects.all()
     if campaign.county_id:
         units = units.filter(path__startswith=campaign.county.path)
     state = units.aggregate(n=Count("pk"), changed=Max("updated_at"))
     key = (campaign.pk, campaign.county_id, state["n"], state["changed"], margin_m)
-    if key not in _area_boxes:
-        _area_boxes.clear()
-        _area_boxes[key] = _area_box(campaign, units, margin_m)
-    return _area_boxes[key]
+    if key not in _areas:
+        for old in [k for k in _areas if k[0] == campaign.pk]:
+            del _areas[old]
+        _areas[key] = _area(campaign, units, margin_m)
+    return _areas[key]
 
 
-def _area_box(campaign, units, margin_m: float) -> tuple[float, float, float, float] | None:
-    points: list[tuple[float, float]] = []
+def _area(campaign, units, margin_m: float) -> geo.Area | None:
     county = campaign.county if campaign.county_id else None
     if county is not None and county.boundary:
-        for lon, lat in _boundary_points(county.boundary):
-            points.append(geo.to_wgs84(lon, lat, county.boundary_datum or "wgs84"))
-    else:
-        for lon, lat, datum in units.filter(lon__isnull=False).values_list("lon", "lat", "point_datum"):
-            if lon is not None and lat is not None:
-                points.append(geo.to_wgs84(lon, lat, datum))
-    return geo.box_around(points, margin_m)
-
-
-def _boundary_points(geometry: dict):
-    coordinates = geometry.get("coordinates") or []
-    polygons = coordinates if geometry.get("type") == "MultiPolygon" else [coordinates]
-    for polygon in polygons:
-        for ring in polygon:
-            for lon, lat, *_rest in ring:
-                yield lon, lat
+        area = geo.area_of_boundaries([(county.boundary, county.boundary_datum)], "county")
+        if area is not None:
+            return area
+    for source, level_units in (("towns", units.towns()), ("villages", units.ranked())):
+        rows = list(level_units.filter(active=True).values_list("boundary", "boundary_datum"))
+        if rows and all(boundary for boundary, _datum in rows):
+            area = geo.area_of_boundaries(rows, source)
+            if area is not None:
+                return area
+    points = [geo.to_wgs84(lon, lat, datum) for lon, lat, datum in
+              units.filter(lon__isnull=False, lat__isnull=False).values_list("lon", "lat", "point_datum")]
+    return geo.area_of_points(points, margin_m)
 
 
 def unit_point_wgs84(unit: Unit) -> tuple[float, float] | None:

@@ -15,11 +15,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dudao.audit.services import audit_record
-from dudao.core import geo
 from dudao.core.errors import Refused
 from dudao.org.access import can_report_at
 from dudao.org.models import Unit
-from dudao.org.selectors import campaign_area_box
+from dudao.org.selectors import campaign_area
 from dudao.photos import imaging
 from dudao.photos.models import LocationSource, Photo
 
@@ -75,8 +74,8 @@ def check_position(campaign, lat: float | None, lon: float | None) -> None:
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise Refused("bad_position", _("The position %(lat)s, %(lon)s is not a latitude and longitude.")
                       % {"lat": lat, "lon": lon})
-    box = campaign_area_box(campaign)
-    if box is not None and not geo.in_box(lon, lat, box):
+    area = campaign_area(campaign)
+    if area is not None and not area.contains(lon, lat):
         raise Refused("outside_county", _("The position %(lat).5f, %(lon).5f lies outside the county.")
                       % {"lat": lat, "lon": lon})
 

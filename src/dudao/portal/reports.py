@@ -5,17 +5,19 @@ a status changes. Both answer in the public language (Accept-Language) and are n
 import math
 
 from django.conf import settings
-from django.http import HttpResponse, HttpResponseNotAllowed
+from django.http import HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.http import require_safe
 
 from dudao.campaigns.services import campaign_get
 from dudao.core.errors import Refused
 from dudao.core.http import client_address, see_other
-from dudao.portal.caching import public_language
+from dudao.org.selectors import campaign_area, unit_point_wgs84
+from dudao.portal.caching import MAX_AGE, public_language
 from dudao.problems.models import Status as ProblemStatus
 from dudao.reports import selectors, services
 from dudao.reports.models import Status
@@ -115,3 +117,26 @@ def report_status(request, code: str):
         problem_state = str(ProblemStatus(report.problem.status).label)
     return _answer(request, "portal/report_status.html", {
         "campaign": campaign, "report": report, "problem_state": problem_state})
+
+
+@require_safe
+def report_area(request):
+    """What the form's map draws (WGS-84 GeoJSON): the area a reported place must lie in, as report_submit checks
+    it (org.selectors.campaign_area: the county's boundary, its townships', its villages' or the box around its
+    points), and the villages' points with their names. Public facts only; kept by browsers and proxies."""
+    campaign = campaign_get()
+    area = campaign_area(campaign)
+    features = []
+    if area is not None:
+        features.append({"type": "Feature", "properties": {"kind": "area", "source": area.source},
+                         "geometry": area.geojson()})
+    for village in services.villages_of(campaign):
+        point = unit_point_wgs84(village)
+        if point is not None:
+            features.append({"type": "Feature", "properties": {"kind": "village", "code": village.code,
+                                                                "name": village.name},
+                             "geometry": {"type": "Point", "coordinates": [round(point[0], 5), round(point[1], 5)]}})
+    response = JsonResponse({"type": "FeatureCollection", "features": features},
+                            json_dumps_params={"ensure_ascii": False, "separators": (",", ":")})
+    response["Cache-Control"] = f"public, max-age={MAX_AGE}"
+    return response

@@ -13,6 +13,7 @@ urlpatterns = [
     path("public/villages/<str:code>/", views.village, name="public_village"),
     path("public/villages/<str:code>/<str:week>/broadcast.txt", views.broadcast, name="public_broadcast"),
     path("public/report/", reports.report_form, name="public_report"),
+    path("public/report/area.json", reports.report_area, name="public_report_area"),
     path("public/report/find/", reports.report_find, name="public_report_find"),
     path("public/report/<str:code>/", reports.report_status, name="public_report_status"),
     path("public/practices/", practices.practice_index, name="public_practices"),

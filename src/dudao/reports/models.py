@@ -48,3 +48,15 @@ class Report(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+
+class LookupMiss(models.Model):
+    """An unknown tracking code tried by a client (its address as the same keyed hash as a report's): counted over
+    the last hour to stop codes being guessed in a loop. Kept in the database so that every web process counts the
+    same misses (a local-memory cache is per process); rows older than an hour are deleted as new ones come."""
+
+    client = models.CharField(max_length=64)
+    at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["client", "at"])]

@@ -25,7 +25,7 @@ from dudao.photos.services import check_position, checked, discard, files_store,
 from dudao.problems.models import Category, Problem, Source
 from dudao.problems.services import problem_report, problem_set_public
 from dudao.reports import lifecycle
-from dudao.reports.models import Report, Status
+from dudao.reports.models import LookupMiss, Report, Status
 
 # Unambiguous: no 0/O, 1/I/L. 31 ** 10 ≈ 8·10^14 codes.
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -94,6 +94,20 @@ def _too_many() -> Refused:
     limit = settings.REPORTS_PER_HOUR
     return Refused("too_many", _("No more than %(limit)s reports an hour are accepted from one connection; try "
                                  "again later.") % {"limit": limit})
+
+
+def lookup_misses(client: str) -> int:
+    """How many unknown tracking codes the client (``client_key``) tried in the last hour, in any process."""
+    return LookupMiss.objects.filter(client=client, at__gte=timezone.now() - dt.timedelta(hours=1)).count()
+
+
+def lookup_miss_record(client: str) -> None:
+    """Count one unknown tracking code tried by the client; forget misses older than an hour. Not audit-logged:
+    a guess changes nothing but this counter (like a sign-in attempt)."""
+    now = timezone.now()
+    with transaction.atomic():
+        LookupMiss.objects.filter(at__lt=now - dt.timedelta(hours=1)).delete()
+        LookupMiss.objects.create(client=client, at=now)
 
 
 def max_photo_bytes() -> int:

@@ -15,6 +15,7 @@
       document.getElementById("lat").value = lat;
       document.getElementById("lon").value = lon;
       state.textContent = state.dataset.found + " " + lat + ", " + lon;
+      document.dispatchEvent(new CustomEvent("dudao:place", {detail: {lat: lat, lon: lon, from: "position"}}));
       button.disabled = false;
     }, function () {
       state.textContent = state.dataset.failed;
