@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "dudao.notices",
     "dudao.interviews",
     "dudao.bulletins",
+    "dudao.plan",
     "dudao.publication",
     "dudao.api",
     "dudao.demo",

@@ -21,6 +21,7 @@ from dudao.core.tables import write_csv
 from dudao.demo import bulletins as demo_bulletins
 from dudao.demo.boundaries import synthetic_boundaries_geojson
 from dudao.demo.interviews import load_interviews
+from dudao.demo.plan import load_plan
 from dudao.demo.rounds import load_rounds
 from dudao.org import services as org_services
 from dudao.org.models import GroupKind, MemberRole, Person, Unit, WorkingGroup
@@ -194,5 +195,6 @@ def load_demo(*, stderr=None) -> list[DemoLogin]:
         result.append(DemoLogin(username, str(Role(role).label), area))
     load_rounds(campaign)
     load_interviews(campaign)
+    load_plan(campaign)
     demo_bulletins.load(campaign, stderr=stderr)
     return result
