@@ -95,8 +95,12 @@ def load_plan(campaign, today: dt.date | None = None) -> None:
         plan.action_map_evidence(actor=SYSTEM, action=action, categories=[categories[c] for c in codes],
                                  items=garbage_items if no == 1 else [])
     town_user = User.objects.filter(username="demo_town").first()
-    if town_user is None:
-        return
+    if town_user is not None:
+        _reports(town_user)
+    plan.tasks_overdue_notify()  # as the worker's daily check would have
+
+
+def _reports(town_user: User) -> None:
     own = Task.objects.filter(town=town_user.scope_unit, own=False).select_related("action")
     figures = {1: ("8", "主干道沿线垃圾点清理完毕（演示）", False),
                4: ("20", "完成残垣断壁登记和首批清理（演示）", False),

@@ -9,6 +9,8 @@ from dudao.accounts.access import can_read_all, effective_role, is_office
 from dudao.accounts.models import Role
 from dudao.org.access import area_q, area_roots, in_area
 
+# The roles a document may be addressed to (the office and the administrators always read every document).
+AUDIENCE = (Role.LEADER, Role.INSPECTOR, Role.TOWN_STAFF)
 READERS = frozenset({Role.COUNTY_ADMIN, Role.OFFICE, Role.LEADER, Role.INSPECTOR, Role.TOWN_STAFF})
 
 
@@ -50,3 +52,15 @@ def can_report(user, task) -> bool:
 
 def can_add_own(user, town) -> bool:
     return is_town_staff(user) and user.scope_unit_id == town.pk
+
+
+def audience_choices() -> list[tuple[str, str]]:
+    return [(role, str(Role(role).label)) for role in AUDIENCE]
+
+
+def documents_visible_to(user, documents) -> list:
+    """The documents addressed to the user's role (all for the office)."""
+    if is_office(user):
+        return list(documents)
+    role = effective_role(user)
+    return [d for d in documents if role in d.audience] if can_see_plan(user) else []

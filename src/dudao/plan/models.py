@@ -3,6 +3,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from dudao.accounts.actors import actor_field
+from dudao.accounts.models import Role
 from dudao.org.models import PostQuerySet, PostRole
 from dudao.plan import standing
 
@@ -75,6 +76,9 @@ class Action(models.Model):
     checklist_items = models.ManyToManyField("inspections.ChecklistItem", verbose_name=_("checklist items"),
                                              blank=True, related_name="+")
     archived = models.BooleanField(_("archived"), default=False)
+    # The meeting decision it came from, if any.
+    source_document = models.ForeignKey("Document", null=True, blank=True, on_delete=models.PROTECT,
+                                        related_name="actions")
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 
@@ -169,3 +173,53 @@ STANDING_LABELS = {
     standing.OVERDUE: _("overdue"),
     standing.DONE: _("done"),
 }
+
+
+class DocumentKind(models.TextChoices):
+    PLAN = "plan", _("implementation plan")
+    BATTLE_MAP = "battle_map", _("battle map as issued")
+    NOTICE = "notice", _("notice")
+    DECISION = "decision", _("meeting decision")
+
+
+class Document(models.Model):
+    """A campaign document (实施方案, the battle map as issued, a notice, a meeting decision), versioned, each visible
+    to the office and to the roles it is addressed to."""
+
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("kind"), max_length=12, choices=DocumentKind.choices)
+    title = models.CharField(_("title"), max_length=100)
+    audience = models.JSONField(_("addressed to"), default=list)  # role codes
+    created_at = models.DateTimeField()
+    created_by = actor_field()
+    created_by_label = models.CharField(max_length=150)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def audience_labels(self) -> list[str]:
+        return [str(Role(role).label) for role in self.audience if role in Role.values]
+
+
+class DocumentVersion(models.Model):
+    """One version of a document's file (PDF or Word, checked by its content), never changed: a new file is a new
+    version."""
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField(_("version"))
+    file_name = models.CharField(max_length=200)
+    file_kind = models.CharField(max_length=4)
+    file_bytes = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    uploaded_at = models.DateTimeField()
+    uploaded_by = actor_field()
+    uploaded_by_label = models.CharField(max_length=150)
+
+    class Meta:
+        ordering = ["document", "-number"]
+        constraints = [models.UniqueConstraint(fields=["document", "number"], name="document_version_unique")]

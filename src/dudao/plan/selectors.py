@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from dudao.inspections.models import ItemScore
 from dudao.plan import standing
-from dudao.plan.models import Action, Department, Task
+from dudao.plan.models import Action, Department, Document, Task
 from dudao.problems import lifecycle as problem_lifecycle
 from dudao.problems.models import Problem
 
@@ -145,14 +145,15 @@ def tasks(campaign) -> QuerySet[Task]:
 @dataclass(frozen=True)
 class Row:
     action: Action
-    cells: list[TaskState | None]  # one per township column; None where the action does not apply
+    cells: list[tuple[object, TaskState | None]]  # (township, state) per column; None: the action does not apply
 
 
 def matrix(campaign, visible: QuerySet[Task], towns: list) -> list[Row]:
     """The battle map: the actions (not archived) × the townships, each cell the county task's standing."""
     states = {(s.task.action_id, s.task.town_id): s
               for s in task_states(list(visible.filter(own=False, action__archived=False)))}
-    return [Row(action, [states.get((action.pk, town.pk)) for town in towns]) for action in actions(campaign)]
+    return [Row(action, [(town, states.get((action.pk, town.pk))) for town in towns])
+            for action in actions(campaign)]
 
 
 @dataclass(frozen=True)
@@ -181,3 +182,7 @@ def timeline(campaign) -> tuple[list[Bar], dt.date | None, dt.date | None]:
     bars = [Bar(a, at(a.start), round(100 * ((a.deadline - a.start).days + 1) / days, 2),
                 [(at(m.date), m) for m in a.milestones.all()], mark) for a in rows]
     return bars, first, last
+
+
+def documents(campaign) -> QuerySet[Document]:
+    return Document.objects.filter(campaign=campaign).prefetch_related("versions")

@@ -3,12 +3,17 @@ fan-out of tasks to the townships, a township's own tasks, progress reports with
 archiving and deleting actions, the overdue notices. Each is atomic and audit-logged."""
 
 import datetime as dt
+import hashlib
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
 
 from django.core.exceptions import PermissionDenied
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -16,11 +21,24 @@ from dudao.accounts.access import SYSTEM, require_office
 from dudao.accounts.actors import recorded_by
 from dudao.audit.services import Change, audit_record, audit_record_many
 from dudao.core.errors import Refused, cleaned_text
-from dudao.core.tables import MAX_BYTES, Problem, TableRefused, read_table
+from dudao.core.tables import MAX_BYTES, TableRefused, read_table
+from dudao.notices.services import check_file
 from dudao.org.models import Person, PostRole, Unit
+from dudao.org.services import ImportReport as UnitsReport
 from dudao.photos.services import checked, discard, files_store
 from dudao.plan import access, actionfile, notices, selectors
-from dudao.plan.models import Action, Department, DepartmentPost, Milestone, Progress, ProgressPhoto, Task
+from dudao.plan.models import (
+    Action,
+    Department,
+    DepartmentPost,
+    Document,
+    DocumentKind,
+    DocumentVersion,
+    Milestone,
+    Progress,
+    ProgressPhoto,
+    Task,
+)
 
 NOTE_MAX = 2000
 TITLE_MAX = 100
@@ -82,17 +100,11 @@ def department_post_add(*, actor, department: Department, person: Person, role: 
 
 
 @dataclass
-class ImportReport:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
+class ImportReport(UnitsReport):
+    """What an import of actions did (the units import's counts and problems, and its own)."""
+
     tasks_created: int = 0
     new_departments: list[str] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
 
 
 def _town_keys(campaign) -> dict[str, str]:
@@ -371,3 +383,84 @@ def tasks_overdue_notify(*, now: dt.datetime | None = None) -> list[Task]:
             audit_record(actor=SYSTEM, action="task.overdue", object_type="tasks", object_id="",
                          after={"tasks": [t.pk for t in told]})
     return told
+
+
+# Documents ---------------------------------------------------------------------------------------------------------
+
+
+def _audience(roles: list[str]) -> list[str]:
+    chosen = sorted(set(roles))
+    if not chosen or any(role not in access.AUDIENCE for role in chosen):
+        raise Refused("audience", _("Pick the roles the document is addressed to."))
+    return chosen
+
+
+def _store_version(actor, document: Document, data: bytes, note: str, number: int) -> DocumentVersion:
+    kind = check_file(data)
+    name = default_storage.save(f"plan/{uuid.uuid4().hex}.{kind}", ContentFile(data))
+    try:
+        with transaction.atomic():
+            version = DocumentVersion.objects.create(
+                document=document, number=number, file_name=name, file_kind=kind, file_bytes=len(data),
+                sha256=hashlib.sha256(data).hexdigest(), note=note, uploaded_at=timezone.now(),
+                **recorded_by("uploaded_by", actor))
+            audit_record(actor=actor, action="document.version", object_type="document", object_id=str(document.pk),
+                         after={"version": number, "sha256": version.sha256, "kind": kind, "note": note})
+    except BaseException:
+        default_storage.delete(name)
+        raise
+    return version
+
+
+def document_add(*, actor, campaign, kind: str, title: str, audience: list[str], data: bytes,
+                 note: str = "") -> Document:
+    """A campaign document with its first version."""
+    require_office(actor)
+    if kind not in DocumentKind.values:
+        raise Refused("document_kind", _("Pick the kind of document."))
+    title = cleaned_text(title, code="title", empty=_("Give the document a title."), maximum=TITLE_MAX)
+    note = cleaned_text(note, code="note", maximum=200)
+    roles = _audience(audience)
+    with transaction.atomic():
+        document = Document.objects.create(campaign=campaign, kind=kind, title=title, audience=roles,
+                                           created_at=timezone.now(), **recorded_by("created_by", actor))
+        audit_record(actor=actor, action="document.create", object_type="document", object_id=str(document.pk),
+                     after={"kind": kind, "title": title, "audience": roles})
+        _store_version(actor, document, data, note, 1)
+    return document
+
+
+def document_version_add(*, actor, document: Document, data: bytes, note: str = "") -> DocumentVersion:
+    """A new version of the document's file; the earlier ones stay."""
+    require_office(actor)
+    note = cleaned_text(note, code="note", maximum=200)
+    with transaction.atomic():
+        document = Document.objects.select_for_update().get(pk=document.pk)
+        number = (document.versions.aggregate(top=Max("number"))["top"] or 0) + 1
+        return _store_version(actor, document, data, note, number)
+
+
+def action_from_decision(*, actor, document: Document, no: int, name: str, lead: Department, start: dt.date,
+                         deadline: dt.date) -> Action:
+    """A meeting decision becomes an action of the battle map, fanned out to every township."""
+    require_office(actor)
+    if document.kind != DocumentKind.DECISION:
+        raise Refused("not_a_decision", _("Only a meeting decision becomes an action."))
+    name = cleaned_text(name, code="name", empty=_("The name is empty."), maximum=actionfile.NAME_MAX)
+    if no < 1:
+        raise Refused("bad_action_no", _("The number must be 1 or more."))
+    if deadline < start:
+        raise Refused("deadline_before_start", _("The deadline is before the start."))
+    if lead.campaign_id != document.campaign_id:
+        raise Refused("foreign_department", _("Pick a department of this campaign."))
+    now = timezone.now()
+    with transaction.atomic():
+        if Action.objects.filter(campaign=document.campaign, no=no).exists():
+            raise Refused("action_no_taken", _("Action %(no)s exists already.") % {"no": no})
+        action = Action.objects.create(campaign=document.campaign, no=no, name=name, lead=lead, start=start,
+                                       deadline=deadline, all_towns=True, source_document=document, created_at=now,
+                                       updated_at=now)
+        created = _fan_out(actor, action, list(towns_of(document.campaign)), now)
+        audit_record(actor=actor, action="action.create", object_type="action", object_id=str(no),
+                     after=action_snapshot(action) | {"document": document.pk, "tasks": created})
+    return action

@@ -14,5 +14,8 @@ urlpatterns = [
     path("plan/actions/<int:no>/evidence/", views.action_evidence, name="plan_action_evidence"),
     path("plan/tasks/new/<int:no>/", views.task_new, name="plan_task_new"),
     path("plan/tasks/<int:pk>/", views.task_detail, name="plan_task"),
+    path("plan/documents/", views.document_list, name="plan_documents"),
+    path("plan/documents/<int:pk>/", views.document_detail, name="plan_document"),
+    path("plan/documents/<int:pk>/<int:number>/", views.document_file, name="plan_document_file"),
     path("plan/photos/<int:pk>/<str:size>.jpg", views.progress_photo, name="plan_photo"),
 ]

@@ -21,12 +21,14 @@ from dudao.core.http import download, require, see_other
 from dudao.core.messages import describe_with_row
 from dudao.core.tables import write_csv, write_xlsx
 from dudao.inspections.models import ChecklistItem
+from dudao.notices.documents import CONTENT_TYPES
+from dudao.notices.services import FILE_MAX_MB
 from dudao.org.access import groups_visible_to
 from dudao.org.models import PostRole
 from dudao.photos import imaging
 from dudao.photos.services import refusal_message
 from dudao.plan import access, selectors, services
-from dudao.plan.models import STANDING_LABELS, Action, ProgressPhoto, Task
+from dudao.plan.models import STANDING_LABELS, Action, Department, Document, DocumentKind, ProgressPhoto, Task
 from dudao.problems.models import Category
 
 PROBLEMS_SHOWN = 50
@@ -284,4 +286,105 @@ def progress_photo(request, pk: int, size: str):
     name = photo.thumb_name if size == "thumb" else photo.display_name
     response = FileResponse(default_storage.open(name, "rb"), content_type="image/jpeg")
     response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+# Documents ---------------------------------------------------------------------------------------------------------
+
+
+def _document_file(request) -> bytes:
+    upload = request.FILES.get("file")
+    if upload is None:
+        raise Refused("file_required", _("Choose a file."))
+    if upload.size > FILE_MAX_MB * 1024 * 1024:
+        raise Refused("file_too_large", _("The file is too large: at most %(max)s MB.") % {"max": FILE_MAX_MB})
+    return upload.read()
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def document_list(request):
+    require(access.can_see_plan(request.user))
+    campaign = campaign_get()
+    office = access.can_manage_plan(request.user)
+    error = ""
+    if request.method == "POST":
+        require(office)
+        try:
+            document = services.document_add(
+                actor=request.user, campaign=campaign, kind=request.POST.get("kind", ""),
+                title=request.POST.get("title", ""), audience=request.POST.getlist("audience"),
+                data=_document_file(request), note=request.POST.get("note", ""))
+        except Refused as refused:
+            error = refused.message
+        else:
+            messages.success(request, _("Saved."))
+            return see_other(reverse("plan_document", args=[document.pk]))
+    return render(request, "plan/documents.html", {
+        "documents": access.documents_visible_to(request.user, selectors.documents(campaign)), "office": office,
+        "kinds": DocumentKind.choices, "roles": access.audience_choices(), "error": error},
+        status=400 if error else 200)
+
+
+def _document(request, pk: int) -> Document:
+    require(access.can_see_plan(request.user))
+    for document in access.documents_visible_to(request.user, selectors.documents(campaign_get())):
+        if document.pk == pk:
+            return document
+    raise Http404
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def document_detail(request, pk: int):
+    document = _document(request, pk)
+    office = access.can_manage_plan(request.user)
+    error = ""
+    if request.method == "POST":
+        require(office)
+        try:
+            if request.POST.get("act") == "action":
+                action = services.action_from_decision(
+                    actor=request.user, document=document, no=_whole(request.POST.get("no", "")),
+                    name=request.POST.get("name", ""), start=_day(request.POST.get("start", "")),
+                    deadline=_day(request.POST.get("deadline", "")),
+                    lead=get_object_or_404(Department, campaign=document.campaign, pk=_whole(request.POST.get(
+                        "lead", ""))))
+                messages.success(request, _("Action %(no)s added to the battle map.") % {"no": action.no})
+                return see_other(reverse("plan_action", args=[action.no]))
+            services.document_version_add(actor=request.user, document=document, data=_document_file(request),
+                                          note=request.POST.get("note", ""))
+        except Refused as refused:
+            error = refused.message
+        else:
+            messages.success(request, _("Saved."))
+            return see_other(reverse("plan_document", args=[document.pk]))
+    return render(request, "plan/document.html", {
+        "document": document, "office": office, "error": error, "departments": selectors.departments(
+            document.campaign), "is_decision": document.kind == DocumentKind.DECISION,
+        "today": timezone.localdate()}, status=400 if error else 200)
+
+
+def _whole(raw: str) -> int:
+    if not raw.isdigit():
+        raise Refused("bad_number", _("“%(value)s” is not a whole number.") % {"value": raw})
+    return int(raw)
+
+
+def _day(raw: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise Refused("bad_date", _("“%(value)s” is not a date (YYYY-MM-DD).") % {"value": raw}) from None
+
+
+@login_required
+@require_safe
+def document_file(request, pk: int, number: int):
+    document = _document(request, pk)
+    version = get_object_or_404(document.versions, number=number)
+    response = FileResponse(default_storage.open(version.file_name, "rb"), as_attachment=True,
+                            filename=f"{document.title}-v{number}.{version.file_kind}",
+                            content_type=CONTENT_TYPES[version.file_kind])
+    response["X-Content-Type-Options"] = "nosniff"
     return response

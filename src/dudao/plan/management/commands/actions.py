@@ -1,10 +1,8 @@
-from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 
 from dudao.accounts.access import SYSTEM
 from dudao.campaigns.services import campaign_get
 from dudao.core.cli import DudaoCommand
-from dudao.core.tables import write_csv, write_xlsx
 from dudao.plan import services
 
 
@@ -21,9 +19,7 @@ class Command(DudaoCommand):
                          help="create the departments the file names that do not exist yet (listed on stderr)")
         exp = sub.add_parser("export", help="export the actions (CSV by default, XLSX by the file name)")
         exp.add_argument("--campaign", help="the campaign's slug (default: the default campaign)")
-        exp.add_argument("-o", "--output", help="file to write; standard output if omitted")
-        exp.add_argument("--format", choices=["csv", "xlsx"], help="overrides the file name's extension")
-        exp.add_argument("--encoding", choices=["utf-8", "gb18030"], default="utf-8", help="CSV encoding")
+        self.add_sheet_arguments(exp)
         exp.add_argument("--chinese-headers", action="store_true", help="Chinese column names")
 
     def handle(self, *args, **options):
@@ -41,13 +37,5 @@ class Command(DudaoCommand):
                               % {"created": report.created, "updated": report.updated,
                                  "unchanged": report.unchanged, "tasks": report.tasks_created})
             return
-        output = options["output"]
-        fmt = options["format"] or ("xlsx" if output and output.lower().endswith(".xlsx") else "csv")
-        if fmt == "xlsx" and options["encoding"] != "utf-8":
-            raise CommandError(_("--encoding applies to CSV only."))
         header, rows = services.actions_export_rows(campaign=campaign, chinese=options["chinese_headers"])
-        if fmt == "xlsx":
-            data = write_xlsx([(_("actions"), header, rows)])
-        else:
-            data = write_csv(header, rows, options["encoding"], bom=False)
-        self.write_output(data, output)
+        self.write_sheet(_("actions"), header, rows, options)
