@@ -242,8 +242,9 @@ def test_overdue_tasks_are_told_to_their_owners_once(users, town, campaign):
     Task.objects.exclude(pk=task.pk).update(overdue_notified_at=timezone.now())
     told = services.tasks_overdue_notify()
     assert told == [task]
-    note = Notification.objects.filter(kind=notices.TASK_OVERDUE, recipient=users["town_staff"]).get()
-    assert note.link == f"/plan/tasks/{task.pk}/"
+    link = f"/plan/tasks/{task.pk}/"
+    note = Notification.objects.filter(kind=notices.TASK_OVERDUE, link=link).get()
+    assert (note.recipient, note.params["no"]) == (users["town_staff"], 17)
     assert services.tasks_overdue_notify() == []
 
 
