@@ -57,7 +57,7 @@ def test_worker_once_runs_queued_tasks_checks_and_sweeps(users, receivers, monke
         (f"w1:robot{channel.pk}", "sent"), (f"w2:robot{channel.pk}", "sent")]
     assert len(receiver.received) == 2
     assert set(PeriodicCheck.objects.values_list("name", flat=True)) == {
-        "problems_overdue", "ranking_deadline", "leader_digest", "prune_task_results"}
+        "problems_overdue", "ranking_deadline", "leader_digest", "prune_task_results", "plan_tasks_overdue"}
     assert err.getvalue().endswith("1 task(s) run; 1 message(s) sent, 0 to retry later, 0 failed.\n")
     # Run again at once: the periodic checks are not due, nothing to send.
     started = {c.name: c.started_at for c in PeriodicCheck.objects.all()}

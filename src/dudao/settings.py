@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "dudao.interviews",
     "dudao.bulletins",
     "dudao.exposure",
+    "dudao.plan",
     "dudao.publication",
     "dudao.api",
     "dudao.demo",

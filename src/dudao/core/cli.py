@@ -9,7 +9,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from dudao.core.messages import describe_with_row
-from dudao.core.tables import Problem
+from dudao.core.tables import Problem, write_csv, write_xlsx
 
 
 def cli_language() -> str:
@@ -39,6 +39,25 @@ class DudaoCommand(BaseCommand):
             return Path(path).read_bytes()
         except OSError as exc:
             raise CommandError(_("Cannot read %(path)s: %(reason)s") % {"path": path, "reason": exc.strerror}) from None
+
+    def add_sheet_arguments(self, parser) -> None:
+        """-o, --format, --encoding and --chinese-headers of an export of a sheet."""
+        parser.add_argument("-o", "--output", help="file to write; standard output if omitted")
+        parser.add_argument("--format", choices=["csv", "xlsx"], help="overrides the file name's extension")
+        parser.add_argument("--encoding", choices=["utf-8", "gb18030"], default="utf-8", help="CSV encoding")
+
+    def write_sheet(self, title: str, header: list[str], rows: list[list[str]], options: dict) -> None:
+        """A sheet export as the options of add_sheet_arguments say: XLSX by --format or the file name, else CSV
+        (no BOM: scripts read it) in the encoding asked for."""
+        output = options["output"]
+        fmt = options["format"] or ("xlsx" if output and output.lower().endswith(".xlsx") else "csv")
+        if fmt == "xlsx" and options["encoding"] != "utf-8":
+            raise CommandError(_("--encoding applies to CSV only."))
+        if fmt == "xlsx":
+            data = write_xlsx([(title, header, rows)])
+        else:
+            data = write_csv(header, rows, options["encoding"], bom=False)
+        self.write_output(data, output)
 
     def write_output(self, data: bytes, path: str | None) -> None:
         """Write to the file, or to standard output when no file is named (and nothing else goes there)."""

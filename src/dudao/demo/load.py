@@ -22,6 +22,7 @@ from dudao.demo import bulletins as demo_bulletins
 from dudao.demo.boundaries import synthetic_boundaries_geojson
 from dudao.demo.exposure import load_exposure
 from dudao.demo.interviews import load_interviews
+from dudao.demo.plan import load_plan
 from dudao.demo.publications import load_publications
 from dudao.demo.rounds import load_rounds
 from dudao.org import services as org_services
@@ -197,6 +198,7 @@ def load_demo(*, stderr=None) -> list[DemoLogin]:
     load_rounds(campaign)
     load_interviews(campaign)
     load_exposure(campaign)
+    load_plan(campaign)
     demo_bulletins.load(campaign, stderr=stderr)
     load_publications(campaign)
     return result

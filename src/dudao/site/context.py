@@ -3,6 +3,7 @@ from dudao.inspections.access import can_see_checklists
 from dudao.interviews.access import can_see_interviews
 from dudao.notifications.services import BADGE_MAX, unread_recent_count
 from dudao.org.access import can_manage_people
+from dudao.plan.access import can_see_plan
 
 
 def navigation(request):
@@ -16,6 +17,7 @@ def navigation(request):
         "can_inspect": access.effective_role(user) in access.INSPECTING_ROLES,
         "can_see_checklists": can_see_checklists(user),
         "can_see_interviews": can_see_interviews(user),
+        "can_see_plan": can_see_plan(user),
         "unread_notifications": unread_recent_count(user),
         "unread_badge_max": BADGE_MAX,
     }

@@ -1,9 +1,7 @@
-from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 
 from dudao.accounts.access import SYSTEM
 from dudao.core.cli import DudaoCommand
-from dudao.core.tables import write_csv, write_xlsx
 from dudao.org import services
 
 
@@ -29,9 +27,7 @@ class Command(DudaoCommand):
         bnd.add_argument("--synthetic", action="store_true",
                          help="schematic boundaries (not the real divisions): maps label them so")
         exp = sub.add_parser("export", help="export units (CSV by default, XLSX by the file name)")
-        exp.add_argument("-o", "--output", help="file to write; standard output if omitted")
-        exp.add_argument("--format", choices=["csv", "xlsx"], help="overrides the file name's extension")
-        exp.add_argument("--encoding", choices=["utf-8", "gb18030"], default="utf-8", help="CSV encoding")
+        self.add_sheet_arguments(exp)
         exp.add_argument("--chinese-headers", action="store_true", help="Chinese column names and levels")
 
     def handle(self, *args, **options):
@@ -53,13 +49,5 @@ class Command(DudaoCommand):
             self.stderr.write(_("Boundaries set: %(updated)s changed, %(unchanged)s unchanged.")
                               % {"updated": report.updated, "unchanged": report.unchanged})
             return
-        output = options["output"]
-        fmt = options["format"] or ("xlsx" if output and output.lower().endswith(".xlsx") else "csv")
-        if fmt == "xlsx" and options["encoding"] != "utf-8":
-            raise CommandError(_("--encoding applies to CSV only."))
         header, rows = services.units_export_rows(actor=SYSTEM, chinese=options["chinese_headers"])
-        if fmt == "xlsx":
-            data = write_xlsx([(_("units"), header, rows)])
-        else:
-            data = write_csv(header, rows, options["encoding"], bom=False)
-        self.write_output(data, output)
+        self.write_sheet(_("units"), header, rows, options)
