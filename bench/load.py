@@ -30,6 +30,7 @@ monkey.patch_all()  # locust's users are greenlets: sockets and threads patched 
 import argparse  # noqa: E402
 import itertools  # noqa: E402
 import json  # noqa: E402
+import os  # noqa: E402
 import sys  # noqa: E402
 import uuid  # noqa: E402
 
@@ -212,6 +213,7 @@ def measure(size: str, copied: str | None, users: int, seconds: int) -> bool:
     Inspector.fixed_count, Office.fixed_count = counts["inspector"], counts["office"]
     Town.fixed_count, Public.fixed_count = counts["town"], counts["public"]
     total = sum(counts.values()) + Health.fixed_count
+    before = os.getloadavg()[0]
     with gunicorn(base.WORKERS) as address:
         env = Environment(user_classes=[Inspector, Office, Town, Public, Health], host=address, reset_stats=True)
         runner = env.create_local_runner()
@@ -240,6 +242,8 @@ def measure(size: str, copied: str | None, users: int, seconds: int) -> bool:
     print(f"{'all':<24} {env.stats.total.num_requests:>8} {env.stats.total.total_rps:>7.2f} "
           f"{env.stats.total.get_response_time_percentile(0.5):>7.0f} "
           f"{env.stats.total.get_response_time_percentile(0.95):>7.0f} {env.stats.total.num_failures:>6}")
+    print(f"machine: {os.cpu_count()} cores, load average (1 min) {before:.1f} before the run, "
+          f"{os.getloadavg()[0]:.1f} after (the server, locust and anything else running)")
     for error in list(env.stats.errors.values())[:10]:
         print(f"error ×{error.occurrences}: {error.method} {error.name}: {error.error}")
     print(f"\ntargets: 0 errors, p95 <= {PAGE_P95_MS} ms for pages, <= {PHOTO_P95_MS} ms for photo submissions: "
