@@ -10,19 +10,16 @@ the inspection). The baseline in the same process is one inspector alone, sequen
 import io
 import json
 import os
-import random
-import socket
 import statistics
-import subprocess
 import sys
-import sysconfig
 import tempfile
 import threading
 import time
 import urllib.error
 import urllib.request
 import uuid
-from pathlib import Path
+
+from common import gunicorn, inspectors, multipart, photo  # bench/common.py
 
 HOME = tempfile.mkdtemp(prefix="dudao-bench-")
 os.environ["DUDAO_HOME"] = HOME
@@ -33,47 +30,9 @@ import django  # noqa: E402
 django.setup()
 
 from django.core.management import call_command  # noqa: E402
-from PIL import Image, ImageDraw  # noqa: E402
 
-from dudao.accounts import services as accounts  # noqa: E402
-from dudao.accounts.access import SYSTEM  # noqa: E402
-from dudao.inspections.models import Checklist, Inspection  # noqa: E402
-from dudao.org import services as org  # noqa: E402
-from dudao.org.models import GroupKind, Person, Unit, WorkingGroup  # noqa: E402
-from dudao.org.selectors import unit_point_wgs84  # noqa: E402
+from dudao.inspections.models import Inspection  # noqa: E402
 from dudao.photos.models import Photo  # noqa: E402
-
-BIN = Path(sysconfig.get_path("scripts"))
-
-
-def photo(seed: int) -> bytes:
-    """A phone-like photo: 4000×3000 with texture, about 1–3 MB as JPEG."""
-    rng = random.Random(seed)
-    image = Image.effect_noise((4000, 3000), 40).convert("RGB")
-    draw = ImageDraw.Draw(image)
-    for _ in range(40):
-        x, y = rng.randrange(4000), rng.randrange(3000)
-        draw.ellipse((x, y, x + rng.randrange(100, 600), y + rng.randrange(100, 400)),
-                     fill=(rng.randrange(256), rng.randrange(256), rng.randrange(256)))
-    out = io.BytesIO()
-    image.save(out, "JPEG", quality=85)
-    return out.getvalue()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def multipart(fields: dict[str, str], data: bytes) -> tuple[bytes, str]:
-    boundary = uuid.uuid4().hex
-    parts = [f"--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n".encode()
-             for k, v in fields.items()]
-    parts.append(f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"p.jpg\"\r\n"
-                 f"Content-Type: image/jpeg\r\n\r\n".encode() + data + b"\r\n")
-    parts.append(f"--{boundary}--\r\n".encode())
-    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
 def call(base: str, token: str, path: str, body: bytes, content_type: str) -> tuple[int, dict]:
@@ -110,43 +69,14 @@ def submit(base: str, token: str, village: dict, checklist: dict, photos: list[b
 def main() -> None:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 50
     call_command("demo", verbosity=0, stdout=io.StringIO(), stderr=io.StringIO())
-    groups = list(WorkingGroup.objects.filter(kind=GroupKind.INSPECTION).prefetch_related("towns").order_by("pk"))
-    checklist_row = Checklist.objects.filter(town__isnull=True).order_by("-version").first()
-    assert checklist_row is not None
-    checklist = {"id": checklist_row.pk, "items": [{"id": i.pk, "max_points": i.max_points}
-                                                    for i in checklist_row.items.all()]}
-    inspectors = []
-    for n in range(count):
-        group = groups[n % len(groups)]
-        person = Person.objects.filter(phone=f"1009{n:07d}").first() or org.person_save(
-            actor=SYSTEM, person=None, name=f"督查员{n}", phone=f"1009{n:07d}", synthetic=True)
-        org.group_member_set(actor=SYSTEM, group=group, person=person, role="member")
-        user = accounts.user_save(actor=SYSTEM, username=f"bench_inspector_{n}", role="inspector", person=person)
-        town = group.towns.first()
-        villages = Unit.objects.filter(parent=town, level__in=["village", "community"]).order_by("code")
-        village = villages[n // len(groups)]
-        lon, lat = unit_point_wgs84(village)
-        token = accounts.token_create(actor=SYSTEM, user=user)
-        inspectors.append((token, {"code": village.code, "lon": lon, "lat": lat}))
+    inspectors_, checklist = inspectors(count)
     photos = [photo(seed) for seed in range(3)]
     print(f"photos: 3 × {statistics.mean(len(p) for p in photos) / 1e6:.1f} MB, 4000×3000")
 
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = dict(os.environ)
-    server = subprocess.Popen([str(BIN / "gunicorn"), "--no-control-socket", "--bind", f"127.0.0.1:{port}",
-                               "--workers", "4", "--threads", "4", "--timeout", "120", "dudao.wsgi"],
-                              env=env, stdout=subprocess.DEVNULL, stderr=open(Path(HOME) / "server.log", "w"))  # noqa: SIM115
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/accounts/login/", timeout=2)  # noqa: S310 (loopback)
-                break
-            except OSError:
-                time.sleep(0.2)
+    with gunicorn(workers=4, threads=4, timeout=120) as base:
         before_inspections, before_photos = Inspection.objects.count(), Photo.objects.count()
 
-        alone, ok = submit(base, inspectors[0][0], inspectors[0][1], checklist, photos, f"alone-{uuid.uuid4()}")
+        alone, ok = submit(base, inspectors_[0][0], inspectors_[0][1], checklist, photos, f"alone-{uuid.uuid4()}")
         assert ok
         print(f"baseline, one inspector alone: {alone:.2f} s")
 
@@ -154,7 +84,7 @@ def main() -> None:
         results: list[tuple[float, bool]] = [(0.0, False)] * count
 
         def run(n: int, out: list) -> None:
-            token, village = inspectors[n]
+            token, village = inspectors_[n]
             out[n] = submit(base, token, village, checklist, photos, keys[n])
 
         for label in ("first send", "retry of every submission"):
@@ -180,9 +110,6 @@ def main() -> None:
               f"{Inspection.objects.count() - before_inspections}, photos {Photo.objects.count() - before_photos}")
         print("target (0 errors, 0 lost, 0 duplicated):",
               "met" if lost == 0 and duplicated == 0 and stored_photos.count() == 3 * count else "NOT met")
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 if __name__ == "__main__":

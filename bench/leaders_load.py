@@ -23,17 +23,17 @@ import json
 import os
 import random
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
-import sysconfig
 import tempfile
 import threading
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+from common import gunicorn, sessions  # bench/common.py
 
 # name, path ({week}: the latest published week), user (None: anonymous)
 URLS: list[tuple[str, str, str | None]] = [
@@ -50,23 +50,16 @@ URLS: list[tuple[str, str, str | None]] = [
     ("screen data", "/screen/data.json?week={week}", "demo_leader"),
     ("map data", "/map/data.json?week={week}", "demo_leader"),
 ]
-# DUDAO_BENCH_CACHE=DIR keeps each size's built SQLite database there and starts from it next time (the demo
-# alone takes minutes to build): to measure two versions of the code on the same data.
+# DUDAO_BENCH_CACHE=DIR keeps each size's built SQLite database (and its media) there and starts from it next time
+# (the demo alone takes minutes to build): to measure two versions of the code on the same data.
 CACHE = os.environ.get("DUDAO_BENCH_CACHE", "")
 QUICK = os.environ.get("DUDAO_BENCH_QUICK", "") == "1"  # only the queries and time of one request, no server
 CLIENTS = 50
 SECONDS = 10
 WORKERS = 3
-BIN = Path(sysconfig.get_path("scripts"))
 PROVINCE_TOWNS = 99  # with the demo's 11: 110 townships
 PROVINCE_VILLAGES_PER_TOWN = 160  # with the demo's 151: 15,991 villages
 PROVINCE_WEEKS = 52
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # The data ---------------------------------------------------------------------------------------------------
@@ -129,14 +122,12 @@ def province(campaign) -> None:
     Entry.objects.bulk_create(entries, batch_size=5000)
 
 
-def build(size: str, copied: str | None) -> dict:
+def build(size: str, copied: str | None, users: set[str] | None = None) -> dict:
     """Load the demo (and the province's data) unless the size's database was copied from the cache (`copied`:
-    the name of the copy); sign the users in; return what the measurements need."""
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
+    the name of the copy); sign the users in (those of URLS unless `users` names them); return what the
+    measurements need."""
     from django.core.management import call_command
 
-    from dudao.accounts.models import User
     from dudao.campaigns.services import campaign_get
     from dudao.org.models import Unit
     from dudao.ranking.models import Round, RoundStatus
@@ -154,20 +145,16 @@ def build(size: str, copied: str | None) -> dict:
             connection.close()
             Path(CACHE).mkdir(parents=True, exist_ok=True)
             shutil.copy(Path(os.environ["DUDAO_HOME"]) / "dudao.sqlite3", Path(CACHE) / f"{size}.sqlite3")
+            # and the stored files (photos, drone images) the database names: the API and pages open them
+            shutil.copytree(Path(os.environ["DUDAO_HOME"]) / "media", Path(CACHE) / f"{size}-media",
+                            dirs_exist_ok=True)
     call_command("collectstatic", "--noinput", verbosity=0)
-    sessions = {}
-    for user in User.objects.filter(username__in={u for _n, _p, u in URLS if u}):
-        store = SessionStore()
-        store[SESSION_KEY] = str(user.pk)
-        store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        store.create()
-        sessions[user.username] = store.session_key
+    signed_in = sessions(users if users is not None else {u for _n, _p, u in URLS if u})
     week = Round.objects.filter(status=RoundStatus.PUBLISHED).order_by("-week_start").first().week
     villages = Unit.objects.ranked().count()
     print(f"{size}: {villages} villages, {Round.objects.filter(status=RoundStatus.PUBLISHED).count()} published "
           f"weeks, built in {time.perf_counter() - start:.0f} s", flush=True)
-    return {"sessions": sessions, "week": week, "villages": villages}
+    return {"sessions": signed_in, "week": week, "villages": villages}
 
 
 # The measurements -------------------------------------------------------------------------------------------
@@ -283,24 +270,9 @@ def drain(base: str) -> None:
 def measure(size: str, copied: str | None) -> dict[str, int]:
     """Build the size's data, start the server, load every URL; returns queries per URL."""
     data = build(size, copied)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    log = open(Path(os.environ["DUDAO_HOME"]) / "server.log", "w")  # noqa: SIM115
-    server = subprocess.Popen([str(BIN / "gunicorn"), "--no-control-socket", "--bind", f"127.0.0.1:{port}",
-                               "--workers", str(WORKERS), "--timeout", "60", "dudao.wsgi"],
-                              # The queue's worker runs as its own service here: a worker thread in each web
-                              # process would make the demo's queued bulletins while the pages are measured.
-                              env=dict(os.environ) | {"DUDAO_WORKER": "separate"}, stdout=subprocess.DEVNULL,
-                              stderr=log)
     load = wrk if shutil.which("wrk") else threaded
     queries: dict[str, int] = {}
-    try:
-        for _ in range(150):
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=2)  # noqa: S310 (loopback)
-                break
-            except OSError:
-                time.sleep(0.2)
+    with gunicorn(WORKERS) as base:
         print(f"\n{size} ({data['villages']} villages), {CLIENTS} clients, {WORKERS} sync workers, "
               f"{'wrk' if load is wrk else 'Python threads'}, {SECONDS} s each")
         print(f"{'URL':<22} {'req/s':>8} {'ratio':>6} {'p95 ms':>8} {'errors':>6} {'queries':>7} {'KB':>7} "
@@ -335,10 +307,6 @@ def measure(size: str, copied: str | None) -> dict[str, int]:
             print(f"{name:<22} {rate:>8.1f} {rate / baseline:>6.3f} {p95:>8.0f} {errors:>6} {count:>7} "
                   f"{size_bytes / 1024:>7.0f} {ms:>8.1f} {kept_count:>13} {kept_ms:>5.1f} {baseline:>9.1f}{verdict}",
                   flush=True)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
     return queries
 
 
@@ -350,6 +318,8 @@ def copy_kept(size: str, home: str) -> str | None:
     for name in (size, "county"):  # the province starts from the county's demo when it is kept
         if (Path(CACHE) / f"{name}.sqlite3").exists():
             shutil.copy(Path(CACHE) / f"{name}.sqlite3", Path(home) / "dudao.sqlite3")
+            if (Path(CACHE) / f"{name}-media").exists():
+                shutil.copytree(Path(CACHE) / f"{name}-media", Path(home) / "media")
             return name
     return None
 

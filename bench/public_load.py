@@ -13,16 +13,13 @@ database queries of one request once the page is kept, its size and its time alo
 published (it never changes): the first request of a page renders it, every later one reads it from the cache.
 """
 
-import json
-import os
 import shutil
-import subprocess
 import sys
 import time
 import urllib.request
-from pathlib import Path
 
 import leaders_load as base  # bench/leaders_load.py: build(), province(), wrk(), threaded(), drain(), queries_of()
+from common import child_answer, gunicorn  # bench/common.py
 
 CLIENTS = 100
 RATIO_TARGET = 0.5
@@ -43,22 +40,9 @@ def measure(size: str, copied: str | None) -> bool:
     base.CLIENTS = CLIENTS  # the load clients of leaders_load read it
     data = base.build(size, copied)
     village = Unit.objects.ranked().order_by("-code").values_list("code", flat=True).first()
-    port = base.free_port()
-    address = f"http://127.0.0.1:{port}"
-    log = open(Path(os.environ["DUDAO_HOME"]) / "server.log", "w")  # noqa: SIM115
-    server = subprocess.Popen([str(base.BIN / "gunicorn"), "--no-control-socket", "--bind", f"127.0.0.1:{port}",
-                               "--workers", str(base.WORKERS), "--timeout", "60", "dudao.wsgi"],
-                              env=dict(os.environ) | {"DUDAO_WORKER": "separate"}, stdout=subprocess.DEVNULL,
-                              stderr=log)
     load = base.wrk if shutil.which("wrk") else base.threaded
     ok = True
-    try:
-        for _ in range(150):
-            try:
-                urllib.request.urlopen(address + "/healthz", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.2)
+    with gunicorn(base.WORKERS) as address:
         print(f"\n{size} ({data['villages']} villages), {CLIENTS} clients, {base.WORKERS} sync workers, "
               f"{'wrk' if load is base.wrk else 'Python threads'}, {base.SECONDS} s each, anonymous")
         print(f"{'URL':<22} {'req/s':>8} {'ratio':>6} {'p95 ms':>8} {'errors':>6} {'queries':>7} {'KB':>7} "
@@ -89,10 +73,6 @@ def measure(size: str, copied: str | None) -> bool:
             verdict = "" if good else "  below target"
             print(f"{name:<22} {rate:>8.1f} {rate / baseline:>6.3f} {p95:>8.0f} {errors:>6} {count:>7} "
                   f"{size_bytes / 1024:>7.0f} {ms:>8.1f} {first:>8.0f} {baseline:>9.1f}{verdict}", flush=True)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
     print(f"\ntargets: ratio >= {RATIO_TARGET}, p95 <= {P95_TARGET_MS} ms: {'met' if ok else 'NOT met'}")
     return ok
 
@@ -108,17 +88,7 @@ def main() -> None:
     size = sys.argv[1] if len(sys.argv) > 1 else "province"
     if size not in ("province", "county"):
         sys.exit("usage: bench/public_load.py [province|county]")
-    process = subprocess.Popen([sys.executable, __file__, "--child", size], stdout=subprocess.PIPE, text=True)
-    assert process.stdout is not None
-    ok = False
-    for line in process.stdout:
-        if line.startswith("RESULT "):
-            ok = json.loads(line[7:])["ok"]
-        else:
-            print(line, end="", flush=True)
-    if process.wait():
-        sys.exit(process.returncode)
-    sys.exit(0 if ok else 1)
+    sys.exit(0 if child_answer([__file__, "--child", size], "RESULT")["ok"] else 1)
 
 
 if __name__ == "__main__":

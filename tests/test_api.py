@@ -241,3 +241,34 @@ def test_api_search_is_the_pages_search(users, client_for):
     client = client_for(users["county_admin"])
     codes = [u["code"] for u in client.get("/api/v1/units", {"q": "sz"}).json()]
     assert "620423103200" in codes
+
+
+# What bench/api_schema.py (schemathesis) found -------------------------------------------------------------
+
+LISTS = ["/api/v1/units", "/api/v1/drone/photos", "/api/v1/inspections", "/api/v1/problems", "/api/v1/interviews",
+         "/api/v1/rounds"]
+
+
+@pytest.mark.parametrize("path", LISTS)
+def test_an_offset_beyond_any_list_is_422_not_a_server_error(path, users, client_for):
+    client = client_for(users["county_admin"])
+    assert client.get(path, {"offset": 1_000_000_000}, HTTP_ACCEPT_LANGUAGE="en").status_code == 200
+    answer = client.get(path, {"offset": 2**64}, HTTP_ACCEPT_LANGUAGE="en")
+    assert answer.status_code == 422
+    assert answer.json()["detail"] == INVALID
+    assert answer.json()["errors"][0]["loc"] == ["query", "offset"]
+
+
+def test_a_body_that_is_not_json_is_422_in_the_caller_s_language(users):
+    token = token_create(actor=SYSTEM, user=users["office"])
+    for language, detail in (("en", INVALID), ("zh-hans", zh(INVALID))):
+        answer = bearer(token).post("/api/v1/notifications/read", data=b"\xff{not json",
+                                    content_type="application/json", HTTP_ACCEPT_LANGUAGE=language)
+        assert (answer.status_code, answer.json()) == (422, {"detail": detail})
+
+
+def test_a_session_change_without_its_csrf_token_is_403(users):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(users["office"])
+    answer = client.post("/api/v1/notifications/read", data={}, content_type="application/json")
+    assert answer.status_code == 403

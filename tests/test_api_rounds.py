@@ -322,8 +322,13 @@ def test_the_openapi_document_lists_every_endpoint_s_error_answers(db):
         for status, answer in answers.items():
             schema = answer["content"]["application/json"]["schema"]
             assert (schema == ERROR_REF) is status.startswith("4"), (path, method, status)
-        if any(p["in"] == "query" for p in operation.get("parameters", [])) or "requestBody" in operation:
+        parameters = operation.get("parameters", [])
+        typed = [p for p in parameters if p["in"] == "path"  # a number or a UUID, not any text
+                 and (p["schema"]["type"] != "string" or "format" in p["schema"])]
+        if any(p["in"] == "query" for p in parameters) or typed or "requestBody" in operation:
             assert "422" in answers, (path, method)
+        if method != "get":  # a change over a session needs its CSRF token
+            assert "403" in answers, (path, method)
     for path, statuses in NEW_ENDPOINTS.items():
         assert set(document["paths"][path]["get"]["responses"]) == statuses, path
     assert set(document["paths"]["/api/v1/units/{code}"]["get"]["responses"]) == {"200", "401", "404"}

@@ -14,6 +14,7 @@ from dudao import __version__
 from dudao.accounts import access
 from dudao.accounts.services import token_user
 from dudao.api.errors import answers
+from dudao.api.paging import offset_query
 from dudao.core.errors import Refused
 from dudao.org.access import (
     area_roots,
@@ -86,6 +87,8 @@ def _refused(request, exc):
 
 @api.exception_handler(HttpError)
 def _http_error(request, exc):
+    if exc.status_code == 400:  # ninja's only 400: a body that is not JSON; a request not valid, like the rest
+        return api.create_response(request, {"detail": _("The request is not valid.")}, status=422)
     return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
 
 
@@ -151,7 +154,7 @@ def me(request):
 
 @api.get("/units", response=answers(list[UnitOut], 422), summary="Units in the caller's area")
 def units(request, q: str = "", level: str = "", limit: int = Query(500, ge=1, le=5000),
-          offset: int = Query(0, ge=0)):
+          offset: int = offset_query()):
     queryset = search_units(request.user, q) if q else \
         units_visible_to(request.user).select_related("parent").order_by("path")
     if level:

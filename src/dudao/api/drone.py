@@ -13,6 +13,7 @@ from ninja.errors import HttpError
 
 from dudao.accounts import access
 from dudao.api.errors import answers
+from dudao.api.paging import offset_query
 from dudao.campaigns.services import campaign_get
 from dudao.core.errors import Refused
 from dudao.drone import selectors as drone_selectors
@@ -187,7 +188,7 @@ def upload_chunk(request, upload_id: uuid.UUID, offset: int = Query(..., ge=0)):
         raise _refused(error) from None
 
 
-@router.get("/drone/uploads/{upload_id}", response=answers(UploadOut, 403, 404), summary="How far an upload got")
+@router.get("/drone/uploads/{upload_id}", response=answers(UploadOut, 403, 404, 422), summary="How far an upload got")
 def upload_state(request, upload_id: uuid.UUID):
     _office(request)
     return _upload_out(get_object_or_404(Upload, pk=upload_id, created_by=request.user))
@@ -195,7 +196,7 @@ def upload_state(request, upload_id: uuid.UUID):
 
 @router.get("/drone/photos", response=answers(list[DronePhotoOut], 422), summary="Drone photos in the caller's area")
 def photos(request, week: str = "", batch: int | None = None, village: str = "", state: str = "",
-           limit: int = Query(500, ge=1, le=5000), offset: int = Query(0, ge=0)):
+           limit: int = Query(500, ge=1, le=5000), offset: int = offset_query()):
     rows = drone_photos_visible_to(request.user).select_related("village")
     if week:
         rows = rows.filter(batch__week=week)
@@ -219,7 +220,7 @@ def _photo(request, photo_id: int) -> DronePhoto:
                              pk=photo_id)
 
 
-@router.get("/drone/photos/{photo_id}", response=answers(DronePhotoOut, 404), summary="One drone photo")
+@router.get("/drone/photos/{photo_id}", response=answers(DronePhotoOut, 404, 422), summary="One drone photo")
 def photo(request, photo_id: int):
     return _photo_out(_photo(request, photo_id))
 

@@ -14,6 +14,7 @@ from ninja.errors import HttpError
 
 from dudao.accounts import access
 from dudao.api.errors import answers
+from dudao.api.paging import offset_query
 from dudao.campaigns.services import campaign_get
 from dudao.core.errors import Refused
 from dudao.inspections import services as inspection_services
@@ -296,7 +297,7 @@ def bootstrap(request):
         server_time=timezone.now())
 
 
-@router.get("/checklists/{checklist_id}", response=answers(ChecklistOut, 404), summary="One checklist version")
+@router.get("/checklists/{checklist_id}", response=answers(ChecklistOut, 404, 422), summary="One checklist version")
 def checklist(request, checklist_id: int):
     return _checklist_out(get_object_or_404(checklists_visible_to(request.user), pk=checklist_id))
 
@@ -323,7 +324,7 @@ def photo_upload(request, file: File[UploadedFile], village: Form[str], client_k
     return Status(200 if before else 201, _photo_out(photo))
 
 
-@router.get("/photos/{photo_id}", response=answers(PhotoOut, 404), summary="One photo's data and its image links")
+@router.get("/photos/{photo_id}", response=answers(PhotoOut, 404, 422), summary="One photo's data and its image links")
 def photo(request, photo_id: int):
     return _photo_out(get_object_or_404(photos_visible_to(request.user), pk=photo_id))
 
@@ -377,13 +378,13 @@ def inspection_submit(request, payload: InspectionIn):
 
 @router.get("/inspections", response=answers(list[InspectionOut], 422), summary="Inspections in the caller's area")
 def inspections(request, week: str = "", village: str = "", town: str = "",
-                limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0)):
+                limit: int = Query(100, ge=1, le=1000), offset: int = offset_query()):
     rows = (inspections_filtered(request.user, week=week, town=town, village=village).select_related("village")
             .prefetch_related("problems", "problems__category", "photos"))
     return [_inspection_out(i, False) for i in rows[offset: offset + limit]]
 
 
-@router.get("/inspections/{inspection_id}", response=answers(InspectionOut, 404), summary="One inspection")
+@router.get("/inspections/{inspection_id}", response=answers(InspectionOut, 404, 422), summary="One inspection")
 def inspection(request, inspection_id: int):
     found = get_object_or_404(inspections_visible_to(request.user).select_related("village"),
                               pk=inspection_id)
@@ -438,7 +439,7 @@ def problem_report(request, payload: ProblemReportIn):
             summary="Problems in the caller's area, filtered, with counts")
 def problems(request, status: str = "", town: str = "", village: str = "", category: str = "",
              overdue: bool = False, mine: bool = False, limit: int = Query(100, ge=1, le=1000),
-             offset: int = Query(0, ge=0)):
+             offset: int = offset_query()):
     rows = problem_selectors.problems_filtered(request.user, problem_selectors.Filters(
         status=status, town=town, village=village, category=category, overdue=overdue, mine=mine))
     now = timezone.now()
@@ -466,7 +467,7 @@ def problem_stats(request, week: str, by: str = "village"):
             if pk in units]
 
 
-@router.get("/problems/{problem_id}", response=answers(ProblemDetailOut, 404),
+@router.get("/problems/{problem_id}", response=answers(ProblemDetailOut, 404, 422),
             summary="One problem with its timeline")
 def problem(request, problem_id: int):
     found = get_object_or_404(problems_visible_to(request.user).select_related("category", "village", "town"),
@@ -511,7 +512,7 @@ class ReadIn(Schema):
     ids: list[int] | None = None
 
 
-@router.post("/notifications/read", response=answers(dict, 422),
+@router.post("/notifications/read", response=answers(dict, 403, 422),
              summary="Mark notifications read (all when ids is omitted)")
 def notifications_read(request, payload: ReadIn):
     return {"marked": notification_services.mark_read(user=request.user, ids=payload.ids)}

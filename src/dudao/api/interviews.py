@@ -11,6 +11,7 @@ from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 
 from dudao.api.errors import answers
+from dudao.api.paging import offset_query
 from dudao.api.rounds import week_or_422
 from dudao.interviews import lifecycle, selectors
 from dudao.interviews.access import can_see_interviews
@@ -100,7 +101,7 @@ def _interview_out(interview: Interview, today: dt.date) -> InterviewOut:
                         "villages; 404 outside the caller's area) and state (pending, scheduled, held, closed, "
                         "cancelled). The latest week first. Inspectors take no part in interviews (403).")
 def interviews(request, week: str = "", unit: str = "", state: str = "", limit: int = Query(100, ge=1, le=1000),
-               offset: int = Query(0, ge=0)):
+               offset: int = offset_query()):
     user = request.user
     if not can_see_interviews(user):
         raise PermissionDenied

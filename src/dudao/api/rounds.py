@@ -14,6 +14,7 @@ from ninja.errors import HttpError
 
 from dudao.accounts import access
 from dudao.api.errors import answers
+from dudao.api.paging import offset_query
 from dudao.campaigns.services import campaign_get
 from dudao.core import weeks
 from dudao.org.access import unit_visible_or_404
@@ -150,7 +151,7 @@ def _checks(round_: Round) -> ChecksOut:
 @router.get("/rounds", response=answers(RoundPage, 422), summary="The campaign's rounds, the latest week first",
             description="Each round's week, state, revision and its ranked villages per tier (of the caller's "
                         "area). Drafts (rounds not published) only for the office; every revision is listed.")
-def rounds(request, limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0)):
+def rounds(request, limit: int = Query(100, ge=1, le=1000), offset: int = offset_query()):
     user = request.user
     rows = selectors.rounds_newest_first(campaign_get(), statuses_published_to(user))
     page = list(rows[offset: offset + limit])
