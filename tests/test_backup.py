@@ -207,7 +207,9 @@ class Home:
         folder.mkdir()
 
     def run(self, *args: str) -> subprocess.CompletedProcess:
-        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "LC_ALL", "LC_MESSAGES", "LANGUAGE")}
+        # A home of its own: local media unless its env names a bucket (the suite's own may be in S3).
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("DATABASE_URL", "LC_ALL", "LC_MESSAGES", "LANGUAGE") and not k.startswith("DUDAO_S3_")}
         env.update(DUDAO_HOME=str(self.folder), LANG="en_US.UTF-8")
         if self.database_url:
             env["DATABASE_URL"] = self.database_url

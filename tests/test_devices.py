@@ -30,11 +30,6 @@ EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 UNAUTHENTICATED = {"detail": "Sign in or send a valid bearer token."}
 
 
-@pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-
-
 def register(client: Client, name: str = "", **headers):
     return client.post("/api/v1/devices", json.dumps({"name": name}), content_type="application/json",
                        HTTP_USER_AGENT=ANDROID_CHROME, **EN, **headers)
