@@ -7,6 +7,7 @@ that is rolled back, so tests may change anything; a test that commits (transact
 the demo afterwards. See docs/decisions/0009-test-suite.md.
 """
 
+import dataclasses
 import fcntl
 import json
 import os
@@ -46,6 +47,60 @@ def _files_in_temporary_folders(tmp_path_factory):
     settings.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))
     settings.UPLOAD_DIR = tmp_path_factory.mktemp("uploads")
     settings.SMS_FILE = str(tmp_path_factory.mktemp("sms") / "sms.log")
+
+
+def _demo_storage() -> dict:
+    """The storage the demo wrote its media to: the settings' (a bucket's root with DUDAO_S3_BUCKET)."""
+    from dudao import settings as dudao_settings
+
+    return dudao_settings.DEFAULT_STORAGE
+
+
+def storages_create(backend: dict):
+    from django.core.files.storage import storages
+
+    return storages.create_storage(backend)
+
+
+def _keys(storage, folder: str = "") -> list[str]:
+    folders, files = storage.listdir(folder)
+    found = [f"{folder}{name}" for name in files]
+    for sub in folders:
+        found += _keys(storage, f"{folder}{sub}/")
+    return found
+
+
+class StoredMedia:
+    """One test's media, empty at its start, read through Django's storage API: a folder of its own, or with
+    media in S3 (scripts/test.sh's PostgreSQL half) a key prefix of its own in the bucket; the same test holds
+    in both modes."""
+
+    def names(self, folder: str = "") -> list[str]:
+        """Every stored file's name, sorted."""
+        from django.core.files.storage import default_storage
+
+        try:
+            return sorted(_keys(default_storage, folder))
+        except FileNotFoundError:
+            return []
+
+    def read(self, name: str) -> bytes:
+        from django.core.files.storage import default_storage
+
+        with default_storage.open(name, "rb") as stored:
+            return stored.read()
+
+
+@pytest.fixture
+def media(settings, tmp_path) -> StoredMedia:
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.UPLOAD_DIR = tmp_path / "uploads"
+    default = settings.STORAGES["default"]
+    if "OPTIONS" in default and "bucket_name" in default["OPTIONS"]:
+        prefix = f"test-{os.getpid()}-{tmp_path.name}"
+        settings.STORAGES = {**settings.STORAGES, "default": {
+            **default, "OPTIONS": {**default["OPTIONS"], "location": prefix}}}
+    return StoredMedia()
 
 
 # The demo, built once per run ---------------------------------------------------------------------------------
@@ -100,6 +155,9 @@ class DemoTemplate:
     database: str
     media: str
     server_url: str = ""
+    # With media in S3 (DUDAO_S3_BUCKET, scripts/test.sh's PostgreSQL half) the demo wrote its files into the
+    # bucket, not into ``media``: their names, for copy_media.
+    media_keys: tuple[str, ...] = ()
 
     @classmethod
     def read(cls, path: Path) -> "DemoTemplate":
@@ -133,7 +191,15 @@ class DemoTemplate:
         self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     def copy_media(self, folder: Path) -> None:
-        shutil.copytree(self.media, folder, dirs_exist_ok=True)
+        """The demo's media files into a folder (with media in S3: fetched from the bucket)."""
+        if Path(self.media).exists():
+            shutil.copytree(self.media, folder, dirs_exist_ok=True)
+        if self.media_keys:
+            bucket = storages_create(_demo_storage())
+            for key in self.media_keys:
+                (folder / key).parent.mkdir(parents=True, exist_ok=True)
+                with bucket.open(key, "rb") as stored:
+                    (folder / key).write_bytes(stored.read())
 
     def remove(self) -> None:
         if self.server_url:
@@ -184,6 +250,8 @@ def demo_template(django_db_modify_db_settings) -> DemoTemplate:
         except BaseException:
             template.remove()
             raise
+        if "bucket_name" in _demo_storage().get("OPTIONS", {}):
+            template = dataclasses.replace(template, media_keys=tuple(_keys(storages_create(_demo_storage()))))
         template.write(record)
         return template
 

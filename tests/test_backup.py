@@ -15,6 +15,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import boto3
 import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
@@ -140,7 +142,7 @@ def restore_refused(path: Path, *args: str) -> str:
     return str(refused.value)
 
 
-def test_restore_refuses_a_damaged_archive_and_writes_nothing(db, english, tmp_path):
+def test_restore_refuses_a_damaged_archive_and_writes_nothing(db, english, tmp_path, media):
     path = write_archive(tmp_path / "b.tar", vendor=connection.vendor)
     path.write_bytes(path.read_bytes().replace(b"a photo", b"a phot0"))
     the_same_after(lambda: assert_message(
@@ -163,7 +165,7 @@ def applied() -> list[list[str]]:
     return sorted([app, name] for app, name in MigrationRecorder(connection).applied_migrations())
 
 
-def test_restore_refuses_a_home_that_is_not_empty_without_force(db, english, tmp_path):
+def test_restore_refuses_a_home_that_is_not_empty_without_force(db, english, tmp_path, media):
     path = write_archive(tmp_path / "b.tar", vendor=connection.vendor, migrations=applied())
     tables = [m._meta.db_table for m in dumped_models()
               if m._meta.db_table not in SCHEMA_TABLES and m._base_manager.exists()]
@@ -175,7 +177,7 @@ def test_restore_refuses_a_home_that_is_not_empty_without_force(db, english, tmp
         "everything in it."))
 
 
-def test_restore_refuses_another_vendor_and_a_newer_version(db, english, tmp_path):
+def test_restore_refuses_another_vendor_and_a_newer_version(db, english, tmp_path, media):
     other = "postgresql" if connection.vendor == "sqlite" else "sqlite"
     names = {"sqlite": "the embedded mode (SQLite)", "postgresql": "PostgreSQL"}
     path = write_archive(tmp_path / "b.tar", vendor=other, migrations=applied())
@@ -207,7 +209,9 @@ class Home:
         folder.mkdir()
 
     def run(self, *args: str) -> subprocess.CompletedProcess:
-        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "LC_ALL", "LC_MESSAGES", "LANGUAGE")}
+        # A home of its own: local media unless its env names a bucket (the suite's own may be in S3).
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("DATABASE_URL", "LC_ALL", "LC_MESSAGES", "LANGUAGE") and not k.startswith("DUDAO_S3_")}
         env.update(DUDAO_HOME=str(self.folder), LANG="en_US.UTF-8")
         if self.database_url:
             env["DATABASE_URL"] = self.database_url
@@ -316,27 +320,26 @@ def test_backup_and_restore_with_the_media_in_s3_buckets(homes, s3_endpoint, tmp
     assert not (target.folder / "media").exists()
 
 
-def test_a_home_is_empty_when_only_the_schema_rows_are_there(db, settings, tmp_path):
+def test_a_home_is_empty_when_only_the_schema_rows_are_there(db, media):
     from dudao.backup import rows
     from dudao.backup.services import home_contents
 
-    settings.MEDIA_ROOT = str(tmp_path / "media")
     rows.empty_tables([m._meta.db_table for m in dumped_models() if m._meta.db_table not in SCHEMA_TABLES])
     assert home_contents() == ([], 0)
-    (tmp_path / "media" / "photos").mkdir(parents=True)
-    (tmp_path / "media" / "photos" / "a.jpg").write_bytes(b"a photo")
+    default_storage.save("photos/a.jpg", ContentFile(b"a photo"))
     AuditEvent.objects.create(seq=1, at="2026-12-07T00:00:00Z", actor_label="system:cli", action="x",
                               object_type="x", object_id="1", prev_hash="0" * 64, hash="0" * 64)
     assert home_contents() == (["audit_auditevent"], 1)
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_backup_holds_the_rows_and_media_and_is_recorded_in_the_audit_log(english, tmp_path):
+def test_a_backup_holds_the_rows_and_media_and_is_recorded_in_the_audit_log(english, tmp_path, media):
     """In-process, on the test database: the manifest counts what the database holds, the event names the file.
     It commits: SQLite's backup waits for the end of any transaction of the connection it copies (the demo is
-    copied back afterwards)."""
+    copied back afterwards). The media are this test's own (a folder, or a prefix of the suite's bucket)."""
     from dudao.org.models import Unit
 
+    default_storage.save("photos/a.jpg", ContentFile(b"a photo"))
     path = tmp_path / "dudao.tar"
     events = AuditEvent.objects.count()
     call_command("backup", "-o", str(path))
@@ -346,6 +349,7 @@ def test_a_backup_holds_the_rows_and_media_and_is_recorded_in_the_audit_log(engl
     assert manifest["tables"]["org_unit"] == Unit.objects.count()
     assert manifest["audit"]["events"] == events
     assert checked.media_names() == media_names()
+    assert manifest["media"] == len(media.names()) == 1
     checked.close()
     recorded = AuditEvent.objects.order_by("-seq").first()
     assert (recorded.seq, recorded.action, recorded.object_type, recorded.object_id, recorded.actor_label) == (

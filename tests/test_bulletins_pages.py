@@ -15,7 +15,7 @@ from docx import Document
 from dudao.accounts.access import SYSTEM
 from dudao.audit.models import AuditEvent
 from dudao.bulletins import services, word
-from dudao.bulletins.models import Bulletin, BulletinTemplate
+from dudao.bulletins.models import Bulletin, BulletinTemplate, TemplateTrial
 from dudao.campaigns.services import campaign_get
 from dudao.core.errors import Refused
 from dudao.ranking.models import Result, Round
@@ -49,6 +49,16 @@ def english():
 @pytest.fixture
 def client_of(users, client_for):
     return lambda role: client_for(users[role])
+
+
+def trials_run() -> list[str]:
+    """What the worker does with the queued template trials (tests/test_template_trial.py runs the worker itself)."""
+    from django_tasks_db.models import DBTaskResult
+
+    from dudao.bulletins.tasks import check_template
+
+    queued = DBTaskResult.objects.filter(task_path=check_template.module_path, status="READY").order_by("pk")
+    return [services.template_trial_run(task.args_kwargs["args"][0]) for task in queued]
 
 
 def docx_with(*paragraphs: str) -> bytes:
@@ -141,6 +151,7 @@ def test_an_edited_template_is_checked_stored_and_used(client_of, db):
     response = client.post("/bulletins/template/", {"action": "upload",
                                                     "file": io.BytesIO(edited)}, follow=True)
     assert response.status_code == 200
+    assert trials_run() == ["accepted"]  # the worker's part (decision 0022)
     active = BulletinTemplate.objects.get(campaign=campaign_get(), active=True)
     assert bytes(active.data) == edited
     assert AuditEvent.objects.filter(action="bulletin.template_upload").count() == 1
@@ -289,9 +300,10 @@ def test_the_page_shows_why_a_template_was_refused(client_of, db):
     client = client_of("office")
     response = client.post("/bulletins/template/", {"action": "upload",
                                                     "file": io.BytesIO(docx_with("{{ nope }}"))})
-    assert response.status_code == 400
-    page = response.content.decode()
-    assert 'id="template-problems"' in page
+    assert response.status_code == 302
+    assert trials_run() == [f"refused: {TemplateTrial.objects.get().message}"]  # the worker's part
+    page = client.get("/bulletins/template/").content.decode()
+    assert 'id="template-trial" data-state="refused"' in page
     assert "nope" in page
     assert not BulletinTemplate.objects.exists()
 

@@ -99,10 +99,6 @@ def not_a_photo() -> bytes:
     return "这不是照片，只是文字。This is not a photo.\n".encode() * 400
 
 
-def stored_files(root: Path) -> list[Path]:
-    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
-
-
 def drone_entries(week: str = WEEK) -> dict[str, float]:
     round_ = ranking_selectors.round_live(campaign_get(), week)
     if round_ is None:
@@ -146,13 +142,6 @@ def english():
 @pytest.fixture(autouse=True)
 def _placed_by_points(villages_by_their_points):
     """These tests place photos by the villages' points (tests/conftest.py)."""
-
-
-@pytest.fixture
-def media(settings, tmp_path) -> Path:
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    settings.UPLOAD_DIR = tmp_path / "uploads"
-    return tmp_path / "media"
 
 
 @pytest.fixture
@@ -211,16 +200,16 @@ def test_a_photo_at_a_village_point_is_placed_on_the_nearest_village_with_its_me
     # The original kept byte for byte and a thumbnail at ingest; the display copy is made when first opened.
     stem = f"drone/{WEEK}/{photo.sha256[:2]}/{photo.sha256}"
     assert (photo.original_name, photo.display_name, photo.thumb_name) == (f"{stem}.jpg", "", f"{stem}-thumb.jpg")
-    assert sorted(str(p.relative_to(media)) for p in stored_files(media)) == sorted(
+    assert media.names() == sorted(
         [photo.original_name, photo.thumb_name])
     photo = services.display_ensure(photo)
     assert services.display_ensure(DronePhoto.objects.get(pk=photo.pk)).display_name == f"{stem}-display.jpg"
-    assert sorted(str(p.relative_to(media)) for p in stored_files(media)) == sorted(
+    assert media.names() == sorted(
         [photo.original_name, photo.display_name, photo.thumb_name])  # made once
-    assert (media / photo.original_name).read_bytes() == data
+    assert media.read(photo.original_name) == data
     sizes = {}
     for name in (photo.display_name, photo.thumb_name):
-        copy = (media / name).read_bytes()
+        copy = media.read(name)
         assert b"Exif" not in copy and b"FC6310" not in copy and b"drone-dji" not in copy
         with Image.open(io.BytesIO(copy)) as image:
             assert (image.format, dict(image.getexif())) == ("JPEG", {})
@@ -263,7 +252,7 @@ def test_a_gcj02_boundary_is_converted_before_placing(office, batch):
 def test_the_same_content_twice_is_one_photo(office, batch, media):
     data = at(SHUIYUAN)
     first, first_duplicate = ingest(office, batch, data, "DJI_0001.JPG")
-    files = stored_files(media)
+    files = media.names()
     before = trace()
     again, again_duplicate = ingest(office, batch, data, "copy of DJI_0001.JPG")
     assert (first_duplicate, again_duplicate, again.pk, again.filename) == (False, True, first.pk, "DJI_0001.JPG")
@@ -273,7 +262,7 @@ def test_the_same_content_twice_is_one_photo(office, batch, media):
     assert (third.pk, third.batch_id, third_duplicate) == (first.pk, batch.pk, True)
     assert trace() == before
     assert DronePhoto.objects.filter(sha256=first.sha256).count() == 1
-    assert stored_files(media) == files
+    assert media.names() == files
 
 
 def test_a_photo_without_gps_is_kept_unplaced(office, batch):
@@ -295,7 +284,7 @@ def test_a_photo_taken_outside_the_county_is_refused_and_nothing_stored(office, 
         "outside_county", "“DJI_0009.JPG” was taken at 39.90420, 116.40740, outside the county.")
     assert trace() == before
     assert not DronePhoto.objects.filter(batch=batch).exists()
-    assert stored_files(media) == []
+    assert media.names() == []
 
 
 @pytest.mark.parametrize(("data", "code", "reason"), [
@@ -309,7 +298,7 @@ def test_a_file_that_is_not_a_drone_photo_is_refused_and_nothing_stored(office, 
         ingest(office, batch, data(), "DJI_0002.JPG")
     assert (refused.value.code, refused.value.message) == (code, f"“DJI_0002.JPG”: {reason}")
     assert trace() == before
-    assert stored_files(media) == []
+    assert media.names() == []
 
 
 def test_a_png_is_refused_with_a_message_that_names_what_a_drone_photo_is(office, batch, media):
@@ -319,7 +308,7 @@ def test_a_png_is_refused_with_a_message_that_names_what_a_drone_photo_is(office
         ingest(office, batch, out.getvalue(), "map.png")
     assert (refused.value.code, refused.value.message) == (
         "drone_unsupported_format", "“map.png”: PNG pictures are not accepted; send the drone's JPEG or HEIC photo.")
-    assert stored_files(media) == []
+    assert media.names() == []
 
 
 def test_a_photo_of_another_week_is_flagged_and_does_not_count(office, batch):
@@ -443,7 +432,7 @@ def test_a_nearest_placement_can_be_corrected_by_hand(office, batch):
 
 def test_a_problem_raised_from_a_photo_carries_its_spot_and_its_display_copy(office, batch, media):
     photo, _d = ingest(office, batch, at(DASHUI, size=(2400, 1800)))
-    files = stored_files(media)
+    files = media.names()
     category = Category.objects.get(campaign=campaign_get(), code="garbage")
     problem = services.drone_raise_problem(actor=office, photo=photo, category=category,
                                            description="  村口垃圾堆放  ")
@@ -462,7 +451,7 @@ def test_a_problem_raised_from_a_photo_carries_its_spot_and_its_display_copy(off
     assert (copy.village_id, copy.uploaded_by_id, copy.lat, copy.lon, copy.location_source, copy.taken_at) == (
         photo.village_id, office.pk, photo.lat, photo.lon, "exif", photo.taken_at)
     # The same stored files, nothing copied: only the display copy was made (as opening the photo would).
-    assert stored_files(media) == sorted([*files, media / photo.display_name])
+    assert media.names() == sorted([*files, photo.display_name])
     assert AuditEvent.objects.filter(action="problem.report", object_id=str(problem.pk)).count() == 1
 
 
@@ -489,7 +478,7 @@ def test_the_county_admin_may_ingest_and_score(users, batch):
 def test_only_the_office_may_upload_score_place_or_raise(users, office, batch, media, role):
     actor = users[role]
     photo, _d = ingest(office, batch, at(DASHUI))
-    files = stored_files(media)
+    files = media.names()
     events = AuditEvent.objects.count()
     category = Category.objects.get(campaign=campaign_get(), code="garbage")
     attempts = [
@@ -508,7 +497,7 @@ def test_only_the_office_may_upload_score_place_or_raise(users, office, batch, m
     assert AuditEvent.objects.count() == events
     assert (Batch.objects.filter(week=WEEK).count(), DronePhoto.objects.filter(batch=batch).count()) == (1, 1)
     assert not Upload.objects.filter(created_by=actor).exists()
-    assert stored_files(media) == files
+    assert media.names() == files
     assert drone_entries() == {}
 
 
@@ -689,7 +678,7 @@ def test_the_last_chunk_of_a_file_that_is_no_photo_refuses_it_and_removes_the_pa
     assert Upload.objects.get(pk=upload.pk).status == "refused"
     assert not DronePhoto.objects.filter(batch=batch).exists()
     assert not part_file(upload).exists()
-    assert stored_files(media) == []
+    assert media.names() == []
 
 
 def test_a_duplicate_upload_points_at_the_first_photo(office, batch):

@@ -7,7 +7,6 @@ import hashlib
 import io
 import json
 import uuid
-from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -73,13 +72,6 @@ def aerial_jpeg(code: str | None = SHUIYUAN, seed: int = 0, week: str = WEEK,
 @pytest.fixture(autouse=True)
 def _placed_by_points(villages_by_their_points):
     """These tests place photos by the villages' points (tests/conftest.py)."""
-
-
-@pytest.fixture
-def media(settings, tmp_path) -> Path:
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    settings.UPLOAD_DIR = tmp_path / "uploads"
-    return tmp_path / "media"
 
 
 @pytest.fixture
@@ -363,7 +355,7 @@ def test_the_display_copy_and_thumbnail_are_served_without_metadata(users, clien
             assert (response["Content-Type"], response["X-Content-Type-Options"]) == ("image/jpeg", "nosniff")
             data = b"".join(response.streaming_content)
             photo.refresh_from_db()  # the first view of the display copy made it
-            assert data == (media / (photo.display_name if name == "" else name)).read_bytes()
+            assert data == media.read(photo.display_name if name == "" else name)
             assert b"Exif" not in data and b"FC6310" not in data
             with Image.open(io.BytesIO(data)) as image:
                 assert (image.format, image.size, dict(image.getexif())) == ("JPEG", size, {})

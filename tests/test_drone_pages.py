@@ -6,7 +6,6 @@ import datetime as dt
 import io
 import json
 import re
-from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -62,13 +61,6 @@ def aerial_jpeg(code: str | None, seed: int, week: str = WEEK) -> bytes:
 @pytest.fixture(autouse=True)
 def _placed_by_points(villages_by_their_points):
     """These tests place photos by the villages' points (tests/conftest.py)."""
-
-
-@pytest.fixture
-def media(settings, tmp_path) -> Path:
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    settings.UPLOAD_DIR = tmp_path / "uploads"
-    return tmp_path / "media"
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import io
 import json
 import struct
 import zlib
-from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -104,16 +103,6 @@ def gif() -> bytes:
     return out.getvalue()
 
 
-@pytest.fixture
-def media(settings, tmp_path) -> Path:
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    return tmp_path / "media"
-
-
-def stored_files(root: Path) -> list[Path]:
-    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
-
-
 def upload(client: Client, data: bytes, name: str = "photo.jpg", village: str = SHUIYUAN, **fields):
     form = {"file": SimpleUploadedFile(name, data, content_type="image/jpeg"), "village": village}
     form.update({k: v for k, v in fields.items() if v is not None})
@@ -155,7 +144,7 @@ def test_a_bad_photo_is_refused_with_a_clear_message_and_nothing_stored(users, c
     assert response["Content-Type"].startswith("application/json")
     assert photo_trace() == before
     assert not Photo.objects.filter(client_key=f"k-{case}").exists()
-    assert stored_files(media) == []
+    assert media.names() == []
 
 
 def test_the_truncated_jpeg_is_really_a_jpeg_cut_short():
@@ -169,7 +158,7 @@ def test_a_photo_without_gps_and_without_a_phone_position_is_refused(users, clie
     response = upload(client_for(users["inspector"]), jpeg())
     assert (response.status_code, response.json()) == (422, {"detail": NO_LOCATION})
     assert photo_trace() == before
-    assert stored_files(media) == []
+    assert media.names() == []
 
 
 def test_a_photo_whose_gps_lies_outside_the_county_is_refused(users, client_for, media):
@@ -177,7 +166,7 @@ def test_a_photo_whose_gps_lies_outside_the_county_is_refused(users, client_for,
     response = upload(client_for(users["inspector"]), jpeg(gps=BEIJING))
     assert (response.status_code, response.json()) == (422, {"detail": OUTSIDE})
     assert photo_trace() == before
-    assert stored_files(media) == []
+    assert media.names() == []
 
 
 def test_a_phone_position_outside_the_county_is_refused(users, client_for, media):
@@ -185,14 +174,14 @@ def test_a_phone_position_outside_the_county_is_refused(users, client_for, media
     response = upload(client_for(users["inspector"]), jpeg(), lat=BEIJING[0], lon=BEIJING[1])
     assert (response.status_code, response.json()) == (422, {"detail": OUTSIDE})
     assert photo_trace() == before
-    assert stored_files(media) == []
+    assert media.names() == []
 
 
 def test_a_position_that_is_not_a_latitude_is_refused(users, client_for, media):
     response = upload(client_for(users["inspector"]), jpeg(), lat=237.0, lon=104.0)
     assert (response.status_code, response.json()) == (
         422, {"detail": "The position 237.0, 104.0 is not a latitude and longitude."})
-    assert stored_files(media) == []
+    assert media.names() == []
 
 
 def test_a_photo_for_a_village_outside_the_area_is_404(users, client_for, media):
@@ -201,14 +190,14 @@ def test_a_photo_for_a_village_outside_the_area_is_404(users, client_for, media)
     response = upload(client_for(users["inspector"]), jpeg(), village=DASHUI, lat=lat, lon=lon)
     assert (response.status_code, response.json()) == (404, {"detail": NOT_FOUND})
     assert photo_trace() == before
-    assert stored_files(media) == []
+    assert media.names() == []
 
 
 def test_a_township_is_not_a_village(users, client_for, media):
     lat, lon = point(SHUIYUAN)
     response = upload(client_for(users["inspector"]), jpeg(), village=YITIAOSHAN, lat=lat, lon=lon)
     assert (response.status_code, response.json()) == (422, {"detail": "一条山镇 is not a village or community."})
-    assert stored_files(media) == []
+    assert media.names() == []
 
 
 def test_a_client_key_longer_than_64_characters_is_refused(users, client_for, media):
@@ -220,7 +209,7 @@ def test_a_client_key_longer_than_64_characters_is_refused(users, client_for, me
     assert body["detail"] == "The request is not valid."
     assert [(e["loc"], e["type"]) for e in body["errors"]] == [(["form", "client_key"], "string_too_long")]
     assert photo_trace() == before
-    assert stored_files(media) == []
+    assert media.names() == []
     assert upload(client_for(users["inspector"]), jpeg(), lat=lat, lon=lon, client_key="k" * 64).status_code == 201
 
 
@@ -235,8 +224,8 @@ def test_a_png_named_jpg_is_accepted_by_its_content(users, client_for, media):
     photo = Photo.objects.get(pk=response.json()["id"])
     assert (photo.source_format, photo.width, photo.height, photo.location_source, photo.lat, photo.lon,
             photo.accuracy_m, photo.taken_at) == ("PNG", 640, 480, "device", lat, lon, 12.0, None)
-    files = stored_files(media)
-    assert [Image.open(f).format for f in files] == ["JPEG", "JPEG"]
+    files = media.names()
+    assert [Image.open(io.BytesIO(media.read(f))).format for f in files] == ["JPEG", "JPEG"]
 
 
 def test_a_phone_jpeg_is_stored_without_exif_keeping_time_and_position(users, client_for, media):
@@ -258,17 +247,17 @@ def test_a_phone_jpeg_is_stored_without_exif_keeping_time_and_position(users, cl
         None, "JPEG", len(original), hashlib.sha256(original).hexdigest())
     assert photo.taken_at == timezone.make_aware(dt.datetime(2026, 11, 20, 10, 30))
     assert (photo.village.code, photo.uploaded_by_id, photo.client_key) == (SHUIYUAN, inspector.pk, "p-1")
-    files = stored_files(media)
-    assert sorted(str(f.relative_to(media)) for f in files) == sorted([photo.display_name, photo.thumb_name])
+    files = media.names()
+    assert files == sorted([photo.display_name, photo.thumb_name])
     sizes = {}
-    for path in files:
-        data = path.read_bytes()
+    for name in files:
+        data = media.read(name)
         assert data != original
         assert b"Exif" not in data and b"SecretModel" not in data and b"SecretMake" not in data
-        with Image.open(path) as image:
+        with Image.open(io.BytesIO(data)) as image:
             assert image.format == "JPEG"
             assert dict(image.getexif()) == {}
-            sizes[path.name.endswith("-thumb.jpg")] = image.size
+            sizes[name.endswith("-thumb.jpg")] = image.size
     assert sizes == {False: (1600, 1200), True: (320, 240)}
     event = AuditEvent.objects.filter(action="photo.upload").latest("seq")
     assert (event.object_id, event.after["location"], event.after["bytes"], event.after["village"]) == (
@@ -281,8 +270,8 @@ def test_the_stored_copy_is_served_as_jpeg_only_inside_the_area(users, client_fo
     response = upload(office, jpeg(), village=DASHUI, lat=lat, lon=lon)
     assert response.status_code == 201
     photo = Photo.objects.get(pk=response.json()["id"])
-    display = (media / photo.display_name).read_bytes()
-    thumb = (media / photo.thumb_name).read_bytes()
+    display = media.read(photo.display_name)
+    thumb = media.read(photo.thumb_name)
     for role in ("office", "town_staff", "village_staff"):
         client = client_for(users[role])
         for url, stored in ((f"/photos/{photo.pk}.jpg", display), (f"/photos/{photo.pk}-thumb.jpg", thumb)):
@@ -305,7 +294,7 @@ def test_the_same_client_key_twice_stores_one_photo(users, client_for, media):
     client = client_for(users["inspector"])
     lat, lon = point(SHUIYUAN)
     first = upload(client, jpeg(), lat=lat, lon=lon, client_key="retry-1")
-    files = stored_files(media)
+    files = media.names()
     before = photo_trace()
     again = upload(client, jpeg(), lat=lat, lon=lon, client_key="retry-1")
     assert (first.status_code, again.status_code) == (201, 200)
@@ -315,19 +304,19 @@ def test_the_same_client_key_twice_stores_one_photo(users, client_for, media):
     assert returned == stored
     assert Photo.objects.filter(client_key="retry-1").count() == 1
     assert photo_trace() == before
-    assert len(files) == 2 and stored_files(media) == files
+    assert len(files) == 2 and media.names() == files
 
 
 def test_the_same_client_key_for_another_photo_is_refused(users, client_for, media):
     client = client_for(users["inspector"])
     lat, lon = point(SHUIYUAN)
     assert upload(client, jpeg(), lat=lat, lon=lon, client_key="reused").status_code == 201
-    before, files = photo_trace(), stored_files(media)
+    before, files = photo_trace(), media.names()
     other = upload(client, png(), lat=lat, lon=lon, client_key="reused")
     assert other.status_code == 409
     assert other.json() == {"detail": "The key reused was already used for something else; the phone must send a "
                                       "new key for new content."}
-    assert (photo_trace(), stored_files(media)) == (before, files)
+    assert (photo_trace(), media.names()) == (before, files)
 
 
 def test_an_item_queued_by_another_user_is_not_stored_under_this_one(users, client_for, media):

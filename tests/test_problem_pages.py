@@ -7,7 +7,6 @@ import html
 import io
 import re
 import uuid
-from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -73,12 +72,6 @@ def point(village: Unit, step: int = 0) -> tuple[float, float]:
     """A position inside the village, ``step`` × ~220 m north of its point (so no two problems look alike)."""
     lon, lat = unit_point_wgs84(village)
     return lat + 0.002 * step, lon
-
-
-@pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
 
 
 @pytest.fixture
@@ -334,12 +327,12 @@ def test_a_village_report_waits_to_be_registered(world, users, client_en):
 def test_a_bad_second_photo_leaves_no_photo_row_and_no_file(world, users, client_en, media):
     """The first photo is fine, the second is not a picture: the report is refused as a whole."""
     photos_before = Photo.objects.count()
-    files_before = sorted(str(p) for p in Path(media).rglob("*") if p.is_file())
+    files_before = media.names()
     form = report_form(world, photos=[upload(), upload("second.jpg", b"<html>not a picture</html>")])
     response = client_en(users["office"]).post("/problems/new/", form)
     assert response.status_code == 400
     assert (Problem.objects.count(), Photo.objects.count()) == (0, photos_before)
-    assert sorted(str(p) for p in Path(media).rglob("*") if p.is_file()) == files_before
+    assert media.names() == files_before
 
 
 @pytest.mark.parametrize(("overrides", "field", "message"), [

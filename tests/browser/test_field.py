@@ -12,6 +12,7 @@ demo's own inspections (and a week published by another test) do not matter.
 import base64
 import datetime as dt
 import io
+import re
 from urllib.parse import urlsplit
 
 import pytest
@@ -260,7 +261,7 @@ def test_lost_answers_are_retried_without_duplicates(signed_in):
     page.route("**/api/v1/inspections", lose_the_answer, times=1)
     answers: list[tuple[str, int]] = []
     page.on("response", lambda r: answers.append((r.url.rsplit("/", 1)[-1], r.status))
-            if r.request.method == "POST" else None)
+            if r.request.method == "POST" and urlsplit(r.url).path != "/api/v1/devices" else None)
     status = page.locator("#field-status")
 
     _open_nearest(page, village)
@@ -446,7 +447,8 @@ def test_a_shared_phone_sends_each_inspection_only_for_its_own_inspector(new_con
     page.evaluate("window.dispatchEvent(new Event('online'))")  # another round: still nothing to send
     expect(status).to_have_attribute("data-sending", "false")
     page.wait_for_timeout(500)
-    assert posts == []
+    # Nothing of the inspector's; the colleague's app registered this phone as the colleague's device (issue 17).
+    assert [url for url in posts if urlsplit(url).path != "/api/v1/devices"] == []
     assert _inspections(watcher, village["code"]).keys() == before.keys()
 
     _sign_out(page)
@@ -534,13 +536,15 @@ def test_an_item_sent_after_the_session_changed_is_refused_and_waits(new_context
     _sign_in(other, OTHER_USER)
     other.close()
     answers: list[int] = []
-    page.on("response", lambda r: answers.append(r.status) if r.request.method == "POST" else None)
+    page.on("response", lambda r: answers.append(r.status) if r.request.method == "POST"
+            and urlsplit(r.url).path != "/api/v1/devices" else None)
     page.unroute("**/api/v1/photos")
     page.evaluate("window.dispatchEvent(new Event('online'))")
     entry = page.locator(f'#outbox-list > li[data-owner="{INSPECTOR}"]')
     expect(entry.locator(".state")).to_contain_text(f"sign in as {INSPECTOR}")
     assert page.evaluate("JSON.parse(document.getElementById('field-config').textContent).username") == OTHER_USER
-    assert answers == [409]
+    # Signing out revoked the inspector's device token (401); the app then tried the session, the colleague's (409).
+    assert answers == [401, 409]
     assert _inspections(watcher, village["code"]).keys() == before.keys()
 
 
@@ -578,3 +582,48 @@ def test_a_draft_begun_long_ago_is_dated_when_it_is_submitted(signed_in):
     inspected = dt.datetime.fromisoformat(new[0]["inspected_at"])
     received = dt.datetime.fromisoformat(new[0]["received_at"])
     assert abs(received - inspected) < dt.timedelta(minutes=5)
+
+
+def test_a_registered_phone_syncs_with_its_device_token_after_the_session_expired(signed_in, tmp_path):
+    """Issue 17: the field app registers the phone (a device token kept in IndexedDB); the session then lapses
+    (its cookies are gone) while the phone has no signal; an inspection made offline is sent once the signal is
+    back, with the token, and counts as the inspector's. Revoking the device on the account page cuts it off: the
+    next sync is refused and the app asks to sign in again."""
+    page, village, checklist = _phone(signed_in, 9)
+    context = page.context
+    watcher = signed_in(INSPECTOR)
+    before = _inspections(watcher, village["code"])
+    page.goto("/field/")
+    expect(page.locator("#village-list > li")).not_to_have_count(0)
+    expect(page.locator("#field")).to_have_attribute("data-device", re.compile(r"^\d+$"))
+    device = int(page.locator("#field").get_attribute("data-device") or "0")
+    account = watcher.context.new_page()
+    account.goto("/account/")
+    expect(account.locator(f'#devices tr[data-device="{device}"]')).to_contain_text("Linux · Chrome")
+
+    context.clear_cookies()  # the session expired
+    context.set_offline(True)
+    _open_nearest(page, village)
+    expected, _lost = _score(page, checklist)
+    _attach_photo(page)
+    page.locator("#submit").click()
+    status = page.locator("#field-status")
+    expect(status).to_have_attribute("data-waiting", "1")
+    context.set_offline(False)
+    expect(status).to_have_attribute("data-waiting", "0", timeout=20_000)
+    new = [row for key, row in _inspections(watcher, village["code"]).items() if key not in before]
+    assert len(new) == 1
+    assert (new[0]["score"], len(new[0]["photos"])) == (expected, 1)
+    expect(page.locator("#sign-in-again")).to_be_hidden()
+
+    account.reload()
+    account.locator(f'#devices tr[data-device="{device}"] button[type=submit]').click()
+    expect(account.locator(f'#devices tr[data-device="{device}"]')).to_have_count(0)
+    page.locator("#result-home").click()
+    _open_nearest(page, village)
+    _full_marks(page, checklist)
+    page.locator("#submit").click()
+    expect(page.locator("#sign-in-again")).to_be_visible(timeout=20_000)
+    expect(status).to_have_attribute("data-waiting", "1")
+    expect(page.locator("#field")).not_to_have_attribute("data-device", re.compile(r"."))
+    account.screenshot(path=str(tmp_path / "field-device-revoked.png"), full_page=True)

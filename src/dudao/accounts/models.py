@@ -45,12 +45,21 @@ class LoginAttempt(models.Model):
 
 
 class ApiToken(models.Model):
-    """A bearer token; only its SHA-256 digest is stored, the token itself is printed once."""
+    """A bearer token; only its SHA-256 digest is stored, the token itself is shown once: printed for a script
+    (`dudao token create`), or handed to the field app that registered a device (decision 0020)."""
+
+    class Kind(models.TextChoices):
+        SCRIPT = "script", _("script")
+        DEVICE = "device", _("field app device")
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     digest = models.CharField(max_length=64, unique=True)
     prefix = models.CharField(max_length=8)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.SCRIPT)
+    device_name = models.CharField(max_length=100, blank=True, default="")
     created_at = models.DateTimeField()
+    # The client address the token was issued to (a device's registration; empty for the command line).
+    created_from = models.GenericIPAddressField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
 

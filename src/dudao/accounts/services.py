@@ -11,13 +11,14 @@ from django.contrib.auth.password_validation import validate_password
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dudao.accounts import access
 from dudao.accounts.models import ApiToken, LoginAttempt, Role, User
 from dudao.audit.services import audit_record
-from dudao.core.errors import Refused
+from dudao.core.errors import Refused, cleaned_text
 from dudao.core.http import client_address
 
 TOKEN_PREFIX = "dd_"  # noqa: S105 - a marker that makes leaked tokens easy to grep for, not a secret
@@ -131,11 +132,15 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+def _new_token() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
 def token_create(*, actor, user: User) -> str:
     """Issue a bearer token for the user; the token is returned once and only its digest is kept."""
     if not access.can_manage_users(actor):
         raise PermissionDenied
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = _new_token()
     with transaction.atomic():
         record = ApiToken.objects.create(user=user, digest=token_digest(token), prefix=token[:8],
                                          created_at=timezone.now())
@@ -169,6 +174,69 @@ def token_user(token: str) -> User | None:
     if record.last_used_at is None or now - record.last_used_at > dt.timedelta(minutes=5):
         ApiToken.objects.filter(pk=record.pk).update(last_used_at=now)
     return record.user
+
+
+# A device's name when the field app gives none: its system and browser, read from the User-Agent. The first match
+# of each list wins (an Android phone's agent also says "Linux", WeChat's also "Chrome", Edge's also "Chrome").
+_SYSTEMS = (("HarmonyOS", "HarmonyOS"), ("Android", "Android"), ("iPhone", "iPhone"), ("iPad", "iPad"),
+            ("Windows", "Windows"), ("Mac OS X", "Mac"), ("CrOS", "ChromeOS"), ("Linux", "Linux"))
+_BROWSERS = (("MicroMessenger", "WeChat"), ("EdgA/", "Edge"), ("Edg/", "Edge"), ("HuaweiBrowser", "Huawei Browser"),
+             ("MiuiBrowser", "MIUI Browser"), ("UCBrowser", "UC Browser"), ("Firefox/", "Firefox"),
+             ("CriOS", "Chrome"), ("Chrome/", "Chrome"), ("Safari/", "Safari"))
+DEVICE_NAME_MAX = 100
+SESSION_DEVICES = "dudao_devices"  # the ids of the devices a session registered, revoked when it signs out
+
+
+def device_name_from(user_agent: str) -> str:
+    """"Android · Chrome" from a browser's User-Agent; the parts not recognised are left out."""
+    system = next((name for marker, name in _SYSTEMS if marker in user_agent), "")
+    browser = next((name for marker, name in _BROWSERS if marker in user_agent), "")
+    return " · ".join(part for part in (system, browser) if part) or _("Unknown device")
+
+
+def devices_visible_to(user):
+    """The field app devices a user may see and revoke: their own; the office's and administrators', everyone's."""
+    devices = ApiToken.objects.filter(kind=ApiToken.Kind.DEVICE).select_related("user")
+    return devices if access.is_office(user) else devices.filter(user=user)
+
+
+def device_register(*, user: User, name: str, user_agent: str, address: str | None) -> tuple[ApiToken, str]:
+    """A long-lived bearer token for one device of a signed-in user (the field app keeps it to send after its
+    session has lapsed; decision 0020). The token is returned once; only its digest is kept."""
+    if access.effective_role(user) is None:
+        raise PermissionDenied
+    name = cleaned_text(name, code="device_name", maximum=DEVICE_NAME_MAX) or device_name_from(user_agent)
+    token = _new_token()
+    with transaction.atomic():
+        record = ApiToken.objects.create(user=user, kind=ApiToken.Kind.DEVICE, device_name=name,
+                                         digest=token_digest(token), prefix=token[:8], created_at=timezone.now(),
+                                         created_from=address)
+        audit_record(actor=user, action="device.register", object_type="user", object_id=user.username,
+                     after={"device": record.pk, "name": name, "token": record.prefix + "…", "from": address})
+    return record, token
+
+
+def device_revoke(*, actor, device_id: int) -> ApiToken:
+    """Revoke one device's token at once (its next request answers 401). A device the actor may not see is not
+    found; one already revoked stays as it was."""
+    with transaction.atomic():
+        record = devices_visible_to(actor).select_for_update(of=("self",)).filter(pk=device_id).first()
+        if record is None:
+            raise Http404
+        if record.revoked_at is None:
+            record.revoked_at = timezone.now()
+            record.save(update_fields=["revoked_at"])
+            audit_record(actor=actor, action="device.revoke", object_type="user", object_id=record.user.username,
+                         before={"device": record.pk, "name": record.device_name, "token": record.prefix + "…"},
+                         after={"device": record.pk, "revoked": True})
+    return record
+
+
+def devices_signed_out(*, actor, device_ids) -> int:
+    """The user signed out of the browser that registered these devices: revoke those still live (the number)."""
+    live = devices_visible_to(actor).filter(user=actor, pk__in=[int(pk) for pk in device_ids], revoked_at__isnull=True)
+    revoked = [device_revoke(actor=actor, device_id=pk) for pk in live.values_list("pk", flat=True)]
+    return len(revoked)
 
 
 def user_snapshot(user: User) -> dict:

@@ -108,7 +108,42 @@ def sign_in_view(request):
     return render(request, "accounts/login.html", {"form": form, "error": error}, status=401 if error else 200)
 
 
+@login_required
+def account(request):
+    """The signed-in user's own page: the devices (field apps) that hold a token of theirs, each revocable."""
+    devices = services.devices_visible_to(request.user).filter(user=request.user)
+    return render(request, "accounts/devices.html", {
+        "owner": request.user, "devices": devices.filter(revoked_at__isnull=True),
+        "title": _("My account"), "back": request.get_full_path()})
+
+
+@login_required
+def user_devices(request, username: str):
+    """One user's devices, for the office and the administrators, who may revoke them."""
+    if not access.is_office(request.user):
+        raise PermissionDenied
+    owner = get_object_or_404(User, username=username)
+    devices = services.devices_visible_to(request.user).filter(user=owner, revoked_at__isnull=True)
+    return render(request, "accounts/devices.html", {
+        "owner": owner, "devices": devices, "title": _("Devices of %(name)s") % {"name": owner.username},
+        "back": request.get_full_path()})
+
+
+@login_required
+@require_POST
+def device_revoke(request, pk: int):
+    record = services.device_revoke(actor=request.user, device_id=pk)
+    messages.success(request, _("The device %(name)s was revoked: it must sign in again.")
+                     % {"name": record.device_name})
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        target = "account"
+    return redirect(target)
+
+
 @require_POST
 def sign_out_view(request):
+    if request.user.is_authenticated:
+        services.devices_signed_out(actor=request.user, device_ids=request.session.get(services.SESSION_DEVICES, []))
     logout(request)
     return redirect("login")

@@ -2,20 +2,23 @@
 
 import datetime as dt
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI, Query, Schema
+from ninja import NinjaAPI, Query, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import APIKeyCookie, HttpBearer
 
 from dudao import __version__
 from dudao.accounts import access
+from dudao.accounts import services as account_services
 from dudao.accounts.services import token_user
 from dudao.api.errors import answers
 from dudao.api.paging import offset_query
 from dudao.core.errors import Refused
+from dudao.core.http import client_address
 from dudao.org.access import (
     area_roots,
     groups_visible_to,
@@ -28,10 +31,14 @@ from dudao.org.selectors import search_units
 
 
 class BearerToken(HttpBearer):
+    """`Authorization: Bearer TOKEN`. A token sent and refused (unknown, revoked, an inactive user) answers 401
+    even when the browser also holds a session: a revoked device is cut off at once (decision 0020)."""
+
     def authenticate(self, request, token):
         user = token_user(token)
-        if user is not None:
-            request.user = user
+        if user is None:
+            raise AuthenticationError
+        request.user = user
         return user
 
 
@@ -42,6 +49,14 @@ class SessionAuth(APIKeyCookie):
 
     def __init__(self) -> None:
         super().__init__(csrf=True)
+
+    def _get_key(self, request):
+        # Nobody signed in (a session that lapsed): 401, which the field app answers by asking to sign in again,
+        # not the CSRF check's 403, which it would take for a refusal of the item it sent.
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        return super()._get_key(request)
 
     def authenticate(self, request, key):
         user = getattr(request, "user", None)
@@ -150,6 +165,29 @@ def me(request):
     return Me(username=request.user.username, name=request.user.get_full_name(),
               role=access.effective_role(request.user), area=None if roots is None else [u.code for u in roots],
               version=__version__)
+
+
+class DeviceIn(Schema):
+    name: str = ""
+
+
+class DeviceOut(Schema):
+    id: int
+    name: str
+    token: str
+
+
+@api.post("/devices", auth=SessionAuth(), response=answers({201: DeviceOut}, 403, 422),
+          summary="Register this device (the field app): a long-lived bearer token, shown once; session only")
+def device_register(request, payload: DeviceIn):
+    record, token = account_services.device_register(
+        user=request.user, name=payload.name, user_agent=request.headers.get("User-Agent", ""),
+        address=client_address(request, settings.TRUSTED_PROXIES))
+    # Signing out of this browser revokes the devices it registered (a shared phone: the next user must not send
+    # as this one); a session that merely lapses leaves them working.
+    request.session[account_services.SESSION_DEVICES] = [*request.session.get(account_services.SESSION_DEVICES, []),
+                                                         record.pk]
+    return Status(201, DeviceOut(id=record.pk, name=record.device_name, token=token))
 
 
 @api.get("/units", response=answers(list[UnitOut], 422), summary="Units in the caller's area")

@@ -43,6 +43,33 @@ class BulletinTemplate(models.Model):
         return self.name
 
 
+class TemplateTrial(models.Model):
+    """A Word template the office uploaded, waiting for (or done with) its trial: the worker makes the latest
+    published week's bulletin with it, outside the web request (decision 0022). Accepted, it becomes a
+    BulletinTemplate; refused, the reason is kept for the template page."""
+
+    class State(models.TextChoices):
+        CHECKING = "checking", _("checking")
+        ACCEPTED = "accepted", _("accepted")
+        REFUSED = "refused", _("refused")
+
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(_("file name"), max_length=200)
+    data = models.BinaryField()
+    uploaded_by = actor_field()
+    uploaded_by_label = models.CharField(max_length=150)
+    uploaded_at = models.DateTimeField()
+    language = models.CharField(max_length=10)  # the uploader's, for the refusal's message
+    state = models.CharField(max_length=10, choices=State.choices, default=State.CHECKING)
+    message = models.TextField(blank=True, default="")
+    template = models.ForeignKey(BulletinTemplate, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="+")
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-pk"]
+
+
 class Bulletin(models.Model):
     """The three files of one published round's bulletin, kept in the default storage."""
 

@@ -4,7 +4,7 @@ published rounds still waiting for their bulletin."""
 from django.db.models import QuerySet
 
 from dudao.bulletins.access import can_read_bulletins
-from dudao.bulletins.models import Bulletin, BulletinTemplate
+from dudao.bulletins.models import Bulletin, BulletinTemplate, TemplateTrial
 from dudao.ranking import lifecycle
 from dudao.ranking.models import Round, RoundStatus
 
@@ -27,6 +27,11 @@ def bulletin_digest(round_: Round) -> str | None:
 
 def active_template(campaign) -> BulletinTemplate | None:
     return BulletinTemplate.objects.filter(campaign=campaign, active=True).first()
+
+
+def latest_trial(campaign) -> TemplateTrial | None:
+    """The campaign's latest uploaded template trial (checking, accepted or refused), for the template page."""
+    return TemplateTrial.objects.filter(campaign=campaign).defer("data").first()
 
 
 def template_history(campaign, limit: int = 50) -> QuerySet[BulletinTemplate]:

@@ -22,7 +22,7 @@ from dudao.accounts import access
 from dudao.accounts.actors import actor_label, actor_user, recorded_by
 from dudao.audit.services import audit_record
 from dudao.bulletins.content import BulletinContent, build, doc_number, letterhead_now, next_serial
-from dudao.bulletins.models import Bulletin, BulletinTemplate, DocumentNumber, Letterhead
+from dudao.bulletins.models import Bulletin, BulletinTemplate, DocumentNumber, Letterhead, TemplateTrial
 from dudao.bulletins.selectors import active_template
 from dudao.core.errors import Refused
 from dudao.ranking import lifecycle as round_lifecycle
@@ -296,6 +296,45 @@ def template_upload(*, actor, campaign, data: bytes, name: str) -> BulletinTempl
                      after={"template": digest, "name": template.name, "size": len(data),
                             "checked_on": sample.week})
     return template
+
+
+def template_trial_queue(*, actor, campaign, data: bytes, name: str) -> TemplateTrial:
+    """Keep an uploaded template and queue its trial for the worker (decision 0022): the web request renders
+    nothing. What needs no rendering is refused here already: no published week to try it on."""
+    access.require_office(actor)
+    if latest_published_round(campaign) is None:
+        raise Refused("template_no_week", _("A template is checked on the latest published week; publish a week "
+                                            "first."))
+    from dudao.bulletins.tasks import check_template
+
+    with transaction.atomic():
+        trial = TemplateTrial.objects.create(
+            campaign=campaign, name=name[:200] or "template.docx", data=data, uploaded_at=timezone.now(),
+            language=translation.get_language() or _site_language(), **recorded_by("uploaded_by", actor))
+        audit_record(actor=actor, action="bulletin.template_trial", object_type="campaign", object_id=campaign.slug,
+                     after={"trial": trial.pk, "name": trial.name, "size": len(data), "sha256": _sha256(data)})
+        check_template.enqueue(trial.pk)  # the queue is a table of this database: queued exactly when committed
+    return trial
+
+
+def template_trial_run(trial_id: int) -> str:
+    """What the queued trial does: template_upload as the uploader, in the uploader's language; the outcome is
+    kept on the trial. A trial already done (the worker may run a task twice) is left as it is."""
+    trial = TemplateTrial.objects.select_related("campaign", "uploaded_by").filter(pk=trial_id).first()
+    if trial is None or trial.state != TemplateTrial.State.CHECKING:
+        return "skipped"
+    actor = trial.uploaded_by or access.SYSTEM
+    with translation.override(trial.language):
+        try:
+            template = template_upload(actor=actor, campaign=trial.campaign, data=bytes(trial.data), name=trial.name)
+        except (Refused, PermissionDenied) as exc:
+            message = exc.message if isinstance(exc, Refused) else _("You may not change the template any more.")
+            TemplateTrial.objects.filter(pk=trial.pk).update(
+                state=TemplateTrial.State.REFUSED, message=message, finished_at=timezone.now())
+            return f"{REFUSED_PREFIX}{message}"
+    TemplateTrial.objects.filter(pk=trial.pk).update(state=TemplateTrial.State.ACCEPTED, template=template,
+                                                     finished_at=timezone.now())
+    return "accepted"
 
 
 def template_activate(*, actor, campaign, template: BulletinTemplate) -> BulletinTemplate:

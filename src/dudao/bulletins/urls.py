@@ -8,6 +8,7 @@ CODE = r"(?P<code>\d{12})"
 urlpatterns = [
     path("bulletins/", views.bulletin_list, name="bulletin_list"),
     path("bulletins/template/", views.template_page, name="bulletin_template"),
+    path("bulletins/template/trials/<int:pk>/", views.template_trial, name="bulletin_template_trial"),
     re_path(r"^bulletins/template/(?P<which>default|current|\d+)\.docx$", views.template_download,
             name="bulletin_template_download"),
     re_path(rf"^bulletins/{WEEK}/$", views.bulletin_week, name="bulletin_week"),

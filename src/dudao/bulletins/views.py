@@ -12,7 +12,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -24,7 +24,7 @@ from dudao.accounts import access
 from dudao.bulletins import document, selectors, services, word
 from dudao.bulletins.access import can_read_bulletins
 from dudao.bulletins.extracts import Extract, NotInRound, extracts_for, village_extract
-from dudao.bulletins.models import BulletinTemplate
+from dudao.bulletins.models import BulletinTemplate, TemplateTrial
 from dudao.campaigns.services import campaign_get
 from dudao.core.errors import Refused
 from dudao.core.http import require, week_or_404
@@ -170,9 +170,9 @@ def template_page(request):
                     if upload.size > word.MAX_TEMPLATE_BYTES:
                         raise Refused("template_too_large", _("The template is larger than %(max)s MB.")
                                       % {"max": word.MAX_TEMPLATE_BYTES // 2**20})
-                    services.template_upload(actor=user, campaign=campaign, data=upload.read(), name=upload.name)
-                    messages.success(request, _("The template was checked on the latest published week and is now "
-                                                "used for new bulletins."))
+                    # Rendering someone's template is the worker's job, never the web request's (decision 0022).
+                    services.template_trial_queue(actor=user, campaign=campaign, data=upload.read(),
+                                                  name=upload.name)
                     return redirect("bulletin_template")
                 status = 400
             elif action == "default":
@@ -204,6 +204,7 @@ def template_page(request):
     return render(request, "bulletins/template.html", {
         "upload_form": upload_form, "letterhead_form": letterhead_form, "problems": problems,
         "active": selectors.active_template(campaign),
+        "trial": selectors.latest_trial(campaign),
         "history": selectors.template_history(campaign),
         "variables": document.VARIABLES,
         "intro": _("Download the template, edit it in Word (keep the {{ … }} and {%% … %%} tags), and upload it. It "
@@ -213,6 +214,14 @@ def template_page(request):
                          "upload.") % {},
         "sample_week": getattr(ranking_selectors.latest_published_round(campaign), "week", ""),
     }, status=status)
+
+
+@login_required
+def template_trial(request, pk: int):
+    """Where an uploaded template's trial stands, for the template page to wait on: {"state", "message"}."""
+    require(access.is_office(request.user))
+    trial = get_object_or_404(TemplateTrial.objects.only("state", "message"), pk=pk, campaign=campaign_get())
+    return JsonResponse({"state": trial.state, "message": trial.message})
 
 
 @login_required

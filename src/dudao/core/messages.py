@@ -75,6 +75,10 @@ MESSAGES = {
     ),
     "post_required": gettext_lazy("Each row needs the person's post in your area (unit code, post, start date)."),
     "too_large": gettext_lazy("The file is larger than %(max)s MB."),
+    "unzipped_too_large": gettext_lazy("The file unpacks to more than %(max)s MB; an XLSX sheet may unpack to at "
+                                       "most %(max)s MB."),
+    "zip_ratio": gettext_lazy("The file is packed more than %(max)s times over, as no real sheet is; it is refused "
+                              "as a possible zip bomb."),
     "too_many_rows": gettext_lazy(
         "The sheet has more than %(max)s rows below its header; split it into files of at most %(max)s rows."
     ),

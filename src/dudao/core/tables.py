@@ -8,7 +8,9 @@ caller can translate them.
 import csv
 import datetime as dt
 import io
+import struct
 import zipfile
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -147,9 +149,82 @@ def read_table(data: bytes, filename: str = "", max_bytes: int = MAX_BYTES, max_
     return Table(header, rows, encoding)
 
 
+# A zip bomb (a small XLSX whose sheet XML or shared strings unpack to gigabytes) is refused before openpyxl reads
+# it: the members' declared sizes and compression ratio are checked, then every member is inflated once while its
+# bytes are counted, from its local header, without trusting any declared size (decision 0021).
+MAX_UNZIPPED_BYTES = 200 * 1024 * 1024  # all members together, unpacked
+MAX_ZIP_RATIO = 200  # unpacked / packed, for members larger than RATIO_FREE_BYTES
+RATIO_FREE_BYTES = 1024 * 1024
+_INFLATE_CHUNK = 64 * 1024
+_LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature, …, name length, extra length (30 bytes)
+
+
+def _unzipped_limit(total: int, size: int, packed: int) -> Problem | None:
+    if total > MAX_UNZIPPED_BYTES:
+        return Problem("unzipped_too_large", params={"max": MAX_UNZIPPED_BYTES // (1024 * 1024)})
+    if size > RATIO_FREE_BYTES and size > MAX_ZIP_RATIO * max(packed, 1):
+        return Problem("zip_ratio", params={"max": MAX_ZIP_RATIO})
+    return None
+
+
+def _inflated_size(data: bytes, info: zipfile.ZipInfo, budget: int) -> tuple[int, int]:
+    """(bytes a member really unpacks to, bytes of it packed), counted by inflating it from its local header;
+    counting stops once past ``budget``."""
+    offset = info.header_offset
+    signature, name_length, extra_length = _LOCAL_HEADER.unpack_from(data, offset)
+    if signature != XLSX_MAGIC:
+        raise TableRefused([Problem("not_a_sheet", params={"name": ""})])
+    start = offset + _LOCAL_HEADER.size + name_length + extra_length
+    if info.compress_type == zipfile.ZIP_STORED:
+        return info.compress_size, info.compress_size
+    if info.compress_type != zipfile.ZIP_DEFLATED:
+        raise TableRefused([Problem("not_a_sheet", params={"name": ""})])
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    size, position = 0, start
+    try:
+        while not inflater.eof and size <= budget:
+            chunk = inflater.unconsumed_tail
+            if not chunk:
+                chunk = data[position: position + _INFLATE_CHUNK]
+                if not chunk:
+                    break  # cut short: openpyxl will call it damaged
+                position += len(chunk)
+            size += len(inflater.decompress(chunk, _INFLATE_CHUNK))
+    except zlib.error:
+        raise TableRefused([Problem("not_a_sheet", params={"name": ""})]) from None
+    return size, position - start - len(inflater.unused_data) - len(inflater.unconsumed_tail)
+
+
+def check_unzipped(data: bytes) -> None:
+    """Refuse a zip (an XLSX) that unpacks to more than MAX_UNZIPPED_BYTES or packs a large member more than
+    MAX_ZIP_RATIO times: by what its members declare, then by counting what they really unpack to."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise TableRefused([Problem("not_a_sheet", params={"name": ""})]) from None
+    total = 0
+    for info in members:
+        total += info.file_size
+        problem = _unzipped_limit(total, info.file_size, info.compress_size)
+        if problem is not None:
+            raise TableRefused([problem])
+    total = 0
+    for info in members:
+        try:
+            size, packed = _inflated_size(data, info, MAX_UNZIPPED_BYTES - total)
+        except struct.error:
+            raise TableRefused([Problem("not_a_sheet", params={"name": ""})]) from None
+        total += size
+        problem = _unzipped_limit(total, size, packed)
+        if problem is not None:
+            raise TableRefused([problem])
+
+
 def _read_xlsx(data: bytes, max_rows: int) -> Table:
     from openpyxl import load_workbook
 
+    check_unzipped(data)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError):

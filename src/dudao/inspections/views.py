@@ -121,6 +121,7 @@ def field_app(request):
         "bootstrap": reverse("api-v1:bootstrap"),
         "photos": reverse("api-v1:photo_upload"),
         "inspections": reverse("api-v1:inspection_submit"),
+        "devices": reverse("api-v1:device_register"),
         "sw": reverse("field_sw"),
         "scope": reverse("field_app"),
         "manifest": reverse("field_manifest"),

@@ -12,6 +12,13 @@
  * server has said who is signed in (state.serverUser), and only that user's outbox items are; each request names
  * the item's owner (X-Dudao-User) so that the server refuses it (409) when the session changed since.
  *
+ * A session lapses (days without a signal): when a user first opens the app signed in, it registers this device
+ * (POST /api/v1/devices, session only) and keeps the long-lived bearer token it receives in IndexedDB ("meta",
+ * "devices": one per user of the phone). Every call for that user then carries `Authorization: Bearer`, so a sync
+ * after the session expired still works. A token the server refuses (401: revoked on the account page, by signing
+ * out on this phone, or the account closed) is forgotten: the session decides then, as before, and without one
+ * the app asks to sign in again (decision 0020).
+ *
  * No build step and no libraries; the sentences shown come translated from the page (#field-config).
  */
 (function () {
@@ -153,6 +160,37 @@
 
   const photoKey = (key, n) => `${key}-p${n}`;
 
+  // --- this device's token per user -----------------------------------------------------------------------------
+
+  async function deviceToken(username) {
+    const devices = (await idb.get('meta', 'devices')) || {};
+    return devices[username] ? devices[username].token : null;
+  }
+
+  async function keepDevice(username, device) { // device null: forget it
+    const devices = (await idb.get('meta', 'devices')) || {};
+    if (device) devices[username] = device;
+    else delete devices[username];
+    await idb.put('meta', devices, 'devices');
+  }
+
+  // The signed-in user has no token on this phone yet: register the device (a session request, with CSRF).
+  async function registerDevice() {
+    if (await deviceToken(config.username)) return;
+    try {
+      const response = await fetch(config.devices, {
+        method: 'POST', credentials: 'same-origin', body: JSON.stringify({name: ''}),
+        headers: {Accept: 'application/json', 'Content-Type': 'application/json', 'X-CSRFToken': csrfToken()},
+      });
+      if (response.status !== 201) return;
+      const data = await response.json();
+      await keepDevice(config.username, {id: data.id, name: data.name, token: data.token});
+      $('field').dataset.device = String(data.id);
+    } catch (error) {
+      // Offline: registered the next time the server answers.
+    }
+  }
+
   async function deletePhotos(key, photos) {
     await Promise.all(photos.map((photo) => idb.del('photos', photoKey(key, photo.n))));
   }
@@ -178,11 +216,16 @@
     state.serverUser = null;
     try {
       const started = Date.now();
-      const response = await fetch(config.bootstrap, {
-        credentials: 'same-origin', headers: {Accept: 'application/json'}, signal: controller.signal,
-      });
+      const token = await deviceToken(config.username);
+      const headers = {Accept: 'application/json'};
+      if (token) headers.Authorization = `Bearer ${token}`;
+      const response = await fetch(config.bootstrap, {credentials: 'same-origin', headers, signal: controller.signal});
       state.offline = false;
-      if (response.status === 401) {
+      if (response.status === 401 && token) { // the device was revoked: forget it, ask the session
+        await keepDevice(config.username, null);
+        delete $('field').dataset.device;
+        return refreshBootstrap();
+      } else if (response.status === 401) {
         state.authProblem = true;
       } else if (response.ok) {
         const data = await response.json();
@@ -195,6 +238,7 @@
         const offset = Date.parse(data.server_time) - (started + Date.now()) / 2;
         await idb.put('meta', {data, clockOffset: offset}, 'bootstrap');
         useBootstrap(data, offset);
+        if (!token) await registerDevice();
       }
     } catch (error) {
       state.offline = true;
@@ -717,8 +761,20 @@
     return /^[\x21-\x7e]*$/.test(owner) ? owner : encodeURIComponent(owner);
   }
 
-  // One request on behalf of an outbox item's owner: {status, data}, status 0 when no answer came.
-  function request(method, url, body, owner, onProgress) {
+  // One request on behalf of an outbox item's owner, with the owner's device token when the phone has one:
+  // {status, data}, status 0 when no answer came. A refused token is forgotten (the owner must sign in again).
+  async function request(method, url, body, owner, onProgress) {
+    const token = await deviceToken(owner);
+    const answer = await send(method, url, body, owner, token, onProgress);
+    if (answer.status !== 401 || !token) return answer;
+    // Revoked (on the account page, or by signing out on this phone): forget it and try the session, whose
+    // rules apply as before (409 when someone else is signed in now, 401 when nobody is).
+    await keepDevice(owner, null);
+    if (owner === config.username) delete $('field').dataset.device;
+    return send(method, url, body, owner, null, onProgress);
+  }
+
+  function send(method, url, body, owner, token, onProgress) {
     return new Promise((resolve) => {
       const xhr = new XMLHttpRequest();
       let timer = null;
@@ -730,6 +786,7 @@
       xhr.setRequestHeader('Accept', 'application/json');
       xhr.setRequestHeader('X-CSRFToken', csrfToken());
       xhr.setRequestHeader('X-Dudao-User', ownerHeader(owner));
+      if (token) xhr.setRequestHeader('Authorization', `Bearer ${token}`);
       if (typeof body === 'string') xhr.setRequestHeader('Content-Type', 'application/json');
       xhr.upload.onprogress = (event) => {
         arm();
@@ -1109,6 +1166,8 @@
     install();
     bind();
     watchPosition();
+    const device = (await idb.get('meta', 'devices') || {})[config.username];
+    if (device) $('field').dataset.device = String(device.id);
     await loadBootstrap();
     sendAll();
   }
