@@ -315,7 +315,7 @@ def test_the_openapi_document_lists_every_endpoint_s_error_answers(db):
     assert list(error["properties"]) == ["detail", "code", "errors"]
     operations = [(path, method, operation) for path, methods in document["paths"].items()
                   for method, operation in methods.items()]
-    assert len(operations) == 34
+    assert len(operations) == 35
     for path, method, operation in operations:
         answers = operation["responses"]
         assert "401" in answers, (path, method)

@@ -470,7 +470,8 @@ def test_the_week_page_shows_the_kept_summary_and_each_tier_s_count(client_of, b
     for tier, label in (("green", "绿"), ("yellow", "黄"), ("red", "红")):
         count = Result.objects.filter(round=round_, tier=tier).count()
         assert [row[3] for row in kept["styles"] if row[0] == tier] == [count]
-        assert f'data-tier="{tier}">{label}</span> {count} villages</span>' in page
+        colour = next(row[2] for row in kept["styles"] if row[0] == tier)
+        assert f'data-tier="{tier}" data-tier-colour="{colour}">{label}</span> {count} villages</span>' in page
 
     def rebuilt(*args, **kwargs):
         raise AssertionError("the bulletin's content was built again for the page")

@@ -21,7 +21,7 @@ from dudao.reports import services as report_services
 from dudao.reports.models import Report
 
 from .test_boundaries import collection, feature
-from .test_drone import WEEK, aerial_jpeg, batch, in_week, media, office  # noqa: F401 (fixtures)
+from .test_drone import WEEK, aerial_jpeg, batch, in_week, office  # noqa: F401 (fixtures)
 from .test_inspections import marks
 from .test_reports import jpeg, upload
 

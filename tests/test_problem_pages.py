@@ -14,6 +14,7 @@ from django.utils import timezone
 from PIL import Image
 
 from dudao.campaigns.services import campaign_get
+from dudao.exposure.models import Item as ExposureItem
 from dudao.notifications.models import Notification
 from dudao.org.models import Unit
 from dudao.org.selectors import unit_point_wgs84
@@ -77,6 +78,7 @@ def point(village: Unit, step: int = 0) -> tuple[float, float]:
 @pytest.fixture
 def world(db, users, media):
     """No problems or notifications but the test's own; the default categories; handy units."""
+    ExposureItem.objects.all().delete()  # the demo's exposure item keeps its problem
     Problem.objects.all().delete()
     Notification.objects.all().delete()
     campaign = campaign_get()
