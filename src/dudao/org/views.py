@@ -104,7 +104,7 @@ def unit_edit(request, code: str):
     unit = unit_visible_or_404(request.user, code)
     require(access.is_office(request.user))
     initial = {"name": unit.name, "official_name": unit.official_name, "active": unit.active, "lon": unit.lon,
-               "lat": unit.lat, "point_datum": unit.point_datum}
+               "lat": unit.lat, "point_datum": unit.point_datum, "description": unit.description}
     form = forms.UnitForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
