@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("dudao.reports.urls")),
     path("", include("dudao.practices.urls")),
     path("", include("dudao.notices.urls")),
+    path("", include("dudao.grids.urls")),
     path("", include("dudao.interviews.urls")),
     path("", include("dudao.bulletins.urls")),
     path("", include("dudao.maps.urls")),

@@ -68,6 +68,14 @@ def grids_of(user) -> list[Unit]:
     return list(Unit.objects.filter(q, level=Level.GRID).order_by("path"))
 
 
+def grid_villages(user) -> list[Unit]:
+    """The villages of a grid person's grids: whose weekly extract they receive (and may read, showing only their
+    grids' problems). Nobody else's."""
+    if effective_role(user) != Role.GRID:
+        return []
+    return list(Unit.objects.filter(code__in={grid.village_code() for grid in grids_of(user)}).order_by("path"))
+
+
 def subtree_q(roots: list[Unit], field: str = "") -> Q:
     """Rows whose unit (``field`` is the lookup prefix of the unit, e.g. "village__") lies under one of the
     roots."""
