@@ -32,9 +32,10 @@ def test_a_grid_worker_signs_in_reports_with_a_photo_and_the_village_sees_it(new
     village = signed_in("demo_village", viewport=PHONE, is_mobile=True, has_touch=True)
     village.goto("/grid/accounts/")
     village.locator("select[name=unit]").select_option(DASHUI)
-    village.locator("main form button[type=submit]").click()
+    # Each new password is hashed (PBKDF2): a village's few dozen take a while on a busy machine.
+    village.locator("main form button[type=submit]").click(timeout=180_000)
     table = village.locator("#grid-accounts-opened")
-    expect(table).to_be_visible()
+    expect(table).to_be_visible(timeout=180_000)
     village.screenshot(path=str(tmp_path / "grid-accounts-phone.png"), full_page=True)
     row = table.locator("tbody tr").filter(has_text="第一网格").first
     phone = row.locator("td").nth(0).inner_text()

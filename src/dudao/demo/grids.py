@@ -4,8 +4,8 @@ Grid codes are synthetic: 62049 TTT VVV G (the prefecture's code 6204, a county 
 the township's and the village's three digits, the grid's number 1–8; groups 0 and 9), so they never meet a real
 statistical code. Every grid is labelled synthetic: its point is flagged so, and its area description starts with
 演示网格（合成数据）. One village in five has two villager groups (一组, 二组), with the grids under them. Each grid
-has a grid leader (网格长), one or two grid workers (网格员) and a cleaner (保洁员); their phones start with 101 (no
-Chinese network assigns it), their names are made up.
+has a grid leader (网格长), one or two grid workers (网格员) and a cleaner (保洁员); their phones start with 1009 (100:
+no Chinese network assigns it), their names are made up.
 """
 
 import math
@@ -13,7 +13,7 @@ import random
 
 from dudao.org.models import Unit
 
-GRID_PHONE_PREFIX = "101"
+GRID_PHONE_PREFIX = "1009"  # 100 as every demo phone; 9 keeps them apart from the others
 NUMERALS = "一二三四五六七八"
 STREETS = "东西南北中前后新"
 
@@ -66,11 +66,13 @@ def grid_unit_rows(villages: list[Unit]) -> list[list[str]]:
 
 
 def grid_people_rows(grid_rows: list[list[str]], names) -> list[list[str]]:
-    """Rows of a people sheet: each grid's leader, one or two workers and a cleaner. ``names`` gives (name,
-    phone) pairs."""
+    """Rows of a people sheet: each villager group's leader, each grid's leader, one or two workers and a cleaner.
+    ``names`` gives (name, phone) pairs."""
     rows = []
     for code, name, level, *_rest in grid_rows:
-        if level != "grid":
+        if level == "group":
+            person, phone = names.person()
+            rows.append([person, phone, code, name, "group_leader", "村民小组长", "2024-03-01", ""])
             continue
         posts = [("grid_leader", "网格长"), ("grid_worker", "网格员")]
         if int(code[-1]) % 2 == 0:

@@ -78,7 +78,7 @@ class _Names:
     def person(self) -> tuple[str, str]:
         self.count += 1
         name = self.rng.choice(SURNAMES) + "".join(self.rng.choice(GIVEN) for _ in range(self.rng.choice((1, 2))))
-        return name, f"{self.prefix}{self.count:08d}"
+        return name, f"{self.prefix}{self.count:0{11 - len(self.prefix)}d}"
 
 
 def _people_rows(units: list[Unit]) -> tuple[list[list[str]], dict[str, list[tuple[str, str]]]]:
