@@ -65,15 +65,10 @@ PROVINCE_WEEKS = 52
 # The data ---------------------------------------------------------------------------------------------------
 
 
-def province(campaign) -> None:
-    """Add 99 townships of 160 villages to the demo county and make 52 published weeks with a result for every
-    village (the demo's published weeks get results for the new villages; earlier weeks are added)."""
-    from dudao.core import weeks
+def province_villages(county, rng: random.Random) -> list[tuple[int, int]]:
+    """Add 99 townships of 160 villages under the county (bulk_create, synthetic); their (pk, township pk)."""
     from dudao.org.models import Datum, Level, Unit
-    from dudao.ranking.models import Entry, Result, Round, RoundStatus, SourceName, Tier
 
-    county = campaign.county
-    rng = random.Random(13)
     towns = [Unit(code=f"620423{400 + t:03d}000", name=f"测试{t + 1}镇", level=Level.TOWN, parent=county,
                   path=f"{county.path}620423{400 + t:03d}000/", lon=104.0 + t / 100, lat=37.0 + t / 100,
                   point_datum=Datum.GCJ02)
@@ -85,7 +80,20 @@ def province(campaign) -> None:
                      lat=t.lat + rng.uniform(-0.05, 0.05), point_datum=Datum.GCJ02, point_synthetic=True)
                 for t in towns for v in range(PROVINCE_VILLAGES_PER_TOWN)]
     Unit.objects.bulk_create(villages, batch_size=2000)
-    villages = list(Unit.objects.filter(level=Level.VILLAGE, parent__in=towns).values_list("pk", "parent_id"))
+    return list(Unit.objects.filter(level=Level.VILLAGE, parent__in=towns).values_list("pk", "parent_id"))
+
+
+def province(campaign) -> None:
+    """Add 99 townships of 160 villages to the demo county and make 52 published weeks with a result for every
+    village (the demo's published weeks get results for the new villages; earlier weeks are added)."""
+    from dudao.core import weeks
+    from dudao.org.models import Unit
+    from dudao.ranking.models import Entry, Result, Round, RoundStatus, SourceName, Tier
+
+    county = campaign.county
+    rng = random.Random(13)
+    villages = province_villages(county, rng)
+    towns = list(Unit.objects.filter(code__in=[f"620423{400 + t:03d}000" for t in range(PROVINCE_TOWNS)]))
     published = list(Round.objects.filter(campaign=campaign, status=RoundStatus.PUBLISHED).order_by("week_start"))
     first = published[0]
     added = []

@@ -359,7 +359,7 @@ def test_person_list_shows_exactly_the_visible_people(role, users, client_for):
     people = visible_person_pks(role, users)
     assert len(view.person_list_pks) == len(set(view.person_list_pks)) == min(len(people), 100)  # one page of 100
     assert set(view.person_list_pks) <= people
-    if role not in READ_ALL:
+    if len(people) <= 100:  # with their grid people, a township's staff and the inspector see more than a page
         assert set(view.person_list_pks) == people
 
 

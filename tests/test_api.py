@@ -15,6 +15,7 @@ from dudao.accounts.access import SYSTEM
 from dudao.accounts.models import ApiToken
 from dudao.accounts.services import token_create, token_revoke
 from dudao.audit.models import AuditEvent
+from dudao.org.models import Unit
 
 UNAUTHENTICATED = "Sign in or send a valid bearer token."
 NOT_FOUND = "Not found, or outside your area."
@@ -197,7 +198,9 @@ def test_session_authenticates_get_requests(users, client_for):
     assert (me.json()["username"], me.json()["role"]) == ("demo_village", "village_staff")
     assert client.get("/api/v1/units/620423103200").json()["name"] == "大水䃎村"
     assert client.get("/api/v1/units/620423103000").status_code == 404
-    assert [u["code"] for u in client.get("/api/v1/units").json()] == ["620423103200"]
+    village = Unit.objects.get(code="620423103200")  # with its villager groups and grids
+    assert [u["code"] for u in client.get("/api/v1/units").json()] == \
+        list(Unit.objects.under(village).order_by("path").values_list("code", flat=True))
     client.post("/accounts/logout/")
     assert client.get("/api/v1/me").status_code == 401
 

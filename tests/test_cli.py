@@ -49,8 +49,8 @@ def test_init_is_idempotent_and_import_export_round_trip(home, tmp_path):
     lines = exported.stdout.decode("utf-8-sig").splitlines()
     assert len(lines) == 164
     assert lines[0] == "code,name,level,parent_code,official_name,lon_gcj02,lat_gcj02,lon_wgs84,lat_wgs84,active," \
-                       "point_synthetic"
-    assert "620423103200,大水䃎村,village,620423103000,大水䃎村民委员会,,,,,yes,no" in lines
+                       "point_synthetic,description"
+    assert "620423103200,大水䃎村,village,620423103000,大水䃎村民委员会,,,,,yes,no," in lines
 
     xlsx, gb = tmp_path / "units.xlsx", tmp_path / "units-gb.csv"
     assert dudao(home, "units", "export", "-o", str(xlsx)).returncode == 0

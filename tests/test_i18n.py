@@ -115,7 +115,7 @@ def test_domain_terms_use_the_glossary():
         assert translation.gettext("Sign in") == "登录"
     assert roles == {
         "county_admin": "县级管理员", "office": "领导小组办公室", "leader": "领导", "inspector": "督查人员",
-        "town_staff": "乡镇工作人员", "village_staff": "村（社区）工作人员",
+        "town_staff": "乡镇工作人员", "village_staff": "村（社区）工作人员", "grid": "网格人员",
     }
     # The post names in the import template and the ones the pages show are the same words.
     assert posts == peoplefile.ROLE_NAMES_ZH

@@ -27,7 +27,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("campaigns",),
     ("photos", "notifications"),
     ("ranking", "problems"),
-    ("interviews", "inspections", "drone", "reports", "practices", "notices"),
+    ("interviews", "inspections", "drone", "reports", "practices", "notices", "grids"),
     ("bulletins", "exposure", "plan"),
     ("publication",),
 ]

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "dudao.reports",
     "dudao.practices",
     "dudao.notices",
+    "dudao.grids",
     "dudao.interviews",
     "dudao.bulletins",
     "dudao.exposure",

@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("dudao.practices.urls")),
     path("", include("dudao.notices.urls")),
     path("", include("dudao.exposure.urls")),
+    path("", include("dudao.grids.urls")),
     path("", include("dudao.interviews.urls")),
     path("", include("dudao.bulletins.urls")),
     path("", include("dudao.plan.urls")),

@@ -13,8 +13,9 @@ from dudao.accounts.models import Role
 
 READ_ALL = frozenset({Role.COUNTY_ADMIN, Role.OFFICE, Role.LEADER})
 OFFICE = frozenset({Role.COUNTY_ADMIN, Role.OFFICE})
-# Who reports problems and takes photos in the field (leaders read only).
-FIELD_ROLES = frozenset({Role.COUNTY_ADMIN, Role.OFFICE, Role.INSPECTOR, Role.TOWN_STAFF, Role.VILLAGE_STAFF})
+# Who reports problems and takes photos in the field (leaders read only); grid staff only in their grids.
+FIELD_ROLES = frozenset({Role.COUNTY_ADMIN, Role.OFFICE, Role.INSPECTOR, Role.TOWN_STAFF, Role.VILLAGE_STAFF,
+                         Role.GRID})
 # Who inspects villages.
 INSPECTING_ROLES = frozenset({Role.COUNTY_ADMIN, Role.OFFICE, Role.INSPECTOR, Role.TOWN_STAFF})
 

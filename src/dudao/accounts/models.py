@@ -10,13 +10,15 @@ class Role(models.TextChoices):
     INSPECTOR = "inspector", _("inspector")
     TOWN_STAFF = "town_staff", _("township staff")
     VILLAGE_STAFF = "village_staff", _("village staff")
+    GRID = "grid", _("grid staff")
 
 
 class User(AbstractUser):
     """A sign-in account. What it may see and change is decided by dudao.accounts.access alone."""
 
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.VILLAGE_STAFF)
-    # The township or village of township and village staff.
+    # The township or village of township and village staff; the grid of grid staff (more grids come from the
+    # person's grid posts).
     scope_unit = models.ForeignKey(
         "org.Unit", verbose_name=_("area"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -260,10 +260,15 @@ def user_save(*, actor, username: str, role: str, scope_unit: Any = None, person
         raise Refused("town_area_required", _("Township staff need a township as their area."))
     if role == Role.VILLAGE_STAFF and (scope_unit is None or not scope_unit.is_ranked):
         raise Refused("village_area_required", _("Village staff need a village or community as their area."))
+    if role == Role.GRID and (scope_unit is None or scope_unit.level != "grid"):
+        raise Refused("grid_area_required", _("Grid staff need a grid as their area."))
     if role == Role.INSPECTOR and person is None:
         raise Refused("person_required", _("An inspector must be linked to a person in an inspection group."))
     with transaction.atomic():
         user = User.objects.select_for_update().filter(username=username).first()
+        if person is not None and User.objects.filter(person=person).exclude(username=username).exists():
+            raise Refused("phone_taken", _("The person with phone %(phone)s already has another account.")
+                          % {"phone": person.phone})
         old = user_snapshot(user) if user else None
         if user is None:
             user = User(username=username)

@@ -24,6 +24,7 @@ from dudao.inspections.selectors import inspections_filtered
 from dudao.notifications import services as notification_services
 from dudao.notifications.models import Notification
 from dudao.org.access import UNSET, area_roots, in_area, unit_visible_or_404, units_visible_to
+from dudao.org.models import Unit
 from dudao.org.selectors import unit_point_wgs84
 from dudao.photos import imaging
 from dudao.photos import services as photo_services
@@ -153,7 +154,8 @@ class InspectionOut(Schema):
 
 
 class ProblemReportIn(Schema):
-    village: str
+    village: str = ""  # or grid: grid staff name their grid, the village follows from it
+    grid: str = ""
     category: str
     description: str
     source: str = ""
@@ -184,6 +186,7 @@ class ProblemOut(Schema):
     village: str
     village_name: str
     town: str
+    grid: str = ""
     source: str
     description: str
     lat: float | None
@@ -254,6 +257,20 @@ def _village(user, code: str):
     return unit
 
 
+def _place(user, village: str, grid: str):
+    """The village and grid a report or a photo is for: a grid (one the caller sees) names its village; else the
+    village itself."""
+    if not grid:
+        return _village(user, village), None
+    unit = unit_visible_or_404(user, grid)
+    if not unit.is_grid:
+        raise HttpError(422, _("%(name)s is not a grid.") % {"name": unit.name})
+    if village and village != unit.village_code():
+        raise HttpError(422, _("The grid %(grid)s does not lie in %(village)s.") % {"grid": unit.name,
+                                                                                    "village": village})
+    return Unit.objects.get(code=unit.village_code()), unit
+
+
 def _photo_out(photo: Photo) -> PhotoOut:
     return PhotoOut(id=photo.pk, width=photo.width, height=photo.height, lat=photo.lat, lon=photo.lon,
                     location_source=photo.location_source, taken_at=photo.taken_at,
@@ -306,11 +323,12 @@ def checklist(request, checklist_id: int):
              summary="Upload one photo (multipart)",
              description="Checked by content; stored re-encoded without EXIF. The same client_key again returns "
                          "the stored photo (200) instead of storing it twice.")
-def photo_upload(request, file: File[UploadedFile], village: Form[str], client_key: str = Form("", max_length=64),
+def photo_upload(request, file: File[UploadedFile], village: str = Form(""), grid: str = Form(""),
+                 client_key: str = Form("", max_length=64),
                  lat: Form[float | None] = None, lon: Form[float | None] = None,
                  accuracy_m: Form[float | None] = None, taken_at: Form[dt.datetime | None] = None):
     _same_user(request)
-    target = _village(request.user, village)
+    target, grid_unit = _place(request.user, village, grid)
     if file.size is not None and file.size > imaging.MAX_BYTES:
         raise HttpError(413, photo_services.refusal_message(imaging.ImageRefused(
             "too_large", size_mb=round(file.size / 1024 / 1024, 1), max_mb=imaging.MAX_BYTES // 1024 // 1024)))
@@ -318,7 +336,7 @@ def photo_upload(request, file: File[UploadedFile], village: Form[str], client_k
     try:
         photo = photo_services.photo_upload(
             actor=request.user, campaign=campaign_get(), village=target, data=file.read(), client_key=client_key,
-            lat=lat, lon=lon, accuracy_m=accuracy_m, taken_at=taken_at)
+            lat=lat, lon=lon, accuracy_m=accuracy_m, taken_at=taken_at, grid=grid_unit)
     except Refused as error:
         raise _refused(error) from None
     return Status(200 if before else 201, _photo_out(photo))
@@ -395,7 +413,8 @@ def _problem_out(problem: Problem, user, now, roots=UNSET) -> dict:
     return dict(
         id=problem.pk, number=problem.number, status=problem.status, status_label=problem.get_status_display(),
         category=problem.category.code, category_name=problem.category.name, village=problem.village.code,
-        village_name=problem.village.name, town=problem.town.code, source=problem.source,
+        village_name=problem.village.name, town=problem.town.code,
+        grid=problem.grid.code if problem.grid is not None else "", source=problem.source,
         description=problem.description, lat=problem.lat, lon=problem.lon, reported_at=problem.reported_at,
         deadline=problem.deadline, overdue=problem.status in ("dispatched", "returned") and problem.deadline
         is not None and now > problem.deadline, rework_count=problem.rework_count,
@@ -419,7 +438,7 @@ def _problem_detail(problem: Problem, user) -> ProblemDetailOut:
              summary="Report a problem")
 def problem_report(request, payload: ProblemReportIn):
     campaign = campaign_get()
-    village = _village(request.user, payload.village)
+    village, grid = _place(request.user, payload.village, payload.grid)
     category = Category.objects.filter(campaign=campaign, code=payload.category).first()
     if category is None:
         raise HttpError(422, _("The category is not in use in this campaign."))
@@ -429,7 +448,7 @@ def problem_report(request, payload: ProblemReportIn):
         problem = problem_services.problem_report(
             actor=request.user, campaign=campaign, village=village, category=category,
             description=payload.description, source=payload.source, lat=payload.lat, lon=payload.lon,
-            accuracy_m=payload.accuracy_m, photo_ids=payload.photos, client_key=payload.client_key)
+            accuracy_m=payload.accuracy_m, photo_ids=payload.photos, client_key=payload.client_key, grid=grid)
     except Refused as error:
         raise _refused(error) from None
     return Status(200 if existing else 201, _problem_detail(problem, request.user))
@@ -470,7 +489,7 @@ def problem_stats(request, week: str, by: str = "village"):
 @router.get("/problems/{problem_id}", response=answers(ProblemDetailOut, 404, 422),
             summary="One problem with its timeline")
 def problem(request, problem_id: int):
-    found = get_object_or_404(problems_visible_to(request.user).select_related("category", "village", "town"),
+    found = get_object_or_404(problems_visible_to(request.user).select_related("category", "village", "town", "grid"),
                               pk=problem_id)
     return _problem_detail(found, request.user)
 
@@ -491,7 +510,7 @@ def problem_transition(request, problem_id: int, transition: str, payload: Trans
         changed = function(**kwargs)
     except Refused as error:
         raise _refused(error, 409 if error.code == "transition_refused" else 422) from None
-    return _problem_detail(Problem.objects.select_related("category", "village", "town").get(pk=changed.pk),
+    return _problem_detail(Problem.objects.select_related("category", "village", "town", "grid").get(pk=changed.pk),
                            request.user)
 
 

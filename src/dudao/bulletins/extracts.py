@@ -90,6 +90,8 @@ class ProblemLine:
     deadline: dt.datetime | None  # None while not yet dispatched at that moment
     overdue: bool
     reported_at: dt.datetime
+    grid_code: str = ""  # the grid it lies in, when known
+    grid_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,8 @@ class Extract:
     interviews: tuple[InterviewLine, ...]
     problems_as_of: dt.datetime
     open_problems: tuple[ProblemLine, ...]
+    # The village's grids whose problems were still open (names, in the order of the tree): the extract names them.
+    open_grids: tuple[str, ...] = ()
 
     @property
     def display_name(self) -> str:
@@ -294,7 +298,7 @@ def _build(round_: Round, results: list[Result], unit_ids: list[int] | QuerySet,
             .exclude(closed_at__lt=moment)
             .annotate(status_then=Coalesce(status_then, Value(lifecycle.REPORTED)))
             .filter(status_then__in=lifecycle.OPEN)
-            .select_related("category").order_by("deadline", "reported_at", "pk"))
+            .select_related("category", "grid").order_by("deadline", "reported_at", "pk"))
     for problem in rows:
         status: str = problem.status_then  # type: ignore[attr-defined]
         dispatched = problem.dispatched_at is not None and problem.dispatched_at < moment
@@ -303,7 +307,8 @@ def _build(round_: Round, results: list[Result], unit_ids: list[int] | QuerySet,
             pk=problem.pk, number=problem.number, category=problem.category.name, description=problem.description,
             status=status, status_label=_status_label(status), deadline=deadline,
             overdue=deadline is not None and lifecycle.is_overdue(status, deadline, moment),
-            reported_at=problem.reported_at))
+            reported_at=problem.reported_at, grid_code=problem.grid.code if problem.grid is not None else "",
+            grid_name=problem.grid.name if problem.grid is not None else ""))
 
     extracts = []
     for result in results:
@@ -350,6 +355,8 @@ def _build(round_: Round, results: list[Result], unit_ids: list[int] | QuerySet,
             previous_tier_label=previous_style.label if previous_style else "", previous_position=previous_position,
             previous_ranked=previous_ranked, sources=tuple(views), interviews=tuple(interviews.get(unit.pk, [])),
             problems_as_of=moment, open_problems=tuple(village_problems),
+            open_grids=tuple(name for _code, name in sorted({(p.grid_code, p.grid_name) for p in village_problems
+                                                              if p.grid_code})),
         ))
     return extracts
 

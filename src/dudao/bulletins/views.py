@@ -8,6 +8,8 @@ inspection groups' townships. Outside one's area the answer is 404, like everywh
 dudao.bulletins.services.
 """
 
+import dataclasses
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -21,6 +23,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from dudao.accounts import access
+from dudao.accounts.models import Role
 from dudao.bulletins import document, selectors, services, word
 from dudao.bulletins.access import can_read_bulletins
 from dudao.bulletins.extracts import Extract, NotInRound, extracts_for, village_extract
@@ -29,7 +32,7 @@ from dudao.campaigns.services import campaign_get
 from dudao.core.errors import Refused
 from dudao.core.http import require, week_or_404
 from dudao.core.pdf import write_pdf
-from dudao.org.access import area_roots, unit_visible_or_404, units_visible_to
+from dudao.org.access import area_roots, grid_villages, grids_of, unit_visible_or_404, units_visible_to
 from dudao.org.models import Level, Unit
 from dudao.ranking import selectors as ranking_selectors
 from dudao.ranking.models import Round
@@ -284,7 +287,8 @@ def published_round(week: str) -> Round:
 
 
 def _village(request, code: str) -> Unit:
-    unit = unit_visible_or_404(request.user, code)
+    unit = next((v for v in grid_villages(request.user) if v.code == code), None) \
+        or unit_visible_or_404(request.user, code)
     if not unit.is_ranked:
         raise Http404
     return unit
@@ -294,10 +298,17 @@ def _extract(request, week: str, code: str) -> Extract:
     round_ = published_round(week)
     unit = _village(request, code)
     try:
-        return village_extract(round_, unit)
+        extract = village_extract(round_, unit)
     except NotInRound:
         raise NotShown(_("%(village)s is not in the ranking of week %(week)s.")
                        % {"village": unit.name, "week": week}) from None
+    if access.effective_role(request.user) == Role.GRID:
+        # A grid person reads their village's page with their own grids' problems only (the grids still open are
+        # named, their problems not shown).
+        mine = {grid.code for grid in grids_of(request.user)}
+        extract = dataclasses.replace(extract, open_problems=tuple(p for p in extract.open_problems
+                                                                   if p.grid_code in mine))
+    return extract
 
 
 def pdf_bytes(extracts: list[Extract]) -> bytes:

@@ -99,6 +99,7 @@ COLUMN_LABELS = {
     "official_name": gettext_lazy("official name"),
     "active": gettext_lazy("active"),
     "point_synthetic": gettext_lazy("synthetic point"),
+    "description": gettext_lazy("area description"),
     "phone": gettext_lazy("phone"),
     "unit_code": gettext_lazy("unit code"),
     "title": gettext_lazy("title"),

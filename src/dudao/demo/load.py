@@ -19,6 +19,7 @@ from dudao.accounts.models import Role, User
 from dudao.campaigns.services import campaign_ensure_default
 from dudao.core.tables import write_csv
 from dudao.demo import bulletins as demo_bulletins
+from dudao.demo import grids as demo_grids
 from dudao.demo.boundaries import synthetic_boundaries_geojson
 from dudao.demo.exposure import load_exposure
 from dudao.demo.interviews import load_interviews
@@ -72,14 +73,15 @@ def synthetic_units_csv() -> bytes:
 
 
 class _Names:
-    def __init__(self, seed: int):
+    def __init__(self, seed: int, prefix: str = "100"):
         self.rng = random.Random(seed)
         self.count = 0
+        self.prefix = prefix
 
     def person(self) -> tuple[str, str]:
         self.count += 1
         name = self.rng.choice(SURNAMES) + "".join(self.rng.choice(GIVEN) for _ in range(self.rng.choice((1, 2))))
-        return name, f"100{self.count:08d}"
+        return name, f"{self.prefix}{self.count:0{11 - len(self.prefix)}d}"
 
 
 def _people_rows(units: list[Unit]) -> tuple[list[list[str]], dict[str, list[tuple[str, str]]]]:
@@ -139,7 +141,15 @@ def load_demo(*, stderr=None) -> list[DemoLogin]:
                                                      datum="gcj02", synthetic=True)
     if not boundaries.ok:
         raise RuntimeError(boundaries.problems)
+    grid_rows = demo_grids.grid_unit_rows([u for u in units if u.is_ranked])
+    grids_report = org_services.units_import(
+        actor=SYSTEM, filename="demo-grids.csv",
+        data=write_csv(["code", "name", "level", "parent_code", "lon_gcj02", "lat_gcj02", "point_synthetic",
+                        "description"], grid_rows))
+    if not grids_report.ok:
+        raise RuntimeError(grids_report.problems)
     rows, pool = _people_rows(units)
+    rows += demo_grids.grid_people_rows(grid_rows, _Names(2027, demo_grids.GRID_PHONE_PREFIX))
     people_report = org_services.people_import(
         actor=SYSTEM, data=write_csv(["姓名", "手机号", "单位代码", "单位名称", "岗位", "职务", "开始日期", "结束日期"],
                                      rows),

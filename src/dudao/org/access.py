@@ -2,16 +2,29 @@
 (units, people, posts, working groups).
 
 A user's area is a set of subtrees: the whole county for the county's readers (None), the township or village of
-township and village staff, the townships of an inspector's inspection groups. Every app's ``*_visible_to``
+township and village staff, the townships of an inspector's inspection groups, the grids of grid staff (their
+account's grid and the grids where their person holds a grid post today). Every app's ``*_visible_to``
 filters its rows with ``area_q`` on the field that names their unit.
 """
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from dudao.accounts.access import FIELD_ROLES, INSPECTING_ROLES, OFFICE, READ_ALL, effective_role, is_office
 from dudao.accounts.models import Role
-from dudao.org.models import GroupKind, GroupMember, Person, Post, PostQuerySet, Unit, UnitQuerySet, WorkingGroup
+from dudao.org.models import (
+    GRID_POST_ROLES,
+    GroupKind,
+    GroupMember,
+    Level,
+    Person,
+    Post,
+    PostQuerySet,
+    Unit,
+    UnitQuerySet,
+    WorkingGroup,
+)
 
 FULL_PHONE = frozenset({Role.COUNTY_ADMIN, Role.OFFICE, Role.TOWN_STAFF})
 
@@ -33,12 +46,34 @@ def area_roots(user) -> list[Unit] | None:
                 inspection_groups__members__person_id=user.person_id,
             ).distinct()
         )
+    if role == Role.GRID:
+        return grids_of(user)
     if user.scope_unit_id is None:
         return []
     unit = user.scope_unit
     if role == Role.TOWN_STAFF and unit.level != "town":
         return []
     return [unit]
+
+
+def grids_of(user) -> list[Unit]:
+    """A grid person's grids: the account's grid and those where the person holds a grid post today."""
+    q = Q(pk__in=[])
+    if user.scope_unit_id is not None:
+        q |= Q(pk=user.scope_unit_id)
+    if user.person_id is not None:
+        today = timezone.localdate()
+        q |= Q(pk__in=Post.objects.held_between(today).filter(person_id=user.person_id, role__in=GRID_POST_ROLES)
+               .values("unit_id"))
+    return list(Unit.objects.filter(q, level=Level.GRID).order_by("path"))
+
+
+def grid_villages(user) -> list[Unit]:
+    """The villages of a grid person's grids: whose weekly extract they receive (and may read, showing only their
+    grids' problems). Nobody else's."""
+    if effective_role(user) != Role.GRID:
+        return []
+    return list(Unit.objects.filter(code__in={grid.village_code() for grid in grids_of(user)}).order_by("path"))
 
 
 def subtree_q(roots: list[Unit], field: str = "") -> Q:
@@ -119,6 +154,8 @@ def groups_visible_to(user) -> QuerySet[WorkingGroup]:
         return WorkingGroup.objects.all()
     if role == Role.INSPECTOR:
         return WorkingGroup.objects.filter(members__person_id=user.person_id).distinct()
+    if role == Role.GRID:
+        return WorkingGroup.objects.none()
     town = town_of(user.scope_unit) if user.scope_unit_id else None
     if town is None:
         return WorkingGroup.objects.none()
@@ -178,14 +215,30 @@ def units_managed_for_posts(user) -> UnitQuerySet:
 def can_edit_person(user, person: Person) -> bool:
     """Office staff edit anyone; township staff edit people who hold at least one post, all of them inside
     their township, and who sit in no working group (group members are the county's people)."""
+    return person.pk not in people_not_editable(user, [person])
+
+
+def people_not_editable(user, people: list[Person]) -> set[int]:
+    """The ids of those of ``people`` the user may not edit (can_edit_person's rule, in three queries for any
+    number of people: an import's)."""
     if is_office(user):
-        return True
+        return set()
+    ids = {person.pk for person in people}
     if effective_role(user) != Role.TOWN_STAFF:
-        return False
-    units = list(Unit.objects.filter(posts__person=person).distinct())
-    if not units or GroupMember.objects.filter(person=person).exists():
-        return False
-    return all(can_manage_posts_at(user, unit) for unit in units)
+        return ids
+    roots = area_roots(user) or []
+    editable: set[int] = set()
+    outside: set[int] = set()
+    for chunk in id_chunks(sorted(ids)):
+        for person_id, path in Post.objects.filter(person_id__in=chunk).values_list("person_id", "unit__path"):
+            (editable if any(path.startswith(root.path) for root in roots) else outside).add(person_id)
+        outside.update(GroupMember.objects.filter(person_id__in=chunk).values_list("person_id", flat=True))
+    return ids - (editable - outside)
+
+
+def id_chunks(values: list, size: int = 900) -> list[list]:
+    """Lists short enough for an IN clause on every database (SQLite allows 999 parameters by default)."""
+    return [values[i:i + size] for i in range(0, len(values), size)]
 
 
 def can_see_phone(user) -> bool:
@@ -205,8 +258,13 @@ def phone_for(user, person: Person) -> str:
 # Field work at a village ----------------------------------------------------------------------------------
 
 
-def can_report_at(user, village: Unit) -> bool:
-    """May report a problem or upload a photo for the village (leaders read only)."""
+def can_report_at(user, village: Unit, grid: Unit | None = None) -> bool:
+    """May report a problem or upload a photo for the village (leaders read only), in ``grid`` when given (a grid
+    of that village). Grid staff report only in one of their grids, and must name it."""
+    if grid is not None and (grid.level != Level.GRID or not grid.path.startswith(village.path)):
+        return False
+    if effective_role(user) == Role.GRID:
+        return grid is not None and village.is_ranked and in_area(user, grid)
     return effective_role(user) in FIELD_ROLES and village.is_ranked and in_area(user, village)
 
 

@@ -18,6 +18,7 @@ class UnitForm(forms.Form):
     lon = forms.FloatField(label=_("longitude"), required=False, min_value=-180, max_value=180)
     lat = forms.FloatField(label=_("latitude"), required=False, min_value=-90, max_value=90)
     point_datum = forms.ChoiceField(label=_("datum"), choices=[("", "—"), *Datum.choices], required=False)
+    description = forms.CharField(label=_("area description"), max_length=500, required=False)
 
     def clean(self):
         data = super().clean()

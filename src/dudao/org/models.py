@@ -70,6 +70,8 @@ class Unit(models.Model):
     boundary_datum = models.CharField(max_length=5, choices=Datum.choices, blank=True)
     # A schematic boundary (the demo's, derived from the points): maps say it is not the real division.
     boundary_synthetic = models.BooleanField(_("synthetic boundary"), default=False)
+    # A grid's area in words where it has no boundary: its streets, courtyards and households.
+    description = models.CharField(_("area description"), max_length=500, blank=True)
     initials = models.CharField(_("pinyin initials"), max_length=100, blank=True, db_index=True)
     pinyin = models.CharField(_("pinyin"), max_length=400, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -105,6 +107,16 @@ class Unit(models.Model):
     def is_town(self) -> bool:
         return self.level == Level.TOWN
 
+    @property
+    def is_grid(self) -> bool:
+        return self.level == Level.GRID
+
+    def village_code(self) -> str:
+        """The code of the village or community a unit lies in (itself for one; "" above the villages): the path's
+        third code, since villages hang under townships under the county."""
+        parts = self.path.strip("/").split("/")
+        return parts[2] if len(parts) > 2 else ""
+
 
 class Person(models.Model):
     name = models.CharField(pgettext_lazy("person", "name"), max_length=50)
@@ -133,6 +145,10 @@ class PostRole(models.TextChoices):
     GRID_WORKER = "grid_worker", _("grid worker")
     CLEANER = "cleaner", _("cleaner")
     OTHER = "other", _("other")
+
+
+# The posts of a grid: the people on the ground (issue 16).
+GRID_POST_ROLES: tuple[str, ...] = (PostRole.GRID_LEADER, PostRole.GRID_WORKER, PostRole.CLEANER)
 
 
 class PostQuerySet(models.QuerySet):

@@ -75,6 +75,14 @@ def parse_date(raw: str) -> dt.date | None:
     raise ValueError(raw)
 
 
+def unit_codes(table: Table) -> set[str]:
+    """The unit codes the sheet names (to look up only those units before parse_people checks the rows)."""
+    index, _problems = column_index(table.header, COLUMNS)
+    if "unit_code" not in index:
+        return set()
+    return {code for _row, raw in table.rows if (code := cell(raw, index, "unit_code"))}
+
+
 def parse_people(table: Table, known_units: set[str]) -> tuple[list[PostRow], list[Problem]]:
     """Validated rows or every problem. ``known_units``: the codes the importer may assign posts at."""
     index, problems = column_index(table.header, COLUMNS)

@@ -1,7 +1,8 @@
 """Validating a units file against the units already stored (pure: no Django imports).
 
 CONTRACTS §2: columns code/代码, name/名称, level/层级, parent_code/上级代码, optional official_name/全称 and a
-point as lon_gcj02,lat_gcj02 or lon_wgs84,lat_wgs84. Dudao adds active/启用 and point_synthetic/合成坐标.
+point as lon_gcj02,lat_gcj02 or lon_wgs84,lat_wgs84. Dudao adds active/启用, point_synthetic/合成坐标 and
+description/区域描述 (a grid's area in words: its streets and households).
 """
 
 import math
@@ -29,7 +30,8 @@ ALLOWED_PARENTS = {
     "village": {"town"},
     "community": {"town"},
     "group": {"village", "community"},
-    "grid": {"county", "town", "village", "community", "group", "grid"},
+    # A grid lies inside one village: under the village (or community) or one of its villager groups.
+    "grid": {"village", "community", "group"},
 }
 
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -44,11 +46,12 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "lat_wgs84": ("lat_wgs84",),
     "active": ("active", "启用"),
     "point_synthetic": ("point_synthetic", "合成坐标"),
+    "description": ("description", "区域描述"),
 }
 REQUIRED = ("code", "name", "level", "parent_code")
 HEADERS_EN = list(COLUMNS)
 HEADERS_ZH = ["代码", "名称", "层级", "上级代码", "全称", "lon_gcj02", "lat_gcj02", "lon_wgs84", "lat_wgs84",
-              "启用", "合成坐标"]
+              "启用", "合成坐标", "区域描述"]
 TRUE_WORDS = {"1", "true", "yes", "y", "是", "启用", "active"}
 FALSE_WORDS = {"0", "false", "no", "n", "否", "停用", "inactive"}
 
@@ -74,6 +77,7 @@ class UnitRow:
     point_given: bool  # whether the file has point columns at all
     active: bool | None
     point_synthetic: bool | None
+    description: str | None = None  # None: column absent, keep what is stored
 
 
 def _parse_flag(raw: str) -> bool | None:
@@ -172,11 +176,15 @@ def parse_units(table: Table, existing: dict[str, Existing]) -> tuple[list[UnitR
         official = cell(raw, index, "official_name") if "official_name" in index else None
         if official and (bad_text := text_problem(official, "official_name", row_no, 200)) is not None:
             problems.append(bad_text)
+        description = cell(raw, index, "description") if "description" in index else None
+        if description and (bad_text := text_problem(description, "description", row_no, 500)) is not None:
+            problems.append(bad_text)
         if len(problems) == count_before:
             rows.append(UnitRow(
                 row=row_no, code=code, name=name, level=level, parent_code=parent_code, official_name=official,
                 lon=point[0] if point else None, lat=point[1] if point else None, datum=datum,
                 point_given=has_gcj or has_wgs, active=flags["active"], point_synthetic=flags["point_synthetic"],
+                description=description,
             ))
     # Check the tree among the rows that passed, so that one upload reports every problem; codes of refused
     # rows still count as present so that their children are not reported as orphans.
@@ -248,6 +256,7 @@ def export_rows(units: list[dict], chinese: bool = False) -> tuple[list[str], li
             _num(u["lon"]) if wgs else "", _num(u["lat"]) if wgs else "",
             ("是" if u["active"] else "否") if chinese else ("yes" if u["active"] else "no"),
             ("是" if u["point_synthetic"] else "否") if chinese else ("yes" if u["point_synthetic"] else "no"),
+            u["description"],
         ])
     return header, rows
 

@@ -104,7 +104,7 @@ def unit_edit(request, code: str):
     unit = unit_visible_or_404(request.user, code)
     require(access.is_office(request.user))
     initial = {"name": unit.name, "official_name": unit.official_name, "active": unit.active, "lon": unit.lon,
-               "lat": unit.lat, "point_datum": unit.point_datum}
+               "lat": unit.lat, "point_datum": unit.point_datum, "description": unit.description}
     form = forms.UnitForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -154,9 +154,12 @@ def unit_import(request):
 @login_required
 def unit_template(request):
     example = [["620423000000", "景泰县", "county", "620400000000", "景泰县", "104.063091", "37.183804", "", "", "yes",
-                "no"],
-               ["620423103000", "喜泉镇", "town", "620423000000", "喜泉镇", "", "", "", "", "yes", "no"],
-               ["620423103200", "大水䃎村", "village", "620423103000", "大水䃎村民委员会", "", "", "", "", "yes", "no"]]
+                "no", ""],
+               ["620423103000", "喜泉镇", "town", "620423000000", "喜泉镇", "", "", "", "", "yes", "no", ""],
+               ["620423103200", "大水䃎村", "village", "620423103000", "大水䃎村民委员会", "", "", "", "", "yes", "no",
+                ""],
+               ["620491032001", "第一网格", "grid", "620423103200", "", "", "", "", "", "yes", "no",
+                "大水䃎村东街，约60户"]]
     levels = [[code, zh] for code, zh in unitfile.LEVEL_ZH.items()]
     data = write_xlsx([(_("units"), unitfile.HEADERS_EN, example), (_("levels"), ["level", "层级"], levels)])
     return download(data, "units-template.xlsx", XLSX)

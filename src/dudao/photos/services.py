@@ -100,10 +100,11 @@ def files_store(processed: imaging.Processed, now: dt.datetime) -> tuple[str, st
 
 def photo_upload(*, actor, campaign, village: Unit, data: bytes, client_key: str | None = None,
                  lat: float | None = None, lon: float | None = None, accuracy_m: float | None = None,
-                 taken_at: dt.datetime | None = None) -> Photo:
-    """Store one photo for a village. ``lat``/``lon``/``accuracy_m``/``taken_at`` are the phone's own readings,
-    used when the photo carries no EXIF position or time (phone browsers often strip it)."""
-    if not can_report_at(actor, village):
+                 taken_at: dt.datetime | None = None, grid: Unit | None = None) -> Photo:
+    """Store one photo for a village (in ``grid``, one of its grids: grid staff must name theirs).
+    ``lat``/``lon``/``accuracy_m``/``taken_at`` are the phone's own readings, used when the photo carries no EXIF
+    position or time (phone browsers often strip it)."""
+    if not can_report_at(actor, village, grid):
         raise PermissionDenied
     client_key = (client_key or "").strip() or None
     if client_key is not None:

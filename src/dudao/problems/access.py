@@ -2,19 +2,23 @@
 - register, dispatch, cancel, close: the office or the problem's township (cancelling what the county's own
   inspectors, office or drones found: the office only);
 - rectify: the problem's village (or, on its behalf, the township or the office);
-- verify, return: an inspector of the township, the township or the office - never the rectifier."""
+- verify, return: an inspector of the township, the township or the office - never the rectifier;
+- grid staff see the problems of their grids only and rectify them (nothing else)."""
 
 from django.db.models import QuerySet
 
 from dudao.accounts.access import effective_role, is_office
 from dudao.accounts.models import Role
-from dudao.org.access import UNSET, area_q, in_area
+from dudao.org.access import UNSET, area_q, area_roots, in_area, subtree_q
 from dudao.problems.models import Problem
 
 
 def problems_visible_to(user) -> QuerySet[Problem]:
-    if effective_role(user) is None:
+    role = effective_role(user)
+    if role is None:
         return Problem.objects.none()
+    if role == Role.GRID:
+        return Problem.objects.filter(subtree_q(area_roots(user) or [], "grid__"))
     q = area_q(user, "village__")
     return Problem.objects.all() if q is None else Problem.objects.filter(q)
 
@@ -33,13 +37,15 @@ def problem_sources_for(user) -> tuple[str, ...]:
         return ("office", "grid", "cleaner", "inspection", "drone", "public")
     if role == Role.INSPECTOR:
         return ("inspection",)
-    if role in (Role.TOWN_STAFF, Role.VILLAGE_STAFF):
+    if role in (Role.TOWN_STAFF, Role.VILLAGE_STAFF, Role.GRID):
         return ("grid", "cleaner")
     return ()
 
 
 def can_transition(user, problem, transition: str, roots=UNSET) -> bool:
     role = effective_role(user)
+    if role == Role.GRID:
+        return transition == "rectify" and problem.grid_id is not None and in_area(user, problem.grid, roots)
     if role is None or not in_area(user, problem.village, roots):
         return False
     if is_office(user):

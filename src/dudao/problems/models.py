@@ -65,6 +65,9 @@ class Problem(models.Model):
                                  related_name="problems")
     village = models.ForeignKey("org.Unit", verbose_name=_("village"), on_delete=models.PROTECT, related_name="+")
     town = models.ForeignKey("org.Unit", verbose_name=_("township"), on_delete=models.PROTECT, related_name="+")
+    # The grid of the village it lies in, when known (a grid person's report names it): what grid staff see.
+    grid = models.ForeignKey("org.Unit", verbose_name=_("grid"), null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="+")
     source = models.CharField(_("source"), max_length=12, choices=Source.choices)
     description = models.TextField(_("description"))
     lat = models.FloatField(null=True, blank=True)

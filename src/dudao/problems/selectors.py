@@ -58,7 +58,7 @@ def week_q(week: str) -> Q:
 
 
 def problems_filtered(user, filters: Filters) -> QuerySet[Problem]:
-    rows = problems_visible_to(user).select_related("category", "village", "town")
+    rows = problems_visible_to(user).select_related("category", "village", "town", "grid")
     if filters.status:
         rows = rows.filter(status=filters.status)
     if filters.town:

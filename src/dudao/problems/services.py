@@ -111,10 +111,14 @@ def find_duplicate(category: Category, village: Unit, lat: float | None, lon: fl
 def problem_report(*, actor, campaign, village: Unit, category: Category, description: str,
                    source: str = "", lat: float | None = None, lon: float | None = None,
                    accuracy_m: float | None = None, photo_ids: list[int] | tuple = (), inspection=None, item=None,
-                   client_key: str | None = None) -> Problem:
+                   client_key: str | None = None, grid: Unit | None = None) -> Problem:
     """Report a problem. The office's and inspectors' reports are registered and dispatched at once, unless
-    they look like a duplicate: those, and reports from villages and townships, wait to be registered."""
-    if not can_report_at(actor, village):
+    they look like a duplicate: those, and reports from villages and townships, wait to be registered.
+    ``grid``: the village's grid it lies in (grid staff must name one of theirs)."""
+    if grid is not None and (grid.level != "grid" or not grid.path.startswith(village.path)):
+        raise Refused("grid_outside_village", _("The grid %(grid)s does not lie in %(village)s.")
+                      % {"grid": grid.name, "village": village.name})
+    if not can_report_at(actor, village, grid):
         raise PermissionDenied
     client_key = (client_key or "").strip() or None
     if client_key is not None:
@@ -150,8 +154,8 @@ def problem_report(*, actor, campaign, village: Unit, category: Category, descri
             now = timezone.now()  # after the wait: a report that went first is earlier than this one
             duplicate = find_duplicate(category, village, lat, lon, now)
             problem = Problem.objects.create(
-                campaign=campaign, category=category, village=village, town=town or village, source=source,
-                description=description, lat=lat, lon=lon, accuracy_m=accuracy_m, inspection=inspection,
+                campaign=campaign, category=category, village=village, town=town or village, grid=grid,
+                source=source, description=description, lat=lat, lon=lon, accuracy_m=accuracy_m, inspection=inspection,
                 item=item, reported_at=now, possible_duplicate_of=duplicate, **recorded_by("reported_by", actor),
                 client_key=client_key)
             first = _event(problem, actor, "report", "", "", now)
@@ -159,6 +163,7 @@ def problem_report(*, actor, campaign, village: Unit, category: Category, descri
                                                            event=first) for photo in photos])
             audit_record(actor=actor, action="problem.report", object_type="problem", object_id=str(problem.pk),
                          after=_snapshot(problem) | {"source": source, "photos": [p.pk for p in photos],
+                                                     "grid": grid.code if grid else None,
                                                      "duplicate_of": duplicate.pk if duplicate else None})
             if access.effective_role(actor) in DISPATCH_AT_ONCE and duplicate is None:
                 # Part of the report itself (the reporter's right to report was checked above).

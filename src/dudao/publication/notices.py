@@ -30,7 +30,7 @@ from dudao.interviews.models import Commitment, Interview
 from dudao.interviews.selectors import commitment_overdue_q, interview_overdue_q
 from dudao.notifications import kinds
 from dudao.notifications.services import office_users, publish, unit_staff
-from dudao.org.models import Unit
+from dudao.org.models import Level, Post, PostRole, Unit
 from dudao.problems.models import Problem
 from dudao.problems.selectors import overdue_q as problem_overdue_q
 from dudao.ranking import lifecycle
@@ -100,8 +100,28 @@ def round_published(round_) -> None:
     staff = User.objects.filter(is_active=True, scope_unit_id__in=list(villages) + list(towns),
                                 role__in=[Role.VILLAGE_STAFF, Role.TOWN_STAFF]).select_related("scope_unit", "person")
     users = [(user, *params[user.scope_unit_id]) for user in staff.order_by("pk") if user.scope_unit_id]
+    users += _grid_leaders(villages, params)
     publish(kind=PUBLISHED, key=f"round_published:{round_.campaign.slug}:{week}:r{round_.revision}",
             users=users, units=units)
+
+
+def _grid_leaders(villages: dict[int, Result], params: dict[int, tuple[dict, str]]) -> list[tuple[User, dict, str]]:
+    """The grid leaders with an account hear their village's standing with the link to its extract (issue 16), once
+    per village even when they lead several of its grids."""
+    by_code = {r.unit.code: pk for pk, r in villages.items()}
+    accounts = {user.person_id: user for user in User.objects.filter(is_active=True, role=Role.GRID,
+                                                                      person__isnull=False).order_by("pk")}
+    if not accounts:
+        return []
+    told: dict[tuple[int, int], tuple[User, dict, str]] = {}
+    posts = (Post.objects.held_between(timezone.localdate())
+             .filter(role=PostRole.GRID_LEADER, unit__level=Level.GRID, person_id__in=list(accounts))
+             .select_related("unit").order_by("person_id", "unit__path"))
+    for post in posts:
+        village = by_code.get(post.unit.village_code())
+        if village is not None:
+            told.setdefault((post.person_id, village), (accounts[post.person_id], *params[village]))
+    return list(told.values())
 
 
 # The leaders -------------------------------------------------------------------------------------------------

@@ -1,4 +1,6 @@
 from dudao.accounts import access
+from dudao.accounts.models import Role
+from dudao.grids.access import can_open_grid_accounts
 from dudao.inspections.access import can_see_checklists
 from dudao.interviews.access import can_see_interviews
 from dudao.notifications.services import BADGE_MAX, unread_recent_count
@@ -20,4 +22,6 @@ def navigation(request):
         "can_see_plan": can_see_plan(user),
         "unread_notifications": unread_recent_count(user),
         "unread_badge_max": BADGE_MAX,
+        "is_grid_user": access.effective_role(user) == Role.GRID,
+        "can_open_grid_accounts": can_open_grid_accounts(user),
     }

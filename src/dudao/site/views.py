@@ -17,6 +17,8 @@ def home(request):
     user = request.user
     if access.effective_role(user) == Role.LEADER:
         return redirect("dashboard")
+    if access.effective_role(user) == Role.GRID:
+        return redirect("grid_home")
     units = units_visible_to(user)
     counts = dict(units.values_list("level").annotate(n=Count("id")).order_by())
     problems_visible = problems_visible_to(user)
