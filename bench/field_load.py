@@ -35,13 +35,11 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
 
-from dudao.accounts import services as accounts  # noqa: E402
-from dudao.accounts.access import SYSTEM  # noqa: E402
-from dudao.inspections.models import Checklist, Inspection  # noqa: E402
-from dudao.org import services as org  # noqa: E402
-from dudao.org.models import GroupKind, Person, Unit, WorkingGroup  # noqa: E402
-from dudao.org.selectors import unit_point_wgs84  # noqa: E402
+from dudao.inspections.models import Inspection  # noqa: E402
 from dudao.photos.models import Photo  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).parent))
+import evidence  # noqa: E402  (bench/evidence.py: the inspectors and their villages)
 
 BIN = Path(sysconfig.get_path("scripts"))
 
@@ -110,24 +108,7 @@ def submit(base: str, token: str, village: dict, checklist: dict, photos: list[b
 def main() -> None:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 50
     call_command("demo", verbosity=0, stdout=io.StringIO(), stderr=io.StringIO())
-    groups = list(WorkingGroup.objects.filter(kind=GroupKind.INSPECTION).prefetch_related("towns").order_by("pk"))
-    checklist_row = Checklist.objects.filter(town__isnull=True).order_by("-version").first()
-    assert checklist_row is not None
-    checklist = {"id": checklist_row.pk, "items": [{"id": i.pk, "max_points": i.max_points}
-                                                    for i in checklist_row.items.all()]}
-    inspectors = []
-    for n in range(count):
-        group = groups[n % len(groups)]
-        person = Person.objects.filter(phone=f"1009{n:07d}").first() or org.person_save(
-            actor=SYSTEM, person=None, name=f"督查员{n}", phone=f"1009{n:07d}", synthetic=True)
-        org.group_member_set(actor=SYSTEM, group=group, person=person, role="member")
-        user = accounts.user_save(actor=SYSTEM, username=f"bench_inspector_{n}", role="inspector", person=person)
-        town = group.towns.first()
-        villages = Unit.objects.filter(parent=town, level__in=["village", "community"]).order_by("code")
-        village = villages[n // len(groups)]
-        lon, lat = unit_point_wgs84(village)
-        token = accounts.token_create(actor=SYSTEM, user=user)
-        inspectors.append((token, {"code": village.code, "lon": lon, "lat": lat}))
+    inspectors, checklist = evidence.field_inspectors(count)
     photos = [photo(seed) for seed in range(3)]
     print(f"photos: 3 × {statistics.mean(len(p) for p in photos) / 1e6:.1f} MB, 4000×3000")
 
