@@ -7,6 +7,7 @@ DUDAO_BENCH_CACHE=DIR keeps it (database and media) and later runs start from th
 a minute or two). With DATABASE_URL the scratch PostgreSQL database is emptied (its schema dropped) first.
 """
 
+import atexit
 import os
 import shutil
 import subprocess
@@ -40,6 +41,7 @@ def empty_postgresql() -> None:
 def demo_home(name: str) -> Path:
     """A new temporary DUDAO_HOME holding the demo (SQLite, or the emptied DATABASE_URL)."""
     home = Path(tempfile.mkdtemp(prefix=f"dudao-evidence-{name}-"))
+    atexit.register(shutil.rmtree, home, True)  # removed when the script ends
     started = time.monotonic()
     kept = Path(CACHE) / "evidence-demo" if CACHE and not DATABASE_URL else None
     if kept is not None and (kept / "dudao.sqlite3").exists():
@@ -66,8 +68,8 @@ def use(home: Path) -> None:
     django.setup()
 
 
-def server(home: Path, *, workers: int, threads: int = 1, log_name: str = "server.log") -> tuple[subprocess.Popen,
-                                                                                                   str]:
+def server(home: Path, *, workers: int, threads: int = 1, log_name: str = "server.log",
+           env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
     """gunicorn on a free loopback port, the queue's worker a separate service (DUDAO_WORKER=separate);
     (the process, its base URL) once /healthz answers."""
     port = free_port()
@@ -76,8 +78,10 @@ def server(home: Path, *, workers: int, threads: int = 1, log_name: str = "serve
     process = subprocess.Popen([str(BIN / "gunicorn"), "--no-control-socket", "--bind", f"127.0.0.1:{port}",
                                 "--workers", str(workers), "--threads", str(threads), "--timeout", "120",
                                 "dudao.wsgi"],
-                               env=cli_env(home) | {"DUDAO_WORKER": "separate"}, stdout=subprocess.DEVNULL,
+                               env=cli_env(home) | {"DUDAO_WORKER": "separate"} | (env or {}),
+                               stdout=subprocess.DEVNULL,
                                stderr=log)
+    atexit.register(process.kill)  # however the script ends
     for _ in range(300):
         try:
             urllib.request.urlopen(base + "/healthz", timeout=2).read()  # noqa: S310 (loopback)
