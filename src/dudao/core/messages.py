@@ -75,6 +75,8 @@ MESSAGES = {
     ),
     "post_required": gettext_lazy("Each row needs the person's post in your area (unit code, post, start date)."),
     "too_large": gettext_lazy("The file is larger than %(max)s MB."),
+    "unpacks_too_large": gettext_lazy("The XLSX file unpacks to more than %(max)s MB; save the data as a smaller "
+                                      "sheet or as CSV."),
     "too_many_rows": gettext_lazy(
         "The sheet has more than %(max)s rows below its header; split it into files of at most %(max)s rows."
     ),

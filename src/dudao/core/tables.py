@@ -117,6 +117,7 @@ MAX_ROWS = 100_000
 # Columns read from an XLSX row: far more than any file Dudao reads has; a sheet that declares 16,384 columns
 # would otherwise make every row that wide.
 MAX_COLUMNS = 200
+MAX_UNPACKED_BYTES = 200 * 1024 * 1024  # an XLSX whose members unpack to more is refused unread (zip bombs)
 
 
 def read_table(data: bytes, filename: str = "", max_bytes: int = MAX_BYTES, max_rows: int | None = None) -> Table:
@@ -148,11 +149,22 @@ def read_table(data: bytes, filename: str = "", max_bytes: int = MAX_BYTES, max_
 
 
 def _read_xlsx(data: bytes, max_rows: int) -> Table:
+    from xml.etree.ElementTree import ParseError
+
     from openpyxl import load_workbook
 
     try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            # What its members unpack to, as the archive declares it (zipfile reads no further than declared): a zip
+            # bomb (a sheet of hundreds of MB packed into one) is refused before any of it is parsed.
+            unpacked = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise TableRefused([Problem("not_a_sheet", params={"name": ""})]) from None
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise TableRefused([Problem("unpacks_too_large", params={"max": MAX_UNPACKED_BYTES // (1024 * 1024)})])
+    try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, ParseError):
         raise TableRefused([Problem("not_a_sheet", params={"name": ""})]) from None
     try:
         sheet = workbook.worksheets[0]
@@ -163,6 +175,8 @@ def _read_xlsx(data: bytes, max_rows: int) -> Table:
         sheet.reset_dimensions()
         values = sheet.iter_rows(values_only=True, max_col=width)
         header, rows = _trim(([_cell_text(v) for v in row] for row in values), max_rows)
+    except ParseError:  # XML that is not well formed, an entity expanded too far or never declared (no XXE)
+        raise TableRefused([Problem("not_a_sheet", params={"name": ""})]) from None
     finally:
         workbook.close()
     return Table(header, rows, "xlsx")
