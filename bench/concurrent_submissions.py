@@ -165,6 +165,15 @@ def measure(home: Path | None = None, kill_every: float = 0.0) -> dict:
             "statuses": {str(s): statuses.count(s) for s in sorted(set(statuses))}, **counted}
 
 
+def counts(found: dict, indent: str = "  ") -> bool:
+    """Print the rows counted per kind of submission; whether none was lost or duplicated."""
+    for label in ("inspections", "problems"):
+        c = found[label]
+        print(f"{indent}{label:<12} sent {c['sent']:>4}  rows {c['rows']:>4}  lost {c['lost']} (acknowledged and "
+              f"lost {c['lost acknowledged']})  duplicated {c['duplicated']}")
+    return all(found[x]["lost"] == found[x]["duplicated"] == 0 for x in ("inspections", "problems"))
+
+
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         print("RESULT " + json.dumps(measure()), flush=True)
@@ -185,12 +194,7 @@ def main() -> None:
         found = json.loads(lines[-1][7:])
         print(f"\n{name}: {CLIENTS} clients × {PER_CLIENT} submissions, {WORKERS} server processes; "
               f"{found['requests']} requests in {found['seconds']:.1f} s (answers {found['statuses']})")
-        for label in ("inspections", "problems"):
-            c = found[label]
-            print(f"  {label:<12} sent {c['sent']:>4}  rows {c['rows']:>4}  lost {c['lost']} (acknowledged "
-                  f"{c['lost acknowledged']})  duplicated {c['duplicated']}")
-        ok = ok and found["5xx"] == 0 and all(found[x]["lost"] == found[x]["duplicated"] == 0
-                                              for x in ("inspections", "problems"))
+        ok = counts(found) and ok and found["5xx"] == 0
         print(f"  server errors {found['5xx']}, refused {found['refused']}")
     evidence.verdict(ok, "0 lost, 0 duplicated, 0 server errors on every database")
 

@@ -81,7 +81,7 @@ def server(home: Path, *, workers: int, threads: int = 1, log_name: str = "serve
                                env=cli_env(home) | {"DUDAO_WORKER": "separate"} | (env or {}),
                                stdout=subprocess.DEVNULL,
                                stderr=log)
-    atexit.register(process.kill)  # however the script ends
+    atexit.register(process.terminate)  # however the script ends (gunicorn then stops its workers)
     for _ in range(300):
         try:
             urllib.request.urlopen(base + "/healthz", timeout=2).read()  # noqa: S310 (loopback)
