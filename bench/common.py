@@ -127,7 +127,7 @@ def multipart(fields: dict[str, str], data: bytes, filename: str = "p.jpg",
     return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
-def inspectors(count: int) -> tuple[list[tuple[str, dict]], dict]:
+def inspectors(count: int, prefix: str = "bench_inspector") -> tuple[list[tuple[str, dict]], dict]:
     """`count` bench inspectors spread over the inspection groups, each with a bearer token and a village of the
     group's first township: ([(token, {code, lon, lat}), ...], the county checklist {id, items})."""
     from dudao.accounts import services as accounts
@@ -148,10 +148,10 @@ def inspectors(count: int) -> tuple[list[tuple[str, dict]], dict]:
         person = Person.objects.filter(phone=f"1009{n:07d}").first() or org.person_save(
             actor=SYSTEM, person=None, name=f"督查员{n}", phone=f"1009{n:07d}", synthetic=True)
         org.group_member_set(actor=SYSTEM, group=group, person=person, role="member")
-        user = accounts.user_save(actor=SYSTEM, username=f"bench_inspector_{n}", role="inspector", person=person)
+        user = accounts.user_save(actor=SYSTEM, username=f"{prefix}_{n}", role="inspector", person=person)
         town = group.towns.first()
         villages = Unit.objects.filter(parent=town, level__in=["village", "community"]).order_by("code")
-        village = villages[n // len(groups)]
+        village = villages[(n // len(groups)) % villages.count()]
         lon, lat = unit_point_wgs84(village)
         out.append((accounts.token_create(actor=SYSTEM, user=user), {"code": village.code, "lon": lon, "lat": lat}))
     return out, checklist

@@ -381,7 +381,7 @@ def empty_org(db):
     from django.apps import apps
 
     from dudao.accounts.models import User as UserModel
-    from dudao.audit.models import AuditEvent
+    from dudao.audit.models import AuditEvent, AuditHead
     from dudao.campaigns.models import Campaign
     from dudao.drone.models import Batch, DronePhoto
     from dudao.inspections.models import Checklist, Inspection
@@ -409,6 +409,7 @@ def empty_org(db):
     Person.objects.all().delete()
     Campaign.objects.all().delete()
     AuditEvent.objects.all().delete()
+    AuditHead.objects.all().delete()  # nothing happened yet: the log starts again from its first entry
     for level in ("grid", "group", "village", "community", "town", "county"):
         Unit.objects.filter(level=level).delete()
 

@@ -105,6 +105,18 @@ def test_audit_verify_detects_an_altered_entry(home):
     assert f"entry #{seq} (unit.create unit:620423103200".encode() in bad.stderr
 
 
+
+def test_audit_verify_detects_a_log_cut_at_its_end(tmp_path):
+    home = tmp_path  # its own: the module's home has an altered entry already
+    dudao(home, "init")
+    assert dudao(home, "units", "import", str(JINGTAI_CSV)).returncode == 0
+    with sqlite3.connect(home / "dudao.sqlite3") as conn:
+        last = conn.execute("SELECT max(seq) FROM audit_auditevent").fetchone()[0]
+        conn.execute("DELETE FROM audit_auditevent WHERE seq > ?", (last - 2,))
+    bad = dudao(home, "audit", "verify")
+    assert bad.returncode == 1
+    assert f"The audit log was cut: entry #{last - 1} and every entry after it are missing".encode() in bad.stderr
+
 def test_token_create_prints_once_and_revoke(db):
     user = User.objects.get(username="demo_office")
     out = io.StringIO()

@@ -328,3 +328,46 @@ def test_the_import_names_the_row_limit_for_csv_too(db, monkeypatch):
     assert messages(report) == [
         "The sheet has more than 2 rows below its header; split it into files of at most 2 rows."]
     assert Unit.objects.count() == count
+
+
+def xlsx_with_sheet_xml(sheet: bytes) -> bytes:
+    """An XLSX whose first sheet's XML is ``sheet`` (the rest as openpyxl writes it)."""
+    buffer = io.BytesIO()
+    Workbook().save(buffer)
+    source = zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            target.writestr(item.filename, sheet if item.filename == "xl/worksheets/sheet1.xml"
+                            else source.read(item.filename))
+    return out.getvalue()
+
+
+SHEET = (b'<?xml version="1.0"?>%s<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+         b'<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>%s</t></is></c></row></sheetData></worksheet>')
+
+
+def test_an_xlsx_that_unpacks_too_far_is_refused_before_it_is_parsed(rows_read, monkeypatch):
+    monkeypatch.setattr(tables, "MAX_UNZIPPED_BYTES", 1024 * 1024)
+    bomb = xlsx_with_sheet_xml(SHEET % (b"", b"A" * 2 * 1024 * 1024))
+    assert len(bomb) < 20_000
+    with pytest.raises(TableRefused) as refused:
+        read_table(bomb, "units.xlsx")
+    with translation.override("en"):
+        assert [describe_with_row(p) for p in refused.value.problems] == [
+            "The file unpacks to more than 1 MB; an XLSX sheet may unpack to at most 1 MB."]
+    assert rows_read[0] == 0
+
+
+@pytest.mark.parametrize("doctype, text", [
+    # entities expanded a billion times over
+    (b'<!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">' + b"".join(
+        b'<!ENTITY %s "%s">' % (bytes([98 + n]), (b"&%s;" % bytes([97 + n])) * 10) for n in range(8)) + b"]>",
+     b"&i;"),
+    # an external entity (XXE): never fetched, and not read either
+    (b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>', b"&e;"),
+])
+def test_an_xlsx_with_hostile_entities_is_refused_as_not_a_sheet(doctype, text):
+    with pytest.raises(TableRefused) as refused:
+        read_table(xlsx_with_sheet_xml(SHEET % (doctype, text)), "units.xlsx")
+    assert [p.code for p in refused.value.problems] == ["not_a_sheet"]

@@ -57,3 +57,20 @@ def first_bad(entries: Iterable[Entry]) -> tuple[Entry, str] | None:
         prev = entry.hash
         expected_seq = entry.seq + 1
     return None
+
+
+def head_mismatch(last: Entry | None, head: tuple[int, str] | None) -> tuple[int, str] | None:
+    """Whether a whole chain ends where its anchor (the head recorded with every append: sequence number and hash)
+    says: None when it does, else (the sequence number of the first bad or missing entry, the reason): "cut" (the
+    entries from that one on are missing), "head" (that entry was added or replaced after the recorded head) or
+    "unanchored" (entries but no head)."""
+    if head is None:
+        return None if last is None else (last.seq, "unanchored")
+    head_seq, head_hash = head
+    if last is None:
+        return (1, "cut") if head_seq else None
+    if last.seq < head_seq:
+        return last.seq + 1, "cut"
+    if last.seq > head_seq:
+        return head_seq + 1, "head"
+    return None if last.hash == head_hash else (last.seq, "head")

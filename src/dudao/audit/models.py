@@ -29,3 +29,19 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.object_type}:{self.object_id}"
+
+
+class AuditHead(models.Model):
+    """The chain's anchor: the last entry's sequence number and hash, rewritten in the transaction of every append.
+    A log cut at its end (or emptied) no longer ends at its head, which `dudao audit verify` reports; the next
+    append continues from the head, so such a cut stays visible. One row."""
+
+    seq = models.BigIntegerField(_("sequence"))
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("audit head")
+        verbose_name_plural = _("audit heads")
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.hash[:12]}"

@@ -9,7 +9,7 @@ from django.db import connection
 from django.utils import timezone
 
 from dudao.audit import chain
-from dudao.audit.models import AuditEvent
+from dudao.audit.models import AuditEvent, AuditHead
 
 SYSTEM_ACTOR = "system:cli"
 _PG_LOCK_KEY = 0x6475_6461_6F  # "dudao": one advisory lock serialises appends to the chain
@@ -38,6 +38,10 @@ def _lock_and_tail() -> tuple[int, str]:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_LOCK_KEY])
     # On SQLite every write transaction is BEGIN IMMEDIATE (settings), which already serialises writers.
+    # The chain continues from its recorded head: a log cut at its end stays cut (verify names the gap).
+    head = AuditHead.objects.filter(pk=1).values_list("seq", "hash").first()
+    if head:
+        return head
     last = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
     return last if last else (0, chain.GENESIS)
 
@@ -70,7 +74,9 @@ def audit_record_many(*, actor: Any, changes: list[Change]) -> list[AuditEvent]:
             after=after_value, prev_hash=prev, hash=digest,
         ))
         prev = digest
-    return AuditEvent.objects.bulk_create(events)
+    created = AuditEvent.objects.bulk_create(events)
+    AuditHead.objects.update_or_create(pk=1, defaults={"seq": seq, "hash": prev})
+    return created
 
 
 def audit_record(*, actor: Any, action: str, object_type: str, object_id: str, before: Any = None,
@@ -82,26 +88,61 @@ def _reload(text: str) -> Any:
     return json.loads(text)
 
 
-def audit_verify() -> tuple[int, tuple[AuditEvent, str] | None]:
-    """Check the whole chain; the number of entries and the first bad one with its reason, if any."""
+@dataclass(frozen=True)
+class Altered:
+    """Where a check of the chain failed: the first bad entry's sequence number, the reason (chain.first_bad's,
+    chain.head_mismatch's) and the stored entry (None when it is missing: the log was cut)."""
+
+    seq: int
+    reason: str
+    event: AuditEvent | None
+
+
+def _actor_matches(event: AuditEvent, usernames: dict[int, str]) -> bool:
+    """The account an entry links (not in its hash) is the one its hashed label names: "user:NAME" for an account,
+    no account for the system and for actors without one."""
+    if event.actor_id is None:
+        return not event.actor_label.startswith("user:")
+    return event.actor_label == f"user:{usernames.get(event.actor_id)}"
+
+
+def audit_verify() -> tuple[int, Altered | None]:
+    """Check the whole chain, that each entry's linked account is the one it names and that the chain ends at its
+    recorded head; the number of entries and where it was altered first, if it was."""
+    from django.contrib.auth import get_user_model
+
+    usernames = dict(get_user_model().objects.values_list("pk", "username"))
     count = 0
     by_seq: dict[int, AuditEvent] = {}
+    last: list[chain.Entry] = []
+    wrong_actor: list[AuditEvent] = []
 
     def entries():
         nonlocal count
         for event in AuditEvent.objects.order_by("seq").iterator(chunk_size=2000):
             count += 1
             by_seq[event.seq] = event
-            yield chain.Entry(
+            if not wrong_actor and not _actor_matches(event, usernames):
+                wrong_actor.append(event)
+            entry = chain.Entry(
                 seq=event.seq, at=event.at.astimezone(UTC).isoformat(), actor=event.actor_label,
                 action=event.action, object_type=event.object_type, object_id=event.object_id,
                 before=event.before, after=event.after, prev_hash=event.prev_hash, hash=event.hash,
             )
+            last[:] = [entry]
+            yield entry
             if len(by_seq) > 2:
                 by_seq.pop(min(by_seq))
 
     bad = chain.first_bad(entries())
-    if bad is None:
+    if wrong_actor and (bad is None or wrong_actor[0].seq < bad[0].seq):
+        return count, Altered(wrong_actor[0].seq, "actor", wrong_actor[0])
+    if bad is not None:
+        entry, reason = bad
+        return count, Altered(entry.seq, reason, by_seq[entry.seq])
+    head = AuditHead.objects.filter(pk=1).values_list("seq", "hash").first()
+    mismatch = chain.head_mismatch(last[0] if last else None, head)
+    if mismatch is None:
         return count, None
-    entry, reason = bad
-    return count, (by_seq[entry.seq], reason)
+    seq, reason = mismatch
+    return count, Altered(seq, reason, AuditEvent.objects.filter(seq=seq).first())

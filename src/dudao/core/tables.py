@@ -222,12 +222,14 @@ def check_unzipped(data: bytes) -> None:
 
 
 def _read_xlsx(data: bytes, max_rows: int) -> Table:
+    from xml.etree.ElementTree import ParseError
+
     from openpyxl import load_workbook
 
     check_unzipped(data)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, ParseError):
         raise TableRefused([Problem("not_a_sheet", params={"name": ""})]) from None
     try:
         sheet = workbook.worksheets[0]
@@ -238,6 +240,8 @@ def _read_xlsx(data: bytes, max_rows: int) -> Table:
         sheet.reset_dimensions()
         values = sheet.iter_rows(values_only=True, max_col=width)
         header, rows = _trim(([_cell_text(v) for v in row] for row in values), max_rows)
+    except ParseError:  # XML that is not well formed, an entity expanded too far or never declared (no XXE)
+        raise TableRefused([Problem("not_a_sheet", params={"name": ""})]) from None
     finally:
         workbook.close()
     return Table(header, rows, "xlsx")

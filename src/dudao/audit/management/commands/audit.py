@@ -9,6 +9,9 @@ REASONS = {
     "hash": gettext_lazy("content (its hash does not match)"),
     "link": gettext_lazy("link (it does not follow the entry before it)"),
     "gap": gettext_lazy("sequence (an entry before it is missing)"),
+    "head": gettext_lazy("head (it was added or replaced after the last recorded entry)"),
+    "unanchored": gettext_lazy("head (the log has no recorded head)"),
+    "actor": gettext_lazy("actor (its linked account is not the one it names)"),
 }
 
 
@@ -21,8 +24,11 @@ class Command(DudaoCommand):
 
     def handle(self, *args, **options):
         count, bad = audit_verify()
+        if bad is not None and bad.event is None:  # the log was cut: the entries from bad.seq on are missing
+            raise CommandError(_("The audit log was cut: entry #%(seq)s and every entry after it are missing "
+                                 "(the log's recorded head is later).") % {"seq": bad.seq})
         if bad is not None:
-            event, reason = bad
+            event, reason = bad.event, bad.reason
             raise CommandError(
                 _("The audit log was altered: entry #%(seq)s (%(action)s %(object)s, %(at)s) "
                   "fails the %(reason)s check.")
