@@ -84,7 +84,9 @@ echo "== tests on SQLite and on PostgreSQL, at the same time" >&2
 start=$SECONDS
 half SQLite "" "$@" &
 sqlite=$!
-half PostgreSQL "$pg_url" "$@" &
+# The PostgreSQL half's browser tests run the server as at scale: a separate `dudao worker` process does the
+# background work (tests/browser/conftest.py).
+DUDAO_TEST_SEPARATE_WORKER=${DUDAO_TEST_SEPARATE_WORKER:-1} half PostgreSQL "$pg_url" "$@" &
 postgresql=$!
 failed=0
 wait $sqlite || failed=1

@@ -7,6 +7,8 @@ cookies and language never leak between tests. The Django test database is not u
 
 When the test process has DATABASE_URL (the suite also runs on PostgreSQL), the server gets its own copy
 ``dudao_e2e_<pid>`` on the same PostgreSQL server, dropped at the end; otherwise a SQLite file in the temp home.
+With DUDAO_TEST_SEPARATE_WORKER=1 (scripts/test.sh sets it for the PostgreSQL half) the server runs as at scale:
+DUDAO_WORKER=separate, and the background work is done by a `dudao worker` process of its own.
 """
 
 import os
@@ -85,7 +87,10 @@ def live_server_url(demo_template) -> Iterator[str]:
         env.pop("DATABASE_URL", None)
         demo_template.copy_to_file(home / "dudao.sqlite3")
     demo_template.copy_media(home / "media")
-    server = None
+    separate = os.environ.get("DUDAO_TEST_SEPARATE_WORKER", "0") == "1"
+    if separate:
+        env["DUDAO_WORKER"] = "separate"
+    server = worker = None
     log = None
     try:
         log_path = home / "server.log"
@@ -95,19 +100,26 @@ def live_server_url(demo_template) -> Iterator[str]:
              "dudao.wsgi"],
             env=env, stdout=log, stderr=subprocess.STDOUT,
         )
+        if separate:
+            worker = subprocess.Popen(  # noqa: S603 - our own venv's dudao
+                [str(SCRIPTS / "dudao"), "worker", "--interval", "1", "--worker-id", "e2e-worker"],
+                env=env, stdout=log, stderr=subprocess.STDOUT,
+            )
         base_url = _wait_healthy(server, log_path)
         SERVER_DATABASE.clear()
         SERVER_DATABASE.update(dj_database_url.parse(env["DATABASE_URL"]) if env.get("DATABASE_URL") else {
             "ENGINE": "django.db.backends.sqlite3", "NAME": str(home / "dudao.sqlite3"), "OPTIONS": {"timeout": 20}})
         yield base_url
     finally:
-        if server is not None:
-            server.terminate()
+        for process in (server, worker):
+            if process is None:
+                continue
+            process.terminate()
             try:
-                server.wait(timeout=10)
+                process.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+                process.kill()
+                process.wait()
         if log is not None:
             log.close()
         if database is not None:

@@ -33,6 +33,7 @@ def test_a_published_exposure_item_with_a_blurred_photo_and_the_villages_reply_o
     expect(page.locator("#item-reply h2")).to_have_text("大水䃎村的回复")
     photos = page.locator("#item-images img")
     expect(photos).to_have_count(item.images.count())
+    page.wait_for_load_state("load")  # the click waited for the page, not for its images
     for n in range(photos.count()):
         assert photos.nth(n).evaluate("img => img.complete && img.naturalWidth") > 0
     for part in ("#item", "#item-images img", "#item-reply"):

@@ -18,6 +18,7 @@ BAD_NAMES = ("短代码村", "错层级村", "无上级村")
 VILLAGE = "620423103200"
 XIQUAN = "620423103000"
 DASHUIZHE = "\u5927\u6c34\u40ce\u6751"  # 大水䃎村
+UNITS = 163 + 925  # the Jingtai units and the demo's villager groups and grids
 
 
 def _upload(page, name: str, text: str) -> None:
@@ -58,7 +59,7 @@ def test_bad_file_writes_nothing(admin_page):
     expect(admin_page.locator("#import-errors")).to_be_visible()
 
     after = _exported(admin_page)
-    assert len(after) == 164  # header + the 163 Jingtai units
+    assert len(after) == 1 + UNITS
     assert after == before
     names = {row[1] for row in after[1:]}
     assert not names & set(BAD_NAMES)
@@ -84,7 +85,7 @@ def test_valid_file_renames_a_village(admin_page):
         rows = {row[0]: row for row in _exported(page)}
         assert rows[VILLAGE][1:4] == [f"{DASHUIZHE}X", "village", XIQUAN]
         assert rows[VILLAGE][4] == "大水䃎村民委员会"  # official_name was not in the file: kept
-        assert len(rows) == 164
+        assert len(rows) == 1 + UNITS
     finally:  # the server is shared by the session: put the name back
         _upload(page, "restore.csv", f"{HEADER}{VILLAGE},{DASHUIZHE},village,{XIQUAN}\n")
     expect(flash).to_have_text("Imported: 0 created, 1 updated, 0 unchanged.")
