@@ -15,7 +15,9 @@ What the demo shows (the latest published week first):
 - two weeks before: held, commitments open (one overdue), reported done awaiting verification (some reported by
   the office itself, so that another office user must verify them);
 - three weeks before: mostly closed, some with an overdue commitment or one awaiting verification;
-- older weeks: closed, a few cancelled, a few held with an overdue commitment.
+- older weeks: closed, a few cancelled, a few held with an overdue commitment;
+- three outcomes (问责追究) of interviews held three weeks or more before, flagged synthetic: an admonishment talk
+  in 喜泉镇 (demo_town sees it), a circulated criticism and an accountability decision with its reference.
 """
 
 import datetime as dt
@@ -24,7 +26,7 @@ from django.utils import timezone
 
 from dudao.accounts.models import User
 from dudao.interviews import services
-from dudao.interviews.models import Commitment, Interview, InterviewStatus
+from dudao.interviews.models import Commitment, Interview, InterviewStatus, OutcomeKind
 from dudao.ranking.models import Round, RoundStatus
 
 XIQUAN = "620423103000"  # 喜泉镇: demo_town
@@ -147,3 +149,27 @@ def load_interviews(campaign) -> None:
                     continue  # still open, long overdue
                 done(commitment, interview)
                 verify(commitment)
+
+    load_outcomes(office, rounds[3:])
+
+
+OUTCOME_NOTE = "演示数据（合成）：约谈后整改不力，按程序处理。"
+
+
+def load_outcomes(office: User, rounds: list[Round]) -> None:
+    """Three synthetic outcomes of interviews held in the given (older) rounds, at most one per township: an
+    admonishment talk in 喜泉镇, a circulated criticism and an accountability decision (文号, date) elsewhere."""
+    held = (Interview.objects.filter(round__in=rounds, status__in=[InterviewStatus.HELD, InterviewStatus.CLOSED])
+            .order_by("-round__week_start", "village__code", "pk"))
+    first: dict[str, Interview] = {}
+    for interview in held.select_related("village__parent"):
+        first.setdefault(interview.village.parent.code if interview.village.parent else "", interview)
+    others = [i for code, i in first.items() if code != XIQUAN][:2]
+    chosen = [(i, kind, ref) for i, (kind, ref) in zip(
+        [first[XIQUAN]] if XIQUAN in first else [], [(OutcomeKind.ADMONISHMENT, "")], strict=False)]
+    chosen += [(i, kind, ref) for i, (kind, ref) in zip(
+        others, [(OutcomeKind.CRITICISM, ""), (OutcomeKind.ACCOUNTABILITY, "景纪发〔2026〕3号（演示）")], strict=False)]
+    today = timezone.localdate()
+    for interview, kind, reference in chosen:
+        services.outcome_record(actor=office, interview=interview, kind=kind, reference=reference,
+                                decided_on=today if reference else None, note=OUTCOME_NOTE, synthetic=True)

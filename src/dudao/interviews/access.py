@@ -57,3 +57,9 @@ def interview_people_visible_to(user) -> QuerySet[Person]:
     if roots is None:
         return Person.objects.all()
     return Person.objects.filter(pk__in=Post.objects.filter(subtree_q(roots, "unit__")).values("person_id"))
+
+
+def can_record_outcome(user) -> bool:
+    """Only the office (and the county administrators) records an interview's outcome (问责追究) and revises it;
+    everyone who sees the interview reads it."""
+    return is_office(user)

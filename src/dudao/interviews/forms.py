@@ -2,6 +2,8 @@ from django import forms
 from django.forms import formset_factory
 from django.utils.translation import gettext_lazy as _
 
+from dudao.interviews.models import OutcomeKind
+
 DATETIME_LOCAL = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -48,3 +50,22 @@ CommitmentFormSet = formset_factory(CommitmentForm, extra=3, max_num=20, validat
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class OutcomeForm(forms.Form):
+    """The outcome of a held interview (问责追究); ``revises`` names the record a revision corrects."""
+
+    kind = forms.ChoiceField(label=_("Outcome"), widget=forms.RadioSelect, choices=OutcomeKind.choices)
+    reference = forms.CharField(label=_("Decision reference (文号)"), max_length=100, required=False,
+                                widget=forms.TextInput(attrs={"placeholder": _("e.g. 景纪发〔2026〕12号")}))
+    decided_on = forms.DateField(label=_("Decision date"), required=False, widget=DATE, input_formats=["%Y-%m-%d"])
+    note = forms.CharField(label=_("Note (optional)"), max_length=2000, required=False,
+                           widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(label=_("Why it is revised"), max_length=2000, required=False,
+                             widget=forms.Textarea(attrs={"rows": 2}))
+    revises = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, revising: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not revising:
+            del self.fields["reason"]

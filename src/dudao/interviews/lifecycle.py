@@ -128,3 +128,38 @@ def hold_problems(held_on: dt.date, today: dt.date, created_on: dt.date, intervi
         elif due <= held_on:
             problems.append(("commitment_due_not_after_held", number))
     return problems
+
+
+# The outcome of a held interview (问责追究) ------------------------------------------------------------------
+# What the office decides against the interviewed official once the interview was held: no further action
+# (不予追究), circulated criticism (通报批评), an admonishment talk (诫勉谈话) or accountability (问责). Recorded once
+# per interview and person; a correction is a revision, a new record that supersedes the one before (both kept).
+
+NO_ACTION = "none"
+CRITICISM = "criticism"
+ADMONISHMENT = "admonishment"
+ACCOUNTABILITY = "accountability"
+OUTCOME_KINDS = (NO_ACTION, CRITICISM, ADMONISHMENT, ACCOUNTABILITY)
+# An outcome is recorded only for an interview that was held (a closed one was held too).
+OUTCOME_STATUSES = frozenset({HELD, CLOSED})
+
+
+def outcome_problems(kind: str, reference: str, decided_on: dt.date | None, held_on: dt.date | None,
+                     today: dt.date) -> list[str]:
+    """Codes of what is wrong with an outcome. Accountability (问责) needs its decision's reference (文号) and date;
+    the other kinds may name a decision too (a circular's number), and then both. A decision's date lies neither
+    in the future nor before the day the interview was held."""
+    if kind not in OUTCOME_KINDS:
+        return ["kind_unknown"]
+    problems = []
+    if kind == ACCOUNTABILITY or reference.strip() or decided_on is not None:
+        if not reference.strip():
+            problems.append("reference_required")
+        if decided_on is None:
+            problems.append("decided_on_required")
+    if decided_on is not None:
+        if decided_on > today:
+            problems.append("decided_on_in_future")
+        elif held_on is not None and decided_on < held_on:
+            problems.append("decided_on_before_held")
+    return problems

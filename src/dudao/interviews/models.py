@@ -116,3 +116,52 @@ class Commitment(models.Model):
 
     def __str__(self) -> str:
         return self.text[:50]
+
+
+class OutcomeKind(models.TextChoices):
+    """What the office decided once the interview was held (lifecycle.OUTCOME_KINDS)."""
+
+    NO_ACTION = lifecycle.NO_ACTION, _("no further action")
+    CRITICISM = lifecycle.CRITICISM, _("circulated criticism")
+    ADMONISHMENT = lifecycle.ADMONISHMENT, _("admonishment talk")
+    ACCOUNTABILITY = lifecycle.ACCOUNTABILITY, _("accountability")
+
+
+class Outcome(models.Model):
+    """The outcome of a held interview (问责追究), recorded by the office against the interviewed person and their
+    post: once per interview and person. A correction is a revision: a new record that ``supersedes`` the one
+    before, which stays (the person's history shows both). Changed only through dudao.interviews.services."""
+
+    interview = models.ForeignKey(Interview, on_delete=models.PROTECT, related_name="outcomes")
+    person = models.ForeignKey("org.Person", on_delete=models.PROTECT, related_name="+")
+    post = models.ForeignKey("org.Post", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("outcome"), max_length=20, choices=OutcomeKind.choices)
+    reference = models.CharField(_("decision reference"), max_length=100, blank=True)  # 文号
+    decided_on = models.DateField(_("decision date"), null=True, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    # The record this one corrects; a record is revised at most once (the history is a line, its end current).
+    supersedes = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT,
+                                      related_name="superseded_by")
+    revise_reason = models.TextField(_("why it was revised"), blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    recorded_by_label = models.CharField(max_length=150)
+    recorded_at = models.DateTimeField()
+    synthetic = models.BooleanField(_("demo data"), default=False)
+
+    class Meta:
+        ordering = ["interview", "recorded_at", "pk"]
+        verbose_name = _("outcome")
+        verbose_name_plural = _("outcomes")
+        constraints = [
+            # Once per interview and person: every later record is a revision of one before it.
+            models.UniqueConstraint(fields=["interview", "person"], condition=Q(supersedes__isnull=True),
+                                    name="outcome_once_per_interview_person"),
+            models.CheckConstraint(
+                condition=~Q(kind=lifecycle.ACCOUNTABILITY) | (Q(decided_on__isnull=False) & ~Q(reference="")),
+                name="outcome_accountability_has_decision",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.interview_id}: {self.kind}"

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from dudao.interviews import lifecycle
 from dudao.interviews.access import interviews_visible_to
-from dudao.interviews.models import ROLE_ORDER, Commitment, Interview, InterviewReason
+from dudao.interviews.models import ROLE_ORDER, Commitment, Interview, InterviewReason, Outcome, OutcomeKind
 from dudao.org.models import Unit
 
 
@@ -152,3 +152,54 @@ def outstanding(rows: QuerySet[Interview], week: str, today: dt.date | None = No
         commitments_overdue=Count("pk", filter=commitment_overdue_q(today)),
         commitments_done=Count("pk", filter=Q(status=lifecycle.DONE)))
     return Outstanding(**interviews, **commitments)
+
+
+# Outcomes (问责追究) ----------------------------------------------------------------------------------------
+
+
+def current_outcomes_q(prefix: str = "") -> Q:
+    """The outcomes in force: not superseded by a revision."""
+    return Q(**{f"{prefix}superseded_by__isnull": True})
+
+
+def outcomes_of_person(user, person) -> QuerySet[Outcome]:
+    """A person's outcomes, revised ones too, of the interviews the user sees: the latest interview first, each
+    interview's records in the order they were made."""
+    return (Outcome.objects.filter(person=person, interview__in=interviews_visible_to(user))
+            .select_related("interview", "interview__round", "interview__village", "interview__village__parent",
+                            "interview__unit", "post", "post__unit", "superseded_by", "recorded_by",
+                            "recorded_by__person")
+            .prefetch_related("interview__villages")
+            .order_by("-interview__round__week_start", "-interview_id", "recorded_at", "pk"))
+
+
+def outcomes_of_interview(interview: Interview) -> list[Outcome]:
+    return list(interview.outcomes.select_related("superseded_by", "recorded_by", "recorded_by__person")
+                .order_by("recorded_at", "pk"))
+
+
+@dataclass(frozen=True)
+class TownOutcomes:
+    """The outcomes in force of one township's interviews (of its red villages), per kind in
+    OutcomeKind's order."""
+
+    code: str
+    name: str
+    counts: tuple[int, ...]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts)
+
+
+def outcome_counts_by_town(rows: QuerySet[Interview]) -> list[TownOutcomes]:
+    """Per township (of the interview's red village, as the list's counts), how many outcomes of each kind are in
+    force among the given interviews: one query; townships without an outcome are left out."""
+    counted: dict[tuple[str, str], dict[str, int]] = {}
+    for code, name, kind, n in (Outcome.objects.filter(current_outcomes_q(), interview__in=rows.order_by().values("pk"))
+                                .order_by().values_list("interview__village__parent__code",
+                                                        "interview__village__parent__name", "kind")
+                                .annotate(n=Count("pk"))):
+        counted.setdefault((code, name), {})[kind] = n
+    return [TownOutcomes(code, name, tuple(kinds.get(k, 0) for k in OutcomeKind.values))
+            for (code, name), kinds in sorted(counted.items())]

@@ -16,13 +16,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from dudao.accounts.access import is_office
-from dudao.accounts.actors import actor_label
+from dudao.accounts.actors import actor_label, recorded_by
 from dudao.audit.services import audit_record
-from dudao.core.errors import Refused
+from dudao.core.errors import Refused, cleaned_text
 from dudao.core.workdays import add_working_days
 from dudao.interviews import lifecycle
-from dudao.interviews.access import interview_parties
-from dudao.interviews.models import Commitment, Interview, InterviewReason, InterviewStatus
+from dudao.interviews.access import can_record_outcome, interview_parties
+from dudao.interviews.models import Commitment, Interview, InterviewReason, InterviewStatus, Outcome, OutcomeKind
 from dudao.interviews.notices import interview_scheduled
 from dudao.org.models import Post, PostRole
 from dudao.problems.services import is_working_day_factory
@@ -309,6 +309,90 @@ def _four_eyes(actor, commitment: Commitment) -> None:
     pk = getattr(actor, "pk", None)
     if pk is not None and commitment.done_by_id == pk:
         raise Refused("same_user", _("You reported this commitment done: another office user must check it."))
+
+
+# The outcome (问责追究) ---------------------------------------------------------------------------------------
+
+OUTCOME_MESSAGES = {
+    "kind_unknown": gettext_lazy("Choose the outcome."),
+    "reference_required": gettext_lazy("Give the decision's reference (文号): accountability needs it, and so does "
+                                       "any outcome that names a decision."),
+    "decided_on_required": gettext_lazy("Give the decision's date: accountability needs it, and so does any "
+                                        "outcome that names a decision."),
+    "decided_on_in_future": gettext_lazy("The decision's date cannot lie in the future."),
+    "decided_on_before_held": gettext_lazy("The decision's date cannot lie before the day the interview was held "
+                                           "(%(held)s)."),
+}
+
+
+def _outcome_snapshot(outcome: Outcome) -> dict:
+    return {"interview": outcome.interview_id, "person": outcome.person_id, "post": outcome.post_id,
+            "kind": outcome.kind, "reference": outcome.reference,
+            "decided_on": outcome.decided_on.isoformat() if outcome.decided_on else None, "note": outcome.note,
+            "supersedes": outcome.supersedes_id, "synthetic": outcome.synthetic}
+
+
+def _outcome_checked(actor, interview: Interview, kind: str, reference: str, decided_on: dt.date | None,
+                     note: str) -> tuple[Interview, str, str]:
+    """Rights, the interview's state, then the input: the locked interview, the reference and the note as stored."""
+    if not can_record_outcome(actor):
+        raise PermissionDenied
+    interview = _locked(interview)
+    if interview.status not in lifecycle.OUTCOME_STATUSES or interview.person_id is None:
+        raise Refused("not_held", _("The interview is %(status)s: an outcome is recorded only once it was held.")
+                      % {"status": interview.get_status_display()})
+    reference = cleaned_text(reference, code="reference", maximum=100)
+    note = cleaned_text(note, code="note", maximum=2000)
+    problems = lifecycle.outcome_problems(kind, reference, decided_on, interview.held_on, timezone.localdate())
+    if problems:
+        messages = [str(OUTCOME_MESSAGES[code]) % {"held": _day(interview.held_on)} for code in problems]
+        raise Refused(problems[0], " ".join(messages), errors=messages, codes=problems)
+    return interview, reference, note
+
+
+def outcome_record(*, actor, interview: Interview, kind: str, reference: str = "", decided_on: dt.date | None = None,
+                   note: str = "", synthetic: bool = False) -> Outcome:
+    """The office records the outcome of a held interview against the interviewed person and their post: no
+    further action, circulated criticism, an admonishment talk, or accountability with the decision's reference
+    and date. Once per interview and person: a correction is outcome_revise."""
+    with transaction.atomic():
+        interview, reference, note = _outcome_checked(actor, interview, kind, reference, decided_on, note)
+        person = interview.person
+        assert person is not None  # a held interview has its official (_outcome_checked)
+        if Outcome.objects.filter(interview=interview, person=person).exists():
+            raise Refused("already_recorded", _("The outcome of this interview is already recorded: revise it "
+                                                "instead, saying why."))
+        outcome = Outcome.objects.create(
+            interview=interview, person=person, post=interview.post, kind=kind,
+            reference=reference, decided_on=decided_on, note=note, synthetic=synthetic, recorded_at=timezone.now(),
+            **recorded_by("recorded_by", actor))
+        audit_record(actor=actor, action="interview.outcome_record", object_type="outcome",
+                     object_id=str(outcome.pk), after=_outcome_snapshot(outcome))
+    return outcome
+
+
+def outcome_revise(*, actor, outcome: Outcome, kind: str, reference: str = "", decided_on: dt.date | None = None,
+                   note: str = "", reason: str = "") -> Outcome:
+    """The office corrects a recorded outcome, saying why: a new record supersedes it and both are kept. Only the
+    current record is revised (one revised already has its successor)."""
+    with transaction.atomic():
+        interview, reference, note = _outcome_checked(actor, outcome.interview, kind, reference, decided_on, note)
+        old = Outcome.objects.select_for_update().get(pk=outcome.pk)
+        if Outcome.objects.filter(supersedes=old).exists():
+            raise Refused("already_revised", _("This outcome was revised already: revise the current one."))
+        reason = cleaned_text(reason, code="reason", maximum=2000,
+                              empty=_("Say why the outcome is revised."))
+        new = Outcome.objects.create(
+            interview=interview, person_id=old.person_id, post_id=old.post_id, kind=kind, reference=reference,
+            decided_on=decided_on, note=note, supersedes=old, revise_reason=reason, synthetic=old.synthetic,
+            recorded_at=timezone.now(), **recorded_by("recorded_by", actor))
+        audit_record(actor=actor, action="interview.outcome_revise", object_type="outcome", object_id=str(new.pk),
+                     before=_outcome_snapshot(old), after=_outcome_snapshot(new) | {"reason": reason})
+    return new
+
+
+def outcome_kind_label(kind: str) -> str:
+    return str(OutcomeKind(kind).label) if kind in OutcomeKind.values else kind
 
 
 # What each user may do, for the pages --------------------------------------------------------------------

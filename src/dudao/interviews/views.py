@@ -25,9 +25,21 @@ from dudao.core.http import download, require, see_other, week_or_404
 from dudao.core.paging import paginate
 from dudao.core.tables import write_xlsx
 from dudao.interviews import lifecycle, selectors, services
-from dudao.interviews.access import can_see_interviews, interview_people_visible_to, interviews_visible_to
-from dudao.interviews.forms import CommitmentFormSet, HoldForm, ReasonForm, ScheduleForm, ScheduleManyForm
-from dudao.interviews.models import Commitment, Interview, InterviewStatus
+from dudao.interviews.access import (
+    can_record_outcome,
+    can_see_interviews,
+    interview_people_visible_to,
+    interviews_visible_to,
+)
+from dudao.interviews.forms import (
+    CommitmentFormSet,
+    HoldForm,
+    OutcomeForm,
+    ReasonForm,
+    ScheduleForm,
+    ScheduleManyForm,
+)
+from dudao.interviews.models import Commitment, Interview, InterviewStatus, Outcome, OutcomeKind
 from dudao.org.access import people_visible_to, units_visible_to
 from dudao.org.models import Level, PostRole
 from dudao.ranking import lifecycle as round_lifecycle
@@ -43,6 +55,8 @@ STEP_LABELS = {
     "interview.commitment_done": gettext_lazy("Commitment reported done"),
     "interview.commitment_verify": gettext_lazy("Commitment verified"),
     "interview.commitment_return": gettext_lazy("Commitment returned"),
+    "interview.outcome_record": gettext_lazy("Outcome recorded"),
+    "interview.outcome_revise": gettext_lazy("Outcome revised"),
 }
 BUTTONS = {
     "schedule": gettext_lazy("Schedule"), "reschedule": gettext_lazy("Reschedule"),
@@ -111,6 +125,7 @@ def interview_list(request):
         "week_counts": sorted(counted["week"].items(), reverse=True),
         "town_counts": sorted((code, town_names.get(code, code), n) for code, n in counted["town"].items()),
         "overdue": counted["overdue"],
+        "outcome_kinds": OutcomeKind.choices, "outcome_counts": selectors.outcome_counts_by_town(rows),
     })
 
 
@@ -182,8 +197,9 @@ def _visible_or_404(user, pk: int) -> Interview:
         "round", "village", "village__parent", "unit", "person", "post"), pk=pk)
 
 
-def _timeline(interview: Interview, commitments: list[Commitment]) -> list[dict]:
-    events = events_about(interview=[interview.pk], commitment=[c.pk for c in commitments])
+def _timeline(interview: Interview, commitments: list[Commitment], outcomes: list[Outcome]) -> list[dict]:
+    events = events_about(interview=[interview.pk], commitment=[c.pk for c in commitments],
+                          outcome=[o.pk for o in outcomes])
     numbers = {str(c.pk): c.position for c in commitments}
     steps = [{"label": _("Created by publishing week %(week)s") % {"week": interview.round.week},
               "at": interview.created_at, "actor": "", "note": "", "number": None}]
@@ -193,6 +209,9 @@ def _timeline(interview: Interview, commitments: list[Commitment]) -> list[dict]
         note = after.get("note") or after.get("reason") or ""
         if event.action == "interview.hold":
             note = after.get("minutes", "")
+        elif event.action.startswith("interview.outcome_"):
+            note = " · ".join(part for part in (services.outcome_kind_label(after.get("kind", "")),
+                                                after.get("reference", ""), after.get("reason", "")) if part)
         steps.append({"label": STEP_LABELS.get(event.action, event.action), "at": event.at, "actor": actor,
                       "note": note, "number": numbers.get(event.object_id) if event.object_type == "commitment"
                       else None, "action": event.action})
@@ -224,6 +243,7 @@ def _detail_context(request, interview: Interview, forms: dict | None = None) ->
     if "cancel" in actions and "cancel" not in forms:
         forms["cancel"] = ReasonForm(prefix="cancel", initial={
             "reason": _("The post was vacant that week.") if interview.vacant else ""})
+    outcomes = _marked(selectors.outcomes_of_interview(interview))
     others = (interviews_visible_to(user).filter(round=interview.round, villages__in=interview.village_list())
               .exclude(pk=interview.pk).select_related("person").distinct())
     return {
@@ -232,7 +252,9 @@ def _detail_context(request, interview: Interview, forms: dict | None = None) ->
         "overdue": lifecycle.interview_overdue(interview.status, interview.hold_by, today),
         "revised": interview.round.status == RoundStatus.SUPERSEDED,
         "held_late": interview.held_on is not None and interview.held_on > interview.hold_by,
-        "timeline": _timeline(interview, commitments), "others": list(others),
+        "timeline": _timeline(interview, commitments, outcomes), "others": list(others),
+        "outcomes": outcomes, "can_record_outcome": can_record_outcome(user)
+        and interview.status in lifecycle.OUTCOME_STATUSES and interview.person_id is not None,
         "can_read_all": access.can_read_all(user),
         "can_see_person": interview.person_id is not None and interview_people_visible_to(user)
         .filter(pk=interview.person_id).exists(),
@@ -323,6 +345,60 @@ def commitment_action(request, pk: int, action: str):
     return see_other(reverse("interview_detail", args=[commitment.interview_id]) + "#commitments")
 
 
+# The outcome (问责追究) ---------------------------------------------------------------------------------------
+
+
+def _marked(outcomes: list[Outcome]) -> list[Outcome]:
+    """Mark each record ``revised`` when a later record supersedes it (both are shown, the current one plain)."""
+    superseded = {o.supersedes_id for o in outcomes if o.supersedes_id}
+    for outcome in outcomes:
+        outcome.revised = outcome.pk in superseded  # type: ignore[attr-defined]
+    return outcomes
+
+
+@login_required
+def interview_outcome(request, pk: int):
+    """The office records a held interview's outcome, or revises the one in force (a new record that supersedes
+    it). Readers who may not record it are refused (403), an interview outside the area is 404."""
+    user = request.user
+    interview = _visible_or_404(user, pk)
+    require(can_record_outcome(user))
+    outcomes = _marked(selectors.outcomes_of_interview(interview))
+    current = next((o for o in reversed(outcomes) if not o.revised), None)  # type: ignore[attr-defined]
+    revising = bool(request.POST.get("revises")) if request.method == "POST" else current is not None
+    initial = {"revises": current.pk, "kind": current.kind, "reference": current.reference,
+               "decided_on": current.decided_on, "note": current.note} if current is not None else {}
+    form = OutcomeForm(request.POST or None, revising=revising, initial=initial)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            fields = {"kind": data["kind"], "reference": data["reference"], "decided_on": data["decided_on"],
+                      "note": data["note"]}
+            try:
+                if data["revises"] is None:
+                    services.outcome_record(actor=user, interview=interview, **fields)
+                else:
+                    revised = next((o for o in outcomes if o.pk == data["revises"]), None)
+                    if revised is None:
+                        raise Http404
+                    services.outcome_revise(actor=user, outcome=revised, reason=data.get("reason", ""), **fields)
+            except Refused as refused:
+                for message in refused.messages:
+                    form.add_error(None, message)
+            else:
+                done = _("Interview %(number)s: outcome revised.") if data["revises"] is not None else \
+                    _("Interview %(number)s: outcome recorded.")
+                messages.success(request, done % {"number": interview.pk})
+                return see_other(reverse("interview_detail", args=[interview.pk]) + "#outcome")
+    return render(request, "interviews/outcome.html", {
+        "interview": interview, "role_label": _role_label(interview.role), "form": form, "outcomes": outcomes,
+        "current": current, "revising": revising,
+        "held": interview.status in lifecycle.OUTCOME_STATUSES and interview.person_id is not None,
+    }, status=status)
+
+
 # An official's history --------------------------------------------------------------------------------
 
 
@@ -353,6 +429,7 @@ def person_history(request, person_id: int):
         "overdue": sum(1 for r in rows if getattr(r, "overdue")),  # noqa: B009 (set by annotate_flags)
         "late_commitments": sum(getattr(r, "late_commitments") for r in rows),  # noqa: B009
         "can_see_person_page": people_visible_to(user).filter(pk=person.pk).exists(),
+        "outcomes": _marked(list(selectors.outcomes_of_person(user, person))),
     })
 
 

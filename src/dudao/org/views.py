@@ -20,6 +20,8 @@ from dudao.core.http import download, require
 from dudao.core.messages import describe
 from dudao.core.paging import paginate
 from dudao.core.tables import write_csv, write_xlsx
+from dudao.interviews import selectors as interview_selectors
+from dudao.interviews.access import can_see_interviews
 from dudao.org import forms, peoplefile, services, unitfile
 from dudao.org.access import (
     can_edit_person,
@@ -200,10 +202,16 @@ def person_detail(request, pk: int):
     person = _visible_person(request.user, pk)
     posts = list(posts_visible_to(request.user).filter(person=person).select_related("unit"))
     memberships = memberships_of(person, groups_visible_to(request.user))
+    # The person's accountability (问责追究): the outcomes of the interviews the user sees, revised ones marked.
+    outcomes = list(interview_selectors.outcomes_of_person(request.user, person))
+    superseded = {o.supersedes_id for o in outcomes if o.supersedes_id}
+    for outcome in outcomes:
+        outcome.revised = outcome.pk in superseded  # type: ignore[attr-defined]
     return render(request, "org/person_detail.html", {
         "person": person, "phone": phone_for(request.user, person), "posts": posts,
         "memberships": memberships, "can_edit": can_edit_person(request.user, person),
         "today": timezone.localdate(),
+        "sees_interviews": can_see_interviews(request.user), "outcomes": outcomes,
     })
 
 
