@@ -140,6 +140,7 @@ def recheck_threshold(request):
     if not access.can_draw(request.user):
         raise Http404
     week = request.POST.get("week", "")
+    back = reverse("recheck_report", args=[week_or_404(week)]) if week else reverse("recheck_list")
     try:
         try:
             value = float(request.POST.get("threshold", ""))
@@ -150,4 +151,4 @@ def recheck_threshold(request):
         messages.error(request, refused.message)
     else:
         messages.success(request, _("Threshold saved."))
-    return see_other(reverse("recheck_report", args=[week_or_404(week)]) if week else reverse("recheck_list"))
+    return see_other(back)
