@@ -12,6 +12,8 @@ from dudao.accounts import access
 from dudao.campaigns.services import campaign_get
 from dudao.core import weeks
 from dudao.dashboard import figures
+from dudao.recheck import access as recheck_access
+from dudao.recheck import selectors as recheck_selectors
 
 # The large screen fetches its figures again every this many seconds (and retries, slower, while they fail).
 SCREEN_REFRESH_SECONDS = 60
@@ -49,9 +51,13 @@ def _data(request) -> tuple[dict | None, list[str]]:
 @login_required
 def dashboard(request):
     data, choices = _data(request)
+    recheck = None
+    if recheck_access.can_see_report(request.user):  # the audit groups' latest discrepancy report, if any
+        week = recheck_selectors.latest_report_week(campaign_get())
+        recheck = week and recheck_selectors.discrepancy_report(campaign_get(), week)
     return render(request, "dashboard/dashboard.html", {
         "data": data, "weeks": choices, "drafts": figures.sees_drafts(request.user), "stages": figures.STAGES,
-        "office": access.is_office(request.user)})
+        "office": access.is_office(request.user), "recheck": recheck})
 
 
 @login_required

@@ -25,6 +25,7 @@ from dudao.demo.exposure import load_exposure
 from dudao.demo.interviews import load_interviews
 from dudao.demo.plan import load_plan
 from dudao.demo.publications import load_publications
+from dudao.demo.recheck import load_recheck
 from dudao.demo.rounds import load_rounds
 from dudao.org import services as org_services
 from dudao.org.models import GroupKind, MemberRole, Person, Unit, WorkingGroup
@@ -178,7 +179,7 @@ def load_demo(*, stderr=None) -> list[DemoLogin]:
         label = numerals[i] if i < 10 else "十" + numerals[i - 10]
         groups.append((GroupKind.INSPECTION, f"第{label}包抓指导组（{town.name}）", [town],
                        county_people[14 + 2 * i: 16 + 2 * i] + [county_people[14 + (2 * i + 3) % 22]]))
-    inspection_person = None
+    inspection_person = audit_person = None
     for kind, name, assigned, members in groups:
         existing = WorkingGroup.objects.filter(campaign=campaign, name=name).first()
         group = org_services.group_save(actor=SYSTEM, group=existing, campaign=campaign, kind=kind, name=name,
@@ -188,12 +189,15 @@ def load_demo(*, stderr=None) -> list[DemoLogin]:
             org_services.group_member_set(actor=SYSTEM, group=group, person=person, role=member_role)
         if kind == GroupKind.INSPECTION and inspection_person is None:
             inspection_person = members[0]
+        if kind == GroupKind.AUDIT and audit_person is None:
+            audit_person = members[0]
     by_name = {u.name: u for u in units}
     logins = [
         ("demo_admin", Role.COUNTY_ADMIN, None, None, "演示管理员"),
         ("demo_office", Role.OFFICE, None, county_people[3], "演示办公室"),
         ("demo_leader", Role.LEADER, None, county_people[0], "演示领导"),
         ("demo_inspector", Role.INSPECTOR, None, inspection_person, "演示督查员"),
+        ("demo_audit", Role.INSPECTOR, None, audit_person, "演示督察组"),
         ("demo_town", Role.TOWN_STAFF, by_name["喜泉镇"], None, "演示乡镇"),
         ("demo_village", Role.VILLAGE_STAFF, by_name["大水䃎村"], None, "演示村"),
     ]
@@ -203,7 +207,8 @@ def load_demo(*, stderr=None) -> list[DemoLogin]:
         needs_password = current is None or not current.check_password(DEMO_PASSWORD)
         account_services.user_save(actor=SYSTEM, username=username, role=role, scope_unit=unit, person=person,
                                    display_name=display, password=DEMO_PASSWORD if needs_password else None)
-        area = unit.name if unit else ("第一包抓指导组（一条山镇）" if role == Role.INSPECTOR else "景泰县")
+        area = unit.name if unit else ("第一督察组" if username == "demo_audit"
+                                       else "第一包抓指导组（一条山镇）" if role == Role.INSPECTOR else "景泰县")
         result.append(DemoLogin(username, str(Role(role).label), area))
     load_rounds(campaign)
     load_interviews(campaign)
@@ -211,4 +216,5 @@ def load_demo(*, stderr=None) -> list[DemoLogin]:
     load_plan(campaign)
     demo_bulletins.load(campaign, stderr=stderr)
     load_publications(campaign)
+    load_recheck(campaign)
     return result

@@ -6,6 +6,7 @@ from dudao.interviews.access import can_see_interviews
 from dudao.notifications.services import BADGE_MAX, unread_recent_count
 from dudao.org.access import can_manage_people
 from dudao.plan.access import can_see_plan
+from dudao.recheck.access import can_see_recheck
 
 
 def navigation(request):
@@ -20,6 +21,7 @@ def navigation(request):
         "can_see_checklists": can_see_checklists(user),
         "can_see_interviews": can_see_interviews(user),
         "can_see_plan": can_see_plan(user),
+        "can_see_recheck": can_see_recheck(user),
         "unread_notifications": unread_recent_count(user),
         "unread_badge_max": BADGE_MAX,
         "is_grid_user": access.effective_role(user) == Role.GRID,

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class RecheckConfig(AppConfig):
+    name = "dudao.recheck"
+    label = "recheck"
