@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "dudao.bulletins",
     "dudao.exposure",
     "dudao.plan",
+    "dudao.mobilise",
     "dudao.publication",
     "dudao.api",
     "dudao.demo",
