@@ -12,6 +12,7 @@ from dudao.accounts import access
 from dudao.campaigns.services import campaign_get
 from dudao.core import weeks
 from dudao.dashboard import figures
+from dudao.mobilise import selectors as mobilise_selectors
 
 # The large screen fetches its figures again every this many seconds (and retries, slower, while they fail).
 SCREEN_REFRESH_SECONDS = 60
@@ -51,7 +52,8 @@ def dashboard(request):
     data, choices = _data(request)
     return render(request, "dashboard/dashboard.html", {
         "data": data, "weeks": choices, "drafts": figures.sees_drafts(request.user), "stages": figures.STAGES,
-        "office": access.is_office(request.user)})
+        "office": access.is_office(request.user),
+        "mobilise": mobilise_selectors.area_totals(request.user, campaign_get())})
 
 
 @login_required
