@@ -51,7 +51,7 @@ def _not_future(day: dt.date, code: str, message: str) -> None:
 
 def volunteer_snapshot(volunteer: Volunteer) -> dict:
     return {"person": volunteer.person_id, "kind": volunteer.kind, "village": volunteer.village.code,
-            "grid": volunteer.grid.code if volunteer.grid_id else None, "since": volunteer.since.isoformat(),
+            "grid": volunteer.grid.code if volunteer.grid is not None else None, "since": volunteer.since.isoformat(),
             "synthetic": volunteer.synthetic}
 
 

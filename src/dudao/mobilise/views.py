@@ -173,15 +173,12 @@ def village_page(request, code: str):
             return see_other(reverse("mobilise_village", args=[village.code]))
     counts = selectors.counts_by(request.user, campaign, by="village").get(village.pk, selectors.Counts())
     people = list(volunteers.select_related("person", "grid"))
-    for volunteer in people:
-        volunteer.phone_shown = phone_for(request.user, volunteer.person)
     today = timezone.localdate()
-    broadcasts = list(access.broadcasts_visible_to(request.user).filter(campaign=campaign, village=village))
-    for broadcast in broadcasts:
-        broadcast.active = broadcast.date_from <= today <= broadcast.date_to
+    broadcasts = [(b, b.date_from <= today <= b.date_to) for b in
+                  access.broadcasts_visible_to(request.user).filter(campaign=campaign, village=village)]
     return render(request, "mobilise/village.html", {
         "village": village, "town": village.parent, "counts": counts, "week": _week(), "volunteers": people,
-        "grids": grids,
+        "people": [(v, phone_for(request.user, v.person)) for v in people], "grids": grids,
         "activities": access.activities_visible_to(request.user).filter(volunteer__in=volunteers)
         .select_related("volunteer__person")[:RECENT],
         "broadcasts": broadcasts,
