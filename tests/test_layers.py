@@ -28,7 +28,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("photos", "notifications"),
     ("ranking", "problems"),
     ("interviews", "inspections", "drone", "reports", "practices", "notices", "grids"),
-    ("bulletins", "exposure", "plan", "recheck"),
+    ("bulletins", "exposure", "plan", "recheck", "mobilise"),
     ("publication",),
 ]
 # The top: they use any app and nothing imports them.

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "dudao.exposure",
     "dudao.plan",
     "dudao.recheck",
+    "dudao.mobilise",
     "dudao.publication",
     "dudao.api",
     "dudao.demo",

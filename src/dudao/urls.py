@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("dudao.bulletins.urls")),
     path("", include("dudao.plan.urls")),
     path("", include("dudao.recheck.urls")),
+    path("", include("dudao.mobilise.urls")),
     path("", include("dudao.maps.urls")),
     path("", include("dudao.dashboard.urls")),
     path("", include("dudao.trends.urls")),

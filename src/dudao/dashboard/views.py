@@ -14,6 +14,7 @@ from dudao.core import weeks
 from dudao.dashboard import figures
 from dudao.recheck import access as recheck_access
 from dudao.recheck import selectors as recheck_selectors
+from dudao.mobilise import selectors as mobilise_selectors
 
 # The large screen fetches its figures again every this many seconds (and retries, slower, while they fail).
 SCREEN_REFRESH_SECONDS = 60
@@ -57,7 +58,8 @@ def dashboard(request):
         recheck = week and recheck_selectors.discrepancy_report(campaign_get(), week)
     return render(request, "dashboard/dashboard.html", {
         "data": data, "weeks": choices, "drafts": figures.sees_drafts(request.user), "stages": figures.STAGES,
-        "office": access.is_office(request.user), "recheck": recheck})
+        "office": access.is_office(request.user), "recheck": recheck,
+        "mobilise": mobilise_selectors.area_totals(request.user, campaign_get())})
 
 
 @login_required

@@ -23,6 +23,7 @@ from dudao.demo import grids as demo_grids
 from dudao.demo.boundaries import synthetic_boundaries_geojson
 from dudao.demo.exposure import load_exposure
 from dudao.demo.interviews import load_interviews
+from dudao.demo.mobilise import load_mobilise
 from dudao.demo.plan import load_plan
 from dudao.demo.publications import load_publications
 from dudao.demo.recheck import load_recheck
@@ -214,6 +215,7 @@ def load_demo(*, stderr=None) -> list[DemoLogin]:
     load_interviews(campaign)
     load_exposure(campaign)
     load_plan(campaign)
+    load_mobilise(campaign)
     demo_bulletins.load(campaign, stderr=stderr)
     load_publications(campaign)
     load_recheck(campaign)

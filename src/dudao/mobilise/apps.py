@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class MobiliseConfig(AppConfig):
+    name = "dudao.mobilise"
+    label = "mobilise"
