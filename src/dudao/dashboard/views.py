@@ -12,9 +12,9 @@ from dudao.accounts import access
 from dudao.campaigns.services import campaign_get
 from dudao.core import weeks
 from dudao.dashboard import figures
+from dudao.mobilise import selectors as mobilise_selectors
 from dudao.recheck import access as recheck_access
 from dudao.recheck import selectors as recheck_selectors
-from dudao.mobilise import selectors as mobilise_selectors
 
 # The large screen fetches its figures again every this many seconds (and retries, slower, while they fail).
 SCREEN_REFRESH_SECONDS = 60
