@@ -16,7 +16,7 @@ YITIAOSHAN = "620423100000"
 
 def test_a_group_plans_its_week_and_the_office_sees_planned_against_visited(signed_in, server_db, tmp_path):
     from dudao.inspections.models import Inspection
-    from dudao.org.models import GroupKind, Unit, WorkingGroup
+    from dudao.org.models import RANKED_LEVELS, GroupKind, Unit, WorkingGroup
     from dudao.plan.models import VisitPlan
 
     group = WorkingGroup.objects.using(server_db).get(kind=GroupKind.INSPECTION, towns__code=YITIAOSHAN)
@@ -28,7 +28,7 @@ def test_a_group_plans_its_week_and_the_office_sees_planned_against_visited(sign
     visited = set(Inspection.objects.using(server_db).filter(week=week, village__parent__code=YITIAOSHAN,
                                                              inspector__username="demo_inspector")
                   .values_list("village__code", flat=True))
-    free = [code for code in Unit.objects.using(server_db).filter(parent__code=YITIAOSHAN, level="village",
+    free = [code for code in Unit.objects.using(server_db).filter(parent__code=YITIAOSHAN, level__in=RANKED_LEVELS,
                                                                   active=True)
             .order_by("path").values_list("code", flat=True) if code not in planned | visited]
     seen, missed = free[0], free[1]
