@@ -4,6 +4,8 @@ villages it has already inspected this week, so the coverage view shows planned,
 
 import random
 
+from django.db import transaction
+
 from dudao.accounts.access import SYSTEM
 from dudao.plan import access, coverage
 
@@ -13,6 +15,11 @@ PLANNED = 4
 def load_coverage(campaign) -> None:
     week = coverage.this_week()
     rng = random.Random(25)
+    with transaction.atomic():  # one commit for the eleven plans
+        _plans(campaign, week, rng)
+
+
+def _plans(campaign, week: str, rng: random.Random) -> None:
     for group in access.inspection_groups(campaign).prefetch_related("towns").order_by("name"):
         if coverage.plan_of(group, week) is not None:
             continue
