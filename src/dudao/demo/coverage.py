@@ -1,5 +1,5 @@
 """The demo's inspection coverage (decision 0025), synthetic and labelled so: this week's visit plan of each
-inspection group - four villages of its township; for 一条山镇's group (the demo inspector's) two of them among the
+inspection group - four villages of its township; for 一条山镇's group (the demo inspector's) up to two of them among the
 villages it has already inspected this week, so the coverage view shows planned, visited and both differences."""
 
 import random
