@@ -1,6 +1,6 @@
 """The demo's inspection coverage (decision 0025), synthetic and labelled so: this week's visit plan of each
-inspection group - four villages of its township; for 一条山镇's group (the demo inspector's) up to two of them among the
-villages it has already inspected this week, so the coverage view shows planned, visited and both differences."""
+inspection group - four villages of its township; for 一条山镇's group (the demo inspector's) up to two of them among
+the villages it has already inspected this week, so the coverage view shows planned, visited and both differences."""
 
 import random
 
