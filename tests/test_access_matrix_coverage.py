@@ -129,3 +129,19 @@ def test_the_settings_page_refuses_bad_numbers(client_for, users):
 def test_the_inspectors_home_links_their_plan(client_for, users):
     assert 'id="home-visit-plan"' in client_for(users["inspector"]).get("/").content.decode()
     assert 'id="home-visit-plan"' not in client_for(users["town_staff"]).get("/").content.decode()
+
+
+def test_an_inspector_of_no_inspection_group_plans_nothing(client_for, users):
+    from dudao.accounts.models import User
+    from dudao.org.models import GroupMember, Person
+
+    audit = WorkingGroup.objects.filter(kind=GroupKind.AUDIT).first()
+    person = Person.objects.create(name="督察员", phone="13900000025")
+    GroupMember.objects.create(group=audit, person=person)
+    user = User.objects.create(username="audit_only", role="inspector", person=person)
+    client = client_for(user)
+    assert client.get("/plan/visits/").status_code == 404
+    assert client.get(f"/plan/visits/{group_of(AREA['inspector']).pk}/{this_week()}/").status_code == 404
+    assert 'id="home-visit-plan"' not in client.get("/").content.decode()
+    page = client.get("/plan/coverage/").content.decode()
+    assert ('id="nav-visit-plans"' in page, '<tr data-group="' in page) == (False, False)

@@ -86,7 +86,12 @@ def plan_groups_of(user, campaign) -> QuerySet:
 
 
 def can_plan_visits(user) -> bool:
-    return is_office(user) or (effective_role(user) == Role.INSPECTOR and user.person_id is not None)
+    """The office, and an inspector who is a member of an active inspection group (not of an audit group only)."""
+    if is_office(user):
+        return True
+    return (effective_role(user) == Role.INSPECTOR and user.person_id is not None
+            and WorkingGroup.objects.filter(kind=GroupKind.INSPECTION, active=True,
+                                            members__person_id=user.person_id).exists())
 
 
 def can_see_coverage(user) -> bool:
