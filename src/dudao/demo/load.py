@@ -21,6 +21,7 @@ from dudao.core.tables import write_csv
 from dudao.demo import bulletins as demo_bulletins
 from dudao.demo import grids as demo_grids
 from dudao.demo.boundaries import synthetic_boundaries_geojson
+from dudao.demo.coverage import load_coverage
 from dudao.demo.exposure import load_exposure
 from dudao.demo.interviews import load_interviews
 from dudao.demo.mobilise import load_mobilise
@@ -215,6 +216,7 @@ def load_demo(*, stderr=None) -> list[DemoLogin]:
     load_interviews(campaign)
     load_exposure(campaign)
     load_plan(campaign)
+    load_coverage(campaign)
     load_mobilise(campaign)
     demo_bulletins.load(campaign, stderr=stderr)
     load_publications(campaign)

@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from dudao.accounts.access import can_read_all, effective_role, is_office
 from dudao.accounts.models import Role
 from dudao.org.access import area_q, area_roots, in_area
+from dudao.org.models import GroupKind, WorkingGroup
 
 # The roles a document may be addressed to (the office and the administrators always read every document).
 AUDIENCE = (Role.LEADER, Role.INSPECTOR, Role.TOWN_STAFF)
@@ -64,3 +65,47 @@ def documents_visible_to(user, documents) -> list:
         return list(documents)
     role = effective_role(user)
     return [d for d in documents if role in d.audience] if can_see_plan(user) else []
+
+
+# Inspection coverage (issue 15, item 6; decision 0025) ------------------------------------------------------------
+
+
+def inspection_groups(campaign) -> QuerySet:
+    return WorkingGroup.objects.filter(campaign=campaign, kind=GroupKind.INSPECTION, active=True)
+
+
+def plan_groups_of(user, campaign) -> QuerySet:
+    """The inspection groups whose weekly visit plan the user sees and edits: every one for the office, an
+    inspector's own groups (they are a member); nobody else's (their pages answer 404)."""
+    groups = inspection_groups(campaign)
+    if is_office(user):
+        return groups
+    if effective_role(user) == Role.INSPECTOR and user.person_id is not None:
+        return groups.filter(members__person_id=user.person_id).distinct()
+    return groups.none()
+
+
+def can_plan_visits(user) -> bool:
+    """The office, and an inspector who is a member of an active inspection group (not of an audit group only)."""
+    if is_office(user):
+        return True
+    return (effective_role(user) == Role.INSPECTOR and user.person_id is not None
+            and WorkingGroup.objects.filter(kind=GroupKind.INSPECTION, active=True,
+                                            members__person_id=user.person_id).exists())
+
+
+def can_see_coverage(user) -> bool:
+    return can_see_plan(user)
+
+
+def coverage_groups_of(user, campaign) -> QuerySet:
+    """The groups of the coverage view: all for the county's readers, an inspector's own, the groups assigned to a
+    township's staff's township."""
+    groups = inspection_groups(campaign)
+    if sees_county(user):
+        return groups
+    if effective_role(user) == Role.INSPECTOR:
+        return plan_groups_of(user, campaign)
+    if is_town_staff(user):
+        return groups.filter(towns=user.scope_unit_id).distinct()
+    return groups.none()

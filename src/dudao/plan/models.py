@@ -223,3 +223,35 @@ class DocumentVersion(models.Model):
     class Meta:
         ordering = ["document", "-number"]
         constraints = [models.UniqueConstraint(fields=["document", "number"], name="document_version_unique")]
+
+
+class VisitPlan(models.Model):
+    """An inspection group's plan for one ISO week: the villages of its townships it means to visit (issue 15, item
+    6; decision 0025). Planned against visited is read from the inspections of the group's inspectors."""
+
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.PROTECT, related_name="+")
+    group = models.ForeignKey("org.WorkingGroup", verbose_name=_("inspection group"), on_delete=models.CASCADE,
+                              related_name="visit_plans")
+    week = models.CharField(_("week"), max_length=8)
+    villages = models.ManyToManyField("org.Unit", verbose_name=_("planned villages"), blank=True, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+    synthetic = models.BooleanField(_("demo data"), default=False)
+
+    class Meta:
+        ordering = ["-week", "group__name"]
+        verbose_name = _("visit plan")
+        constraints = [models.UniqueConstraint(fields=["group", "week"], name="visit_plan_unique_week")]
+
+    def __str__(self) -> str:
+        return f"{self.group} {self.week}"
+
+
+class CoverageSettings(models.Model):
+    """The campaign's coverage setting: a village nobody has visited for this many weeks is listed."""
+
+    campaign = models.OneToOneField("campaigns.Campaign", on_delete=models.PROTECT, related_name="coverage_settings")
+    unvisited_weeks = models.PositiveSmallIntegerField(_("weeks without a visit before a village is listed"),
+                                                       default=2)
+
+    class Meta:
+        verbose_name = _("coverage settings")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dudao.plan import views
+from dudao.plan import coverage_views, views
 
 urlpatterns = [
     path("plan/", views.plan_map, name="plan_map"),
@@ -18,4 +18,8 @@ urlpatterns = [
     path("plan/documents/<int:pk>/", views.document_detail, name="plan_document"),
     path("plan/documents/<int:pk>/<int:number>/", views.document_file, name="plan_document_file"),
     path("plan/photos/<int:pk>/<str:size>.jpg", views.progress_photo, name="plan_photo"),
+    path("plan/visits/", coverage_views.visit_plans, name="plan_visit_plans"),
+    path("plan/visits/<int:group>/<str:week>/", coverage_views.visit_plan, name="plan_visit_plan"),
+    path("plan/coverage/", coverage_views.coverage_page, name="plan_coverage"),
+    path("plan/coverage/settings/", coverage_views.coverage_settings, name="plan_coverage_settings"),
 ]
