@@ -97,7 +97,7 @@ def village_courtyards(village: Unit, week: str | None = None) -> VillageCourtya
     work) and which improved (clean after needing work); and the village's beautiful courtyards."""
     week = week or weeks.week_of(timezone.localdate())
     start, end = week_bounds(week)
-    grids = list(Unit.objects.filter(level="grid", path__startswith=village.path).order_by("path"))
+    grids = list(Unit.objects.filter(level="grid", path__startswith=village.path).order_by("code"))
     households = {h.pk: h for h in Household.objects.filter(grid__in=grids).order_by("label")}
     marks = [courtyards.Mark(*row) for row in CourtyardCheck.objects.filter(household_id__in=households)
              .values_list("household_id", "at", "result")]
@@ -115,7 +115,7 @@ def village_courtyards(village: Unit, week: str | None = None) -> VillageCourtya
         if found.improved:
             row.improved.append(household)
     beautiful = sorted((households[pk] for pk in courtyards.beautiful([m for m in marks if m.at < end])),
-                       key=lambda h: (rows[h.grid_id].grid.path, h.label))
+                       key=lambda h: (rows[h.grid_id].grid.code, h.label))
     for household in beautiful:
         household.grid = rows[household.grid_id].grid
     return VillageCourtyards(village, week, list(rows.values()), beautiful)

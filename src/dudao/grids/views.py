@@ -229,7 +229,7 @@ def village_courtyards(request, code: str):
     if not can_oversee_courtyards(request.user, village):
         raise Http404
     week = week_or_404(request.GET["week"]) if request.GET.get("week") else None
-    grids = list(Unit.objects.filter(level=Level.GRID, path__startswith=village.path).order_by("path"))
+    grids = list(Unit.objects.filter(level=Level.GRID, path__startswith=village.path).order_by("code"))
     may_add = bool(grids) and all(can_keep_households(request.user, grid) for grid in grids)
     errors: list[str] = []
     pasted = ""
