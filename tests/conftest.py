@@ -394,7 +394,7 @@ def empty_org(db):
 
     # Models of the later apps (exposure items, plan tasks, practices, notices, reports, bulletins, interviews, notification deliveries) refer to
     # problems, units, rounds, interviews and notifications: they go first, most dependent last-declared first.
-    for label in ("recheck", "mobilise", "exposure", "plan", "practices", "notices", "reports", "bulletins",
+    for label in ("recheck", "mobilise", "exposure", "plan", "grids", "practices", "notices", "reports", "bulletins",
                   "interviews", "notifications"):
         for model in reversed(list(apps.get_app_config(label).get_models())):
             if model is not Notification:

@@ -12,7 +12,7 @@ PURE = [
     "photos/imaging.py", "drone/aerial.py", "drone/placement.py", "core/lifecycle.py", "ranking/lifecycle.py",
     "interviews/lifecycle.py", "core/workdays.py", "backup/archive.py", "reports/lifecycle.py",
     "practices/lifecycle.py", "notices/lifecycle.py", "notices/documents.py",
-    "exposure/imaging.py", "exposure/lifecycle.py", "recheck/sampling.py",
+    "exposure/imaging.py", "exposure/lifecycle.py", "grids/courtyards.py", "recheck/sampling.py",
 ]
 # Pure modules may build on other pure modules.
 ALLOWED_DUDAO = {"dudao.core.tables", "dudao.org.unitfile", "dudao.core", "dudao.core.geo", "dudao.photos",

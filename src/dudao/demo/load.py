@@ -21,6 +21,7 @@ from dudao.core.tables import write_csv
 from dudao.demo import bulletins as demo_bulletins
 from dudao.demo import grids as demo_grids
 from dudao.demo.boundaries import synthetic_boundaries_geojson
+from dudao.demo.courtyards import load_courtyards
 from dudao.demo.coverage import load_coverage
 from dudao.demo.exposure import load_exposure
 from dudao.demo.interviews import load_interviews
@@ -221,4 +222,5 @@ def load_demo(*, stderr=None) -> list[DemoLogin]:
     demo_bulletins.load(campaign, stderr=stderr)
     load_publications(campaign)
     load_recheck(campaign)
+    load_courtyards(campaign)
     return result

@@ -6,13 +6,20 @@ office anywhere, and by township and village staff inside their own area."""
 
 from django.db.models import QuerySet
 
-from dudao.accounts.access import OFFICE, effective_role
+from dudao.accounts.access import OFFICE, READ_ALL, SYSTEM, effective_role
 from dudao.accounts.models import Role
-from dudao.grids.models import Patrol
+from dudao.grids.models import CourtyardCheck, Household, Patrol
 from dudao.org.access import area_q, in_area
 from dudao.org.models import Unit
 
 ACCOUNT_OPENERS = OFFICE | {Role.TOWN_STAFF, Role.VILLAGE_STAFF}
+# Who reads the households and their courtyard checks (in their area): the head's name is personal data, so not the
+# inspectors, whose area is whole townships.
+COURTYARD_READERS = READ_ALL | {Role.TOWN_STAFF, Role.VILLAGE_STAFF, Role.GRID}
+# Who reads a village's courtyard summary (the grid people have their phone page instead).
+COURTYARD_OVERSEERS = READ_ALL | {Role.TOWN_STAFF, Role.VILLAGE_STAFF}
+# Who adds households: the office, a township's and a village's staff in their area, a grid person in their grid.
+HOUSEHOLD_KEEPERS = ACCOUNT_OPENERS | {Role.GRID}
 
 
 def patrols_visible_to(user) -> QuerySet[Patrol]:
@@ -31,3 +38,32 @@ def can_open_grid_accounts(user, unit: Unit | None = None) -> bool:
 
 def can_patrol(user, grid: Unit) -> bool:
     return effective_role(user) == Role.GRID and grid.is_grid and in_area(user, grid)
+
+
+def households_visible_to(user) -> QuerySet[Household]:
+    if effective_role(user) not in COURTYARD_READERS:
+        return Household.objects.none()
+    q = area_q(user, "grid__")
+    return Household.objects.all() if q is None else Household.objects.filter(q)
+
+
+def courtyard_checks_visible_to(user) -> QuerySet[CourtyardCheck]:
+    return CourtyardCheck.objects.filter(household__in=households_visible_to(user))
+
+
+def can_keep_households(user, grid: Unit) -> bool:
+    """May add households to the grid."""
+    return effective_role(user) in HOUSEHOLD_KEEPERS and grid.is_grid and in_area(user, grid)
+
+
+def can_check_courtyard(user, household: Household) -> bool:
+    """Marks a courtyard: a grid person in their own grids (the command line for the demo's synthetic checks)."""
+    if user is SYSTEM:
+        return True
+    return effective_role(user) == Role.GRID and in_area(user, household.grid)
+
+
+def can_oversee_courtyards(user, village: Unit) -> bool:
+    """Reads the village's courtyard summary: its staff, its township's, the county's readers."""
+    return (effective_role(user) in COURTYARD_OVERSEERS and village.level in ("village", "community")
+            and in_area(user, village))

@@ -1,5 +1,6 @@
 """The grid person's pages (/grid/: phone first, forms that work without JavaScript; a small script fills in the
-phone's position) and the page where the office, a township or a village opens accounts for its grid people."""
+phone's position: the round, a problem, the courtyards of their grid's households), the page where the office, a
+township or a village opens accounts for its grid people, and a village's courtyards week by week."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,9 +15,15 @@ from dudao.accounts.access import effective_role, is_office
 from dudao.accounts.models import Role
 from dudao.campaigns.services import campaign_get
 from dudao.core.errors import Refused
-from dudao.core.http import require
+from dudao.core.http import require, week_or_404
 from dudao.grids import selectors, services
-from dudao.grids.access import can_open_grid_accounts
+from dudao.grids.access import (
+    can_keep_households,
+    can_open_grid_accounts,
+    can_oversee_courtyards,
+    households_visible_to,
+)
+from dudao.grids.models import CourtyardResult
 from dudao.org.access import area_roots, unit_visible_or_404, units_visible_to
 from dudao.org.models import Level, Unit
 from dudao.photos import imaging
@@ -158,3 +165,84 @@ def grid_accounts(request):
         else:
             messages.success(request, _("Opened %(count)s grid accounts.") % {"count": len(opened)})
     return render(request, "grids/accounts.html", {"units": units[:2000], "opened": opened, "chosen": chosen})
+
+
+# Courtyards -----------------------------------------------------------------------------------------------------
+
+
+def _courtyards_page(request, error: str = ""):
+    return render(request, "grids/courtyards.html", {
+        "grids": selectors.cleaner_households(request.user), "error": error, "results": CourtyardResult},
+        status=422 if error else 200)
+
+
+@login_required
+def grid_courtyards(request):
+    """The cleaner's round: the households of their grids, each marked clean or needs work (with a photo)."""
+    _grid_user(request)
+    return _courtyards_page(request)
+
+
+@login_required
+@require_POST
+def grid_courtyard_check(request, pk: int):
+    _grid_user(request)
+    household = get_object_or_404(households_visible_to(request.user).select_related("grid"), pk=pk)
+    try:
+        with photo_services.stored_atomically():
+            photo = _upload(request, household.grid)[1] if request.FILES.get("photo") else None
+            services.courtyard_check(actor=request.user, household=household,
+                                     result=request.POST.get("result", ""), note=request.POST.get("note", ""),
+                                     photo=photo)
+    except Refused as refused:
+        return _courtyards_page(request, _("%(household)s: %(problem)s")
+                                % {"household": household.label, "problem": refused.message})
+    except PermissionDenied:
+        raise Http404 from None
+    messages.success(request, _("%(household)s marked %(result)s.") % {
+        "household": household.label, "result": CourtyardResult(request.POST["result"]).label})
+    return redirect("grid_courtyards")
+
+
+@login_required
+@require_POST
+def grid_household_add(request):
+    """A household added on the spot by a grid person, in one of their grids."""
+    _grid_user(request)
+    grid = _my_grid(request, request.POST.get("grid"))
+    try:
+        household = services.household_add(actor=request.user, grid=grid, label=request.POST.get("label", ""),
+                                           head_name=request.POST.get("head_name", ""))
+    except Refused as refused:
+        return _courtyards_page(request, refused.message)
+    messages.success(request, _("Household %(label)s added to %(grid)s.") % {"label": household.label,
+                                                                            "grid": grid.name})
+    return redirect("grid_courtyards")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def village_courtyards(request, code: str):
+    """A village's courtyards in a week: per grid, the households checked, reminded and improved; its beautiful
+    courtyards; and (for its staff) the households pasted in."""
+    village = unit_visible_or_404(request.user, code)
+    if not can_oversee_courtyards(request.user, village):
+        raise Http404
+    week = week_or_404(request.GET["week"]) if request.GET.get("week") else None
+    grids = list(Unit.objects.filter(level=Level.GRID, path__startswith=village.path).order_by("code"))
+    may_add = bool(grids) and all(can_keep_households(request.user, grid) for grid in grids)
+    errors: list[str] = []
+    pasted = ""
+    if request.method == "POST":
+        require(may_add)
+        pasted = request.POST.get("households", "")
+        try:
+            added = services.households_import(actor=request.user, village=village, text=pasted)
+        except Refused as refused:
+            errors = refused.messages
+        else:
+            messages.success(request, _("%(count)s households added.") % {"count": len(added)})
+            return redirect("village_courtyards", code=village.code)
+    return render(request, "grids/village_courtyards.html", {
+        "data": selectors.village_courtyards(village, week), "may_add": may_add, "errors": errors,
+        "pasted": pasted, "grids": grids}, status=422 if errors else 200)

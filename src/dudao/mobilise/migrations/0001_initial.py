@@ -84,8 +84,8 @@ class Migration(migrations.Migration):
             name='VanTour',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('starts_at', models.DateTimeField(db_index=True, verbose_name='start')),
-                ('ends_at', models.DateTimeField(verbose_name='end')),
+                ('starts_at', models.DateTimeField(db_index=True, verbose_name='start time')),
+                ('ends_at', models.DateTimeField(verbose_name='end time')),
                 ('route', models.CharField(max_length=500, verbose_name='route')),
                 ('synthetic', models.BooleanField(default=False, verbose_name='demo data')),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
