@@ -69,11 +69,11 @@ half() {  # half NAME DATABASE_URL (empty for SQLite) PYTEST_ARGUMENTS...
   shift 2
   if [ -n "$url" ] && [ -n "$moto_pid" ]; then
     DATABASE_URL=$url DUDAO_S3_BUCKET=dudao-test DUDAO_S3_ENDPOINT=$S3_ENDPOINT DUDAO_S3_ACCESS_KEY=test \
-      DUDAO_S3_SECRET_KEY=test .venv/bin/pytest -p no:cacheprovider -n "$workers" "$@" >"$logs/$name" 2>&1 || rc=$?
+      DUDAO_S3_SECRET_KEY=test .venv/bin/pytest -p no:cacheprovider --durations=15 -n "$workers" "$@" >"$logs/$name" 2>&1 || rc=$?
   elif [ -n "$url" ]; then
-    DATABASE_URL=$url .venv/bin/pytest -p no:cacheprovider -n "$workers" "$@" >"$logs/$name" 2>&1 || rc=$?
+    DATABASE_URL=$url .venv/bin/pytest -p no:cacheprovider --durations=15 -n "$workers" "$@" >"$logs/$name" 2>&1 || rc=$?
   else
-    env -u DATABASE_URL .venv/bin/pytest -p no:cacheprovider -n "$workers" "$@" >"$logs/$name" 2>&1 || rc=$?
+    env -u DATABASE_URL .venv/bin/pytest -p no:cacheprovider --durations=15 -n "$workers" "$@" >"$logs/$name" 2>&1 || rc=$?
   fi
   { echo "== tests on $name"; cat "$logs/$name"; } >&2
   printf '%-12s %4d s\n' "$name" $((SECONDS - start)) >"$logs/$name.time"

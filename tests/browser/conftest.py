@@ -219,3 +219,22 @@ def server_db(live_server_url, django_db_blocker, monkeypatch):
     with django_db_blocker.unblock():
         yield "server"
         connections["server"].close()
+
+
+def _loaded(image) -> bool:
+    return image.evaluate("img => img.complete && img.naturalWidth > 0")
+
+
+@pytest.fixture
+def image_loaded():
+    """image_loaded(locator) -> its natural width once the image has loaded (Playwright's wait_for_function would
+    evaluate a string in the page, which the strict CSP forbids; a photo from S3 may still be on its way)."""
+
+    def wait(image, timeout: float = 10.0) -> int:
+        deadline = time.monotonic() + timeout
+        while not _loaded(image):
+            assert time.monotonic() < deadline, "the image did not load"
+            image.page.wait_for_timeout(100)
+        return image.evaluate("img => img.naturalWidth")
+
+    return wait

@@ -15,7 +15,7 @@ PHONE = {"width": 390, "height": 844}
 
 
 def test_a_published_exposure_item_with_a_blurred_photo_and_the_villages_reply_on_a_phone(new_context, server_db,
-                                                                                           tmp_path):
+                                                                                           tmp_path, image_loaded):
     from dudao.exposure.models import Item
 
     item = Item.objects.using(server_db).get(synthetic=True, kind="exposure")
@@ -35,7 +35,7 @@ def test_a_published_exposure_item_with_a_blurred_photo_and_the_villages_reply_o
     expect(photos).to_have_count(item.images.count())
     page.wait_for_load_state("load")  # the click waited for the page, not for its images
     for n in range(photos.count()):
-        assert photos.nth(n).evaluate("img => img.complete && img.naturalWidth") > 0
+        assert image_loaded(photos.nth(n)) > 0
     for part in ("#item", "#item-images img", "#item-reply"):
         assert page.locator(part).first.bounding_box()["width"] <= PHONE["width"], part
     page.screenshot(path=str(tmp_path / "exposure-item-phone.png"), full_page=True)
@@ -53,7 +53,8 @@ def test_a_published_exposure_item_with_a_blurred_photo_and_the_villages_reply_o
     assert context.cookies() == []
 
 
-def test_the_office_drags_a_region_on_the_photo_and_previews_the_public_copy(signed_in, server_db, tmp_path):
+def test_the_office_drags_a_region_on_the_photo_and_previews_the_public_copy(signed_in, server_db, tmp_path,
+                                                                             image_loaded):
     from dudao.exposure.models import Item, ItemImage
     from dudao.problems.models import Problem, ProblemPhoto
 
@@ -74,7 +75,7 @@ def test_the_office_drags_a_region_on_the_photo_and_previews_the_public_copy(sig
     page.locator("#item-images li").first.locator("a").click()
     source = page.locator("#region-source")
     expect(source).to_be_visible()
-    page.wait_for_function("document.getElementById('region-source').naturalWidth > 0")
+    assert image_loaded(source) > 0
     box = source.bounding_box()
     page.mouse.move(box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.3)
     page.mouse.down()
@@ -91,4 +92,4 @@ def test_the_office_drags_a_region_on_the_photo_and_previews_the_public_copy(sig
     x, y, w, h = image.regions[0]
     # What the page showed (two decimals) is what was saved (normalised, six decimals).
     assert [abs(v * 100 - shown) <= 0.005 for v, shown in zip((x, y, w, h), typed, strict=True)] == [True] * 4
-    assert page.locator("#region-public").evaluate("img => img.naturalWidth") == image.width
+    assert image_loaded(page.locator("#region-public")) == image.width

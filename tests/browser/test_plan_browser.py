@@ -21,7 +21,7 @@ def _photo() -> bytes:
     return buffer.getvalue()
 
 
-def test_import_fan_out_report_and_the_colour_changes(signed_in, server_db, tmp_path):
+def test_import_fan_out_report_and_the_colour_changes(signed_in, server_db, tmp_path, image_loaded):
     from dudao.plan.models import Progress, Task
 
     today = dt.date.today()
@@ -60,7 +60,7 @@ def test_import_fan_out_report_and_the_colour_changes(signed_in, server_db, tmp_
     form.locator("button").click()
     expect(township.locator("#task-standing .standing")).to_have_attribute("data-standing", "on_track")
     expect(township.locator(".progress-report img")).to_be_visible()
-    assert township.locator(".progress-report img").evaluate("img => img.naturalWidth") == 320
+    assert image_loaded(township.locator(".progress-report img")) == 320
     township.screenshot(path=str(tmp_path / "plan-reported-phone.png"), full_page=True)
     progress = Progress.objects.using(server_db).get(task__action__no=19)
     assert (progress.task.town.code, progress.value, progress.photos.count()) == (XIQUAN, 1, 1)

@@ -47,7 +47,7 @@ def test_the_latest_weeks_lists_on_a_phone_without_javascript(new_context, serve
 
 
 def test_a_townships_good_practice_published_by_the_office_and_read_on_a_phone(new_context, signed_in, server_db,
-                                                                                 tmp_path):
+                                                                                 tmp_path, image_loaded):
     """喜泉镇 writes up what worked and submits it; the office publishes it; a villager reads it on a phone without
     JavaScript, with its photo (a re-encoded copy) and the township, never the author."""
     from dudao.practices.models import Practice
@@ -84,7 +84,7 @@ def test_a_townships_good_practice_published_by_the_office_and_read_on_a_phone(n
     expect(page.locator("#practice-town")).to_contain_text(practice.town.name)
     expect(page.locator("#practice-text")).to_contain_text("大水䃎村试行两周")
     page.wait_for_load_state("load")
-    assert page.locator("#practice img").evaluate("img => img.complete && img.naturalWidth") > 0
+    assert image_loaded(page.locator("#practice img")) > 0
     assert "demo_town" not in page.content()
     assert page.locator("#practice").bounding_box()["width"] <= PHONE["width"]
     page.screenshot(path=str(tmp_path / "public-practice-phone.png"), full_page=True)

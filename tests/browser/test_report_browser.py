@@ -59,7 +59,7 @@ def _accepted_and_followed(reporter, signed_in, server_db, code: str, village: s
     item = office.locator(f'article[data-code="{code}"]')
     expect(item.locator("img")).to_be_visible()
     expect(item.locator("form.accept select[name=village]")).to_have_value(village)
-    assert item.locator("img").evaluate("img => img.naturalWidth") == 320  # the re-encoded thumbnail
+    expect(item.locator("img")).to_have_js_property("naturalWidth", 320)  # the re-encoded thumbnail, once loaded
     office.screenshot(path=str(tmp_path / f"{name}-triage-phone.png"), full_page=True)
     item.locator("form.accept button[value=accept]").click()
     expect(office.locator(".flash.success")).to_contain_text(code)
