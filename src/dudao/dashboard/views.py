@@ -52,14 +52,15 @@ def _data(request) -> tuple[dict | None, list[str]]:
 @login_required
 def dashboard(request):
     data, choices = _data(request)
+    campaign = campaign_get()
     recheck = None
     if recheck_access.can_see_report(request.user):  # the audit groups' latest discrepancy report, if any
-        week = recheck_selectors.latest_report_week(campaign_get())
-        recheck = week and recheck_selectors.discrepancy_report(campaign_get(), week)
+        week = recheck_selectors.latest_report_week(campaign)
+        recheck = week and recheck_selectors.discrepancy_report(campaign, week)
     return render(request, "dashboard/dashboard.html", {
         "data": data, "weeks": choices, "drafts": figures.sees_drafts(request.user), "stages": figures.STAGES,
         "office": access.is_office(request.user), "recheck": recheck,
-        "mobilise": mobilise_selectors.area_totals(request.user, campaign_get())})
+        "mobilise": mobilise_selectors.area_totals(request.user, campaign)})
 
 
 @login_required
