@@ -159,6 +159,9 @@ def test_the_leaders_dashboard_and_the_large_screen(signed_in, server_db, shots)
     wall.clock.run_for(70_000)
     expect(screen).to_have_attribute("data-current", "map")
     shown = wall.locator("#screen-map .dudao-map:not(.pending)")
+    # The map may have been drawn on an earlier showing (while the figures were offline): the new one is drawn
+    # over it and replaces it once drawn, so wait for that before looking.
+    expect(wall.locator("#screen-map .dudao-map")).to_have_count(1)
     expect(shown).to_have_attribute("data-state", "drawn")
     expect(shown.locator(".dudao-map-legend li")).to_have_count(4)
     _names_placed(shown, towns)
