@@ -85,8 +85,11 @@ start=$SECONDS
 half SQLite "" "$@" &
 sqlite=$!
 # The PostgreSQL half's browser tests run the server as at scale: a separate `dudao worker` process does the
-# background work (tests/browser/conftest.py).
-DUDAO_TEST_SEPARATE_WORKER=${DUDAO_TEST_SEPARATE_WORKER:-1} half PostgreSQL "$pg_url" "$@" &
+# background work (tests/browser/conftest.py). It runs the tests that reach the database; the others (pure
+# functions, the command line on embedded homes of their own, the layer rule) run once, in the SQLite half
+# (DUDAO_TEST_DATABASE_ONLY=0 runs them in both; docs/decisions/0009-test-suite.md).
+DUDAO_TEST_SEPARATE_WORKER=${DUDAO_TEST_SEPARATE_WORKER:-1} DUDAO_TEST_DATABASE_ONLY=${DUDAO_TEST_DATABASE_ONLY:-1} \
+  half PostgreSQL "$pg_url" "$@" &
 postgresql=$!
 failed=0
 wait $sqlite || failed=1

@@ -109,11 +109,31 @@ RUN_DIR = "DUDAO_TEST_RUN_DIR"  # made by the main pytest process, shared with i
 _RUN_DIR_OWNED = pytest.StashKey[Path]()
 
 
+# The fixtures through which a test reaches a database (pytest-django refuses database access to a test without one).
+_DATABASE_FIXTURES = {"db", "transactional_db", "django_db_setup", "live_server", "demo_template", "demo_data"}
+DATABASE_ONLY = "DUDAO_TEST_DATABASE_ONLY"
+
+
+def _reaches_the_database(item) -> bool:
+    return (bool(_DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())))
+            or item.get_closest_marker("django_db") is not None
+            or item.get_closest_marker("database_url") is not None)
+
+
 def pytest_collection_modifyitems(config, items):
-    """Tests marked `threads` write from several threads into the test database, which SQLite's in-memory test
+    """With DUDAO_TEST_DATABASE_ONLY=1 (scripts/test.sh's PostgreSQL half) only the tests that reach the run's
+    database are kept: the others (pure functions, the command line on an embedded home of its own, the layer
+    rule...) gave the same answer in the SQLite half, which runs every test.
+
+    Tests marked `threads` write from several threads into the test database, which SQLite's in-memory test
     database cannot share: on SQLite they are skipped before anything is set up for them."""
     from django.conf import settings
 
+    if os.environ.get(DATABASE_ONLY) == "1":
+        kept = [item for item in items if _reaches_the_database(item)]
+        if len(kept) < len(items):
+            config.hook.pytest_deselected(items=[item for item in items if not _reaches_the_database(item)])
+            items[:] = kept
     if "sqlite" not in settings.DATABASES["default"]["ENGINE"]:
         return
     skip = pytest.mark.skip(reason="in-memory SQLite test databases cannot be shared across threads for writes")
@@ -122,7 +142,15 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+# Passwords in the test processes: PBKDF2 as in the product, at a thousand iterations instead of a million (0.8 s a
+# password on this machine); the demo's accounts get such hashes of the demo password (DemoTemplate.quick_passwords).
+QUICK_PBKDF2_ITERATIONS = 1_000
+
+
 def pytest_configure(config):
+    from django.contrib.auth.hashers import PBKDF2PasswordHasher
+
+    PBKDF2PasswordHasher.iterations = QUICK_PBKDF2_ITERATIONS
     if not hasattr(config, "workerinput") and not os.environ.get(RUN_DIR):
         path = Path(tempfile.mkdtemp(prefix="dudao-test-run-"))
         os.environ[RUN_DIR] = str(path)
@@ -201,6 +229,23 @@ class DemoTemplate:
                 with bucket.open(key, "rb") as stored:
                     (folder / key).write_bytes(stored.read())
 
+    def quick_passwords(self) -> None:
+        """The demo's accounts with a password get the demo password hashed at this process's iterations, so that
+        signing in takes no CPU-second (the servers of the browser tests hash it again as the product does)."""
+        from django.contrib.auth.hashers import make_password
+
+        from dudao.demo.load import DEMO_PASSWORD
+
+        sql = "UPDATE accounts_user SET password = %s WHERE password LIKE 'pbkdf2_sha256$%%'"
+        if self.server_url:
+            import psycopg
+
+            with psycopg.connect(_with_database(self.server_url, self.database)) as conn:
+                conn.execute(sql, (make_password(DEMO_PASSWORD),))
+        else:
+            with closing(sqlite3.connect(self.database)) as conn, conn:
+                conn.execute(sql.replace("%s", "?").replace("%%", "%"), (make_password(DEMO_PASSWORD),))
+
     def remove(self) -> None:
         if self.server_url:
             self.drop(self.database)
@@ -250,10 +295,52 @@ def demo_template(django_db_modify_db_settings) -> DemoTemplate:
         except BaseException:
             template.remove()
             raise
+        template.quick_passwords()
         if "bucket_name" in _demo_storage().get("OPTIONS", {}):
             template = dataclasses.replace(template, media_keys=tuple(_keys(storages_create(_demo_storage()))))
         template.write(record)
         return template
+
+
+@dataclass(frozen=True)
+class InitialisedHome:
+    """An embedded home (SQLite, local files) just after `dudao init`, made once per run: what init printed, and
+    copies of it for the tests of the command line that start from a new installation (migrating an empty
+    database takes about 20 s, so each such test would pay it again)."""
+
+    path: Path
+    stderr: bytes
+
+    def copy(self, target: Path) -> Path:
+        shutil.copytree(self.path, target, dirs_exist_ok=True)
+        return target
+
+
+@pytest.fixture(scope="session")
+def initialised_home() -> InitialisedHome:
+    run_dir = Path(os.environ[RUN_DIR])
+    home, record = run_dir / "initialised-home", run_dir / "initialised-home.stderr"
+    with open(run_dir / "init.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not record.exists():
+            shutil.rmtree(home, ignore_errors=True)
+            home.mkdir()
+            # The embedded default (the run's database removed), in English like the tests of the command line.
+            env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "LC_ALL", "LC_MESSAGES", "LANGUAGE")}
+            init = subprocess.run([str(Path(sys.executable).with_name("dudao")), "init"],  # noqa: S603
+                                  env={**env, "DUDAO_HOME": str(home), "LANG": "en_US.UTF-8"},
+                                  capture_output=True, timeout=300, check=False)
+            if init.returncode != 0:
+                raise RuntimeError(f"`dudao init` failed with {init.returncode}:\n"
+                                   f"{init.stderr.decode(errors='replace')}")
+            record.write_bytes(init.stderr)
+        return InitialisedHome(home, record.read_bytes())
+
+
+@pytest.fixture
+def fresh_home(initialised_home, tmp_path) -> Path:
+    """A new embedded installation of this test's own (a copy of the run's initialised home)."""
+    return initialised_home.copy(tmp_path / "home")
 
 
 class _TestDatabase:

@@ -532,10 +532,9 @@ def test_cli_says_why_a_template_failing_on_the_week_cannot_make_its_bulletin(db
     assert not Bulletin.objects.filter(round=older).exists()
 
 
-def test_cli_exit_code_and_streams_in_a_real_process(tmp_path):
+def test_cli_exit_code_and_streams_in_a_real_process(fresh_home, tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "LC_ALL", "LC_MESSAGES", "LANGUAGE")}
-    env.update({"DUDAO_HOME": str(tmp_path), "LANG": "en_US.UTF-8"})
-    subprocess.run([DUDAO, "init"], env=env, capture_output=True, check=True, timeout=120)
+    env.update({"DUDAO_HOME": str(fresh_home), "LANG": "en_US.UTF-8"})
     done = subprocess.run([DUDAO, "bulletin", "--week", "2026-W10", "-o", str(tmp_path)], env=env,
                           capture_output=True, timeout=120)
     assert done.returncode != 0

@@ -19,24 +19,18 @@ DUDAO = str(Path(sys.executable).with_name("dudao"))
 JINGTAI_CSV = Path(__file__).resolve().parents[2] / "shared" / "data" / "jingtai-units.csv"
 
 
-@pytest.fixture(scope="module")
-def home(tmp_path_factory):
-    """A fresh embedded-mode home (SQLite) shared by this module's command-line tests."""
-    path = tmp_path_factory.mktemp("home")
-    return path
-
-
 def dudao(home: Path, *args: str, lang: str = "en_US.UTF-8", stdin: bytes | None = None):
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "LC_ALL", "LC_MESSAGES", "LANGUAGE")}
     env.update({"DUDAO_HOME": str(home), "LANG": lang})
     return subprocess.run([DUDAO, *args], env=env, capture_output=True, input=stdin, timeout=120, check=False)
 
 
-def test_init_is_idempotent_and_import_export_round_trip(home, tmp_path):
-    first = dudao(home, "init")
+def test_init_is_idempotent_and_import_export_round_trip(initialised_home, tmp_path):
+    # The first `dudao init` into an empty home is the run's (conftest.initialised_home); this is a copy of it.
+    home = initialised_home.copy(tmp_path / "home")
     second = dudao(home, "init")
-    assert (first.returncode, second.returncode) == (0, 0)
-    assert b"Created the default campaign" in first.stderr
+    assert second.returncode == 0
+    assert b"Created the default campaign" in initialised_home.stderr
     assert b"Created the default campaign" not in second.stderr
     imported = dudao(home, "units", "import", str(JINGTAI_CSV))
     assert imported.returncode == 0, imported.stderr.decode()
@@ -60,15 +54,13 @@ def test_init_is_idempotent_and_import_export_round_trip(home, tmp_path):
     assert gb_text.startswith("代码,名称,层级,上级代码")
     assert "大水䃎村,村," in gb_text
     for source in (xlsx, gb):
-        fresh = tmp_path / f"fresh-{source.name}"
-        assert dudao(fresh, "init").returncode == 0
+        fresh = initialised_home.copy(tmp_path / f"fresh-{source.name}")
         assert dudao(fresh, "units", "import", str(source)).returncode == 0
         assert dudao(fresh, "units", "export").stdout == exported.stdout, source.name
 
 
-def test_refused_import_exits_non_zero_with_rows_and_writes_nothing(tmp_path):
-    home = tmp_path / "home"  # its own: the test must not rely on another test having imported the units
-    dudao(home, "init")
+def test_refused_import_exits_non_zero_with_rows_and_writes_nothing(fresh_home, tmp_path):
+    home = fresh_home
     assert dudao(home, "units", "import", str(JINGTAI_CSV)).returncode == 0
     before = dudao(home, "units", "export").stdout
     bad = tmp_path / "bad.csv"
@@ -84,14 +76,14 @@ def test_refused_import_exits_non_zero_with_rows_and_writes_nothing(tmp_path):
     assert dudao(home, "units", "export").stdout == before
 
 
-def test_errors_are_in_chinese_by_default(home):
-    result = dudao(home, "units", "import", "/nonexistent/units.csv", lang="zh_CN.UTF-8")
+def test_errors_are_in_chinese_by_default(tmp_path):
+    result = dudao(tmp_path, "units", "import", "/nonexistent/units.csv", lang="zh_CN.UTF-8")
     assert result.returncode == 1
     assert "Cannot read" not in result.stderr.decode()
 
 
-def test_audit_verify_detects_an_altered_entry(home):
-    dudao(home, "init")
+def test_audit_verify_detects_an_altered_entry(fresh_home):
+    home = fresh_home
     assert dudao(home, "units", "import", str(JINGTAI_CSV)).returncode == 0
     ok = dudao(home, "audit", "verify")
     assert ok.returncode == 0
@@ -106,9 +98,8 @@ def test_audit_verify_detects_an_altered_entry(home):
 
 
 
-def test_audit_verify_detects_a_log_cut_at_its_end(tmp_path):
-    home = tmp_path  # its own: the module's home has an altered entry already
-    dudao(home, "init")
+def test_audit_verify_detects_a_log_cut_at_its_end(fresh_home):
+    home = fresh_home
     assert dudao(home, "units", "import", str(JINGTAI_CSV)).returncode == 0
     with sqlite3.connect(home / "dudao.sqlite3") as conn:
         last = conn.execute("SELECT max(seq) FROM audit_auditevent").fetchone()[0]
@@ -151,9 +142,8 @@ def test_users_set_validates_area(db):
     assert (clerk.role, clerk.scope_unit.code, clerk.has_usable_password()) == ("town_staff", "620423103000", False)
 
 
-def test_demo_refuses_an_installation_with_real_data(tmp_path):
-    home = tmp_path / "real"
-    assert dudao(home, "init").returncode == 0
+def test_demo_refuses_an_installation_with_real_data(fresh_home):
+    home = fresh_home
     assert dudao(home, "users", "set", "clerk", "--role", "leader").returncode == 0
     result = dudao(home, "demo")
     assert result.returncode == 1

@@ -67,11 +67,10 @@ def test_worker_once_runs_queued_tasks_checks_and_sweeps(users, receivers, monke
     assert err.getvalue().endswith("0 task(s) run; 0 message(s) sent, 0 to retry later, 0 failed.\n")
 
 
-def test_worker_stops_cleanly_on_sigterm(tmp_path):
+def test_worker_stops_cleanly_on_sigterm(fresh_home):
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"} | {
-        "DUDAO_HOME": str(tmp_path), "LANG": "en_US.UTF-8", "PYTHONUNBUFFERED": "1"}
+        "DUDAO_HOME": str(fresh_home), "LANG": "en_US.UTF-8", "PYTHONUNBUFFERED": "1"}
     dudao = [sys.executable, "-m", "dudao"]
-    subprocess.run([*dudao, "migrate", "-v0"], env=env, check=True, cwd=ROOT, timeout=120)
     worker = subprocess.Popen([*dudao, "worker", "--interval", "0.2"], env=env, cwd=ROOT, stderr=subprocess.PIPE,
                               text=True)
     try:
@@ -134,13 +133,12 @@ def test_two_deliverers_at_once_never_send_twice(demo_data):
         receiver.stop()
 
 
-def test_the_web_server_runs_the_worker_in_its_processes_by_default(tmp_path):
+def test_the_web_server_runs_the_worker_in_its_processes_by_default(fresh_home):
     """The embedded default (DUDAO_WORKER=web): a task queued while gunicorn serves is run by gunicorn's process;
     with DUDAO_WORKER=separate it waits for `dudao worker`."""
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DUDAO_WORKER")} | {
-        "DUDAO_HOME": str(tmp_path), "LANG": "en_US.UTF-8"}
+        "DUDAO_HOME": str(fresh_home), "LANG": "en_US.UTF-8"}
     dudao = [sys.executable, "-m", "dudao"]
-    subprocess.run([*dudao, "migrate", "-v0"], env=env, check=True, cwd=ROOT, timeout=120)
     enqueue = "from dudao.notifications import outbox; print(outbox.deliver.enqueue([]).id)"
     status = ("import os; from django_tasks_db.models import DBTaskResult; "
               "print(DBTaskResult.objects.get(id=os.environ['TASK_ID']).status)")
