@@ -10,7 +10,9 @@ from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from PIL import Image
 
@@ -227,6 +229,21 @@ def test_the_daily_round_is_a_check_in_with_time_and_place(grid_user, users):
     assert list(patrols_visible_to(users["village_staff"])) == [patrol]
     assert list(patrols_visible_to(users["inspector"])) == []
     assert "巡查一遍" in client.get("/grid/").content.decode()
+
+
+@pytest.mark.parametrize("path", ["/grid/", "/grid/courtyards/"])
+def test_the_home_screens_are_kept_until_something_is_written(grid_user, path):
+    """dudao.core.kept: read again, a screen is the kept answer (the session and the generation read, nothing
+    rendered); after the grid person's round it is rendered anew and shows it."""
+    client = signed_in(grid_user)
+    first = client.get(path)
+    with CaptureQueriesContext(connection) as again:
+        assert client.get(path).content == first.content
+    assert [q["sql"] for q in again.captured_queries][1:] == ["SELECT value FROM core_generation WHERE id = 1"]
+    client.post("/grid/patrol/", {"grid": GRID, "note": "又巡查一遍", **position()})
+    with CaptureQueriesContext(connection) as after:
+        client.get(path)
+    assert len(after.captured_queries) > 2
 
 
 # Everybody hears the result ------------------------------------------------------------------------------------------

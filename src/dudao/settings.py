@@ -128,12 +128,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# Kept pages (dudao.core.kept): the views leaders open most, rendered once per generation of the data and per
-# session, kept in each process's memory for KEPT_PAGES_SECONDS at most.
+# Kept pages (dudao.core.kept): the views leaders open most, and the grid people's home screens (their home, their
+# courtyard round, their village's weekly extract), rendered once per generation of the data and per session, kept
+# in each process's memory for KEPT_PAGES_SECONDS at most.
 KEPT_PAGES = frozenset({
     "ranking_results", "interview_list", "bulletin_week", "problem_list", "dashboard", "screen", "screen_data",
     "map", "map_data", "trend_transitions", "api-v1:units", "api-v1:rounds", "api-v1:round_detail",
-    "api-v1:round_results", "api-v1:interviews",
+    "api-v1:round_results", "api-v1:interviews", "grid_home", "grid_courtyards", "bulletin_extract",
 })
 KEPT_PAGES_SECONDS = env_int("DUDAO_KEPT_PAGES_SECONDS", 60, minimum=0)
 KEPT_PAGES_CACHE = "pages"
