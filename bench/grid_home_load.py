@@ -107,6 +107,11 @@ def grid_leaders(count: int) -> list[tuple[str, str]]:
 # The load ---------------------------------------------------------------------------------------------------
 
 
+def headers(cookie: str) -> dict[str, str]:
+    """What a phone's request carries (kept pages are kept per language and encoding as well as per session)."""
+    return {"Accept-Language": "zh-hans", "Accept-Encoding": "gzip", "Cookie": f"sessionid={cookie}"}
+
+
 def wrk_clients(address: str, requests: list[tuple[str, str]]) -> tuple[float, float, int]:
     """(requests/s, p95 ms, errors) of base.CLIENTS connections for base.SECONDS, the requests going out as the
     (path, session) pairs in turn; an answer of 400 or more is an error (wrk's count)."""
@@ -142,11 +147,10 @@ def threaded_clients(address: str, requests: list[tuple[str, str]]) -> tuple[flo
     lock = threading.Lock()
 
     def client(path: str, cookie: str) -> None:
-        headers = {"Accept-Language": "zh-hans", "Accept-Encoding": "gzip", "Cookie": f"sessionid={cookie}"}
         while time.perf_counter() < stop:
             begin = time.perf_counter()
             try:
-                with urllib.request.urlopen(urllib.request.Request(address + path, headers=headers),  # noqa: S310
+                with urllib.request.urlopen(urllib.request.Request(address + path, headers=headers(cookie)),  # noqa: S310
                                             timeout=10) as response:
                     response.read()
                     ok = response.status == 200
@@ -211,7 +215,7 @@ def measure(size: str, copied: str | None) -> bool:
             # the steady state of phones that open their screens again and again is measured, not the first reads.
             for path, cookie in requests * (2 * base.WORKERS):
                 with urllib.request.urlopen(urllib.request.Request(  # noqa: S310 (loopback)
-                        address + path, headers={"Cookie": f"sessionid={cookie}"}), timeout=120) as response:
+                        address + path, headers=headers(cookie)), timeout=120) as response:
                     response.read()
                     assert response.geturl() == address + path, f"{path} answers {response.geturl()}"
             # the trivial endpoint again, just before: what else the machine does drifts
