@@ -130,9 +130,11 @@ def pytest_collection_modifyitems(config, items):
     from django.conf import settings
 
     if os.environ.get(DATABASE_ONLY) == "1":
-        kept = [item for item in items if _reaches_the_database(item)]
-        if len(kept) < len(items):
-            config.hook.pytest_deselected(items=[item for item in items if not _reaches_the_database(item)])
+        kept, left = [], []
+        for item in items:
+            (kept if _reaches_the_database(item) else left).append(item)
+        if left:
+            config.hook.pytest_deselected(items=left)
             items[:] = kept
     if "sqlite" not in settings.DATABASES["default"]["ENGINE"]:
         return
