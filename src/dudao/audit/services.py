@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from dudao.audit import chain
 from dudao.audit.models import AuditEvent, AuditHead
+from dudao.core import bulk
 
 SYSTEM_ACTOR = "system:cli"
 _PG_LOCK_KEY = 0x6475_6461_6F  # "dudao": one advisory lock serialises appends to the chain
@@ -74,33 +75,11 @@ def audit_record_many(*, actor: Any, changes: list[Change]) -> list[AuditEvent]:
             after=after_value, prev_hash=prev, hash=digest,
         ))
         prev = digest
-    if len(events) < BULK_FROM:
-        created = AuditEvent.objects.bulk_create(events)
-    else:
-        _insert_many(events)
-        created = events
-    AuditHead.objects.update_or_create(pk=1, defaults={"seq": seq, "hash": prev})
-    return created
-
-
-# From this many changes on (an import) the events are written with one prepared INSERT run for each, without the
-# ORM's per-value preparation (more than half an import's CPU): they come back without their ids.
-BULK_FROM = 100
-_COLUMNS = ("seq", "at", "actor_id", "actor_label", "action", "object_type", "object_id", "before", "after",
-            "prev_hash", "hash")
-
-
-def _insert_many(events: list[AuditEvent]) -> None:
-    table = connection.ops.quote_name(AuditEvent._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(c) for c in _COLUMNS)
-    json_value = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
-    values = ", ".join(json_value if c in ("before", "after") else "%s" for c in _COLUMNS)
-    at = AuditEvent._meta.get_field("at").get_db_prep_save(events[0].at, connection)
-    rows = [(e.seq, at, e.actor_id, e.actor_label, e.action, e.object_type, e.object_id,
-             None if e.before is None else json.dumps(e.before), None if e.after is None else json.dumps(e.after),
-             e.prev_hash, e.hash) for e in events]
-    with connection.cursor() as cursor:
-        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({values})", rows)  # noqa: S608 - our names
+    bulk.insert(events)
+    # One UPDATE (the row is locked by the writer's lock above); the first append ever makes the row.
+    if not AuditHead.objects.filter(pk=1).update(seq=seq, hash=prev):
+        AuditHead.objects.create(pk=1, seq=seq, hash=prev)
+    return events
 
 
 def audit_record(*, actor: Any, action: str, object_type: str, object_id: str, before: Any = None,

@@ -18,7 +18,7 @@ from pypinyin import Style, lazy_pinyin
 
 from dudao.accounts import access
 from dudao.audit.services import Change, audit_record, audit_record_many
-from dudao.core import geo
+from dudao.core import bulk, geo
 from dudao.core.errors import Refused
 from dudao.core.messages import describe
 from dudao.core.tables import MAX_BYTES, Problem, Table, TableRefused, read_table, text_problem
@@ -541,7 +541,7 @@ def _people_import_rows(actor, table: Table, progress: Progress | None, syntheti
         if person is not None and person.name != row.name:
             renamed.setdefault(row.phone, person_snapshot(person))
             person.name = row.name
-    for person in Person.objects.bulk_create(new_people.values(), batch_size=500):
+    for person in bulk.insert(list(new_people.values())):
         people[person.phone] = person
         report.created += 1
         changes.append(Change("person.create", "person", str(person.pk), None, person_snapshot(person)))
@@ -567,8 +567,9 @@ def _people_import_rows(actor, table: Table, progress: Progress | None, syntheti
             same = held.setdefault((person.pk, unit.pk, row.role), [])
             post = next((p for p in same if p.start_date == row.start_date), None)
             if post is None:
-                post = Post(person=person, unit=unit, role=row.role, title=row.title, start_date=row.start_date,
-                            end_date=row.end_date)
+                # By id: the people are stored by now, and the ids skip the related objects' checks (a province).
+                post = Post(person_id=person.pk, unit_id=unit.pk, role=row.role, title=row.title,
+                            start_date=row.start_date, end_date=row.end_date)
                 if post_overlaps(post, same):
                     raise TableRefused([Problem("post_overlap", row.row, {"name": person.name, "unit": unit.name})])
                 same.append(post)
@@ -584,7 +585,7 @@ def _people_import_rows(actor, table: Table, progress: Progress | None, syntheti
         if progress and (done % 500 == 0 or done == len(rows)):
             progress(done, len(rows))
     unit_of = {unit.pk: unit for unit in units.values()}
-    for post in Post.objects.bulk_create(created_posts, batch_size=500):
+    for post in bulk.insert(created_posts):
         changes.append(Change("post.create", "post", str(post.pk), None, post_snapshot(post, unit_of[post.unit_id])))
     Post.objects.bulk_update([post for post, _before in updated_posts.values()], ["title", "end_date"],
                              batch_size=500)
