@@ -53,3 +53,7 @@ scripts/vendor.sh
 
 # Translations: compile the catalogues (the .mo files are build products).
 (cd src/dudao && DUDAO_HOME="${DUDAO_HOME:-$(mktemp -d)}" ../../.venv/bin/dudao compilemessages -v 0)
+
+# Dudao's own modules compiled once here (the installed packages were compiled by pip): each `dudao` process, web
+# worker and test then reads them instead of compiling its sources again, also where PYTHONDONTWRITEBYTECODE is set.
+.venv/bin/python -m compileall -q src/dudao >/dev/null

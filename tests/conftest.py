@@ -238,33 +238,42 @@ class DemoTemplate:
 
         from dudao.demo.load import DEMO_PASSWORD
 
-        sql = "UPDATE accounts_user SET password = %s WHERE password LIKE 'pbkdf2_sha256$%%'"
+        values = (make_password(DEMO_PASSWORD), "pbkdf2_sha256$%")
+        sql = "UPDATE accounts_user SET password = {0} WHERE password LIKE {0}"
         if self.server_url:
             import psycopg
 
             with psycopg.connect(_with_database(self.server_url, self.database)) as conn:
-                conn.execute(sql, (make_password(DEMO_PASSWORD),))
+                conn.execute(sql.format("%s"), values)
         else:
             with closing(sqlite3.connect(self.database)) as conn, conn:
-                conn.execute(sql.replace("%s", "?").replace("%%", "%"), (make_password(DEMO_PASSWORD),))
+                conn.execute(sql.format("?"), values)
 
     def remove(self) -> None:
         if self.server_url:
             self.drop(self.database)
 
 
+def _dudao(command: str, home: Path, *, lang: str, database_url: str = "", timeout: int) -> bytes:
+    """`dudao COMMAND` into DUDAO_HOME=home in a process of its own, on the embedded database unless database_url
+    names one, in the language of LANG; what it printed on stderr, or a RuntimeError with it."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "LC_ALL", "LC_MESSAGES", "LANGUAGE")}
+    env.update(DUDAO_HOME=str(home), LANG=lang)
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    run = subprocess.run([str(Path(sys.executable).with_name("dudao")), command], env=env,  # noqa: S603
+                         capture_output=True, timeout=timeout, check=False)
+    if run.returncode != 0:
+        raise RuntimeError(f"`dudao {command}` failed with {run.returncode}:\n{run.stderr.decode(errors='replace')}")
+    return run.stderr
+
+
 def _dudao_demo(home: Path, database_url: str) -> None:
     """`dudao demo` (init, then the demo) into a new DUDAO_HOME, in the site's language like the web pages."""
     from django.conf import settings
 
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "LC_ALL", "LC_MESSAGES", "LANGUAGE")}
-    env.update(DUDAO_HOME=str(home), LANG="en_US.UTF-8" if settings.LANGUAGE_CODE == "en" else "C.UTF-8")
-    if database_url:
-        env["DATABASE_URL"] = database_url
-    demo = subprocess.run([str(Path(sys.executable).with_name("dudao")), "demo"], env=env,  # noqa: S603
-                          capture_output=True, timeout=600, check=False)
-    if demo.returncode != 0:
-        raise RuntimeError(f"`dudao demo` failed with {demo.returncode}:\n{demo.stderr.decode(errors='replace')}")
+    _dudao("demo", home, lang="en_US.UTF-8" if settings.LANGUAGE_CODE == "en" else "C.UTF-8",
+           database_url=database_url, timeout=600)
 
 
 @pytest.fixture(scope="session")
@@ -328,14 +337,7 @@ def initialised_home() -> InitialisedHome:
             shutil.rmtree(home, ignore_errors=True)
             home.mkdir()
             # The embedded default (the run's database removed), in English like the tests of the command line.
-            env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "LC_ALL", "LC_MESSAGES", "LANGUAGE")}
-            init = subprocess.run([str(Path(sys.executable).with_name("dudao")), "init"],  # noqa: S603
-                                  env={**env, "DUDAO_HOME": str(home), "LANG": "en_US.UTF-8"},
-                                  capture_output=True, timeout=300, check=False)
-            if init.returncode != 0:
-                raise RuntimeError(f"`dudao init` failed with {init.returncode}:\n"
-                                   f"{init.stderr.decode(errors='replace')}")
-            record.write_bytes(init.stderr)
+            record.write_bytes(_dudao("init", home, lang="en_US.UTF-8", timeout=300))
         return InitialisedHome(home, record.read_bytes())
 
 
@@ -394,7 +396,8 @@ def django_db_setup(django_db_modify_db_settings, django_db_blocker, demo_templa
 
     database = _TestDatabase(connection, demo_template, django_db_blocker)
     database.create()
-    demo_template.copy_media(Path(settings.MEDIA_ROOT))
+    if not demo_template.media_keys:  # with media in S3 the demo's files are in the bucket this process reads
+        demo_template.copy_media(Path(settings.MEDIA_ROOT))
     yield database
     with django_db_blocker.unblock():
         database.destroy()

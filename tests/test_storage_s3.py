@@ -151,8 +151,10 @@ def test_a_refused_drone_photo_leaves_nothing_in_the_bucket(users, bucket):
 def run_settings(tmp_path: Path, **variables: str) -> dict:
     code = ("import django, json, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'dudao.settings'; django.setup();"
             "from django.conf import settings; from django.core.files.storage import default_storage as s;"
-            "d = settings.STORAGES['default'];"
-            "print(json.dumps({'backend': d['BACKEND'], 'options': d.get('OPTIONS'), 'class': s.__class__.__name__,"
+            "d = settings.STORAGES['default']; o = dict(d['OPTIONS']) if 'OPTIONS' in d else None;"
+            "t = o and o.pop('transfer_config');"  # a TransferConfig: what it sets
+            "o and o.update(transfer={'use_threads': t.use_threads, 'multipart_threshold': t.multipart_threshold});"
+            "print(json.dumps({'backend': d['BACKEND'], 'options': o, 'class': s.__class__.__name__,"
             "'bucket': getattr(s, 'bucket_name', None)}))")
     env = {"DUDAO_HOME": str(tmp_path), "PATH": "/usr/bin:/bin", **variables}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
@@ -168,7 +170,7 @@ def test_settings_build_the_s3_storage_from_the_environment(tmp_path):
         "options": {"bucket_name": "dudao-photos", "endpoint_url": "http://127.0.0.1:9000",
                     "access_key": "AKIDEXAMPLE", "secret_key": "example-secret", "region_name": "cn-northwest-1",
                     "addressing_style": "path", "default_acl": None, "querystring_auth": True,
-                    "file_overwrite": False}}
+                    "file_overwrite": False, "transfer": {"use_threads": False, "multipart_threshold": 8 * 1024 * 1024}}}
 
 
 def test_settings_default_to_aws_and_to_local_files_without_a_bucket(tmp_path):

@@ -189,6 +189,14 @@ STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = HOME / "media"
 S3_BUCKET = env_str("DUDAO_S3_BUCKET", "")
+
+
+def _s3_transfer_config():
+    from boto3.s3.transfer import TransferConfig
+
+    return TransferConfig(use_threads=False)
+
+
 # Photos and drone originals: local files in the embedded mode, an S3-compatible bucket when one is configured.
 DEFAULT_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"} if not S3_BUCKET else {
     "BACKEND": "storages.backends.s3.S3Storage",
@@ -202,6 +210,9 @@ DEFAULT_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"} if 
         "default_acl": None,
         "querystring_auth": True,
         "file_overwrite": False,
+        # Each transfer in the calling thread: photos and bulletins are far below the multipart size, where a pool
+        # of threads started for every file only adds its start-up and threads to a web worker.
+        "transfer_config": _s3_transfer_config(),
     },
 }
 STORAGES = {

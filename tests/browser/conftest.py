@@ -221,6 +221,20 @@ def server_db(live_server_url, django_db_blocker, monkeypatch):
         connections["server"].close()
 
 
+@pytest.fixture
+def service_worker_in_control():
+    """service_worker_in_control(page): waits until the page's service worker controls it (a promise evaluated in the
+    page: Playwright's wait_for_function polls by evaluating a string there, which the strict CSP forbids)."""
+
+    def wait(page, timeout_ms: int = 10_000) -> None:
+        assert page.evaluate("""timeout => navigator.serviceWorker.controller !== null || new Promise(resolve => {
+            navigator.serviceWorker.addEventListener("controllerchange", () => resolve(true), {once: true});
+            setTimeout(() => resolve(navigator.serviceWorker.controller !== null), timeout);
+        })""", timeout_ms), "no service worker controls the page"
+
+    return wait
+
+
 def _loaded(image) -> bool:
     return image.evaluate("img => img.complete && img.naturalWidth > 0")
 

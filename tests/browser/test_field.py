@@ -200,14 +200,14 @@ def test_inspector_scores_a_village_with_a_photo_and_a_problem(signed_in):
     assert problem["before_photos"] == arrived["photos"]
 
 
-def test_offline_inspection_waits_on_the_phone_and_arrives_once(signed_in):
+def test_offline_inspection_waits_on_the_phone_and_arrives_once(signed_in, service_worker_in_control):
     page, village, checklist = _phone(signed_in, 4)
     context = page.context
     before = _inspections(page, village["code"])
     page.goto("/field/")
     expect(page.locator("#village-list > li")).not_to_have_count(0)
     assert page.evaluate("navigator.serviceWorker.ready.then(() => true)")
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    service_worker_in_control(page)
 
     context.set_offline(True)
     response = page.reload()  # the shell comes from the service worker's cache, the data from IndexedDB
@@ -393,7 +393,8 @@ def _sign_out(page) -> None:
     page.wait_for_url(lambda url: urlsplit(url).path == "/accounts/login/")
 
 
-def test_a_shared_phone_sends_each_inspection_only_for_its_own_inspector(new_context, signed_in):
+def test_a_shared_phone_sends_each_inspection_only_for_its_own_inspector(new_context, signed_in,
+                                                                        service_worker_in_control):
     """The inspector queues an inspection without a signal and signs out; a colleague signs in on the same phone
     and opens the field app, first without a signal (the service worker shows the page the inspector left), then
     with one: the app loads the colleague's own page and sends nothing of the inspector's, but says whose it is.
@@ -416,7 +417,7 @@ def test_a_shared_phone_sends_each_inspection_only_for_its_own_inspector(new_con
     # The app has its data (kept on the phone) and the service worker its copy before the signal goes: going
     # offline while the first bootstrap is on its way leaves the app with nothing to list.
     expect(page.locator("#village-list > li")).not_to_have_count(0)
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    service_worker_in_control(page)
     phone.set_offline(True)
     _open_nearest(page, village)
     _full_marks(page, checklist)

@@ -62,7 +62,7 @@ def _status(page):
     return page.locator("#problem-status .badge")
 
 
-def test_report_rectify_verify_on_phones(signed_in):
+def test_report_rectify_verify_on_phones(signed_in, image_loaded):
     # The office, on a phone at the spot.
     office = signed_in("demo_office", **PHONE)
     villages = office.request.get("/api/v1/field/bootstrap").json()["villages"]
@@ -132,7 +132,7 @@ def test_report_rectify_verify_on_phones(signed_in):
     expect(after).to_have_count(1)
     for image in (before, after):
         image.scroll_into_view_if_needed()
-        town.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
+        assert image_loaded(image) > 0
     left, right = before.bounding_box(), after.bounding_box()
     assert left is not None and right is not None
     assert abs(left["y"] - right["y"]) < 2, "before and after side by side"
