@@ -303,9 +303,11 @@ def test_backup_and_restore_with_the_media_in_s3_buckets(homes, s3_endpoint, tmp
     for home, bucket in ((source, "dudao-source"), (target, "dudao-target")):
         client.create_bucket(Bucket=bucket)
         home.env = {**keys, "DUDAO_S3_BUCKET": bucket}
-    local = source.media()
+    # A sample of the demo's media (the first test checks every one): the bucket's round trip is the same for each
+    # file, and each file costs the moto server a dozen requests.
+    local = dict(sorted(source.media().items())[:40])
     for name in local:
-        client.upload_file(str(source.folder / "media" / name), "dudao-source", name)
+        client.put_object(Bucket="dudao-source", Key=name, Body=(source.folder / "media" / name).read_bytes())
     shutil.rmtree(source.folder / "media")
     backup = tmp_path / "dudao.tar"
 

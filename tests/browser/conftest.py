@@ -86,7 +86,8 @@ def live_server_url(demo_template) -> Iterator[str]:
     else:
         env.pop("DATABASE_URL", None)
         demo_template.copy_to_file(home / "dudao.sqlite3")
-    demo_template.copy_media(home / "media")
+    if not demo_template.media_keys:  # with media in S3 the server reads the demo's files from the bucket
+        demo_template.copy_media(home / "media")
     separate = os.environ.get("DUDAO_TEST_SEPARATE_WORKER", "0") == "1"
     if separate:
         env["DUDAO_WORKER"] = "separate"
