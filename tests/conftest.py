@@ -231,6 +231,12 @@ class DemoTemplate:
                 with bucket.open(key, "rb") as stored:
                     (folder / key).write_bytes(stored.read())
 
+    def provide_media(self, folder: Path) -> None:
+        """The demo's media where a process of this run reads them: copied into its local media folder, or nothing
+        to do with media in S3 (its storage is the bucket the demo wrote them to)."""
+        if not self.media_keys:
+            self.copy_media(folder)
+
     def quick_passwords(self) -> None:
         """The demo's accounts with a password get the demo password hashed at this process's iterations, so that
         signing in takes no CPU-second (the servers of the browser tests hash it again as the product does)."""
@@ -396,8 +402,7 @@ def django_db_setup(django_db_modify_db_settings, django_db_blocker, demo_templa
 
     database = _TestDatabase(connection, demo_template, django_db_blocker)
     database.create()
-    if not demo_template.media_keys:  # with media in S3 the demo's files are in the bucket this process reads
-        demo_template.copy_media(Path(settings.MEDIA_ROOT))
+    demo_template.provide_media(Path(settings.MEDIA_ROOT))
     yield database
     with django_db_blocker.unblock():
         database.destroy()

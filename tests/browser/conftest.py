@@ -86,8 +86,7 @@ def live_server_url(demo_template) -> Iterator[str]:
     else:
         env.pop("DATABASE_URL", None)
         demo_template.copy_to_file(home / "dudao.sqlite3")
-    if not demo_template.media_keys:  # with media in S3 the server reads the demo's files from the bucket
-        demo_template.copy_media(home / "media")
+    demo_template.provide_media(home / "media")
     separate = os.environ.get("DUDAO_TEST_SEPARATE_WORKER", "0") == "1"
     if separate:
         env["DUDAO_WORKER"] = "separate"

@@ -132,7 +132,7 @@ def test_report_rectify_verify_on_phones(signed_in, image_loaded):
     expect(after).to_have_count(1)
     for image in (before, after):
         image.scroll_into_view_if_needed()
-        assert image_loaded(image) > 0
+        assert image_loaded(image, timeout=30.0) > 0  # as long as Playwright's own wait
     left, right = before.bounding_box(), after.bounding_box()
     assert left is not None and right is not None
     assert abs(left["y"] - right["y"]) < 2, "before and after side by side"
