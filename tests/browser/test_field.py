@@ -290,6 +290,29 @@ def test_lost_answers_are_retried_without_duplicates(signed_in):
     assert new[0]["photos"] == [photo_id]
 
 
+def test_the_signal_back_while_a_send_is_failing_sends_at_once(signed_in):
+    """The "online" event arrives while the round that is sending fails for want of a signal: the app sends again
+    at once instead of waiting for the next retry, 30 s later (a clean-clone run once timed out on this race)."""
+    page, village, checklist = _phone(signed_in, 6)
+    before = _inspections(page, village["code"])
+    page.goto("/field/")
+    held: list = []
+    page.route("**/api/v1/photos", lambda route: held.append(route), times=1)
+    _open_nearest(page, village)
+    _full_marks(page, checklist)
+    _attach_photo(page)
+    page.locator("#submit").click()
+    status = page.locator("#field-status")
+    _wait_for(page, lambda: len(held) == 1)
+    expect(status).to_have_attribute("data-sending", "true")
+    page.evaluate("window.dispatchEvent(new Event('online'))")  # the signal is back, the request still hangs
+    held[0].abort("internetdisconnected")  # then that request fails
+    expect(status).to_have_attribute("data-sending", "false")
+    assert status.get_attribute("data-waiting") == "0"
+    new = [row for key, row in _inspections(page, village["code"]).items() if key not in before]
+    assert [len(row["photos"]) for row in new] == [1]
+
+
 def test_draft_is_kept_on_the_phone_and_restored(signed_in):
     page, village, checklist = _phone(signed_in, 10)
     before = _inspections(page, village["code"])

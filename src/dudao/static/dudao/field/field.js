@@ -878,9 +878,11 @@
     state.sending = true;
     renderStatus();
     try {
+      // Another round while something asked for one during this one: a new item, or the signal came back while
+      // this round's request was failing (the "online" event would otherwise be lost until the next retry).
       do {
         state.again = false;
-        if (!await drainOnce()) break;
+        await drainOnce();
       } while (state.again);
     } finally {
       state.sending = false;
