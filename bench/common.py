@@ -44,18 +44,22 @@ def child_answer(argv: list[str], tag: str) -> dict:
 
 
 @contextlib.contextmanager
-def gunicorn(workers: int, threads: int = 1, timeout: int = 60) -> Iterator[str]:
+def gunicorn(workers: int, threads: int = 1, timeout: int = 60, cpu: Path | None = None) -> Iterator[str]:
     """The production server (gunicorn on loopback, DUDAO_HOME's database) until the block ends; yields its base
     URL once /healthz answers. The queue's worker runs as its own service here, as in production: a worker
-    thread in each web process would make the demo's queued bulletins while the server is measured."""
+    thread in each web process would make the demo's queued bulletins while the server is measured. With `cpu`
+    (a folder; sync workers only), each worker writes the CPU time it spent per kind of request there when the
+    block ends (bench/gunicorn_cpu.py; cpu_report() prints them)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     log = open(Path(os.environ["DUDAO_HOME"]) / "server.log", "w")  # noqa: SIM115
+    extra = ["--config", str(Path(__file__).with_name("gunicorn_cpu.py"))] if cpu is not None else []
     server = subprocess.Popen([str(BIN / "gunicorn"), "--no-control-socket", "--bind", f"127.0.0.1:{port}",
                                "--workers", str(workers), "--threads", str(threads), "--timeout", str(timeout),
-                               "dudao.wsgi"],
-                              env=dict(os.environ) | {"DUDAO_WORKER": "separate"}, stdout=subprocess.DEVNULL,
-                              stderr=log)
+                               *extra, "dudao.wsgi"],
+                              env=dict(os.environ) | {"DUDAO_WORKER": "separate"}
+                              | ({"DUDAO_CPU_DIR": str(cpu)} if cpu is not None else {}),
+                              stdout=subprocess.DEVNULL, stderr=log)
     try:
         for _ in range(300):
             try:
@@ -68,6 +72,23 @@ def gunicorn(workers: int, threads: int = 1, timeout: int = 60) -> Iterator[str]
         server.terminate()
         server.wait(timeout=30)
         log.close()
+
+
+def cpu_report(folder: Path, seconds: float) -> None:
+    """Print where the server's CPU went, from the files gunicorn(cpu=folder) left: per kind of request, the
+    requests, the mean CPU time of one, and the share of all the workers' CPU, the costliest first."""
+    spent: dict[str, list[float]] = {}
+    for path in folder.glob("*.json"):
+        for kind, (count, cpu) in json.loads(path.read_text()).items():
+            entry = spent.setdefault(kind, [0, 0.0])
+            entry[0] += count
+            entry[1] += cpu
+    total = sum(cpu for _, cpu in spent.values()) or 1.0
+    print(f"\nthe server's CPU by kind of request: {total:.1f} CPU-s in {seconds:.0f} s "
+          f"({total / seconds:.2f} cores on average)")
+    print(f"{'request':<44} {'requests':>8} {'CPU ms each':>11} {'share':>6}")
+    for kind, (count, cpu) in sorted(spent.items(), key=lambda item: -item[1][1])[:20]:
+        print(f"{kind[:44]:<44} {count:>8.0f} {cpu / count * 1000:>11.1f} {cpu / total:>6.1%}")
 
 
 def sessions(usernames: Iterable[str]) -> dict[str, str]:

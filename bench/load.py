@@ -33,10 +33,11 @@ import json  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402
 import uuid  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import gevent  # noqa: E402
 import leaders_load as base  # noqa: E402  bench/leaders_load.py: build() (the demo and the province), run_child()
-from common import child_answer, gunicorn, inspectors, multipart, photo, sessions  # noqa: E402  bench/common.py
+from common import child_answer, cpu_report, gunicorn, inspectors, multipart, photo, sessions  # noqa: E402  bench/common.py
 from locust import FastHttpUser, between, constant, task  # noqa: E402
 from locust.env import Environment  # noqa: E402
 
@@ -214,7 +215,9 @@ def measure(size: str, copied: str | None, users: int, seconds: int) -> bool:
     Town.fixed_count, Public.fixed_count = counts["town"], counts["public"]
     total = sum(counts.values()) + Health.fixed_count
     before = os.getloadavg()[0]
-    with gunicorn(base.WORKERS) as address:
+    cpu = Path(os.environ["DUDAO_HOME"]) / "cpu"
+    cpu.mkdir(exist_ok=True)
+    with gunicorn(base.WORKERS, cpu=cpu) as address:
         env = Environment(user_classes=[Inspector, Office, Town, Public, Health], host=address, reset_stats=True)
         runner = env.create_local_runner()
         runner.start(total, spawn_rate=total / RAMP_SECONDS)
@@ -246,6 +249,7 @@ def measure(size: str, copied: str | None, users: int, seconds: int) -> bool:
           f"{os.getloadavg()[0]:.1f} after (the server, locust and anything else running)")
     for error in list(env.stats.errors.values())[:10]:
         print(f"error ×{error.occurrences}: {error.method} {error.name}: {error.error}")
+    cpu_report(cpu, RAMP_SECONDS + seconds)
     print(f"\ntargets: 0 errors, p95 <= {PAGE_P95_MS} ms for pages, <= {PHOTO_P95_MS} ms for photo submissions: "
           f"{'met' if ok else 'NOT met'}")
     return ok
