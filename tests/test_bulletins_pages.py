@@ -482,6 +482,35 @@ def test_the_week_page_shows_the_kept_summary_and_each_tier_s_count(client_of, b
     assert 'id="content-changed"' not in again
 
 
+def test_the_office_is_told_when_the_week_s_data_changed_after_the_bulletin_was_made(client_of, bulletin,
+                                                                                     monkeypatch):
+    """The office's view reads the week's data each time; content is assembled again only for inputs this process
+    has not seen (a province's bulletin takes most of a second to assemble), and a change is seen at once. The
+    leader, who cannot make the bulletin again, is not told."""
+    from dudao.bulletins import content
+
+    office, leader = client_of("office"), client_of("leader")
+    path = f"/bulletins/{bulletin.week}/"
+    assert 'id="content-changed"' not in office.get(path).content.decode()
+    assembled: list[str] = []
+    real = content.assemble
+    monkeypatch.setattr(content, "assemble", lambda inputs: assembled.append(inputs.week) or real(inputs))
+    assert 'id="content-changed"' not in office.get(path).content.decode()
+    assert assembled == []  # the same inputs as a moment ago
+
+    red = Result.objects.filter(round=bulletin.round, tier="red")
+    streaks = dict(red.values_list("pk", "red_streak"))
+    assert streaks
+    red.update(red_streak=9)
+    assert 'id="content-changed"' in office.get(path).content.decode()
+    assert assembled == [bulletin.week]
+    assert 'id="content-changed"' not in leader.get(path).content.decode()
+    for pk, streak in streaks.items():
+        Result.objects.filter(pk=pk).update(red_streak=streak)
+    assert 'id="content-changed"' not in office.get(path).content.decode()
+    assert assembled == [bulletin.week]  # back to inputs seen before
+
+
 def test_the_week_page_links_the_township_s_pages(client_of, bulletin):
     week = bulletin.week
     town = client_of("town_staff").get(f"/bulletins/{week}/").content.decode()

@@ -216,3 +216,24 @@ def test_a_large_map_is_sent_gzipped_to_a_browser_that_accepts_it(users, client_
     assert packed["Vary"].split(", ")[0] == "Accept-Encoding"  # then the language and the session
     assert gzip.decompress(packed.content) == plain.content
     assert len(packed.content) < len(plain.content) / 3
+
+
+def test_a_changed_boundary_and_a_moved_point_are_drawn_at_once(users, client_for):
+    """Each process keeps the shapes it serialised (boundaries by the unit's change stamp, points by their
+    coordinates): a unit's new boundary or a village's new point is what the next answer draws."""
+    from dudao.org import services as org
+
+    office = client_for(users["office"])
+    dashui = Unit.objects.get(code=DASHUI)
+    before = villages(data(office))
+    ring = [[104.1, 37.1], [104.2, 37.1], [104.2, 37.2], [104.1, 37.1]]
+    org.unit_update(actor=users["office"], unit=dashui, boundary={"type": "Polygon", "coordinates": [ring]},
+                    boundary_datum="wgs84")
+    pointed = Unit.objects.filter(level=Level.VILLAGE).exclude(pk=dashui.pk).order_by("code")[0]
+    org.unit_update(actor=users["office"], unit=pointed, boundary=None, lon=104.3, lat=37.3, point_datum="wgs84")
+    after = villages(data(office))
+    assert after[DASHUI]["geometry"] == {"type": "Polygon", "coordinates": [ring]}
+    assert before[DASHUI]["geometry"] != after[DASHUI]["geometry"]
+    assert after[pointed.code]["geometry"] == {"type": "Point", "coordinates": [104.3, 37.3]}
+    org.unit_update(actor=users["office"], unit=pointed, lon=104.31, lat=37.31)
+    assert villages(data(office))[pointed.code]["geometry"] == {"type": "Point", "coordinates": [104.31, 37.31]}

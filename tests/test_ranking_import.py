@@ -139,3 +139,21 @@ def test_a_source_file_stops_at_the_sources_row_limit(db, monkeypatch):
     assert messages(report) == [
         "The sheet has more than 2 rows below its header; split it into files of at most 2 rows."]
     assert not week_entries().exists()
+
+
+def test_a_file_is_checked_against_the_units_it_names_and_their_townships_only(db):
+    """A township's file at province scale must not read the province: the units looked up are the ones the file
+    names and the other villages of their townships (to tell a missing one), whatever else the county holds."""
+    from dudao.core.tables import read_table
+    from dudao.ranking import sourcefile
+    from dudao.ranking.selectors import ranked_units
+
+    xiquan = town_rows("620423103000")
+    named = {xiquan[0], town_rows("620423100000")[0], "620423103000", "620423999999"}  # a township, an unknown code
+    table = read_table(("代码,排名\n" + "".join(f" {c} ,1\n" for c in sorted(named))).encode(), "s.csv")
+    assert sourcefile.codes_named(table) == named
+    assert sourcefile.codes_named(read_table(b"village,rank\n620423103201,1\n", "s.csv")) == set()
+    looked_up = ranked_units(campaign_get(), named)
+    assert sorted(looked_up) == sorted(xiquan + town_rows("620423100000"))
+    assert looked_up == {code: unit for code, unit in ranked_units(campaign_get()).items() if code in looked_up}
+    assert ranked_units(campaign_get(), set()) == {}

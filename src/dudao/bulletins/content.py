@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+import pickle
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -176,7 +177,21 @@ class BulletinContent:
         return hashlib.sha256(canonical_json(self).encode("utf-8")).hexdigest()
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 def _plain(value):
+    """The value as JSON takes it: dataclasses as dicts of their fields (what dataclasses.asdict gives, without its
+    deep copies: the digest of a province's bulletin reads 400,000 values), tuples as lists, dates as ISO text,
+    bytes (the chart) as null."""
+    kind = type(value)
+    if kind in (str, int, float, bool) or value is None:
+        return value
+    names = _FIELD_NAMES.get(kind)
+    if names is None and dataclasses.is_dataclass(value) and not isinstance(value, type):
+        names = _FIELD_NAMES.setdefault(kind, tuple(f.name for f in dataclasses.fields(value)))
+    if names is not None:
+        return {name: _plain(getattr(value, name)) for name in names}
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     if isinstance(value, bytes):
@@ -189,13 +204,13 @@ def _plain(value):
 
 
 def canonical_json(content: BulletinContent) -> str:
-    data = dataclasses.asdict(content)
+    data = _plain(content)
     data.pop("chart_png", None)
     if not data["missing_towns"] and not data["publish_reason"]:
         # Bulletins of weeks every township submitted keep the digest they were made with.
         data.pop("missing_towns")
         data.pop("publish_reason")
-    return json.dumps(_plain(data), ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
 
 
 # Problems as they stood at a moment ----------------------------------------------------------------------
@@ -440,14 +455,38 @@ def build(round_, letterhead: dict | None = None, chart: bool = True) -> Bulleti
     """The content of a published (or superseded) round's bulletin. ``letterhead`` (issuer, doc_number) keeps
     what an earlier generation issued; without it the campaign's letterhead and the round's serial are used.
     Always in the site's language (settings.LANGUAGE_CODE), whoever asks: the digest is the same for everyone."""
+    return assemble(read_inputs(round_, letterhead, chart))
+
+
+def read_inputs(round_, letterhead: dict | None = None, chart: bool = True) -> Inputs:
+    """What `build` assembles the content from, read from the database (in the site's language)."""
     from django.conf import settings
     from django.utils import translation
 
     with translation.override(settings.LANGUAGE_CODE):
-        return _build(round_, letterhead, chart)
+        return _read_inputs(round_, letterhead, chart)
 
 
-def _build(round_, letterhead: dict | None, chart: bool) -> BulletinContent:
+_DIGESTS: dict[bytes, str] = {}  # inputs' fingerprint -> the digest of their content, the last few (this process)
+DIGESTS_KEPT = 32
+
+
+def content_digest(inputs: Inputs) -> str:
+    """The digest of the content `assemble` makes of these inputs. Kept per process by a fingerprint of the inputs
+    themselves (assemble is pure): asking again about unchanged data costs the reading, not the assembling and
+    serialising (most of the time at a province's 16,000 villages). Equal inputs may pickle differently (a miss,
+    computed again), different inputs never the same."""
+    fingerprint = hashlib.sha256(pickle.dumps(inputs, protocol=5)).digest()
+    digest = _DIGESTS.get(fingerprint)
+    if digest is None:
+        digest = assemble(dataclasses.replace(inputs, draw_chart=False)).digest()
+        while len(_DIGESTS) >= DIGESTS_KEPT:
+            _DIGESTS.pop(next(iter(_DIGESTS)))
+        _DIGESTS[fingerprint] = digest
+    return digest
+
+
+def _read_inputs(round_, letterhead: dict | None, chart: bool) -> Inputs:
     from django.db.models import F
     from django.utils import timezone
     from django.utils.translation import gettext as _
@@ -523,7 +562,7 @@ def _build(round_, letterhead: dict | None, chart: bool) -> BulletinContent:
     submitted = {code: late for code, late in Submission.objects.filter(round=round_, source=SourceName.TOWN,
                                                                         town__isnull=False)
                  .values_list("town__code", "late")}
-    return assemble(Inputs(
+    return Inputs(
         campaign=campaign.slug, county=county_name, week=round_.week, revision=round_.revision,
         week_start=round_.week_start, week_end=weeks.week_end(round_.week),
         published_at=round_.published_at.astimezone(dt.UTC), issuer=issuer, doc_number=number, styles=styles,
@@ -533,7 +572,7 @@ def _build(round_, letterhead: dict | None, chart: bool) -> BulletinContent:
         previous_week=previous.week if previous else "", previous_tiers=previous_tiers, interviews=interviews,
         problems_by_town=by_town, submitted=submitted, draw_chart=chart,
         missing_towns=tuple(towns_not_submitted(campaign, round_).values_list("name", flat=True)),
-        publish_reason=round_.publish_reason))
+        publish_reason=round_.publish_reason)
 
 
 def current_letterhead(round_) -> tuple[str, str]:

@@ -21,7 +21,15 @@ from django.utils.translation import gettext as _
 from dudao.accounts import access
 from dudao.accounts.actors import actor_label, actor_user, recorded_by
 from dudao.audit.services import audit_record
-from dudao.bulletins.content import BulletinContent, build, doc_number, letterhead_now, next_serial
+from dudao.bulletins.content import (
+    BulletinContent,
+    build,
+    content_digest,
+    doc_number,
+    letterhead_now,
+    next_serial,
+    read_inputs,
+)
 from dudao.bulletins.models import Bulletin, BulletinTemplate, DocumentNumber, Letterhead, TemplateTrial
 from dudao.bulletins.selectors import active_template
 from dudao.core.errors import Refused
@@ -117,7 +125,8 @@ def page_summary(bulletin: Bulletin) -> dict:
 def content_changed(bulletin: Bulletin) -> bool:
     """Whether the week's content now differs from what the bulletin was made of (making it again would change it)."""
     with _document_language():
-        return build(bulletin.round, letterhead=bulletin.letterhead, chart=False).digest() != bulletin.content_digest
+        inputs = read_inputs(bulletin.round, letterhead=bulletin.letterhead, chart=False)
+    return content_digest(inputs) != bulletin.content_digest
 
 
 def bulletin_generate(*, actor, round_) -> Bulletin:

@@ -6,6 +6,7 @@ without the repeated positions rounding leaves, serialised once as compact JSON.
 """
 
 import json
+from functools import lru_cache
 from typing import Any
 
 from dudao.core.geo import to_wgs84, wgs84_to_gcj02
@@ -58,6 +59,17 @@ def compact_point(lon: float | None, lat: float | None, stored: str, shown: str)
     return {"type": "Point", "coordinates": [round(lon, DECIMALS), round(lat, DECIMALS)]}
 
 
+@lru_cache(maxsize=1 << 16)
+def point_json(lon: float | None, lat: float | None, stored: str, shown: str) -> str:
+    """compact_point serialised ("" for none), kept for the inputs last asked: a province's map has 16,000 village
+    points, and turning GCJ-02 back into WGS-84 is iterative (most of the map's time when done on every request)."""
+    point = compact_point(lon, lat, stored, shown)
+    return dumps(point) if point else ""
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # json.dumps would make one per call
+
+
 def dumps(value: Any) -> str:
     """Compact JSON, Chinese kept as it is (大水䃎村 stays one character, not an escape)."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(value)

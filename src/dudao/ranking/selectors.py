@@ -2,6 +2,8 @@
 published round before it, and the result as CONTRACTS §3 exports it. Scoped reads for pages: ranking.access."""
 
 import datetime as dt
+import functools
+import operator
 from dataclasses import dataclass
 
 from django.db.models import Avg, CharField, Count, F, Max, OuterRef, Q, QuerySet, Subquery, Value
@@ -41,10 +43,18 @@ def deadline(round_: Round) -> dt.datetime:
     return submission_deadline(round_.settings, round_.week)
 
 
-def ranked_units(campaign) -> dict[str, sourcefile.Ranked]:
-    """The villages and communities of the campaign's county with their township."""
+def ranked_units(campaign, named: set[str] | None = None) -> dict[str, sourcefile.Ranked]:
+    """The villages and communities of the campaign's county with their township; with ``named`` (codes), only
+    those and every other village of their townships: what a file naming them is checked against, read without
+    the whole province's units."""
+    units = Unit.objects.of_campaign(campaign).ranked()
+    if named is not None:
+        towns = {"/".join(path.split("/")[:2]) + "/"
+                 for path in units.filter(code__in=named).values_list("path", flat=True)}
+        units = units.filter(functools.reduce(operator.or_, (Q(path__startswith=t) for t in sorted(towns)),
+                                              Q(pk__in=[])))
     return {code: sourcefile.Ranked(code, town_code(path), active)
-            for code, path, active in Unit.objects.of_campaign(campaign).ranked().values_list("code", "path", "active")}
+            for code, path, active in units.values_list("code", "path", "active")}
 
 
 def towns_not_submitted(campaign, round_: Round | None) -> QuerySet[Unit]:
@@ -152,8 +162,7 @@ def movers(round_: Round, results: QuerySet[Result] | None = None) -> Movers:
 
 def town_villages(campaign, town: Unit) -> list[Unit]:
     """The township's active villages and communities, which its ranking must order, by code."""
-    codes = [code for code, unit in ranked_units(campaign).items() if unit.town == town.code and unit.active]
-    return list(Unit.objects.filter(code__in=codes).order_by("code"))
+    return list(Unit.objects.of_campaign(campaign).ranked().under(town).filter(active=True).order_by("code"))
 
 
 def last_town_entries(campaign, villages: list[Unit]) -> list[Entry]:

@@ -202,8 +202,9 @@ def _import_table(actor, campaign, week: str, source: str, table: Table, scope: 
         raise TableRefused([Problem("field_inspections", 0, {"week": week})])
     if source == SourceName.DRONE and round_.drone_from_photos:
         raise TableRefused([Problem("drone_photos", 0, {"week": week})])
-    ranked = ranked_units(campaign)
-    all_codes = set(Unit.objects.values_list("code", flat=True))
+    named = sourcefile.codes_named(table)
+    ranked = ranked_units(campaign, named)
+    all_codes = set(Unit.objects.filter(code__in=named).values_list("code", flat=True))
     rows, kind, problems = sourcefile.parse_source(table, ranked, all_codes, source,
                                                    towns=None if scope is None else {t.code for t in scope})
     if problems:

@@ -33,6 +33,13 @@ class SourceRow:
     score: float | None
 
 
+def codes_named(table: Table) -> set[str]:
+    """The codes in the file's code column (none without one): the units parse_source looks up are these and the
+    other villages of their townships."""
+    index, _problems = column_index(table.header, COLUMNS)
+    return {cell(raw, index, "code") for _row_no, raw in table.rows} if "code" in index else set()
+
+
 def parse_source(table: Table, ranked: dict[str, Ranked], all_codes: set[str], source: str,
                  towns: set[str] | None = None) -> tuple[list[SourceRow], str, list[Problem]]:
     """Rows, kind ("rank" or "score") and problems. For the `town` source every township in the file must rank
