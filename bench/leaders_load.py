@@ -88,7 +88,9 @@ def province(campaign) -> None:
     village (the demo's published weeks get results for the new villages; earlier weeks are added)."""
     from dudao.core import weeks
     from dudao.org.models import Unit
+    from dudao.ranking import services as ranking_services
     from dudao.ranking.models import Entry, Result, Round, RoundStatus, SourceName, Tier
+    from dudao.ranking.selectors import export_rows
 
     county = campaign.county
     rng = random.Random(13)
@@ -120,6 +122,9 @@ def province(campaign) -> None:
                                   position=position, tier=tier, r_town=float(position % 160 + 1), p_town=p,
                                   r_inspection=float(position), p_inspection=p))
         Result.objects.bulk_create(results, batch_size=5000)
+        # As ranking_compute leaves it: the digest of the round's ranked rows (what keeps their count, for one).
+        round_.result_digest = ranking_services.results_digest(export_rows(round_))
+        round_.save(update_fields=["result_digest"])
     latest = published[-1]
     entries = []
     for n, (unit_id, _town) in enumerate(villages):

@@ -20,7 +20,8 @@ The users (each waits 1–5 s between two actions, as a person does; 30 % / 30 %
 Prints per request type: requests, throughput (req/s), p50, p95, errors, p95 ÷ /healthz's p95; then "met" (exit 0)
 or "NOT met" (exit 1) against the targets: no error at all; p95 ≤ 1000 ms for every page and request, ≤ 2000 ms for
 a photo upload and an inspection submission. The targets are set for the county with 50 users; the province is
-judged by the same ones. The first 5 s (the users arriving) are not counted.
+judged by the same ones. The first 5 s (the users arriving) are not counted. Last, where the server's CPU went:
+per kind of request, its mean CPU time and share (bench/gunicorn_cpu.py), to tell the costly pages from the queue.
 """
 
 from gevent import monkey

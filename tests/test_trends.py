@@ -337,6 +337,7 @@ def test_queries_do_not_grow_with_the_villages_or_the_weeks(role, users, client_
     def count() -> list[int]:
         out = []
         for url in urls:
+            selectors._RANKED.clear()  # the worst case: no round's ranked count known to the process yet
             with CaptureQueriesContext(connection) as queries:
                 assert client.get(url).status_code == 200
             out.append(len(queries.captured_queries))
@@ -347,3 +348,27 @@ def test_queries_do_not_grow_with_the_villages_or_the_weeks(role, users, client_
     _more(_published(), 20, 3)
     assert count() == small
     assert len(client.get(f"/trends/town/{XIQUAN}/").context["table"].rows) == rows_before + 3
+
+
+def test_each_round_s_ranked_count_is_kept_by_its_result_digest(db):
+    """"Ranked of N" is counted once per round and result digest (which covers exactly the ranked rows): asked
+    again, no query; a round whose results were computed anew (a new digest) is counted again, and a round without
+    a digest every time."""
+    rounds = _published()
+    truth = {r.pk: Result.objects.filter(round=r, position__isnull=False).count() for r in rounds}
+    selectors._RANKED.clear()
+    assert selectors.ranked_counts(rounds) == truth
+    with CaptureQueriesContext(connection) as queries:
+        assert selectors.ranked_counts(rounds) == truth
+    assert len(queries.captured_queries) == 0
+
+    latest = rounds[-1]
+    Result.objects.filter(round=latest, position=truth[latest.pk]).update(position=None)
+    assert selectors.ranked_counts(rounds)[latest.pk] == truth[latest.pk]  # same digest: still the kept count
+    latest.result_digest = "0" * 64  # as ranking_compute leaves a round whose results changed
+    with CaptureQueriesContext(connection) as queries:
+        assert selectors.ranked_counts(rounds)[latest.pk] == truth[latest.pk] - 1
+    assert len(queries.captured_queries) == 1
+    latest.result_digest = ""
+    Result.objects.filter(round=latest, position__isnull=True).update(position=truth[latest.pk])
+    assert selectors.ranked_counts(rounds)[latest.pk] == truth[latest.pk]

@@ -472,10 +472,29 @@ def trend_rounds(campaign, statuses) -> list[Round]:
     return list(chosen.values())
 
 
+_RANKED: dict[tuple[int, str], int] = {}  # (round id, result digest) -> villages ranked, in this process
+
+
 def ranked_counts(rounds: list[Round]) -> dict[int, int]:
-    """How many villages each round ranked (round id → count). One query."""
-    return dict(Result.objects.filter(round__in=rounds, position__isnull=False).order_by()
-                .values_list("round_id").annotate(n=Count("pk")))
+    """How many villages each round ranked (round id → count; a round that ranked none is left out). At most one
+    query: a computed round's count is kept by its result digest, which is the digest of exactly its ranked rows
+    (services.ranking_compute), so a village's page does not count a year of a province's results each time."""
+    counts: dict[int, int] = {}
+    asked = []
+    for round_ in rounds:
+        known = _RANKED.get((round_.pk, round_.result_digest)) if round_.result_digest else None
+        if known is None:
+            asked.append(round_)
+        elif known:
+            counts[round_.pk] = known
+    if asked:
+        found = dict(Result.objects.filter(round__in=asked, position__isnull=False).order_by()
+                     .values_list("round_id").annotate(n=Count("pk")))
+        for round_ in asked:
+            if round_.result_digest:
+                _RANKED[(round_.pk, round_.result_digest)] = found.get(round_.pk, 0)
+        counts.update(found)
+    return counts
 
 
 def village_trend(unit: Unit, rounds: list[Round]) -> list[Result]:

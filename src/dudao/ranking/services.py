@@ -404,7 +404,7 @@ def ranking_compute(*, actor, campaign, week: str) -> Round:
     round_.status = status
     round_.computed_at = timezone.now()
     exported.sort(key=lambda row: (row["position"], row["code"]))
-    round_.result_digest = _digest(exported)
+    round_.result_digest = results_digest(exported)
     round_.save()
     tiers = {t: sum(1 for r in rows if r[5] == t) for t in Tier.values}
     audit_record(actor=actor, action="ranking.compute", object_type="round", object_id=f"{campaign.slug}/{week}",
@@ -439,7 +439,7 @@ def _floats(array: np.ndarray) -> list[float | None]:
     return [None if v != v else v for v in array.tolist()]  # NaN is the only value not equal to itself
 
 
-def _digest(rows: list[dict]) -> str:
+def results_digest(rows: list[dict]) -> str:
     """SHA-256 over the export rows, one tab-separated line each in the contract's column order."""
     text = "\n".join("\t".join("" if v is None else str(v) for v in row.values()) for row in rows)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
