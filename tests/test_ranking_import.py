@@ -141,7 +141,18 @@ def test_a_source_file_stops_at_the_sources_row_limit(db, monkeypatch):
     assert not week_entries().exists()
 
 
-def test_a_file_is_checked_against_the_units_it_names_and_their_townships_only(db):
+def test_a_province_s_whole_source_is_read_not_refused_for_its_size():
+    """The largest province ranks about 65,000 villages (bench/ranking_round.py): its office's file of a whole source
+    is within the source's row limit."""
+    from dudao.core.tables import read_table
+    from dudao.ranking import sourcefile
+
+    data = "code,score\n" + "".join(f"{629900100200 + n},{n % 100}\n" for n in range(65_000))
+    table = read_table(data.encode(), "province.csv", max_rows=sourcefile.MAX_ROWS)
+    assert (len(table.rows), table.rows[-1]) == (65_000, (65_001, ["629900165199", "99"]))
+
+
+def test_a_file_is_checked_against_the_units_it_names_and_their_townships_only(db, monkeypatch):
     """A township's file at province scale must not read the province: the units looked up are the ones the file
     names and the other villages of their townships (to tell a missing one), whatever else the county holds."""
     from dudao.core.tables import read_table
@@ -157,3 +168,10 @@ def test_a_file_is_checked_against_the_units_it_names_and_their_townships_only(d
     assert sorted(looked_up) == sorted(xiquan + town_rows("620423100000"))
     assert looked_up == {code: unit for code, unit in ranked_units(campaign_get()).items() if code in looked_up}
     assert ranked_units(campaign_get(), set()) == {}
+    # Villages of more townships than a narrowed read is made for (the office's whole source, or an expression too
+    # deep for SQLite): every unit, as without names.
+    from dudao.ranking import selectors
+
+    monkeypatch.setattr(selectors, "NARROWED_UP_TO", 1)
+    assert ranked_units(campaign_get(), named) == ranked_units(campaign_get())
+    assert sorted(ranked_units(campaign_get(), {xiquan[0]})) == sorted(xiquan)

@@ -43,16 +43,20 @@ def deadline(round_: Round) -> dt.datetime:
     return submission_deadline(round_.settings, round_.week)
 
 
+NARROWED_UP_TO = 100  # townships: a file naming villages of more (the office's whole source) is checked against all
+
+
 def ranked_units(campaign, named: set[str] | None = None) -> dict[str, sourcefile.Ranked]:
-    """The villages and communities of the campaign's county with their township; with ``named`` (codes), only
-    those and every other village of their townships: what a file naming them is checked against, read without
-    the whole province's units."""
+    """The villages and communities of the campaign's county with their township. With ``named`` (codes), at least
+    those and every other village of their townships: what a file naming them is checked against. A township's
+    file is so checked without reading the whole province's units."""
     units = Unit.objects.of_campaign(campaign).ranked()
-    if named is not None:
+    if named is not None and len(named) <= NARROWED_UP_TO * 200:
         towns = {"/".join(path.split("/")[:2]) + "/"
                  for path in units.filter(code__in=named).values_list("path", flat=True)}
-        units = units.filter(functools.reduce(operator.or_, (Q(path__startswith=t) for t in sorted(towns)),
-                                              Q(pk__in=[])))
+        if len(towns) <= NARROWED_UP_TO:
+            units = units.filter(functools.reduce(operator.or_, (Q(path__startswith=t) for t in sorted(towns)),
+                                                  Q(pk__in=[])))
     return {code: sourcefile.Ranked(code, town_code(path), active)
             for code, path, active in units.values_list("code", "path", "active")}
 
