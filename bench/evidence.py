@@ -18,7 +18,7 @@ import urllib.request
 from pathlib import Path
 
 from backup_restore import dudao  # noqa: F401 (re-exported: the scripts run dudao commands through it)
-from leaders_load import BIN, free_port
+from common import BIN, free_port  # bench/common.py
 
 CACHE = os.environ.get("DUDAO_BENCH_CACHE", "")
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
