@@ -14,6 +14,7 @@ from ninja.errors import HttpError
 
 from dudao.accounts import access
 from dudao.api.errors import answers
+from dudao.api.ids import Id
 from dudao.api.paging import offset_query
 from dudao.campaigns.services import campaign_get
 from dudao.core.errors import Refused
@@ -98,31 +99,31 @@ class PhotoOut(Schema):
 
 
 class MarkIn(Schema):
-    item: int
+    item: Id
     points: float | None = None
     not_applicable: bool = False
     note: str = ""
 
 
 class ProblemIn(Schema):
-    item: int | None = None
+    item: Id | None = None
     category: str = ""
     description: str = ""
-    photos: list[int] = []
+    photos: list[Id] = []
     client_key: str | None = Field(None, max_length=64)  # the models' column
 
 
 class InspectionIn(Schema):
     client_key: str = Field(max_length=64)
     village: str
-    checklist: int
+    checklist: Id
     marks: list[MarkIn]
     inspected_at: dt.datetime | None = None
     lat: float | None = None
     lon: float | None = None
     accuracy_m: float | None = None
     note: str = ""
-    photos: list[int] = []
+    photos: list[Id] = []
     problems: list[ProblemIn] = []
 
 
@@ -162,7 +163,7 @@ class ProblemReportIn(Schema):
     lat: float | None = None
     lon: float | None = None
     accuracy_m: float | None = None
-    photos: list[int] = []
+    photos: list[Id] = []
     client_key: str | None = Field(None, max_length=64)  # the models' column
 
 
@@ -213,7 +214,7 @@ class ProblemPage(Schema):
 
 class TransitionIn(Schema):
     note: str = ""
-    photos: list[int] = []
+    photos: list[Id] = []
 
 
 class StatsOut(Schema):
@@ -528,7 +529,7 @@ def notifications(request, unread: bool = False, limit: int = Query(50, ge=1, le
 
 
 class ReadIn(Schema):
-    ids: list[int] | None = None
+    ids: list[Id] | None = None
 
 
 @router.post("/notifications/read", response=answers(dict, 403, 422),
