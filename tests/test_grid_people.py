@@ -87,6 +87,27 @@ def test_a_village_opens_an_account_for_each_of_its_grid_people_once(users):
     assert services.grid_accounts_open(actor=users["village_staff"], unit=village) == []
 
 
+def test_a_handed_out_password_is_hashed_lightly_until_its_first_sign_in(users):
+    """A township's few hundred accounts must open in one request: each handed-out password is stored at a fortieth
+    of PBKDF2's iterations, and the first sign-in stores it again at the full count (still the same password)."""
+    from django.contrib.auth.hashers import PBKDF2PasswordHasher
+
+    opened = services.grid_accounts_open(actor=users["village_staff"], unit=Unit.objects.get(code=DASHUI))
+    full = PBKDF2PasswordHasher.iterations
+
+    def iterations(username: str) -> tuple[str, int]:
+        algorithm, count, _salt, _hash = User.objects.get(username=username).password.split("$")
+        return algorithm, int(count)
+
+    assert {iterations(a.username) for a in opened} == {("pbkdf2_sha256", full // 40)}
+    first = opened[0]
+    assert authenticate(username=first.username, password=first.password).username == first.username
+    assert iterations(first.username) == ("pbkdf2_sha256", full)
+    assert iterations(opened[1].username) == ("pbkdf2_sha256", full // 40)
+    assert authenticate(username=first.username, password=first.password).username == first.username
+    assert authenticate(username=first.username, password=first.password + "x") is None
+
+
 def test_a_phone_number_already_used_by_another_account_refuses_the_batch(users):
     phone = sorted(grid_people_of(DASHUI))[0]
     user_save(actor=SYSTEM, username=phone, role=Role.VILLAGE_STAFF, scope_unit=Unit.objects.get(code=DASHUI))

@@ -41,7 +41,8 @@ def test_the_latest_weeks_lists_on_a_phone_without_javascript(new_context, serve
     page.screenshot(path=str(tmp_path / "public-phone.png"), full_page=True)
     assert (tmp_path / "public-phone.png").stat().st_size > 10_000
     assert context.cookies() == []
-    page.locator("#list-red ol.villages li a").first.click()
+    with page.expect_navigation(wait_until="load"):  # a screenshot while the page still loads failed once (in CI)
+        page.locator("#list-red ol.villages li a").first.click()
     expect(page.locator("#village-weeks tbody tr").first).to_be_visible()
     page.screenshot(path=str(tmp_path / "public-village-phone.png"), full_page=True)
 

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from dudao.accounts.access import SYSTEM
 from dudao.accounts.actors import recorded_by
 from dudao.accounts.models import Role, User
-from dudao.accounts.services import user_snapshot
+from dudao.accounts.services import handed_out_password_hash, user_snapshot
 from dudao.audit.services import Change, audit_record, audit_record_many
 from dudao.core.errors import Refused, cleaned_text
 from dudao.grids.access import can_check_courtyard, can_keep_households, can_open_grid_accounts, can_patrol
@@ -96,7 +96,7 @@ def grid_accounts_open(*, actor, unit: Unit) -> list[OpenedAccount]:
             password = "".join(secrets.choice(PASSWORD_ALPHABET) for _i in range(PASSWORD_LENGTH))
             user = User(username=post.person.phone, role=Role.GRID, scope_unit=post.unit, person=post.person,
                         first_name=post.person.name)
-            user.set_password(password)
+            user.password = handed_out_password_hash(password)
             users.append(user)
             opened.append(OpenedAccount(post.person.phone, post.person.name, post.unit.name, password))
         User.objects.bulk_create(users, batch_size=500)
