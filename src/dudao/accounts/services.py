@@ -7,7 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import authenticate
-from django.contrib.auth.hashers import get_hasher
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.contrib.auth.password_validation import validate_password
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -138,7 +138,7 @@ def handed_out_password_hash(raw: str) -> str:
     hundred accounts open in one request (0.23 CPU-s each at the full count: minutes). Django hashes the password
     again at the full count when it is first used to sign in (the hasher's must_update). The password is random,
     10 of 31 characters (about 2^49): a stolen hash of it still takes decades of a GPU to reverse."""
-    hasher = get_hasher("pbkdf2_sha256")
+    hasher = PBKDF2PasswordHasher()
     return hasher.encode(raw, hasher.salt(), iterations=max(1, hasher.iterations // HANDED_OUT_ITERATIONS_SHARE))
 
 
