@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import sysconfig
 import tempfile
 import time
@@ -33,6 +34,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 DEMO_PASSWORD = "jingtai-demo-2026"
 HEALTH_TIMEOUT = 30.0
 SCRIPTS = Path(sysconfig.get_path("scripts"))  # the bin directory of the venv running pytest
+SERVER_LOG_LINES = 200
 
 
 # The DATABASES entry of the live server's own database, filled when the server starts (see server_db).
@@ -72,8 +74,10 @@ def _wait_healthy(server: subprocess.Popen, log_path: Path) -> str:
 
 
 @pytest.fixture(scope="session")
-def live_server_url(demo_template) -> Iterator[str]:
-    """Base URL of the real product (a copy of the demo, gunicorn with two workers)."""
+def live_server_url(demo_template, request) -> Iterator[str]:
+    """Base URL of the real product (a copy of the demo, gunicorn with two workers). When tests failed, the end of
+    the server's log is written to the run's error output before the server's folder goes (a CI run once saw every
+    page of the SQLite half's server answer 500, with nothing to tell why)."""
     home = Path(tempfile.mkdtemp(prefix="dudao-e2e-"))
     env = {**os.environ, "DUDAO_HOME": str(home), "DJANGO_SETTINGS_MODULE": "dudao.settings"}
     for name in ("DUDAO_DEBUG", "DUDAO_LANGUAGE", "DUDAO_ALLOWED_HOSTS", "DUDAO_SECURE_COOKIES"):
@@ -122,6 +126,10 @@ def live_server_url(demo_template) -> Iterator[str]:
                 process.wait()
         if log is not None:
             log.close()
+            if request.session.testsfailed:
+                lines = (home / "server.log").read_text(errors="replace").splitlines()
+                sys.__stderr__.write(f"== the end of the browser tests' server log ({home / 'server.log'})\n"
+                                     + "\n".join(lines[-SERVER_LOG_LINES:]) + "\n")
         if database is not None:
             demo_template.drop(database)
         shutil.rmtree(home, ignore_errors=True)
