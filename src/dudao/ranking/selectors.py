@@ -44,6 +44,7 @@ def deadline(round_: Round) -> dt.datetime:
 
 
 NARROWED_UP_TO = 100  # townships: a file naming villages of more (the office's whole source) is checked against all
+NARROWED_CODES_UP_TO = 20_000  # codes: a file naming more is checked against all without looking them up first
 
 
 def ranked_units(campaign, named: set[str] | None = None) -> dict[str, sourcefile.Ranked]:
@@ -51,12 +52,12 @@ def ranked_units(campaign, named: set[str] | None = None) -> dict[str, sourcefil
     those and every other village of their townships: what a file naming them is checked against. A township's
     file is so checked without reading the whole province's units."""
     units = Unit.objects.of_campaign(campaign).ranked()
-    if named is not None and len(named) <= NARROWED_UP_TO * 200:
-        towns = {"/".join(path.split("/")[:2]) + "/"
-                 for path in units.filter(code__in=named).values_list("path", flat=True)}
+    if named is not None and len(named) <= NARROWED_CODES_UP_TO:
+        towns = {town_code(path) for path in units.filter(code__in=named).values_list("path", flat=True)}
         if len(towns) <= NARROWED_UP_TO:
-            units = units.filter(functools.reduce(operator.or_, (Q(path__startswith=t) for t in sorted(towns)),
-                                                  Q(pk__in=[])))
+            subtrees = (Q(path__startswith=path) for path in  # each township's subtree, as UnitQuerySet.under
+                        Unit.objects.filter(code__in=towns).order_by("code").values_list("path", flat=True))
+            units = units.filter(functools.reduce(operator.or_, subtrees, Q(pk__in=[])))
     return {code: sourcefile.Ranked(code, town_code(path), active)
             for code, path, active in units.values_list("code", "path", "active")}
 

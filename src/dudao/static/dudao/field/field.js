@@ -891,9 +891,9 @@
     }
   }
 
-  // One pass over the outbox; false when the connection or the session failed (the rest waits for a retry).
+  // One pass over the outbox; it stops when the connection or the session failed (the rest waits for a retry).
   async function drainOnce() {
-    if (!mayDrain()) return false;
+    if (!mayDrain()) return;
     const owner = state.serverUser;
     const records = (await idb.all('outbox')).filter((r) => r.state !== 'failed' && r.username === owner);
     records.sort((a, b) => (a.queued_at < b.queued_at ? -1 : 1));
@@ -911,7 +911,7 @@
         const unknown = state.serverUser === null && !state.authProblem; // no answer: not known who it is
         record.detail = unknown ? T.network_error : fmt(T.sign_in_as, {user: record.username});
         await idb.put('outbox', record);
-        return false;
+        return;
       }
       const outcome = verdict(answer);
       if (outcome === 'failed') {
@@ -926,9 +926,8 @@
       state.offline = answer.status === 0;
       state.authProblem = outcome === 'auth';
       if (state.authProblem) state.serverUser = null; // whoever signs in next is asked for before sending
-      return false;
+      return;
     }
-    return true;
   }
 
   // A 409 is either the server's "another user is signed in" or a real conflict (a key used for other content):
